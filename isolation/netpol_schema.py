@@ -1,0 +1,135 @@
+"""The networking.k8s.io/v1 NetworkPolicy schema, for strict checks of user-written YAML.
+
+kube-apiserver refuses a value of the wrong type while decoding (400 Bad Request) and drops an
+unknown field with a warning. The YAML editor flags both, pointing at the field's line.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from isolation.fielderrors import UNKNOWN_FIELD, FieldIssue, type_invalid, unknown_field
+
+# A schema node is a scalar type name, an object (dict of field -> node), or a
+# ("list" | "map", node) pair. "object" accepts any mapping (managedFields' fieldsV1).
+Schema = str | dict[str, Any] | tuple[str, Any]
+
+_INT32 = (-(2**31), 2**31 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
+
+LABEL_SELECTOR: dict[str, Schema] = {
+    "matchLabels": ("map", "string"),
+    "matchExpressions": ("list", {"key": "string", "operator": "string", "values": ("list", "string")}),
+}
+PORT: dict[str, Schema] = {"protocol": "string", "port": "intOrString", "endPort": "int32"}
+PEER: dict[str, Schema] = {
+    "podSelector": LABEL_SELECTOR,
+    "namespaceSelector": LABEL_SELECTOR,
+    "ipBlock": {"cidr": "string", "except": ("list", "string")},
+}
+OWNER_REFERENCE: dict[str, Schema] = {
+    "apiVersion": "string", "kind": "string", "name": "string", "uid": "string",
+    "controller": "boolean", "blockOwnerDeletion": "boolean",
+}
+MANAGED_FIELDS_ENTRY: dict[str, Schema] = {
+    "manager": "string", "operation": "string", "apiVersion": "string", "time": "time",
+    "fieldsType": "string", "fieldsV1": "object", "subresource": "string",
+}
+OBJECT_META: dict[str, Schema] = {
+    "name": "string", "generateName": "string", "namespace": "string", "selfLink": "string",
+    "uid": "string", "resourceVersion": "string", "generation": "int64",
+    "creationTimestamp": "time", "deletionTimestamp": "time",
+    "deletionGracePeriodSeconds": "int64", "labels": ("map", "string"),
+    "annotations": ("map", "string"), "ownerReferences": ("list", OWNER_REFERENCE),
+    "finalizers": ("list", "string"), "managedFields": ("list", MANAGED_FIELDS_ENTRY),
+}
+NETWORK_POLICY: dict[str, Schema] = {
+    "apiVersion": "string",
+    "kind": "string",
+    "metadata": OBJECT_META,
+    "spec": {
+        "podSelector": LABEL_SELECTOR,
+        "ingress": ("list", {"ports": ("list", PORT), "from": ("list", PEER)}),
+        "egress": ("list", {"ports": ("list", PORT), "to": ("list", PEER)}),
+        "policyTypes": ("list", "string"),
+    },
+}
+
+
+def schema_issues(obj: Any, schema: Schema = NETWORK_POLICY, path: str = "") -> list[FieldIssue]:
+    """Every field of `obj` unknown to `schema` and every value of the wrong type.
+
+    Guarantees: never raises on any plain data; `null` is accepted everywhere (the API server
+    reads it as "not set"); an unknown field's subtree is not inspected further.
+    """
+    issues: list[FieldIssue] = []
+    _walk(obj, schema, path, issues)
+    return issues
+
+
+def type_issues(obj: Any) -> list[FieldIssue]:
+    """Only the wrong-type problems of `schema_issues` (what makes decoding fail)."""
+    return [issue for issue in schema_issues(obj) if issue.reason != UNKNOWN_FIELD]
+
+
+def _child(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _walk(value: Any, schema: Schema, path: str, issues: list[FieldIssue]) -> None:
+    if value is None:
+        return
+    if isinstance(schema, dict):
+        if not isinstance(value, dict):
+            issues.append(type_invalid(path or "<root>", value, "object"))
+            return
+        for key, item in value.items():
+            if not isinstance(key, str) or key not in schema:
+                issues.append(unknown_field(_child(path, str(key))))
+                continue
+            _walk(item, schema[key], _child(path, key), issues)
+        return
+    if isinstance(schema, tuple):
+        container, element = schema
+        if container == "list":
+            if not isinstance(value, list):
+                issues.append(type_invalid(path, value, "array"))
+                return
+            for index, item in enumerate(value):
+                _walk(item, element, f"{path}[{index}]", issues)
+        else:
+            if not isinstance(value, dict):
+                issues.append(type_invalid(path, value, "object"))
+                return
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    issues.append(type_invalid(f"{path}[{key}]", key, "string"))
+                    continue
+                _walk(item, element, f"{path}[{key}]", issues)
+        return
+    problem = _scalar_problem(value, schema)
+    if problem:
+        issues.append(type_invalid(path, value, problem))
+
+
+def _scalar_problem(value: Any, kind: str) -> str | None:
+    """The expected type's name when `value` does not fit scalar type `kind`, else None."""
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if kind == "string":
+        return None if isinstance(value, str) else "string"
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "boolean"
+    if kind in ("int32", "int64"):
+        low, high = _INT32 if kind == "int32" else _INT64
+        return None if is_int and low <= value <= high else kind
+    if kind == "intOrString":
+        if isinstance(value, str) or (is_int and _INT32[0] <= value <= _INT32[1]):
+            return None
+        return "int32 or string"
+    if kind == "time":
+        ok = isinstance(value, str | datetime.date)
+        return None if ok else "string (RFC 3339 time)"
+    if kind == "object":
+        return None if isinstance(value, dict) else "object"
+    raise ValueError(f"unknown schema type {kind!r}")
