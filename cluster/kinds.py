@@ -1,0 +1,96 @@
+"""The resource kinds the console reads and writes, and their REST paths.
+
+One small table drives every generic gateway call, so adding a kind is one line here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Where a kind lives in the API; `custom` kinds are served only once their CRD exists."""
+
+    kind: str
+    group: str
+    version: str
+    plural: str
+    namespaced: bool
+    custom: bool = False
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def resource(self) -> str:
+        """`plural.group` as the API server names it in messages (`networkpolicies.networking.k8s.io`)."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def group_version_path(self) -> str:
+        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+
+    def path(self, namespace: str | None = None, name: str | None = None,
+             subresource: str | None = None) -> str:
+        """The REST path of the collection (no name) or of one object.
+
+        Guarantees: a namespaced kind with no namespace yields the all-namespaces collection;
+        names are percent-encoded, so a hostile name cannot change the path.
+        """
+        parts = [self.group_version_path]
+        if self.namespaced and namespace:
+            parts.append(f"namespaces/{quote(namespace, safe='')}")
+        parts.append(self.plural)
+        if name is not None:
+            parts.append(quote(name, safe=""))
+            if subresource:
+                parts.append(subresource)
+        return "/".join(parts)
+
+
+KINDS: dict[str, Kind] = {k.kind: k for k in (
+    Kind("Namespace", "", "v1", "namespaces", namespaced=False),
+    Kind("Node", "", "v1", "nodes", namespaced=False),
+    Kind("Pod", "", "v1", "pods", namespaced=True),
+    Kind("Service", "", "v1", "services", namespaced=True),
+    Kind("Endpoints", "", "v1", "endpoints", namespaced=True),
+    Kind("EndpointSlice", "discovery.k8s.io", "v1", "endpointslices", namespaced=True),
+    Kind("Ingress", "networking.k8s.io", "v1", "ingresses", namespaced=True),
+    Kind("NetworkPolicy", "networking.k8s.io", "v1", "networkpolicies", namespaced=True),
+    Kind("CustomResourceDefinition", "apiextensions.k8s.io", "v1", "customresourcedefinitions",
+         namespaced=False),
+    Kind("Workspace", "tenant.kubesphere.io", "v1alpha1", "workspaces", namespaced=False,
+         custom=True),
+    Kind("NamespaceNetworkPolicy", "network.kubesphere.io", "v1alpha1",
+         "namespacenetworkpolicies", namespaced=True, custom=True),
+    # Calico's own IP pools: read only to learn the encapsulation mode (IPIP / VXLAN).
+    Kind("IPPool", "crd.projectcalico.org", "v1", "ippools", namespaced=False, custom=True),
+)}
+
+# The CRDs this console ships and needs (deploy/crds/).
+CONSOLE_CRD_KINDS: tuple[str, ...] = ("Workspace", "NamespaceNetworkPolicy")
+
+
+def kind_named(name: str) -> Kind:
+    """The table entry for a kind name; ValueError naming the supported kinds otherwise."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ValueError(
+            f"kind {name!r} is not supported (supported: {', '.join(sorted(KINDS))})"
+        ) from None
+
+
+def kind_of(obj: dict) -> Kind:
+    """The table entry for an object's `kind`, checking its `apiVersion` when it has one."""
+    kind = kind_named(str(obj.get("kind") or ""))
+    api_version = obj.get("apiVersion")
+    if api_version and api_version != kind.api_version:
+        raise ValueError(
+            f"{kind.kind} objects are served as apiVersion {kind.api_version}, "
+            f"not {api_version}"
+        )
+    return kind
