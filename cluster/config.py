@@ -2,13 +2,16 @@
 
 Precedence, most explicit first:
 
-1. `KUBE_API_URL` — a plain API URL (the built-in simulator, `http://127.0.0.1:8001`);
-2. `KUBECONFIG` (one path, or several joined with `:` as kubectl accepts) with the optional
+1. `KUBECONFIG` (one path, or several joined with `:` as kubectl accepts) with the optional
    `KUBE_CONTEXT`, else the kubeconfig's current context;
+2. `KUBE_API_URL` — a plain API URL (the built-in simulator, `http://127.0.0.1:8001`);
 3. the in-cluster service account (`KUBERNETES_SERVICE_HOST`/`_PORT` set by the kubelet).
 
+A kubeconfig wins over the simulator URL, so setting KUBECONFIG is enough to point a console
+that defaults to the simulator at a real cluster.
+
 `~/.kube/config` is deliberately not read implicitly: the console must never act on whatever
-cluster happens to be the operator's current one. `KUBE_TIMEOUT` (seconds, default 10) bounds
+cluster happens to be the operator's current one. `KUBE_REQUEST_TIMEOUT` (seconds, default 10) bounds
 every API call.
 """
 
@@ -48,7 +51,12 @@ class ClusterConfig:
         Raises ClusterConfigError, naming the variable, when nothing is configured or a value
         is malformed.
         """
-        timeout = _timeout(env.get("KUBE_TIMEOUT"))
+        timeout = _timeout(env.get("KUBE_REQUEST_TIMEOUT"))
+        kubeconfig = (env.get("KUBECONFIG") or "").strip()
+        if kubeconfig:
+            context = (env.get("KUBE_CONTEXT") or "").strip() or None
+            return cls(source="kubeconfig", kubeconfig=kubeconfig, context=context,
+                       timeout=timeout)
         api_url = (env.get("KUBE_API_URL") or "").strip()
         if api_url:
             if not api_url.startswith(("http://", "https://")):
@@ -56,11 +64,6 @@ class ClusterConfig:
                     f"KUBE_API_URL={api_url!r} is not an http:// or https:// URL."
                 )
             return cls(source="url", api_url=api_url.rstrip("/"), timeout=timeout)
-        kubeconfig = (env.get("KUBECONFIG") or "").strip()
-        if kubeconfig:
-            context = (env.get("KUBE_CONTEXT") or "").strip() or None
-            return cls(source="kubeconfig", kubeconfig=kubeconfig, context=context,
-                       timeout=timeout)
         host = env.get("KUBERNETES_SERVICE_HOST")
         port = env.get("KUBERNETES_SERVICE_PORT")
         if host and port:
@@ -81,6 +84,6 @@ def _timeout(value: str | None) -> float:
         seconds = 0.0
     if not 0 < seconds <= 600:
         raise ClusterConfigError(
-            f"KUBE_TIMEOUT={value!r} must be a number of seconds between 0 and 600."
+            f"KUBE_REQUEST_TIMEOUT={value!r} must be a number of seconds between 0 and 600."
         )
     return seconds
