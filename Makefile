@@ -1,0 +1,37 @@
+# The two commands: `make run` (the console on the built-in demo cluster) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test lint unit services conformance bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	DEBUG=$${DEBUG:-1} $(PY) manage.py devserver
+
+services:
+	@bash deploy/test-services.sh
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+test: $(VENV)/.installed services lint
+	$(VENV)/bin/pytest -q
+
+unit: $(VENV)/.installed
+	$(VENV)/bin/pytest -q -m "not integration and not browser"
+
+conformance: $(VENV)/.installed
+	$(PY) tests/run_conformance.py
+
+bench: $(VENV)/.installed
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) data test-artifacts

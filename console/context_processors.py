@@ -1,0 +1,30 @@
+from console import cluster
+from console.access import access_of
+
+NAV = [
+    ("Cluster", [("policy_list", "Network Policies", "policies")]),
+    ("Tenants", [("workspace_list", "Workspaces", "workspaces"),
+                 ("project_list", "Projects", "projects")]),
+    ("Analysis", [("traffic_list", "Traffic Paths", "traffic"),
+                  ("reachability", "Reachability", "reachability")]),
+    ("Audit", [("history", "History", "history")]),
+]
+
+
+SECTIONS = {"policy": "policies", "workspace": "workspaces", "project": "projects",
+            "traffic": "traffic", "reachability": "reachability", "history": "history",
+            "member": "members"}
+
+
+def console(request):
+    """Header and navigation data every page shows."""
+    if not request.user.is_authenticated:
+        return {}
+    access = access_of(request)
+    nav = [(group, list(items)) for group, items in NAV]
+    if access.can_manage_members:
+        nav.append(("Access", [("member_list", "Members", "members")]))
+    match = request.resolver_match
+    prefix = match.url_name.split("_")[0] if match and match.url_name else ""
+    return {"cluster_status": cluster.status(), "access": access, "nav": nav,
+            "active_section": SECTIONS.get(prefix, "")}
