@@ -150,7 +150,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "collected-static"
+# Collected files are served in production (STATIC_MANIFEST=1, after `collectstatic`); in
+# development and tests WhiteNoise serves straight from the finders.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or (
+    str(DATA_DIR / "collected-static") if env_bool("STATIC_MANIFEST") else None)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
