@@ -11,7 +11,9 @@ defects fixed (egress to the own project kept, Service targetPorts resolved, ing
 controller namespaces detected, node SNAT addresses from settings, entries of a project whose
 isolation is off kept but inactive, generated objects labelled). `kubesphere` reproduces what
 KubeSphere v3's controller would write for the same intent, so the console can show it when a
-KubeSphere controller does the generating.
+KubeSphere controller does the generating. It reproduces the shapes KubeSphere generates for
+managed namespaces; its corner cases outside them (KubeSphere also converts entries of
+namespaces without a workspace) are not reproduced.
 """
 
 from __future__ import annotations
