@@ -18,6 +18,7 @@ namespaces without a workspace) are not reproduced.
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -250,7 +251,9 @@ class _Compilation:
         return policy
 
     def _egress_rules(self, project: Project) -> list[dict[str, Any]]:
-        rules = [*self._dns()]
+        # A fresh copy per policy: shared objects would become YAML aliases, and a caller
+        # editing one policy would silently edit the others.
+        rules = copy.deepcopy(self._dns())
         if not self.kubesphere:
             # Fix over KubeSphere v3: pods keep talking to their own project.
             rules.append({"to": [namespace_peer(NAME_LABEL, project.name)]})

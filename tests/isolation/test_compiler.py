@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from isolation.compile_cli import render_yaml
 from isolation.compiler import (
     ISOLATION_POLICY_NAME,
     MANAGED_BY_LABEL,
@@ -305,3 +306,13 @@ def test_a_namespace_with_misshapen_labels_is_reported_with_the_field():
         desired_policies(snapshot, PLAIN)
     assert caught.value.field == "metadata.labels"
     assert caught.value.kind == "Namespace"
+
+
+def test_policies_share_no_objects_so_yaml_has_no_aliases():
+    snapshot = isolate_project(isolate_project(cluster(), "shop"), "billing")
+    add_entry(snapshot, "shop", "out", egress=[{"to": [ns_peer("audit")]}])
+    add_entry(snapshot, "billing", "out", egress=[{"to": [ns_peer("audit")]}])
+    result = desired_policies(snapshot, PLAIN)
+    assert "&id" not in render_yaml(result.policies)
+    _policy(result, "shop")["spec"]["egress"][0]["ports"].clear()
+    assert _policy(result, "billing")["spec"]["egress"][0]["ports"]
