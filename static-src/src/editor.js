@@ -8,7 +8,7 @@
 import { EditorView } from "@codemirror/view";
 
 import { parseDiagnosticsAttribute, toEditorDiagnostics } from "./diagnostics.js";
-import { editorExtensions, replaceDiagnostics } from "./setup.js";
+import { editorExtensions, markInvalid, replaceDiagnostics } from "./setup.js";
 
 const SELECTOR = "textarea[data-yaml-editor]";
 const WRAPPER_CLASS = "yaml-editor";
@@ -78,8 +78,7 @@ function watchForm(textarea, view) {
   textarea.addEventListener("invalid", (event) => {
     if (views.get(textarea) !== view) return;
     event.preventDefault();
-    view.dom.classList.add("cm-yaml-invalid");
-    view.contentDOM.setAttribute("aria-invalid", "true");
+    view.dispatch(markInvalid());
     view.focus();
   });
 }
@@ -132,8 +131,6 @@ function enhanceTextarea(textarea) {
         if (update.docChanged) {
           textarea.value = update.state.doc.toString();
           changedSinceFocus = true;
-          update.view.dom.classList.remove("cm-yaml-invalid");
-          update.view.contentDOM.removeAttribute("aria-invalid");
           fireOn(textarea, "input");
         }
         if (update.focusChanged && !update.view.hasFocus && changedSinceFocus) {

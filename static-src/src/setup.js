@@ -45,6 +45,30 @@ const serverLines = StateField.define({
   provide: (field) => EditorView.decorations.from(field),
 });
 
+const setInvalid = StateEffect.define();
+
+// Set when the form's validation rejects an empty required editor; the next
+// change of the text clears it. Kept in state because CodeMirror owns the
+// editor element's classes and attributes.
+const invalidMark = StateField.define({
+  create: () => false,
+  update(invalid, transaction) {
+    for (const effect of transaction.effects) {
+      if (effect.is(setInvalid)) return effect.value;
+    }
+    return transaction.docChanged ? false : invalid;
+  },
+  provide: (field) => [
+    EditorView.editorAttributes.from(field, (invalid) => (invalid ? { class: "cm-yaml-invalid" } : {})),
+    EditorView.contentAttributes.from(field, (invalid) => (invalid ? { "aria-invalid": "true" } : {})),
+  ],
+});
+
+/** A transaction spec marking the editor as failing form validation. */
+export function markInvalid() {
+  return { effects: setInvalid.of(true) };
+}
+
 const SEVERITY_RANK = { hint: 0, info: 1, warning: 2, error: 3 };
 
 function lineDecorations(doc, diagnostics) {
@@ -167,6 +191,7 @@ export function editorExtensions({ readOnly, contentAttributes, hintId, onUpdate
     ]),
     yaml(),
     serverLines,
+    invalidMark,
     // Read-only editors stay focusable so keyboard users can scroll, select
     // and copy; only changes are refused.
     EditorState.readOnly.of(Boolean(readOnly)),
