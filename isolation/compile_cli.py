@@ -101,6 +101,11 @@ def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except TenancyInputError as exc:
         err.write(f"error: {options.snapshot}: {_where(text, exc)}{exc}\n")
         return EXIT_BAD_INPUT
+    except (TypeError, ValueError, AttributeError) as exc:
+        # A shape no check above anticipated: still a message about the input, not a crash.
+        err.write(f"error: {options.snapshot}: an object has a field of an unexpected type "
+                  f"({exc})\n")
+        return EXIT_BAD_INPUT
     for problem in result.problems:
         err.write(f"warning: {format_problem(problem)}\n")
     rendered = render(result, options.format)

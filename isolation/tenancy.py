@@ -172,22 +172,22 @@ class Tenancy:
     def from_snapshot(cls, snapshot: Snapshot) -> Tenancy:
         """Index `snapshot`; raises TenancyInputError for misshapen namespaces/workspaces."""
         workspaces: dict[str, dict[str, Any]] = {}
+        isolated: dict[str, bool] = {}
         for workspace in snapshot.workspaces:
             workspaces[name_of(workspace)] = workspace
+            isolated[name_of(workspace)] = _workspace_isolation(workspace)
         projects: dict[str, Project] = {}
         for namespace in snapshot.namespaces:
             name = name_of(namespace)
             labels = string_map(namespace, "metadata.labels")
             annotations = string_map(namespace, "metadata.annotations")
             workspace = labels.get(WORKSPACE_LABEL) or None
-            workspace_obj = workspaces.get(workspace) if workspace else None
             projects[name] = Project(
                 name=name,
                 workspace=workspace,
-                workspace_exists=workspace_obj is not None,
+                workspace_exists=workspace in workspaces,
                 project_isolation=annotations.get(ISOLATE_ANNOTATION) == ISOLATE_ENABLED,
-                workspace_isolation=(workspace_obj is not None
-                                     and _workspace_isolation(workspace_obj)),
+                workspace_isolation=isolated.get(workspace or "", False),
                 labels=labels,
             )
         entries: dict[str, list[dict[str, Any]]] = {}
