@@ -31,6 +31,9 @@ from isolation.snapshot import SnapshotError, load_snapshot
 from isolation.tenancy import TenancyInputError
 from isolation.yamlio import YamlInputError, load_documents, locate
 
+# libyaml's emitter is an order of magnitude faster on thousands of policies
+_Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
@@ -132,8 +135,8 @@ def render(result: CompileResult, fmt: str = "yaml") -> str:
 def render_yaml(policies: list[dict[str, Any]]) -> str:
     if not policies:
         return ""
-    return yaml.safe_dump_all(policies, sort_keys=True, default_flow_style=False,
-                              explicit_start=True)
+    return yaml.dump_all(policies, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
+                         explicit_start=True)
 
 
 def format_problem(problem: EntryProblem) -> str:
