@@ -375,3 +375,31 @@ def entries_invalidated_by_move(snapshot: Snapshot, namespace: str,
             if not validator_before.validate(entry) and validator_after.validate(entry):
                 broken.append((entry_namespace, entry["metadata"]["name"]))
     return broken
+
+
+def namespaces_affected_by_move(snapshot: Snapshot, namespace: str) -> set[str]:
+    """The namespaces to reconcile after moving `namespace` to another workspace: itself and
+    every project whose entries name it (they may become valid or invalid)."""
+    affected = {namespace}
+    for entry_namespace, entries in Tenancy.from_snapshot(snapshot).entries.items():
+        for entry in entries:
+            if namespace in _named_namespaces(entry):
+                affected.add(entry_namespace)
+    return affected
+
+
+def _named_namespaces(entry: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    spec = entry.get("spec") if isinstance(entry.get("spec"), dict) else {}
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        rules = spec.get(direction)
+        for rule in rules if isinstance(rules, list) else []:
+            peers = rule.get(key) if isinstance(rule, dict) else None
+            for peer in peers if isinstance(peers, list) else []:
+                if not isinstance(peer, dict):
+                    continue
+                for kind, field_name in (("namespace", "name"), ("service", "namespace")):
+                    ref = peer.get(kind)
+                    if isinstance(ref, dict) and isinstance(ref.get(field_name), str):
+                        names.add(ref[field_name])
+    return names

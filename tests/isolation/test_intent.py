@@ -9,6 +9,7 @@ from isolation.intent import (
     entry_object,
     is_port_name,
     move_project_patch,
+    namespaces_affected_by_move,
     project_isolation_patch,
     validate_entry,
     validate_move,
@@ -179,3 +180,10 @@ def test_a_move_into_the_entry_workspace_is_not_reported_as_breaking():
     snapshot = add_namespace(cluster(), "newcomer", workspace="team-b")
     add_entry(snapshot, "shop", "to-newcomer", egress=[{"to": [ns_peer("newcomer")]}])
     assert entries_invalidated_by_move(snapshot, "newcomer", "team-a") == []
+
+
+def test_a_move_reconciles_the_project_and_every_project_naming_it():
+    snapshot = add_entry(cluster(), "audit", "to-shop", egress=[{"to": [ns_peer("shop")]}])
+    add_entry(snapshot, "billing", "from-shop-svc", ingress=[{"from": [svc_peer("shop", "x")]}])
+    add_entry(snapshot, "web", "cidr", ingress=[{"from": [ip_peer("10.0.0.0/8")]}])
+    assert namespaces_affected_by_move(snapshot, "shop") == {"shop", "audit", "billing"}
