@@ -6,6 +6,8 @@ import copy
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isolation.compile_cli import render_yaml
 from isolation.compiler import (
@@ -17,6 +19,7 @@ from isolation.compiler import (
     desired_policies,
 )
 from isolation.netpol import default_network_policy, validate_network_policy
+from isolation.reconcile import plan_reconcile
 from isolation.tenancy import TenancyInputError
 from tests.golden.scenarios import (
     SCENARIOS,
@@ -316,3 +319,40 @@ def test_policies_share_no_objects_so_yaml_has_no_aliases():
     assert "&id" not in render_yaml(result.policies)
     _policy(result, "shop")["spec"]["egress"][0]["ports"].clear()
     assert _policy(result, "billing")["spec"]["egress"][0]["ports"]
+
+
+ENTRY_POOL = [
+    ("shop", "in-ns", {"ingress": [{"from": [ns_peer("billing")]}]}),
+    ("shop", "out-svc", {"egress": [{"to": [svc_peer("billing", "api")]}]}),
+    ("shop", "bad", {"ingress": [{"from": [ip_peer("10.0.0.0/40")]}]}),
+    ("billing", "out-cidr", {"egress": [{"to": [ip_peer("10.0.0.0/8", "10.1.0.0/16")],
+                                         "ports": [{"port": 443}]}]}),
+    ("audit", "in-svc", {"ingress": [{"from": [svc_peer("shop", "missing")]}]}),
+    ("web", "in-cidr", {"ingress": [{"from": [ip_peer("2001:db8::/64")],
+                                     "ports": [{"port": 80, "endPort": 90}]}]}),
+]
+
+
+@given(workspaces=st.sets(st.sampled_from(["team-a", "team-b"])),
+       projects=st.sets(st.sampled_from(["shop", "billing", "audit", "web"])),
+       entries=st.sets(st.integers(0, len(ENTRY_POOL) - 1)),
+       detect=st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_any_intent_compiles_to_valid_policies_that_reconcile_to_zero_writes(
+        workspaces, projects, entries, detect):
+    snapshot = cluster()
+    for workspace in workspaces:
+        isolate_workspace(snapshot, workspace)
+    for project in projects:
+        isolate_project(snapshot, project)
+    for index in sorted(entries):
+        namespace, name, spec = ENTRY_POOL[index]
+        add_entry(snapshot, namespace, name, **copy.deepcopy(spec))
+    options = IsolationSettings(detect_ingress_namespaces=detect)
+    result = desired_policies(snapshot, options)
+    for policy in result.policies:
+        assert validate_network_policy(default_network_policy(policy)) == []
+    assert plan_reconcile(result.policies, copy.deepcopy(result.policies)).in_step
+    assert desired_policies(snapshot, options).policies == result.policies
+    isolated = {ns for ns, mode in result.modes.items() if mode != "off"}
+    assert {p["metadata"]["namespace"] for p in result.policies} == isolated
