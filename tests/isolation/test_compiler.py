@@ -158,9 +158,9 @@ def test_dns_falls_back_to_coredns_service_when_kube_dns_is_missing():
 def test_dns_cidrs_come_from_the_settings():
     snapshot = add_entry(isolate_project(cluster(), "shop"), "shop", "out",
                          egress=[{"to": [ns_peer("audit")]}])
-    settings = IsolationSettings(detect_ingress_namespaces=False,
-                                 dns_cidrs=("10.96.0.10", "fd00::a/128"))
-    egress = _policy(desired_policies(snapshot, settings), "shop")["spec"]["egress"]
+    dns_settings = IsolationSettings(detect_ingress_namespaces=False,
+                                     dns_cidrs=("10.96.0.10", "fd00::a/128"))
+    egress = _policy(desired_policies(snapshot, dns_settings), "shop")["spec"]["egress"]
     assert egress[0]["to"] == [{"ipBlock": {"cidr": "10.96.0.10/32"}},
                                {"ipBlock": {"cidr": "fd00::a/128"}}]
 
@@ -213,9 +213,9 @@ def test_ingress_controller_namespaces_are_allowed_only_when_detection_is_on():
 def test_snat_rule_appears_only_when_addresses_are_configured():
     snapshot = isolate_workspace(cluster(), "team-a")
     assert len(_policy(desired_policies(snapshot, PLAIN), "shop")["spec"]["ingress"]) == 1
-    settings = IsolationSettings(detect_ingress_namespaces=False,
-                                 snat_cidrs=("192.168.0.11", "192.168.0.11/32"))
-    result = desired_policies(snapshot, settings)
+    snat_settings = IsolationSettings(detect_ingress_namespaces=False,
+                                      snat_cidrs=("192.168.0.11", "192.168.0.11/32"))
+    result = desired_policies(snapshot, snat_settings)
     assert result.snat_cidrs == ("192.168.0.11/32",)
     assert _policy(result, "shop")["spec"]["ingress"][1] == {
         "from": [{"ipBlock": {"cidr": "192.168.0.11/32"}}]}
