@@ -258,7 +258,7 @@ def _combine(leg1: Path, leg2: Path | None, target: Backend | None, exposure: st
     hops = list(leg1.hops)
     if leg2 is not None and leg1.succeeds:
         hops.extend(leg2.hops[1:])
-    return Path(
+    path = Path(
         entry_node=leg1.entry_node, target=target.key if target else None,
         target_node=target.node if target else None, hops=hops,
         app_source=leg2.app_source if leg2 and leg1.succeeds else None,
@@ -273,3 +273,5 @@ def _combine(leg1: Path, leg2: Path | None, target: Backend | None, exposure: st
         row=table_row(exposure, leg1.traffic_policy, leg1.pod_on_entry_node, leg1.cni),
         steady_state=leg1.steady_state,
     )
+    path.actor_addresses = {**leg1.actor_addresses, **(leg2.actor_addresses if leg2 else {})}
+    return path

@@ -74,6 +74,17 @@ class LegContext:
                 return "routed"
         return mode
 
+    def addresses(self, node: str | None, backend: Backend | None) -> dict[str, str]:
+        """Lane subtitles: the nodes' InternalIPs and the pod's IP."""
+        found = {}
+        for name in (node, backend.node if backend else None):
+            if name:
+                info = self.node(name)
+                found[f"node:{name}"] = info.internal_ip or ""
+        if backend is not None:
+            found[f"pod:{backend.key}"] = backend.ip
+        return found
+
     def describe(self, address: str) -> str:
         """Who an address belongs to, in words ("node-2's tunl0", "the client")."""
         if address == self.client_ip:
@@ -151,6 +162,7 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
     path = Path(entry_node=node.name, target=None, target_node=None, hops=hops, app_source=None,
                 policy_source=None, succeeds=False, reason="", exposure=entry.kind,
                 traffic_policy=entry.traffic_policy, cni=ctx.cni.mode, steady_state=steady_state)
+    path.actor_addresses = ctx.addresses(node.name, backend)
     if backend is None:
         hops.append(Hop("reject", "REJECT: no endpoints", f"node:{node.name}",
                         f"{entry.service} has no ready endpoint: kube-proxy rejects.", blocked=True))
@@ -167,7 +179,8 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
             hops.append(Hop("snat", f"SNAT {snat} (node IP)", f"node:{node.name}",
                             f"{target_hop_detail} and masquerade to {snat}: the mark is set for all "
                             "external traffic of a Cluster Service, but the SNAT happens in "
-                            "POSTROUTING, after Calico's policy check in FORWARD."))
+                            "POSTROUTING, after Calico's policy check in FORWARD.",
+                            note="after the policy check: the policy still sees the client"))
             policy_source, app_source = ctx.client_ip, snat
         else:
             mode = "routed" if backend.host_network else ctx.encapsulation(node.name, backend.node)
@@ -253,12 +266,14 @@ def backend_leg(ctx: LegContext, controller: Backend, backend: Backend) -> Path:
                 hops=hops, app_source=None, policy_source=None, succeeds=False, reason="",
                 exposure="Ingress backend", cni=ctx.cni.mode,
                 pod_on_entry_node=controller.node == backend.node)
+    path.actor_addresses = {**ctx.addresses(controller.node, controller), **ctx.addresses(None, backend)}
     same_node = controller.node == backend.node
     if not same_node:
         mode = ctx.encapsulation(controller.node, backend.node)
         hops.append(Hop("tunnel", _TUNNEL_LABEL[mode], f"node:{backend.node}",
                         _TUNNEL_DETAIL[mode].format(node=backend.node)
-                        + ("." if controller.host_network else "; the source stays the pod IP.")))
+                        + ("." if controller.host_network else "; the source stays the pod IP."),
+                        note="" if controller.host_network else "source stays the controller pod IP"))
     detail = f"To {backend.ip}:{backend.port}, no SNAT"
     if not controller.host_network:
         namespace = controller.namespace

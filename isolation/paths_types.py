@@ -26,7 +26,8 @@ class Hop:
 
     `actor` names the diagram lane the step ends in ("client", "lb", "node:<name>",
     "pod:<ns>/<name>"); `label` is the short form printed in JSON; `detail` says what happens
-    there in a sentence; `blocked` marks the step where the request stops.
+    there in a sentence; `note` is a short remark drawn under the step; `blocked` marks the
+    step where the request stops.
     """
 
     kind: str
@@ -34,6 +35,7 @@ class Hop:
     actor: str
     detail: str = ""
     blocked: bool = False
+    note: str = ""
 
 
 @dataclass
@@ -68,6 +70,7 @@ class Path:
     row: int | None = None
     notes: list[str] = field(default_factory=list)
     steady_state: bool = True
+    actor_addresses: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The CLI's JSON object for one path (legs nested with the same fields)."""
@@ -179,6 +182,24 @@ class TraceResult:
         if any(o != "fails" for o in outcomes):
             return "some"
         return "none"
+
+    def summary(self) -> str:
+        """One sentence per entry node: where it works, and why not elsewhere."""
+        sentences = []
+        for node, outcome in self.outcome_by_entry_node().items():
+            paths = [p for p in self.paths if p.entry_node == node and p.steady_state]
+            failing = [p for p in paths if not p.succeeds]
+            if outcome == "works":
+                local = all(p.pod_on_entry_node and p.policy_source == self.client_ip for p in paths)
+                sentences.append(f"works when it enters on {node}"
+                                 + (" (the pod is local, the policy sees the client)" if local else ""))
+            elif outcome == "fails":
+                sentences.append(f"fails when it enters on {node}: {failing[0].reason}")
+            else:
+                sentences.append(f"works only sometimes when it enters on {node} ({len(failing)} of "
+                                 f"{len(paths)} pods cannot be reached: {failing[0].reason})")
+        text = "; ".join(sentences)
+        return text[:1].upper() + text[1:] + "." if text else "No entry node receives this traffic."
 
     def needed_allowlist(self) -> list[dict[str, Any]]:
         """The union of every path's missing entries, merged per CIDR or namespace, sorted."""
