@@ -106,12 +106,13 @@ def engine_checker(snapshot: Snapshot) -> Checker:
 
     def check(source: str, destination: str, port: int, protocol: str) -> PolicyVerdict:
         verdict = cluster.check(source, destination, port, protocol)
+        isolated = verdict.ingress.isolated
         if verdict.allowed:
             policies = tuple(dict.fromkeys(ref.policy for ref in verdict.ingress.matched))
-            return PolicyVerdict(True, None, policies, verdict.explain())
+            return PolicyVerdict(True, None, policies, verdict.ingress.reason, isolated)
         side = "ingress" if not verdict.ingress.allowed else "egress"
         direction = verdict.ingress if side == "ingress" else verdict.egress
-        return PolicyVerdict(False, side, tuple(direction.selecting), verdict.explain())
+        return PolicyVerdict(False, side, tuple(direction.selecting), direction.reason, isolated)
 
     return check
 

@@ -119,7 +119,7 @@ def deliver(ctx: LegContext, source: str, backend: Backend) -> PolicyVerdict:
     """The policy verdict for `source` (an IP or "ns/pod") reaching the backend's target port."""
     if backend.host_network:
         return PolicyVerdict(True, None, (), "the pod uses the host network, which NetworkPolicy "
-                                              "does not select")
+                                              "does not select", isolated=False)
     return ctx.check(source, backend.key, backend.port, backend.protocol)
 
 
@@ -128,7 +128,11 @@ def _verdict_reason(verdict: PolicyVerdict, source_text: str, backend: Backend) 
     if verdict.allowed:
         if verdict.policies:
             return f"allowed by {_policy_words(verdict)}: the policy sees {source_text}"
-        return verdict.explanation or f"allowed: no policy restricts {backend.key}"
+        if backend.host_network:
+            return f"allowed: {verdict.explanation}"
+        if verdict.isolated:
+            return f"allowed: {source_text} is the pod's own node, which is always admitted"
+        return f"allowed: no policy isolates {backend.key} (a policy would see {source_text})"
     if verdict.side == "egress":
         return (f"blocked by {_policy_words(verdict)} (egress of the source): "
                 f"{source_text} may not connect to {backend.key} on {where}")

@@ -129,13 +129,15 @@ class PolicyVerdict:
 
     `side` is the direction that denied ("ingress" or "egress"), None when allowed;
     `policies` are the deciding policies ("ns/name"): the matching ones on an allow, the
-    selecting ones on a deny.
+    selecting ones on a deny; `isolated` tells whether any policy selects the destination for
+    ingress; `explanation` is the engine's full sentence for the deciding direction.
     """
 
     allowed: bool
     side: str | None
     policies: tuple[str, ...]
     explanation: str = ""
+    isolated: bool = True
 
 
 Checker = Callable[[str, str, int, str], PolicyVerdict]

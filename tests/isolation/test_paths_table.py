@@ -93,7 +93,7 @@ class ProjectAllowlist:
 
     def __call__(self, source: str, destination: str, port: int, protocol: str) -> PolicyVerdict:
         if not destination.startswith("demo/"):
-            return PolicyVerdict(True, None, (), "not isolated")
+            return PolicyVerdict(True, None, (), "not isolated", isolated=False)
         if "/" in source:
             allowed = source.split("/")[0] in self.namespaces | {"demo"}
         else:
@@ -206,3 +206,38 @@ def test_local_load_balancer_is_entered_only_through_nodes_with_an_endpoint():
     result = trace(case.snapshot, service=case.service, checker=ProjectAllowlist((f"{CLIENT}/32",)))
     assert result.entry_nodes() == ["node-b"]
     assert result.status == "every"
+
+
+def _allow_policy(needed: list[dict]) -> dict:
+    """A NetworkPolicy of the project that admits exactly the given allowlist entries."""
+    peers = []
+    for entry in needed:
+        if "namespace" in entry:
+            peers.append({"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": entry["namespace"]}}})
+        else:
+            peers.append({"ipBlock": {"cidr": entry["cidr"]}})
+    return {"kind": "NetworkPolicy", "metadata": {"namespace": "demo", "name": "nsnp-allowlist"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"],
+                     "ingress": [{"from": peers, "ports": [{"port": 8080, "protocol": "TCP"}]}]}}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=_ids)
+def test_decision_table_row_with_the_reachability_engine(row):
+    """The real engine agrees: the isolated project blocks the path, the needed entries fix it."""
+    kind, etp, cni, on_entry, via = _case(row)
+    isolated = explain_case(kind, etp, cni, on_entry, ingress_via=via)
+    faked = _explain(row, ProjectAllowlist())
+    assert isolated.succeeds is False
+    assert isolated.needed_allowlist == faked.needed_allowlist
+    assert (isolated.policy_source, isolated.app_source) == (faked.policy_source, faked.app_source)
+    case = case_snapshot(kind, etp, cni, on_entry, ingress_via=via)
+    if isolated.needed_allowlist:
+        assert "demo/nsnp-network-isolate" in isolated.reason
+        case.snapshot.add(_allow_policy(isolated.needed_allowlist))
+    fixed = trace(case.snapshot, service=case.service, ingress=case.ingress,
+                  entry_nodes=["node-a"]).paths[0]
+    assert fixed.succeeds is bool(isolated.needed_allowlist)
+    if fixed.succeeds:
+        assert fixed.needed_allowlist == []
+        assert "demo/nsnp-allowlist" in fixed.reason
