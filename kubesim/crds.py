@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from typing import Any
@@ -163,6 +164,9 @@ def _check_object(value: dict[str, Any], schema: dict[str, Any], path: str, caus
         elif preserve or extra is True or (props is None and extra is None and not schema.get("type")):
             out[key] = child
         # anything else is pruned, as a structural schema prunes unknown fields
+    for key, child_schema in (props or {}).items():
+        if key not in out and "default" in child_schema:
+            out[key] = copy.deepcopy(child_schema["default"])
     for key in schema.get("required") or []:
         if key not in value:
             causes.append(cause(f"{path}.{key}", "Required value", "FieldValueRequired"))

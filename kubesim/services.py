@@ -99,7 +99,8 @@ def prepare_service(obj: dict[str, Any], old: dict[str, Any] | None,
         return causes
     spec.setdefault("sessionAffinity", "None")
     spec.setdefault("internalTrafficPolicy", "Cluster")
-    causes += _ports(spec, old_spec, allocator)
+    claimed: set[int] = set()
+    causes += _ports(spec, old_spec, allocator, claimed)
     causes += _cluster_ip(spec, old_spec, allocator)
     if _external(stype):
         spec.setdefault("externalTrafficPolicy", "Cluster")
@@ -113,7 +114,7 @@ def prepare_service(obj: dict[str, Any], old: dict[str, Any] | None,
     if stype == "LoadBalancer":
         spec.setdefault("allocateLoadBalancerNodePorts", True)
         if spec.get("externalTrafficPolicy") == "Local" and not spec.get("healthCheckNodePort"):
-            spec["healthCheckNodePort"] = old_spec.get("healthCheckNodePort") or allocator.free_port(set())
+            spec["healthCheckNodePort"] = old_spec.get("healthCheckNodePort") or allocator.free_port(claimed)
     else:
         spec.pop("healthCheckNodePort", None)
         spec.pop("allocateLoadBalancerNodePorts", None)
@@ -121,7 +122,8 @@ def prepare_service(obj: dict[str, Any], old: dict[str, Any] | None,
     return causes
 
 
-def _ports(spec: dict[str, Any], old_spec: dict[str, Any], allocator: Allocator) -> list[dict[str, str]]:
+def _ports(spec: dict[str, Any], old_spec: dict[str, Any], allocator: Allocator,
+           claimed: set[int]) -> list[dict[str, str]]:
     causes: list[dict[str, str]] = []
     ports = spec.get("ports")
     if not ports:
@@ -129,7 +131,6 @@ def _ports(spec: dict[str, Any], old_spec: dict[str, Any], allocator: Allocator)
     external = _external(spec["type"])
     old_node_ports = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
                       for p in old_spec.get("ports") or []}
-    claimed: set[int] = set()
     names: set[str] = set()
     for i, port in enumerate(ports):
         at = f"spec.ports[{i}]"
