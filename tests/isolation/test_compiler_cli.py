@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import json
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
 from isolation import compile_cli
 from isolation.compiler import IsolationSettings, desired_policies
+from isolation.snapshot import load_snapshot
 from tests.golden.scenarios import (
     GOLDEN_DIR,
     add_entry,
@@ -168,3 +170,22 @@ def test_the_management_command_runs_the_same_contract(tmp_path, capsys):
         call_command("compile_isolation", "--snapshot", str(tmp_path / "missing.yaml"),
                      stdout=io.StringIO(), stderr=io.StringIO())
     assert caught.value.code == 2
+
+
+DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
+
+
+def test_it_compiles_the_demo_snapshot(capsys):
+    code, out, err = _run(capsys, "--snapshot", str(DEMO), "--detect-ingress-namespaces")
+    assert code == 0, err
+    assert err == ""
+    policies = list(yaml.safe_load_all(out))
+    keys = [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in policies]
+    assert keys == sorted(keys)
+    assert all(p["metadata"]["name"].startswith("nsnp-") for p in policies)
+    modes = {ns: mode for ns, mode in desired_policies(
+        load_snapshot(DEMO.read_text()), IsolationSettings()).modes.items() if mode != "off"}
+    assert "project" in modes.values() and "workspace" in modes.values()
+    assert {ns for ns, _ in keys} == set(modes)
+    isolated_project = next(ns for ns, mode in modes.items() if mode == "project")
+    assert any(ns == isolated_project and name != "nsnp-network-isolate" for ns, name in keys)
