@@ -132,7 +132,8 @@ def _verdict_reason(verdict: PolicyVerdict, source_text: str, backend: Backend) 
             return f"allowed: {verdict.explanation}"
         if verdict.isolated:
             return f"allowed: {source_text} is the pod's own node, which is always admitted"
-        return f"allowed: no policy isolates {backend.key} (a policy would see {source_text})"
+        return (f"allowed: no policy isolates {backend.key} (its policy would see "
+                f"{source_text.replace(' (', ', ').rstrip(')')})")
     if verdict.side == "egress":
         return (f"blocked by {_policy_words(verdict)} (egress of the source): "
                 f"{source_text} may not connect to {backend.key} on {where}")

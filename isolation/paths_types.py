@@ -15,6 +15,7 @@ EXPOSURE_KINDS = ("NodePort", "LoadBalancer", "Ingress")
 TABLE_EXPOSURES = ("NodePort", "LoadBalancer", "Ingress via NodePort", "Ingress via LoadBalancer")
 TRAFFIC_POLICIES = ("Cluster", "Local")
 DEFAULT_CLIENT_IP = "203.0.113.9"
+LEG_NAMES = ("client to ingress controller", "ingress controller to backend")
 
 # Hop kinds, in the order a packet can meet them.
 HOP_KINDS = ("client", "lb", "node", "snat", "tunnel", "pod", "drop", "reject")
@@ -86,6 +87,16 @@ class Path:
             "needed_allowlist": [dict(entry) for entry in self.needed_allowlist],
             "legs": [leg.to_dict() for leg in self.legs],
         }
+
+    @property
+    def failure(self) -> str:
+        """Why the request fails, naming only the leg that fails; "" when it succeeds."""
+        if self.succeeds:
+            return ""
+        for number, leg in enumerate(self.legs, start=1):
+            if not leg.succeeds:
+                return f"leg {number} ({LEG_NAMES[number - 1]}): {leg.reason}"
+        return self.reason
 
     @property
     def blocked_hop(self) -> Hop | None:
@@ -186,26 +197,36 @@ class TraceResult:
         return "none"
 
     def summary(self) -> str:
-        """One sentence per entry node: where it works, and why not elsewhere."""
+        """Where it works, and why not elsewhere; entry nodes failing alike are named together."""
+        outcomes = self.outcome_by_entry_node()
+        works = [n for n, o in outcomes.items() if o == "works"]
         sentences = []
-        for node, outcome in self.outcome_by_entry_node().items():
+        if works:
+            local = all(p.pod_on_entry_node and p.policy_source == self.client_ip
+                        for p in self.paths if p.entry_node in works and p.steady_state)
+            sentences.append(f"works when it enters on {_names(works)}"
+                             + (" (the pod is local, the policy sees the client)" if local else ""))
+        failing: dict[str, list[str]] = {}
+        for node, outcome in outcomes.items():
             paths = [p for p in self.paths if p.entry_node == node and p.steady_state]
-            failing = [p for p in paths if not p.succeeds]
-            if outcome == "works":
-                local = all(p.pod_on_entry_node and p.policy_source == self.client_ip for p in paths)
-                sentences.append(f"works when it enters on {node}"
-                                 + (" (the pod is local, the policy sees the client)" if local else ""))
-            elif outcome == "fails":
-                sentences.append(f"fails when it enters on {node}: {failing[0].reason}")
-            else:
-                sentences.append(f"works only sometimes when it enters on {node} ({len(failing)} of "
-                                 f"{len(paths)} pods cannot be reached: {failing[0].reason})")
+            bad = [p for p in paths if not p.succeeds]
+            if outcome == "fails":
+                failing.setdefault(f"fails when it enters on {{nodes}}: {bad[0].failure}", []).append(node)
+            elif outcome == "intermittent":
+                failing.setdefault(f"works only sometimes when it enters on {{nodes}} ({len(bad)} "
+                                   f"of {len(paths)} pods cannot be reached: {bad[0].failure})",
+                                   []).append(node)
+        sentences.extend(text.format(nodes=_names(nodes)) for text, nodes in failing.items())
         text = "; ".join(sentences)
         return text[:1].upper() + text[1:] + "." if text else "No entry node receives this traffic."
 
     def needed_allowlist(self) -> list[dict[str, Any]]:
         """The union of every path's missing entries, merged per CIDR or namespace, sorted."""
         return merge_allowlist(entry for path in self.paths for entry in path.needed_allowlist)
+
+
+def _names(nodes: list[str]) -> str:
+    return nodes[0] if len(nodes) == 1 else ", ".join(nodes[:-1]) + f" or {nodes[-1]}"
 
 
 def merge_allowlist(entries: Any) -> list[dict[str, Any]]:
