@@ -128,7 +128,7 @@ def _immutable_pod_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _service(obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context) -> Causes:
-    return prepare_service(obj, old, ctx.allocator)
+    return prepare_service(obj, old, ctx.allocator, any_range=ctx.restoring)
 
 
 def _network_policy(obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context) -> Causes:
@@ -182,6 +182,8 @@ class Context:
     def __init__(self, allocator: Allocator, now: Callable[[], str]) -> None:
         self.allocator = allocator
         self.now = now
+        # objects restored from a seed or snapshot keep addresses outside the simulator's ranges
+        self.restoring = False
 
 
 def admit(rtype: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context) -> Causes:

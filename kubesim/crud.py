@@ -54,7 +54,16 @@ class Crud:
         self.registry = registry
         self.allocator = allocator
         self.ctx = Context(allocator, now)
-        self.restoring = False
+
+    @property
+    def restoring(self) -> bool:
+        """True while objects are loaded as they are (seed, snapshot import): identity, status
+        and addresses are kept instead of being set by the server."""
+        return self.ctx.restoring
+
+    @restoring.setter
+    def restoring(self, value: bool) -> None:
+        self.ctx.restoring = value
 
     # -- helpers ----------------------------------------------------------------------------------
     def _ns_type(self) -> ResourceType:

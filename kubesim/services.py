@@ -81,8 +81,8 @@ def _external(service_type: str) -> bool:
     return service_type in ("NodePort", "LoadBalancer")
 
 
-def prepare_service(obj: dict[str, Any], old: dict[str, Any] | None,
-                    allocator: Allocator) -> list[dict[str, str]]:
+def prepare_service(obj: dict[str, Any], old: dict[str, Any] | None, allocator: Allocator, *,
+                    any_range: bool = False) -> list[dict[str, str]]:
     """Default and validate a Service in place (allocating addresses); returns 422 causes."""
     spec = obj.setdefault("spec", {})
     old_spec = (old or {}).get("spec") or {}
@@ -100,8 +100,8 @@ def prepare_service(obj: dict[str, Any], old: dict[str, Any] | None,
     spec.setdefault("sessionAffinity", "None")
     spec.setdefault("internalTrafficPolicy", "Cluster")
     claimed: set[int] = set()
-    causes += _ports(spec, old_spec, allocator, claimed)
-    causes += _cluster_ip(spec, old_spec, allocator)
+    causes += _ports(spec, old_spec, allocator, claimed, any_range)
+    causes += _cluster_ip(spec, old_spec, allocator, any_range)
     if _external(stype):
         spec.setdefault("externalTrafficPolicy", "Cluster")
         if spec["externalTrafficPolicy"] not in ("Cluster", "Local"):
@@ -123,7 +123,7 @@ def prepare_service(obj: dict[str, Any], old: dict[str, Any] | None,
 
 
 def _ports(spec: dict[str, Any], old_spec: dict[str, Any], allocator: Allocator,
-           claimed: set[int]) -> list[dict[str, str]]:
+           claimed: set[int], any_range: bool) -> list[dict[str, str]]:
     causes: list[dict[str, str]] = []
     ports = spec.get("ports")
     if not ports:
@@ -155,7 +155,7 @@ def _ports(spec: dict[str, Any], old_spec: dict[str, Any], allocator: Allocator,
         if not wanted:
             kept = old_node_ports.get((number, port["protocol"]))
             port["nodePort"] = kept or allocator.free_port(claimed)
-        elif not isinstance(wanted, int) or wanted not in NODE_PORTS:
+        elif not isinstance(wanted, int) or not (wanted in NODE_PORTS or (any_range and 0 < wanted < 65536)):
             causes.append(cause(f"{at}.nodePort", f"Invalid value: {wanted}: provided port is not in the "
                                 "valid range. The range of valid ports is 30000-32767"))
         elif (wanted in allocator.ports and wanted not in old_node_ports.values()) or wanted in claimed:
@@ -164,7 +164,8 @@ def _ports(spec: dict[str, Any], old_spec: dict[str, Any], allocator: Allocator,
     return causes
 
 
-def _cluster_ip(spec: dict[str, Any], old_spec: dict[str, Any], allocator: Allocator) -> list[dict[str, str]]:
+def _cluster_ip(spec: dict[str, Any], old_spec: dict[str, Any], allocator: Allocator,
+                any_range: bool) -> list[dict[str, str]]:
     old_ip = old_spec.get("clusterIP")
     wanted = spec.get("clusterIP") or (spec.get("clusterIPs") or [None])[0]
     if old_ip:
@@ -176,7 +177,7 @@ def _cluster_ip(spec: dict[str, Any], old_spec: dict[str, Any], allocator: Alloc
             address = ipaddress.ip_address(wanted)
         except ValueError:
             return [cause("spec.clusterIPs[0]", f'Invalid value: "{wanted}": must be a valid IP address')]
-        if address not in SERVICE_CIDR:
+        if address not in SERVICE_CIDR and not any_range:
             return [cause("spec.clusterIPs[0]", f'Invalid value: "{wanted}": provided IP is not in the valid range. '
                           f"The range of valid IPs is {SERVICE_CIDR}")]
         if wanted in allocator.ips:
