@@ -1,0 +1,212 @@
+"""The `reachability` command contract, exercised through `reachability_cli.main`."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from isolation.reachability_cli import main
+
+SNAPSHOT = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {team: a}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: dev}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec:
+  nodeName: node-1
+  containers:
+  - name: web
+    ports: [{containerPort: 80, name: http}, {containerPort: 443}]
+status: {phase: Running, podIP: 10.1.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: tool, namespace: dev, labels: {app: tool}}
+spec:
+  nodeName: node-2
+  containers: [{name: tool, ports: [{containerPort: 8080}]}]
+status: {phase: Running, podIP: 10.2.0.1}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-1}
+status: {addresses: [{type: InternalIP, address: 192.168.0.1}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-in, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress:
+  - from: [{ipBlock: {cidr: 198.51.100.0/24}}]
+    ports: [{port: http}]
+"""
+
+
+@pytest.fixture
+def snapshot(tmp_path):
+    path = tmp_path / "cluster.yaml"
+    path.write_text(SNAPSHOT)
+    return str(path)
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), stdout=out)
+    return code, out.getvalue()
+
+
+def write_queries(tmp_path, queries) -> str:
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps(queries))
+    return str(path)
+
+
+def test_queries_print_results_in_query_order(snapshot, tmp_path):
+    queries = write_queries(tmp_path, [
+        {"from": "dev/tool", "to": "shop/web", "port": 80},
+        {"from": "198.51.100.7", "to": "shop/web", "port": "http", "protocol": "TCP"},
+        {"from": "shop/web", "to": "8.8.8.8", "port": 53, "protocol": "udp"},
+    ])
+    code, output = run("--snapshot", snapshot, "--queries", queries)
+    assert code == 0
+    results = json.loads(output)["results"]
+    assert [(r["from"], r["to"], r["port"], r["protocol"], r["allowed"]) for r in results] == [
+        ("dev/tool", "shop/web", 80, "TCP", False),
+        ("198.51.100.7", "shop/web", 80, "TCP", True),
+        ("shop/web", "8.8.8.8", 53, "UDP", True),
+    ]
+    assert results[1]["ingress"]["matched"] == [
+        {"policy": "shop/web-in", "direction": "ingress", "rule": 0, "peer": 0, "port": 0}]
+    assert results[0]["ingress"]["isolated"] is True
+    assert results[0]["ingress"]["selecting"] == ["shop/web-in"]
+    assert results[2]["ingress"]["applies"] is False
+
+
+def test_without_queries_every_pod_pair_and_from_ip_is_evaluated(snapshot):
+    code, output = run("--snapshot", snapshot, "--from-ip", "192.168.0.1")
+    results = json.loads(output)["results"]
+    pairs = [(r["from"], r["to"], r["port"], r["allowed"]) for r in results]
+    assert code == 0
+    assert pairs == [
+        ("shop/web", "dev/tool", 8080, True),
+        ("dev/tool", "shop/web", 80, False),
+        ("dev/tool", "shop/web", 443, False),
+        ("192.168.0.1", "shop/web", 80, True),   # the pod's own node
+        ("192.168.0.1", "shop/web", 443, True),
+        ("192.168.0.1", "dev/tool", 8080, True),
+    ]
+
+
+def test_given_ports_replace_the_declared_ones(snapshot):
+    code, output = run("--snapshot", snapshot, "--port", "80", "--port", "53/udp",
+                       "--format", "summary")
+    assert code == 0
+    assert json.loads(output) == {"sources": 2, "destinations": 2, "verdicts": 4,
+                                  "allowed": 2, "denied": 2}
+
+
+def test_summary_of_the_declared_ports(snapshot):
+    code, output = run("--snapshot", snapshot, "--from-ip", "203.0.113.1", "--format", "summary")
+    assert json.loads(output) == {"sources": 3, "destinations": 2, "verdicts": 6,
+                                  "allowed": 2, "denied": 4}
+
+
+def test_table_format_draws_a_matrix(snapshot):
+    code, output = run("--snapshot", snapshot, "--format", "table")
+    assert code == 0
+    assert "2 sources x 2 destinations, 3 verdicts, 1 allowed, 2 denied" in output
+    lines = output.splitlines()
+    assert any(line.split() == ["shop/web", "-", "all"] for line in lines)
+    assert any(line.split() == ["dev/tool", "none", "-"] for line in lines)
+    assert "[1] shop/web (80/TCP, 443/TCP)" in lines
+
+
+def test_table_format_for_queries(snapshot, tmp_path):
+    queries = write_queries(tmp_path, [{"from": "dev/tool", "to": "shop/web", "port": 443}])
+    code, output = run("--snapshot", snapshot, "--queries", queries, "--format", "table")
+    assert code == 0
+    assert "DENIED" in output and "Ingress to shop/web is isolated by shop/web-in" in output
+
+
+def test_a_kubectl_list_is_accepted(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("""\
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: Namespace, metadata: {name: a}}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: p, namespace: a}
+  spec: {containers: [{name: c, ports: [{containerPort: 80}]}]}
+  status: {podIP: 10.0.0.1}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: q, namespace: a}
+  spec: {containers: [{name: c, ports: [{containerPort: 80}]}]}
+  status: {podIP: 10.0.0.2}
+""")
+    code, output = run("--snapshot", str(path), "--format", "summary")
+    assert code == 0 and json.loads(output)["allowed"] == 2
+
+
+BAD_POLICY = SNAPSHOT + """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: broken, namespace: shop}
+spec:
+  podSelector: {}
+  ingress:
+  - ports:
+    - port: 70000
+"""
+
+
+@pytest.mark.parametrize(("files", "argv", "message"), [
+    ({}, ["--snapshot", "{tmp}/missing.yaml"], "cannot read"),
+    ({"c.yaml": "kind: [unclosed"}, ["--snapshot", "{tmp}/c.yaml"], "YAML syntax error"),
+    ({"c.yaml": BAD_POLICY}, ["--snapshot", "{tmp}/c.yaml"],
+     "document 7, line 48: NetworkPolicy shop/broken: spec.ingress[0].ports[0].port: "
+     "Invalid value: 70000: must be between 1 and 65535, inclusive"),
+    ({"c.yaml": "kind: Pod\nmetadata: {name: x}\nspec: {containers: [{ports: [{containerPort: 0}]}]}"},
+     ["--snapshot", "{tmp}/c.yaml"], "containerPort must be a port number"),
+    ({"c.yaml": SNAPSHOT, "q.json": "[{\"from\": \"dev/nope\", \"to\": \"shop/web\", \"port\": 80}]"},
+     ["--snapshot", "{tmp}/c.yaml", "--queries", "{tmp}/q.json"],
+     "query 1: there is no pod dev/nope in the snapshot"),
+    ({"c.yaml": SNAPSHOT, "q.json": "{not json"},
+     ["--snapshot", "{tmp}/c.yaml", "--queries", "{tmp}/q.json"], "not valid JSON"),
+    ({"c.yaml": SNAPSHOT, "q.json": "[{\"from\": \"dev/tool\", \"to\": \"shop/web\"}]"},
+     ["--snapshot", "{tmp}/c.yaml", "--queries", "{tmp}/q.json"], '"port" must be'),
+    ({"c.yaml": SNAPSHOT, "q.json": "[{\"from\": \"dev/tool\", \"to\": \"shop/web\", \"port\": 80, \"protocol\": \"ICMP\"}]"},
+     ["--snapshot", "{tmp}/c.yaml", "--queries", "{tmp}/q.json"], '"protocol" must be'),
+    ({"c.yaml": SNAPSHOT, "q.json": "[{\"from\": \"dev/tool\", \"to\": \"shop/web\", \"port\": \"grpc\"}]"},
+     ["--snapshot", "{tmp}/c.yaml", "--queries", "{tmp}/q.json"], "no TCP port named 'grpc'"),
+    ({"c.yaml": SNAPSHOT}, ["--snapshot", "{tmp}/c.yaml", "--port", "http"], "--port 'http'"),
+    ({"c.yaml": SNAPSHOT}, ["--snapshot", "{tmp}/c.yaml", "--from-ip", "10.0.0.300"],
+     "--from-ip '10.0.0.300' is not an IP address"),
+])
+def test_bad_input_exits_2_with_a_message(tmp_path, capsys, files, argv, message):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    code, output = run(*[arg.replace("{tmp}", str(tmp_path)) for arg in argv])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert output == ""
+    assert message in error
+    assert "Traceback" not in error
+
+
+def test_unknown_options_exit_2(capsys):
+    assert run("--snapshot", "x", "--format", "xml")[0] == 2
+    assert "invalid choice" in capsys.readouterr().err
