@@ -112,8 +112,8 @@ class Crud:
                                      f"the URL ({name})")
         if name is not None:
             metadata["name"] = name
-        obj["apiVersion"], obj["kind"] = rtype.api_version, rtype.kind
-        return obj
+        rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        return {"apiVersion": rtype.api_version, "kind": rtype.kind, **rest}
 
     def _invalid_if(self, rtype: ResourceType, name: str, causes: list[dict[str, str]]) -> None:
         if causes:

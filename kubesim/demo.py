@@ -2,11 +2,11 @@
 two workspaces with five projects, Services of every exposure type, Ingresses, hand-written
 NetworkPolicies and the allowlist of an isolated project.
 
-The story it tells: workspace `retail` has network isolation on; its project `payments` is
+The story it tells: workspace `team-a` has network isolation on; its project `billing` is
 isolated on its own and admits, from outside, only the client range 203.0.113.0/24 on its
-gateway, which runs on node-2 only behind a Local LoadBalancer, so it answers through node-2 and
-not through the other nodes. Workspace `analytics` is not isolated; its project `reporting` is
-protected by hand-written policies instead.
+payments gateway, which runs on node-2 only behind a Local LoadBalancer, so it answers through
+node-2 and not through the other nodes. Workspace `team-b` is not isolated; its project
+`reporting` is protected by hand-written policies instead.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ DEMO_YAML = Path(__file__).resolve().parent / "demo.yaml"
 NODES = {"node-1": "192.168.0.11", "node-2": "192.168.0.12", "node-3": "192.168.0.13"}
 POD_CIDRS = {"node-1": "10.233.64.0/24", "node-2": "10.233.65.0/24", "node-3": "10.233.66.0/24"}
 TUNNELS = {"node-1": "10.233.64.1", "node-2": "10.233.65.1", "node-3": "10.233.66.1"}
-WORKSPACES = {"retail": True, "analytics": False}
-PROJECTS = {"shop": "retail", "payments": "retail", "catalog": "retail", "reporting": "analytics",
-            "etl": "analytics"}
-ISOLATED_PROJECT = "payments"
+WORKSPACES = {"team-a": True, "team-b": False}
+PROJECTS = {"shop": "team-a", "billing": "team-a", "catalog": "team-a", "reporting": "team-b",
+            "web": "team-b"}
+ISOLATED_PROJECT = "billing"
 PLATFORM = ("kubesphere-system", "kubesphere-controls-system", "kubesphere-monitoring-system")
 OPENELB = "lb.kubesphere.io/v1alpha1"
 
@@ -71,16 +71,16 @@ _APPS: list[tuple[str, str, str, list[tuple[str | None, int, str]], list[tuple[s
      [("node-1", "10.233.64.20"), ("node-3", "10.233.66.20")], {"tier": "frontend"}),
     ("shop", "cart", "registry.example.com/shop/cart:2.3.1", [(None, 9000, "TCP")],
      [("node-2", "10.233.65.20")], {"tier": "backend"}),
-    ("payments", "payments-gateway", "registry.example.com/payments/gateway:1.8.0",
+    ("billing", "payments-gateway", "registry.example.com/payments/gateway:1.8.0",
      [("https", 8443, "TCP"), ("metrics", 9102, "TCP")], [("node-2", "10.233.65.21")], {"tier": "frontend"}),
-    ("payments", "ledger", "postgres:16.3", [("postgres", 5432, "TCP")],
+    ("billing", "ledger", "postgres:16.3", [("postgres", 5432, "TCP")],
      [("node-3", "10.233.66.21")], {"tier": "database"}),
     ("catalog", "catalog-api", "registry.example.com/catalog/api:4.0.2", [("http", 8080, "TCP")],
      [("node-2", "10.233.65.22"), ("node-3", "10.233.66.22")], {"tier": "backend"}),
     ("reporting", "dashboard", "grafana/grafana:11.1.0", [("http", 3000, "TCP")],
      [("node-1", "10.233.64.23")], {"tier": "frontend"}),
-    ("etl", "etl-worker", "registry.example.com/analytics/etl:0.9.4", [(None, 9102, "TCP")],
-     [("node-3", "10.233.66.24")], {"tier": "batch"}),
+    ("web", "blog", "ghost:5.88.1", [("http", 2368, "TCP"), (None, 9102, "TCP")],
+     [("node-3", "10.233.66.24")], {"tier": "frontend"}),
 ]
 
 _SUFFIXES = ["x7k2p", "m4q9w", "c8v3n", "t6h5r", "b2j8d"]
@@ -132,14 +132,14 @@ def _services() -> list[dict[str, Any]]:
         service("storefront-lb", "shop", {"app": "storefront"}, [_port("http", 80, "http", node_port=30180)],
                 type_="LoadBalancer", etp="Cluster", annotations=layer2, lb_ip="192.168.0.200"),
         service("cart", "shop", {"app": "cart"}, [_port("grpc", 9000)]),
-        service("payments-gateway", "payments", {"app": "payments-gateway"},
+        service("payments-gateway", "billing", {"app": "payments-gateway"},
                 [_port("https", 443, "https", node_port=31843)],
                 type_="LoadBalancer", etp="Local", annotations=bgp, lb_ip="172.22.0.10"),
-        service("ledger", "payments", {"app": "ledger"}, [_port("postgres", 5432, "postgres")]),
+        service("ledger", "billing", {"app": "ledger"}, [_port("postgres", 5432, "postgres")]),
         service("catalog-api", "catalog", {"app": "catalog-api"}, [_port("http", 80, "http", node_port=30081)],
                 type_="NodePort", etp="Local"),
         service("dashboard", "reporting", {"app": "dashboard"}, [_port("http", 80, "http")]),
-        service("etl-metrics", "etl", {"app": "etl-worker"}, [_port("metrics", 9102)]),
+        service("blog", "web", {"app": "blog"}, [_port("http", 80, "http"), _port("metrics", 9102)]),
     ]
 
 
@@ -186,10 +186,10 @@ def _policies() -> list[dict[str, Any]]:
 def _allowlist() -> list[dict[str, Any]]:
     return [
         nsnp("policy-from-shop", ISOLATED_PROJECT, {"ingress": [{"from": [{"namespace": {"name": "shop"}}]}]},
-             description="The shop project may call payments"),
+             description="The shop project may call billing"),
         nsnp("policy-to-catalog", ISOLATED_PROJECT,
              {"egress": [{"to": [{"service": {"name": "catalog-api", "namespace": "catalog"}}]}]},
-             description="Payments looks up prices in the catalog"),
+             description="Billing looks up prices in the catalog"),
         nsnp("policy-from-clients", ISOLATED_PROJECT,
              {"ingress": [{"from": [{"ipBlock": {"cidr": "203.0.113.0/24"}}],
                            "ports": [{"protocol": "TCP", "port": 8443}]}]},

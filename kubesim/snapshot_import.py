@@ -80,8 +80,9 @@ def import_snapshot(files: list[str], state_file: str) -> ImportSummary:
         raise SnapshotError("no snapshot files given")
     chosen: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
     for path in files:
+        data = _read(path)
         try:
-            snapshot = load_snapshot(_read(path), allow_unknown_kinds=False, max_bytes=MAX_BYTES)
+            snapshot = load_snapshot(data, allow_unknown_kinds=False, max_bytes=MAX_BYTES)
         except SnapshotError as exc:
             raise SnapshotError(f"{path}: {exc}") from None
         for obj in snapshot.objects():
