@@ -174,15 +174,14 @@ class Gateway:
         MissingCRDError instead.
         """
         wanted = None if namespaces is None else sorted(set(namespaces))
-        jobs: list[tuple[str, Callable[[], list[dict[str, Any]]]]] = []
-        for name in SNAPSHOT_KINDS:
-            jobs.extend((name, job) for job in self._snapshot_jobs(KINDS[name], wanted))
+        jobs = [(KINDS[name], job) for name in SNAPSHOT_KINDS
+                for job in self._snapshot_jobs(KINDS[name], wanted)]
+        # Kinds are read in parallel: most of a list's time is waiting for the server.
         with ThreadPoolExecutor(max_workers=SNAPSHOT_THREADS) as pool:
-            futures = [(name, pool.submit(self._tolerant, name, job, strict))
-                       for name, job in jobs]
-            results = [(name, future.result()) for name, future in futures]
+            futures = [pool.submit(_tolerant, k, job, strict) for k, job in jobs]
+            results = [future.result() for future in futures]
         snapshot = Snapshot()
-        for _name, items in results:
+        for items in results:
             for item in items:
                 snapshot.add(item)
         return snapshot
@@ -280,51 +279,43 @@ class Gateway:
         except NotFoundError:
             return []
 
-    @staticmethod
-    def _tolerant(kind: str, job: Callable[[], list[dict[str, Any]]],
-                  strict: bool) -> list[dict[str, Any]]:
-        try:
-            return job()
-        except MissingCRDError:
-            if strict:
-                raise
-            return []
-        except NotFoundError:
-            if KINDS[kind].custom:  # a third-party CRD (Calico) that this cluster lacks
-                return []
-            raise
-
     def _paged_list(self, k: Kind, namespace: str | None, query: list[tuple[str, str]],
                     page_size: int) -> list[dict[str, Any]]:
         action = f"list {k.resource}" + (f" in namespace {namespace}" if namespace else "")
-        for attempt in (1, 2):
-            items: list[dict[str, Any]] = []
-            token: str | None = None
-            try:
-                while True:
-                    page_query = [*query, ("limit", str(page_size))]
-                    if token:
-                        page_query.append(("continue", token))
-                    page = self._call("GET", k.path(namespace), kind=k, query=page_query,
-                                      action=action, collection=True)
-                    for item in page.get("items") or []:
-                        item["kind"] = k.kind
-                        item["apiVersion"] = k.api_version
-                        items.append(item)
-                    token = (page.get("metadata") or {}).get("continue")
-                    if not token:
-                        return items
-            except PermanentClusterError as exc:
-                # 410 Expired on a continue token: the server compacted past the list's
-                # revision. Restarting gives a consistent list; a second expiry means the
-                # list cannot be read at this size and pace right now.
-                if exc.status != 410 or not token:
-                    raise
-                if attempt == 2:
-                    raise TransientClusterError(
-                        f"The list of {k.resource} expired twice while being read in pages "
-                        f"of {page_size}; try again.", status=410, reason=exc.reason) from exc
-        raise AssertionError("unreachable")
+        try:
+            return self._read_pages(k, namespace, query, page_size, action)
+        except PermanentClusterError as exc:
+            if exc.status != 410:
+                raise
+        # 410 Expired: the server compacted past the list's revision between two pages.
+        # Restarting yields a consistent list; a second expiry means it cannot be read in
+        # pages at this size and pace right now.
+        try:
+            return self._read_pages(k, namespace, query, page_size, action)
+        except PermanentClusterError as exc:
+            if exc.status != 410:
+                raise
+            raise TransientClusterError(
+                f"The list of {k.resource} expired twice while being read in pages of "
+                f"{page_size}; try again.", status=410, reason=exc.reason) from exc
+
+    def _read_pages(self, k: Kind, namespace: str | None, query: list[tuple[str, str]],
+                    page_size: int, action: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page_query = [*query, ("limit", str(page_size))]
+            if token:
+                page_query.append(("continue", token))
+            page = self._call("GET", k.path(namespace), kind=k, query=page_query,
+                              action=action, collection=True)
+            for item in page.get("items") or []:
+                item["kind"] = k.kind  # list items come without them; engines need them
+                item["apiVersion"] = k.api_version
+                items.append(item)
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                return items
 
     def _call(self, method: str, path: str, *, action: str, kind: Kind | None = None,
               query: Iterable[tuple[str, str]] | None = None, body: Any = None,
@@ -443,6 +434,21 @@ def _build_client(config: ClusterConfig) -> tuple[k8s.ApiClient, str]:
             f"Cannot use the in-cluster service account ({directory}): {_first_line(exc)}"
         ) from exc
     return k8s.ApiClient(configuration), "in-cluster"
+
+
+def _tolerant(k: Kind, job: Callable[[], list[dict[str, Any]]],
+              strict: bool) -> list[dict[str, Any]]:
+    """Run a snapshot read; a custom kind the cluster does not serve reads as empty."""
+    try:
+        return job()
+    except MissingCRDError:
+        if strict:
+            raise
+        return []
+    except NotFoundError:
+        if k.custom:  # a third-party CRD (Calico's IPPool) this cluster lacks
+            return []
+        raise
 
 
 def _identify(obj: dict[str, Any]) -> tuple[Kind, str, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -34,3 +35,23 @@ def nsnp(ns: str, name: str, cidr: str = "10.1.0.0/16") -> dict[str, Any]:
     return {"apiVersion": "network.kubesphere.io/v1alpha1", "kind": "NamespaceNetworkPolicy",
             "metadata": {"name": name, "namespace": ns},
             "spec": {"ingress": [{"from": [{"ipBlock": {"cidr": cidr}}]}]}}
+
+
+def record_requests(gateway, after_each: Callable[[int], None] | None = None) -> list[str]:
+    """Record the URL of every request the gateway sends from now on.
+
+    `after_each(n)` runs once the n-th request (1-based) has been answered, to change the server
+    between two requests of one gateway call (e.g. expire a list between its pages).
+    """
+    urls: list[str] = []
+    call_api = gateway._api.call_api
+
+    def recording_call_api(method, url, *args, **kwargs):
+        urls.append(url)
+        response = call_api(method, url, *args, **kwargs)
+        if after_each is not None:
+            after_each(len(urls))
+        return response
+
+    gateway._api.call_api = recording_call_api
+    return urls

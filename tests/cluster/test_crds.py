@@ -37,7 +37,7 @@ def test_dry_run_install_says_what_would_happen_and_installs_nothing(gateway):
 def test_install_updates_a_crd_that_differs_from_the_shipped_one(gateway):
     install_crds(gateway)
     gateway.merge_patch("CustomResourceDefinition", "workspaces.tenant.kubesphere.io",
-                        {"spec": {"names": {"shortNames": ["wsx"]}}})
+                        {"spec": {"names": {"singular": "wsx"}}})
 
     results = {r.name: r.action for r in install_crds(gateway)}
 

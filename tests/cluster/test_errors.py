@@ -9,7 +9,7 @@ from cluster.errors import (
     PermanentClusterError,
     TransientClusterError,
 )
-from tests.cluster.objects import namespace
+from tests.cluster.objects import namespace, record_requests
 
 
 @pytest.mark.parametrize(("status", "expected"), [
@@ -84,9 +84,32 @@ def test_a_malformed_request_is_invalid(gateway):
 def test_an_expired_continue_token_restarts_the_list_once(gateway, empty_simulator):
     for i in range(5):
         gateway.create(namespace(f"ns-{i}"))
-    empty_simulator.faults.inject("/api/v1/namespaces", status=410, count=1, query="continue=")
+
+    def expire_after_first_page(n):
+        if n == 1:
+            empty_simulator.faults.inject("/api/v1/namespaces", status=410, count=1)
+
+    requests = record_requests(gateway, expire_after_first_page)
 
     names = [n["metadata"]["name"] for n in gateway.list_objects("Namespace", page_size=2)]
 
     assert {f"ns-{i}" for i in range(5)} <= set(names)
     assert len(names) == len(set(names))
+    assert "continue=" in requests[1] and "continue=" not in requests[2]
+
+
+def test_a_list_that_keeps_expiring_is_transient(gateway, empty_simulator):
+    for i in range(5):
+        gateway.create(namespace(f"ns-{i}"))
+
+    def expire_after_every_first_page(n):
+        if n in (1, 3):
+            empty_simulator.faults.inject("/api/v1/namespaces", status=410, count=1)
+
+    record_requests(gateway, expire_after_every_first_page)
+
+    with pytest.raises(TransientClusterError) as caught:
+        gateway.list_objects("Namespace", page_size=2)
+
+    assert caught.value.message == (
+        "The list of namespaces expired twice while being read in pages of 2; try again.")

@@ -5,20 +5,20 @@ from __future__ import annotations
 import pytest
 
 from cluster.errors import MissingCRDError, NotFoundError
-from tests.cluster.objects import namespace, network_policy, nsnp, pod, workspace
+from tests.cluster.objects import (
+    namespace,
+    network_policy,
+    nsnp,
+    pod,
+    record_requests,
+    workspace,
+)
 
 
 def test_list_reads_every_object_across_several_pages(gateway):
     for i in range(7):
         gateway.create(namespace(f"ns-{i}"))
-    requests: list[str] = []
-    call_api = gateway._api.call_api
-
-    def recording_call_api(method, url, *args, **kwargs):  # observes, changes nothing
-        requests.append(url)
-        return call_api(method, url, *args, **kwargs)
-
-    gateway._api.call_api = recording_call_api
+    requests = record_requests(gateway)
 
     names = [ns["metadata"]["name"] for ns in gateway.list_objects("Namespace", page_size=3)]
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from cluster.errors import AlreadyExistsError, ConflictError, InvalidError, NotFoundError
+from cluster.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    InvalidError,
+    MissingCRDError,
+    NotFoundError,
+)
 from tests.cluster.objects import namespace, network_policy, workspace
 
 
@@ -192,3 +198,29 @@ def test_dry_run_writes_answer_like_real_ones_and_leave_nothing_behind(shop, wri
 def test_a_dry_run_still_reports_the_error_a_real_write_would_get(shop):
     with pytest.raises(InvalidError):
         shop.create(network_policy("shop", "bad-port", port=0), dry_run=True)
+
+
+def test_a_failed_json_patch_test_leaves_the_object_alone(shop):
+    shop.create(network_policy("shop", "allow-web"))
+
+    with pytest.raises(InvalidError):
+        shop.json_patch("NetworkPolicy", "allow-web", [
+            {"op": "test", "path": "/spec/ingress/0/ports/0/port", "value": 9999},
+            {"op": "replace", "path": "/spec/ingress", "value": []},
+        ], namespace="shop")
+
+    assert shop.get_object("NetworkPolicy", "allow-web", "shop")["spec"]["ingress"] != []
+
+
+def test_creating_in_a_missing_namespace_names_the_namespace(gateway):
+    with pytest.raises(NotFoundError) as caught:
+        gateway.create(network_policy("ghost", "allow-web"))
+
+    assert caught.value.message == 'namespaces "ghost" not found'
+
+
+def test_writing_a_custom_resource_without_its_crd_says_to_install_it(gateway):
+    with pytest.raises(MissingCRDError) as caught:
+        gateway.create(workspace("team-a"))
+
+    assert caught.value.kind == "Workspace"
