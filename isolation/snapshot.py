@@ -89,6 +89,10 @@ def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
                 known = ", ".join(sorted(KIND_FIELDS))
                 raise SnapshotError(f"{where}: kind {kind!r} is not supported (supported: {known})")
             if kind == "Namespace":
+                labels = obj["metadata"].get("labels")
+                if labels is not None and not isinstance(labels, dict):
+                    raise SnapshotError(f"{where}: metadata.labels of Namespace "
+                                        f"{obj['metadata']['name']!r} must be a mapping")
                 obj = with_name_label(obj)
             snapshot.add(obj)
     return snapshot

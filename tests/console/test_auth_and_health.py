@@ -84,10 +84,15 @@ def test_production_settings_pass_the_deploy_check():
     assert "no issues" in result.stdout
 
 
-def test_production_refuses_to_start_without_a_secret_key():
+def test_production_refuses_to_serve_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
     env["DJANGO_SETTINGS_MODULE"] = "console.settings"
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=settings.BASE_DIR,
+    result = subprocess.run([sys.executable, "-c", "import console.wsgi"], cwd=settings.BASE_DIR,
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert "SECRET_KEY setting must not be empty" in result.stderr
+    deploy_check = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
+    assert deploy_check.returncode != 0
+    assert "SECRET_KEY" in deploy_check.stdout + deploy_check.stderr
