@@ -33,34 +33,46 @@ LANE_FILL = {"client": "#f6f8fa", "lb": "#fff8e6", "node": "#eef6fc", "pod": "#e
 
 @dataclass
 class PathGroup:
-    """Paths from several entry nodes that take the same course (drawn once)."""
+    """Paths that take the same course, drawn once (the first of `paths`)."""
 
     entry_nodes: list[str]
     paths: list[Path]
-    members: list[Path] | None = None  # the paths of every grouped entry node
+    members: list[Path] | None = None  # every path of the group, the drawn ones first
 
 
-def _signature(path: Path) -> tuple:
-    return (path.target, path.succeeds, path.steady_state, tuple(hop.kind for hop in path.hops),
-            tuple(hop.actor for hop in path.hops if not hop.actor.startswith("node:")))
+def _course(path: Path, client_ip: str | None) -> tuple:
+    """What a path does, without which node or pod it involves."""
+    legs = path.legs or [path]
+    return (
+        path.succeeds, path.steady_state, path.pod_on_entry_node,
+        tuple(hop.kind for hop in path.hops),
+        tuple(leg.pod_on_entry_node for leg in legs),
+        tuple(leg.succeeds for leg in legs),
+        path.policy_source == client_ip if path.policy_source else None,
+        bool(path.needed_allowlist),
+    )
 
 
-def group_paths(result: TraceResult) -> list[PathGroup]:
-    """Entry nodes whose paths have the same shape and outcome, grouped in entry-node order.
+def group_paths(paths: TraceResult | list[Path]) -> list[PathGroup]:
+    """Paths that take the same course, each group drawn once, in first-appearance order.
 
-    Two entry nodes are grouped when, target by target, their paths pass the same kinds of hops,
-    reach the same pods and end the same way; the addresses (each node's own) may differ.
+    Two paths share a course when they pass the same kinds of hops, have the pod (and, for an
+    Ingress, the controller) on the same side of each hop, and end the same way; which nodes
+    and pods they involve, and so their addresses, may differ. `members` keeps every path.
     """
+    client_ip = paths.client_ip if isinstance(paths, TraceResult) else None
+    items = paths.paths if isinstance(paths, TraceResult) else paths
     groups: list[PathGroup] = []
     index: dict[tuple, PathGroup] = {}
-    for node in result.entry_nodes():
-        paths = [p for p in result.paths if p.entry_node == node]
-        key = tuple(_signature(p) for p in paths)
+    for path in items:
+        key = _course(path, client_ip)
         if key in index:
-            index[key].entry_nodes.append(node)
-            index[key].members.extend(paths)
+            group = index[key]
+            group.members.append(path)
+            if path.entry_node not in group.entry_nodes:
+                group.entry_nodes.append(path.entry_node)
         else:
-            index[key] = PathGroup([node], paths, list(paths))
+            index[key] = PathGroup([path.entry_node], [path], [path])
             groups.append(index[key])
     return groups
 
@@ -89,6 +101,14 @@ def _wrap(text: str, width_px: float) -> list[str]:
 
 def _clip(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
+def _clip_middle(text: str, chars: int) -> str:
+    """Shortened in the middle, so a pod's distinguishing suffix stays visible."""
+    if len(text) <= chars:
+        return text
+    head = (chars - 1) // 2
+    return text[:head] + "…" + text[len(text) - (chars - 1 - head):]
 
 
 def _text(x: float, y: float, content: str, *, size: int = 12, fill: str = INK,
@@ -127,6 +147,19 @@ def _lane_title(actor: str, path: Path) -> tuple[str, str, str]:
     leg1 = path.legs[0] if path.legs else None
     role = "ingress controller" if leg1 is not None and leg1.target == name else "pod"
     return pod, f"{role} in {namespace}", address
+
+
+def _arrow_text(hop: Hop) -> str:
+    """The words on an arrow: the hop's label, without what the lane header already says."""
+    if hop.kind == "lb":
+        return "to " + hop.label.removeprefix("LB ").split(" ")[0]
+    if hop.kind == "node" and " (dst " in hop.label:
+        return "to " + hop.label.split(" (dst ")[0]
+    if hop.kind == "node":
+        return "to " + hop.label
+    if hop.kind == "tunnel":
+        return "routed, no tunnel" if hop.label == "routed" else f"{hop.label} tunnel"
+    return hop.label
 
 
 def _step_style(hop: Hop) -> tuple[str, str, str]:
@@ -185,7 +218,7 @@ def _panel(canvas: _Canvas, group: PathGroup, path: Path, top: float, width: flo
     actors = _actors(path)
     lane_x = {a: MARGIN + i * LANE_WIDTH + LANE_WIDTH / 2 for i, a in enumerate(actors)}
     label, colour = _outcome(path)
-    others = [n for n in group.entry_nodes if n != path.entry_node]
+    others = [m for m in group.members or [] if m is not path]
     heading = f"Enters on {path.entry_node}"
     if path.target:
         heading += f" → {path.target}" + (f" on {path.target_node}" if path.target_node else "")
@@ -199,9 +232,12 @@ def _panel(canvas: _Canvas, group: PathGroup, path: Path, top: float, width: flo
               weight="600"))
     y = top + 26
     if others:
-        add(_text(MARGIN, y + 12, f"Same course when it enters on {', '.join(others)} "
-                                  "(each with its own node addresses).", size=11, fill=MUTED))
-        y += 16
+        alike = [f"{m.entry_node} → {m.target or 'no pod'}" for m in others]
+        shown = "; ".join(alike[:4]) + (f"; and {len(alike) - 4} more" if len(alike) > 4 else "")
+        for line in _wrap(f"Same course, with their own addresses: {shown}.", width - 2 * MARGIN):
+            add(_text(MARGIN, y + 12, line, size=11, fill=MUTED))
+            y += LINE_HEIGHT
+        y += 2
     lanes_top = y + 6
     steps = path.hops[1:]
     divider_at = len(path.legs[0].hops) - 1 if len(path.legs) > 1 and path.legs[0].succeeds else None
@@ -214,7 +250,7 @@ def _panel(canvas: _Canvas, group: PathGroup, path: Path, top: float, width: flo
         add(f'<rect x="{x - LANE_WIDTH / 2 + 6:.0f}" y="{lanes_top:.0f}" width="{LANE_WIDTH - 12}" '
             f'height="{HEADER_HEIGHT - 6}" rx="6" fill="{LANE_FILL[actor.split(":")[0]]}" '
             f'stroke="{GRID}"><title>{escape(actor.partition(":")[2] or name)}</title></rect>')
-        add(_text(x, lanes_top + 16, _clip(name, 26), anchor="middle", weight="600"))
+        add(_text(x, lanes_top + 16, _clip_middle(name, 22), anchor="middle", weight="600"))
         add(_text(x, lanes_top + 31, _clip(role, 28), size=11, fill=MUTED, anchor="middle"))
         add(_text(x, lanes_top + 45, _clip(address, 28), size=11, fill=MUTED, anchor="middle"))
     y = lanes_top + HEADER_HEIGHT + 12
@@ -245,7 +281,8 @@ def _step(canvas: _Canvas, lane_x: dict[str, float], origin: str, hop: Hop, y: f
         add(_text(x2, y + 3, text, size=11, fill=ink, anchor="middle", weight="700"))
         colour = RED if hop.blocked else INK
         room = max(width - MARGIN - (x2 + badge_w / 2 + 8), 160)
-        add(_text(x2 + badge_w / 2 + 8, y + 3, _clip(hop.label, int(room / CHAR_WIDTH)), fill=colour))
+        words = hop.label.split(": ", 1)[-1] if hop.kind in ("drop", "reject") else hop.label
+        add(_text(x2 + badge_w / 2 + 8, y + 3, _clip(words, int(room / CHAR_WIDTH)), fill=colour))
         if hop.note:
             add(_text(x2 + badge_w / 2 + 8, y + 18, _clip(hop.note, int(room / CHAR_WIDTH)),
                       size=11, fill=MUTED))
@@ -259,8 +296,7 @@ def _step(canvas: _Canvas, lane_x: dict[str, float], origin: str, hop: Hop, y: f
     add(f'<line x1="{x1:.0f}" y1="{y:.0f}" x2="{end:.0f}" y2="{y:.0f}" stroke="{stroke}" '
         f'stroke-width="2"{dash_attr} marker-end="url(#{canvas.prefix}-{marker})"/>')
     mid = (x1 + x2) / 2
-    label = hop.label if hop.kind != "tunnel" else f"{hop.label} tunnel" if hop.label != "routed" \
-        else "routed, no tunnel"
+    label = _arrow_text(hop)
     add(_text(mid, y - 7, _clip(label, int(abs(x2 - x1) / CHAR_WIDTH) + 4), anchor="middle",
               fill=RED if hop.blocked else INK))
     if hop.blocked:
@@ -298,8 +334,8 @@ def _footer(canvas: _Canvas, group: PathGroup, path: Path, y: float, width: floa
 
 
 def _group_needed(group: PathGroup, path: Path) -> str:
-    """Missing entries of this path and of the same path from the other grouped nodes."""
-    members = [m for m in group.members or [path] if m.target == path.target]
+    """Missing entries of every path of the group."""
+    members = group.members or [path]
     entries = [entry for member in members for entry in member.needed_allowlist]
     return _needed_text(merge_allowlist(entries)) if entries else ""
 
@@ -353,8 +389,8 @@ def _defs(prefix: str) -> str:
 def _describe(groups: list[PathGroup]) -> str:
     sentences = []
     for group in groups:
-        for path in group.paths:
-            via = ", ".join(group.entry_nodes)
+        for path in group.members or group.paths:
+            via = path.entry_node
             steps = " → ".join(hop.label for hop in path.hops)
             outcome = "works" if path.succeeds else "fails"
             sentences.append(f"Entering on {via} to {path.target or 'no pod'}: {steps}. It {outcome}: "

@@ -20,7 +20,6 @@ from isolation.paths_cluster import (
 )
 
 EXPOSED_TYPES = ("NodePort", "LoadBalancer")
-_CONTROLLER_WORDS = ("ingress", "router", "gateway")
 
 
 @dataclass(frozen=True)
@@ -96,10 +95,16 @@ def _score(view: ClusterView, service: dict[str, Any], ingress: dict[str, Any]) 
     ingress_ns = (ingress.get("metadata") or {}).get("namespace", "default")
     cls = (ingress_class(ingress) or "").lower()
     texts = [_pod_text(pod) for pod in _selected_pods(view, service)]
-    if any(word in name for word in _CONTROLLER_WORDS):
+    # "ingress" in a controller's image or labels is a strong sign; "router" (KubeSphere's
+    # gateway) and "gateway" also name ordinary application Services, so they weigh less.
+    if any("ingress" in text for text in texts):
+        score += 6
+    if any(word in text for text in texts for word in ("router", "gateway")):
+        score += 1
+    if "ingress" in name or "router" in name:
         score += 2
-    if any(any(word in text for word in _CONTROLLER_WORDS) for text in texts):
-        score += 4
+    elif "gateway" in name:
+        score += 1
     if not score:
         return 0
     if cls and any(f"--ingress-class={cls}" in text or f"--controller-class=k8s.io/{cls}" in text

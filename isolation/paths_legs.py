@@ -38,6 +38,9 @@ _LB_DETAIL = {
 }
 
 
+_LB_ROLE = {"bgp": "BGP ECMP next hop", "layer2": "layer-2 (ARP) owner", "vip": "keepalived owner"}
+
+
 @dataclass(frozen=True)
 class Entry:
     """How clients reach a Service: its kind, port, traffic policy and load-balancer address."""
@@ -159,7 +162,8 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
                         f"Sent to {vip}:{port.port}; {_LB_DETAIL.get(entry.lb_impl, _LB_DETAIL[None])}."))
         hops.append(Hop("node", f"{node.name} (dst {vip}:{port.port})", f"node:{node.name}",
                         f"{node.name} receives it for {vip}:{port.port}; kube-proxy's "
-                        "load-balancer rule matches (no NodePort involved)."))
+                        "load-balancer rule matches (no NodePort involved).",
+                        note=_LB_ROLE.get(entry.lb_impl, "")))
     else:
         address = node.internal_ip or node.name
         hops.append(Hop("node", f"{node.name}:{port.node_port}", f"node:{node.name}",

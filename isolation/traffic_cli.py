@@ -19,7 +19,7 @@ from typing import TextIO
 from isolation.diagrams import render_svg
 from isolation.paths import CNI_MODES, DEFAULT_CLIENT_IP, PathInputError, TraceResult, trace
 from isolation.paths_types import Path
-from isolation.snapshot import SnapshotError, load_snapshot
+from isolation.snapshot import Snapshot, SnapshotError, load_snapshot
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -55,6 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "for an Ingress the controller's http port)")
     parser.add_argument("--controller", type=_object_ref, default=None, metavar="NS/NAME",
                         help="the ingress controller's Service, when it is not recognised")
+    parser.add_argument("--compile-isolation", action="store_true",
+                        help="evaluate with the policies the isolation engine generates from "
+                             "the snapshot's intent (as after a reconcile), in place of the "
+                             "console-managed ones the snapshot holds")
     parser.add_argument("--svg", default=None, metavar="FILE.svg",
                         help="also write the diagram of every path to this file")
     parser.add_argument("--format", choices=("json", "text"), default="text")
@@ -87,6 +91,8 @@ def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         port = int(port)
     try:
         snapshot = load_snapshot(text)
+        if options.compile_isolation:
+            snapshot = with_compiled_isolation(snapshot)
         result = trace(snapshot, service=options.service, ingress=options.ingress,
                        client_ip=options.client_ip, cni=options.cni, port=port,
                        controller=options.controller)
@@ -114,6 +120,16 @@ def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(render_text(result))
     return EXIT_OK
+
+
+def with_compiled_isolation(snapshot: Snapshot) -> Snapshot:
+    """The snapshot with the console-managed policies replaced by freshly compiled ones."""
+    from isolation.compiler import IsolationSettings, desired_policies
+    from isolation.reconcile import is_ours
+
+    compiled = desired_policies(snapshot, IsolationSettings()).policies
+    kept = [p for p in snapshot.network_policies if not is_ours(p)]
+    return snapshot.with_network_policies(kept + compiled)
 
 
 def _read(path: str) -> str:
