@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import socket
+import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -139,6 +140,12 @@ class _HttpServer(ThreadingHTTPServer):
         with self.connections_lock:
             self.connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # clients that go away mid-request (timeouts, closed pools) are normal, not server errors
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        log.exception("kubesim: unexpected error serving %s", client_address)
 
     def drop_connections(self) -> None:
         with self.connections_lock:
