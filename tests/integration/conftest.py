@@ -44,14 +44,17 @@ def redis_broker():
                     f"(run `make services`): {exc}")
     client.flushdb()
     previous = {k: celery_app.conf[k] for k in ("broker_url", "task_always_eager")}
-    celery_app.conf.update(broker_url=REDIS_TEST_URL, task_always_eager=False)
-    celery_app.pool.force_close_all()
-    celery_app._pool = None
+    _use_broker(broker_url=REDIS_TEST_URL, task_always_eager=False)
     yield client
-    celery_app.conf.update(previous)
-    celery_app.pool.force_close_all()
-    celery_app._pool = None
+    _use_broker(**previous)
     client.flushdb()
+
+
+def _use_broker(**conf) -> None:
+    """Switch the test process's Celery app to another broker (pools are per broker URL)."""
+    celery_app.conf.update(conf)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 class Worker:
