@@ -171,7 +171,9 @@ class Gateway:
         namespaces; Nodes, Workspaces and IP pools are always complete. Kinds whose CRD the
         cluster lacks (Workspace, NamespaceNetworkPolicy, Calico IPPool) come back empty, so a
         plain cluster can still be analysed; with `strict`, a missing console CRD raises
-        MissingCRDError instead.
+        MissingCRDError instead. Objects are as the server sends them minus
+        `metadata.managedFields` (as `kubectl get -o yaml` prints them): no engine reads
+        them, and they are about half of a large cluster's bytes.
         """
         wanted = None if namespaces is None else sorted(set(namespaces))
         jobs = [(KINDS[name], job) for name in SNAPSHOT_KINDS
@@ -265,25 +267,28 @@ class Gateway:
         if k.kind == "Namespace" and small:
             return [lambda ns=ns: self._existing_namespace(ns) for ns in wanted or []]
         if k.namespaced and small:
-            return [lambda ns=ns: self._paged_list(k, ns, [], PAGE_SIZE) for ns in wanted or []]
+            return [lambda ns=ns: self._paged_list(k, ns, [], PAGE_SIZE, lean=True)
+                    for ns in wanted or []]
         if wanted is None or not (k.namespaced or k.kind == "Namespace"):
-            return [lambda: self._paged_list(k, None, [], PAGE_SIZE)]
+            return [lambda: self._paged_list(k, None, [], PAGE_SIZE, lean=True)]
         keep = set(wanted)
         field = "name" if k.kind == "Namespace" else "namespace"
-        return [lambda: [o for o in self._paged_list(k, None, [], PAGE_SIZE)
+        return [lambda: [o for o in self._paged_list(k, None, [], PAGE_SIZE, lean=True)
                          if o.get("metadata", {}).get(field) in keep]]
 
     def _existing_namespace(self, name: str) -> list[dict[str, Any]]:
         try:
-            return [self.get_object("Namespace", name)]
+            namespace = self.get_object("Namespace", name)
         except NotFoundError:
             return []
+        namespace.get("metadata", {}).pop("managedFields", None)
+        return [namespace]
 
     def _paged_list(self, k: Kind, namespace: str | None, query: list[tuple[str, str]],
-                    page_size: int) -> list[dict[str, Any]]:
+                    page_size: int, *, lean: bool = False) -> list[dict[str, Any]]:
         action = f"list {k.resource}" + (f" in namespace {namespace}" if namespace else "")
         try:
-            return self._read_pages(k, namespace, query, page_size, action)
+            return self._read_pages(k, namespace, query, page_size, action, lean)
         except PermanentClusterError as exc:
             if exc.status != 410:
                 raise
@@ -291,7 +296,7 @@ class Gateway:
         # Restarting yields a consistent list; a second expiry means it cannot be read in
         # pages at this size and pace right now.
         try:
-            return self._read_pages(k, namespace, query, page_size, action)
+            return self._read_pages(k, namespace, query, page_size, action, lean)
         except PermanentClusterError as exc:
             if exc.status != 410:
                 raise
@@ -300,7 +305,7 @@ class Gateway:
                 f"{page_size}; try again.", status=410, reason=exc.reason) from exc
 
     def _read_pages(self, k: Kind, namespace: str | None, query: list[tuple[str, str]],
-                    page_size: int, action: str) -> list[dict[str, Any]]:
+                    page_size: int, action: str, lean: bool) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         token: str | None = None
         while True:
@@ -312,6 +317,8 @@ class Gateway:
             for item in page.get("items") or []:
                 item["kind"] = k.kind  # list items come without them; engines need them
                 item["apiVersion"] = k.api_version
+                if lean:
+                    item.get("metadata", {}).pop("managedFields", None)
                 items.append(item)
             token = (page.get("metadata") or {}).get("continue")
             if not token:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from cluster.errors import MissingCRDError, NotFoundError
@@ -121,3 +123,12 @@ def test_a_namespaced_kind_needs_a_namespace_to_get(gateway):
 def test_unknown_kinds_are_refused_before_any_request(gateway):
     with pytest.raises(ValueError, match="not supported"):
         gateway.list_objects("Deployment")
+
+
+def test_one_gateway_serves_many_threads_at_once(gateway):
+    gateway.create(namespace("shop", team="a"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: gateway.get_object("Namespace", "shop"), range(40)))
+
+    assert {a["metadata"]["labels"]["team"] for a in answers} == {"a"}

@@ -32,6 +32,7 @@ def test_snapshot_holds_every_kind_as_plain_api_objects(gateway_with_crds):
     assert names(snap.workspaces) == ["/team-a"]
     assert names(snap.nsnps) == ["bank/office", "shop/office"]
     assert all(obj["kind"] and obj["apiVersion"] for obj in snap.objects())
+    assert not any("managedFields" in obj["metadata"] for obj in snap.objects())
     assert snap.pods[0]["spec"]["containers"][0]["ports"][0]["containerPort"] == 80
 
 
@@ -43,6 +44,7 @@ def test_snapshot_limited_to_namespaces_leaves_the_others_out(gateway_with_crds,
     snap = gateway_with_crds.snapshot(namespaces=wanted)
 
     assert names(snap.namespaces) == sorted(f"/{ns}" for ns in wanted)
+    assert not any("managedFields" in obj["metadata"] for obj in snap.objects())
     assert names(snap.pods) == sorted(f"{ns}/web" for ns in wanted)
     assert names(snap.nsnps) == sorted(f"{ns}/office" for ns in wanted)
     assert names(snap.workspaces) == ["/team-a"]  # cluster-scoped kinds stay complete
