@@ -132,5 +132,4 @@ def check_cluster(ctx: JobContext) -> dict[str, Any]:
     ok, message = cluster.gateway().health()
     if not ok:
         raise ClusterError(message)
-    info = cluster.gateway().describe()
-    return {"message": f"Connected to {info.get('name') or info.get('url')}: {message}", **info}
+    return {"message": message, **cluster.gateway().describe()}

@@ -50,3 +50,40 @@ def no_cluster(settings, monkeypatch):
     settings.KUBECONFIG = ""
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     cache.clear()
+
+
+PASSWORD = "pw-persona-1"
+
+
+@pytest.fixture
+def personas(db):
+    """alice platform admin; bob admin of team-a; carol admin of project shop (team-a);
+    dave global viewer; erin viewer of project shop; frank admin of team-b (the foreign tenant)."""
+    from django.contrib.auth.models import User
+
+    from console.models import Role, RoleBinding
+
+    people = {}
+    grants = {
+        "alice": (Role.PLATFORM_ADMIN, "", ""),
+        "bob": (Role.WORKSPACE_ADMIN, WS_A, ""),
+        "carol": (Role.PROJECT_ADMIN, "", "shop"),
+        "dave": (Role.VIEWER, "", ""),
+        "erin": (Role.VIEWER, "", "shop"),
+        "frank": (Role.WORKSPACE_ADMIN, WS_B, ""),
+    }
+    for name, (role, workspace, project) in grants.items():
+        user = User.objects.create_user(name, password=PASSWORD)
+        RoleBinding.objects.create(user=user, role=role, workspace=workspace, project=project)
+        people[name] = user
+    return people
+
+
+@pytest.fixture
+def login_as(client):
+    def login(name: str):
+        client.logout()
+        assert client.login(username=name, password=PASSWORD)
+        return client
+
+    return login
