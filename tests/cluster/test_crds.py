@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import CommandError, call_command
 
 from cluster.crds import CRDFileError, install_crds, load_crds
 from tests.cluster.objects import workspace
@@ -65,3 +68,24 @@ def test_a_broken_crd_file_is_named_in_the_error(tmp_path, content, expected):
 def test_a_directory_without_crds_is_an_error(tmp_path):
     with pytest.raises(CRDFileError, match="no CustomResourceDefinition"):
         load_crds(tmp_path)
+
+
+def test_install_crds_command_reports_each_crd(settings, empty_simulator):
+    settings.KUBE_API_URL, settings.KUBECONFIG = empty_simulator.url, ""
+    out = io.StringIO()
+
+    call_command("install_crds", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "namespacenetworkpolicies.network.kubesphere.io: created",
+        "workspaces.tenant.kubesphere.io: created",
+        "The console's CRDs are installed and served.",
+    ]
+
+
+def test_install_crds_command_fails_with_the_gateways_message(settings, empty_simulator):
+    settings.KUBE_API_URL, settings.KUBECONFIG = empty_simulator.url, ""
+    empty_simulator.stop()
+
+    with pytest.raises(CommandError, match="refused the connection"):
+        call_command("install_crds", "--dry-run", stdout=io.StringIO())
