@@ -387,14 +387,19 @@ def _defs(prefix: str) -> str:
 
 
 def _describe(groups: list[PathGroup]) -> str:
+    """The diagram in words: each drawn path, then which other paths take the same course."""
     sentences = []
     for group in groups:
-        for path in group.members or group.paths:
-            via = path.entry_node
+        for path in group.paths:
             steps = " → ".join(hop.label for hop in path.hops)
             outcome = "works" if path.succeeds else "fails"
-            sentences.append(f"Entering on {via} to {path.target or 'no pod'}: {steps}. It {outcome}: "
-                             f"{path.reason}.")
+            sentences.append(f"Entering on {path.entry_node} to {path.target or 'no pod'}: {steps}. "
+                             f"It {outcome}: {path.reason}.")
+        others = [m for m in group.members or [] if m not in group.paths]
+        if others:
+            alike = ", ".join(f"{m.entry_node} to {m.target or 'no pod'}" for m in others[:6])
+            more = f" and {len(others) - 6} more" if len(others) > 6 else ""
+            sentences.append(f"The same course, with their own addresses: {alike}{more}.")
     return " ".join(sentences)
 
 

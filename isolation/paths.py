@@ -12,6 +12,7 @@ reachability engine applied to the source the policy sees.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 
 from isolation.paths_cluster import (
     CNI_MODES,
@@ -98,10 +99,24 @@ def _key(obj: dict) -> tuple[str, str]:
     return meta.get("namespace", "default"), meta["name"]
 
 
-def engine_checker(snapshot: Snapshot) -> Checker:
-    """A checker backed by the reachability engine (evaluated once per snapshot)."""
+def engine_checker(snapshot: Snapshot, namespaces: Iterable[str] | None = None) -> Checker:
+    """A checker backed by the reachability engine, built once.
+
+    With `namespaces`, only the pods and NetworkPolicies of those namespaces are read: exact
+    for every check whose pod ends (source and destination) lie in them and whose address ends
+    are external or node addresses, and much cheaper on large clusters.
+    """
     from isolation.reachability import Cluster
 
+    if namespaces is not None:
+        wanted = set(namespaces)
+
+        def inside(obj: dict) -> bool:
+            return (obj.get("metadata") or {}).get("namespace", "default") in wanted
+
+        snapshot = snapshot.with_network_policies(
+            [p for p in snapshot.network_policies if inside(p)])
+        snapshot.pods = [p for p in snapshot.pods if inside(p)]
     cluster = Cluster.from_snapshot(snapshot)
 
     def check(source: str, destination: str, port: int, protocol: str) -> PolicyVerdict:
@@ -153,13 +168,13 @@ def trace(snapshot: Snapshot, *, service: tuple[str, str] | None = None,
         unknown = sorted(set(entry_nodes) - set(view.nodes))
         if unknown:
             raise PathInputError(f"unknown entry node(s): {', '.join(unknown)}")
-    ctx = LegContext(view, detected, client_ip, checker or engine_checker(snapshot))
     if service is not None:
         svc = view.service(*service)
         if service_type(svc) not in EXPOSED_TYPES:
             raise PathInputError(f"Service {service[0]}/{service[1]} is of type "
                                  f"{service_type(svc)}: only NodePort and LoadBalancer Services "
                                  "are reachable from outside the cluster")
+        ctx = LegContext(view, detected, client_ip, checker or engine_checker(snapshot, {service[0]}))
         entry = _entry(svc, pick_port(svc, port))
         exposure = _service_exposure(service, svc)
         paths = _service_paths(ctx, entry, view.backends(svc, entry.port), entry_nodes)
@@ -167,6 +182,9 @@ def trace(snapshot: Snapshot, *, service: tuple[str, str] | None = None,
         assert ingress is not None
         ing = ingress_object(view, *ingress)
         carrier, warnings = find_controller(view, ing, controller)
+        # the policies that decide: the controller's (leg 1, and its egress) and the backends'
+        namespaces = {ingress[0], _key(carrier)[0]} | {b.namespace for b in ingress_backends(ing)}
+        ctx = LegContext(view, detected, client_ip, checker or engine_checker(snapshot, namespaces))
         ctx.warnings.extend(warnings)
         entry = _entry(carrier, _controller_port(carrier, port))
         paths = _ingress_paths(ctx, ing, carrier, entry, entry_nodes)

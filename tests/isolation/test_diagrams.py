@@ -70,9 +70,11 @@ def test_diagram_is_accessible_svg_with_title_desc_and_legend():
     title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
     assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
     assert title.text == "NodePort shop/web (Cluster)"
-    # the description reads every path, where it enters and how it ends
-    for node in ("node-1", "node-2", "node-3"):
-        assert f"Entering on {node} to shop/web-0" in desc.text
+    # the description reads each drawn path, where it enters and how it ends, and names the
+    # paths that take the same course
+    assert "Entering on node-1 to shop/web-0" in desc.text
+    assert "Entering on node-2 to shop/web-0" in desc.text
+    assert "The same course, with their own addresses: node-3 to shop/web-0." in desc.text
     assert "It works" in desc.text and "It fails: blocked by shop/nsnp-network-isolate" in desc.text
     legend = root.find(f".//{SVG}g[@class='legend']")
     texts = [t.text for t in legend.iter(f"{SVG}text")]

@@ -366,3 +366,45 @@ def test_path_json_has_exactly_the_documented_fields():
         assert list(path) == fields
         assert all(list(leg) == fields for leg in path["legs"])
         assert all(isinstance(hop, str) for hop in path["hops"])
+
+
+# -- cache digest -----------------------------------------------------------------------------
+
+def _digest(snapshot: Snapshot, **kwargs) -> str:
+    from isolation.paths_cache import trace_digest
+
+    return trace_digest(snapshot, **{"service": ("shop", "web"), "client_ip": CLIENT, **kwargs})
+
+
+def test_trace_digest_ignores_object_order_and_unrelated_namespaces():
+    base = web_cluster("NodePort", "Cluster", *isolate("shop"))
+    shuffled = Snapshot()
+    for obj in reversed(base.objects()):
+        shuffled.add(obj)
+    assert _digest(base) == _digest(shuffled)
+    unrelated = web_cluster("NodePort", "Cluster", *isolate("shop"), *isolate("other"),
+                            pod("other/db-0", "10.233.66.9", "node-3", {"app": "db"}))
+    assert _digest(base) == _digest(unrelated)
+
+
+@pytest.mark.parametrize("change", ["policy", "node", "pod", "client", "cni"])
+def test_trace_digest_changes_with_what_the_trace_depends_on(change):
+    base = web_cluster("NodePort", "Cluster", *isolate("shop"))
+    kwargs = {}
+    if change == "policy":
+        changed = web_cluster("NodePort", "Cluster", *isolate("shop", "10.0.0.0/8"))
+    elif change == "node":
+        changed = web_cluster("NodePort", "Cluster", *isolate("shop"), vxlan=True)
+    elif change == "pod":
+        changed = web_cluster("NodePort", "Cluster", *isolate("shop"), placements=("node-2",))
+    else:
+        changed = base
+        kwargs = {"client_ip": "198.51.100.1"} if change == "client" else {"cni": "vxlan"}
+    assert _digest(base) != _digest(changed, **kwargs)
+
+
+def test_ingress_digest_follows_the_controller_namespace():
+    base = ingress_cluster()
+    changed = ingress_cluster(*isolate("ingress"))
+    assert _digest(base, service=None, ingress=("shop", "web")) != _digest(
+        changed, service=None, ingress=("shop", "web"))
