@@ -111,6 +111,9 @@ class Change(models.Model):
     after_yaml = models.TextField(blank=True)
     generated_before_yaml = models.TextField(blank=True)
     generated_after_yaml = models.TextField(blank=True)
+    # The objects themselves (intent, or the edited NetworkPolicy), for revert and export.
+    before_objects = models.JSONField(default=list, blank=True)
+    after_objects = models.JSONField(default=list, blank=True)
     reachability_delta = models.JSONField(default=dict, blank=True)
     reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="reverted_by")
