@@ -1,0 +1,1 @@
+"""Job handlers for the history area (registered with console.jobs.handler)."""

@@ -1,0 +1,1 @@
+"""Job handlers for the isolation area (registered with console.jobs.handler)."""

@@ -1,0 +1,1 @@
+"""Job handlers for the policies area (registered with console.jobs.handler)."""

@@ -1,0 +1,1 @@
+"""Job handlers for the traffic area (registered with console.jobs.handler)."""
