@@ -4,8 +4,9 @@ NetworkPolicies and the allowlist of an isolated project.
 
 The story it tells: workspace `team-a` has network isolation on; its project `billing` is
 isolated on its own and admits, from outside, only the client range 203.0.113.0/24 on its
-payments gateway, which runs on node-2 only behind a Local LoadBalancer, so it answers through
-node-2 and not through the other nodes. Workspace `team-b` is not isolated; its project
+payments gateway, which runs on node-2 only: behind a Local LoadBalancer it answers through
+node-2 only, and behind the Cluster-policy NodePort `payments-api` it works when traffic enters on
+node-2 but not through the other nodes, until their tunnel addresses are allowlisted. Workspace `team-b` is not isolated; its project
 `reporting` is protected by hand-written policies instead.
 """
 
@@ -135,6 +136,10 @@ def _services() -> list[dict[str, Any]]:
         service("payments-gateway", "billing", {"app": "payments-gateway"},
                 [_port("https", 443, "https", node_port=31843)],
                 type_="LoadBalancer", etp="Local", annotations=bgp, lb_ip="172.22.0.10"),
+        # Cluster policy in front of a pod on node-2 only: the allowlist admits the client range,
+        # which the policy sees only when traffic enters on node-2; elsewhere it sees a tunnel IP.
+        service("payments-api", "billing", {"app": "payments-gateway"},
+                [_port("https", 443, "https", node_port=31844)], type_="NodePort", etp="Cluster"),
         service("ledger", "billing", {"app": "ledger"}, [_port("postgres", 5432, "postgres")]),
         service("catalog-api", "catalog", {"app": "catalog-api"}, [_port("http", 80, "http", node_port=30081)],
                 type_="NodePort", etp="Local"),

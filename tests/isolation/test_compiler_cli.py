@@ -119,7 +119,7 @@ BAD_INPUT = [
      "  metadata:\n    name: a\n    annotations:\n      kubesphere.io/network-isolate: 1\n",
      "document 1, line 8: Namespace a: metadata.annotations.kubesphere.io/network-isolate"),
     ("namespace-labels-not-a-map", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n"
-     "  labels: [x]\n", "unexpected type"),
+     "  labels: [x]\n", "metadata.labels of Namespace 'b' must be a mapping"),
     ("alias", "a: &x [1]\nb: *x\n", "aliases"),
     ("workspace-spec", "apiVersion: tenant.kubesphere.io/v1alpha1\nkind: Workspace\n"
      "metadata: {name: w}\nspec: on\n", "Workspace w: spec: must be a mapping"),
