@@ -1,0 +1,205 @@
+"""The effective result of a project's isolation, as the project page shows it.
+
+"Who can reach this project" and "where it can go" are counted by the reachability engine on
+the cluster's live objects (the policies actually in the cluster, generated or not): every pod
+to every pod over each destination's declared ports, grouped by namespace, plus sample
+addresses outside the cluster taken from the ipBlocks the project's policies name and one
+address no policy names.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any
+
+from isolation.reachability import Cluster, InvalidPolicyError
+from isolation.reachability_inventory import InventoryError
+from isolation.snapshot import Snapshot
+from isolation.tenancy import workspace_of
+
+# Documentation ranges (RFC 5737 / 3849): never a real peer, so "an address nothing names".
+ELSEWHERE_CANDIDATES = ("192.0.2.10", "198.51.100.10", "203.0.113.10", "2001:db8::10")
+DEFAULT_EGRESS_PORT = (443, "TCP")
+SCAN_LIMIT = 256
+
+SELF, WORKSPACE, OTHER, OUTSIDE = "self", "workspace", "other", "outside"
+_ORDER = {SELF: 0, WORKSPACE: 1, OTHER: 2, OUTSIDE: 3}
+
+
+@dataclass(frozen=True)
+class ReachRow:
+    """Connections between the project and one peer (a namespace, or an outside address)."""
+
+    key: str              # namespace name, or the sample address
+    label: str            # what the page calls the peer
+    scope: str            # self / workspace / other / outside
+    workspace: str        # the peer namespace's workspace ("" for none or outside)
+    allowed: int
+    total: int
+    ports: str = ""       # for outside rows: the ports tried
+
+    @property
+    def blocked(self) -> int:
+        return self.total - self.allowed
+
+    @property
+    def status(self) -> str:
+        """"allowed" (all), "blocked" (none), "partial" (some)."""
+        if self.allowed == self.total:
+            return "allowed"
+        return "blocked" if self.allowed == 0 else "partial"
+
+
+@dataclass(frozen=True)
+class ProjectReachability:
+    project: str
+    pods: int = 0
+    inbound: list[ReachRow] = field(default_factory=list)
+    outbound: list[ReachRow] = field(default_factory=list)
+    error: str = ""
+
+
+def project_reachability(snapshot: Snapshot, project: str) -> ProjectReachability:
+    """Who can reach `project`'s pods and where they can go, per peer namespace and address.
+
+    Guarantees: counts are the reachability engine's verdicts for the snapshot's live
+    NetworkPolicies (a namespace row counts source pod × destination pod × declared port;
+    a pod's connections to itself are left out); a policy the engine cannot read gives an
+    `error` and no rows instead of an exception.
+    """
+    try:
+        cluster = Cluster.from_snapshot(snapshot)
+    except (InvalidPolicyError, InventoryError) as exc:
+        return ProjectReachability(project, error=f"The cluster's policies cannot be "
+                                                  f"evaluated: {exc}")
+    own = [pod.key for pod in cluster.pods if pod.namespace == project]
+    if not own:
+        return ProjectReachability(project)
+    owner = workspace_of(snapshot)
+    samples_in, samples_out = _outside_samples(snapshot, project)
+    inbound = _inbound(cluster, own, samples_in, project, owner)
+    outbound = _outbound(cluster, own, samples_out, project, owner)
+    return ProjectReachability(project, len(own), inbound, outbound)
+
+
+def _inbound(cluster: Cluster, own: list[str], samples: list[tuple[str, str, Any]],
+             project: str, owner: dict[str, str]) -> list[ReachRow]:
+    sources = [pod.key for pod in cluster.pods] + [address for address, _, _ in samples]
+    matrix = cluster.matrix(sources=sources, destinations=own)
+    grouped = matrix.by_group(lambda e: e.namespace if e.is_pod else e.name, lambda e: "")
+    labels = {address: label for address, label, _ in samples}
+    rows = []
+    for (peer, _), counts in grouped.items():
+        if counts.total == 0:
+            continue
+        if peer in labels:
+            rows.append(ReachRow(peer, labels[peer], OUTSIDE, "", counts.allowed, counts.total,
+                                 "declared ports"))
+        else:
+            rows.append(_namespace_row(peer, project, owner, counts.allowed, counts.total))
+    return sorted(rows, key=_row_order)
+
+
+def _outbound(cluster: Cluster, own: list[str], samples: list[tuple[str, str, Any]],
+              project: str, owner: dict[str, str]) -> list[ReachRow]:
+    matrix = cluster.matrix(sources=own, destinations=[pod.key for pod in cluster.pods])
+    rows = [_namespace_row(peer, project, owner, counts.allowed, counts.total)
+            for (_, peer), counts in matrix.by_group(lambda e: "", lambda e: e.namespace).items()
+            if counts.total]
+    for address, label, ports in samples:
+        counts = cluster.matrix(sources=own, destinations=[address], ports=ports).counts()
+        tried = ", ".join(f"{protocol} {port}" for port, protocol in ports)
+        rows.append(ReachRow(address, label, OUTSIDE, "", counts.allowed, counts.total, tried))
+    return sorted(rows, key=_row_order)
+
+
+def _namespace_row(namespace: str, project: str, owner: dict[str, str], allowed: int,
+                   total: int) -> ReachRow:
+    workspace = owner.get(namespace, "")
+    if namespace == project:
+        scope, label = SELF, f"{namespace} (this project)"
+    elif workspace and workspace == owner.get(project):
+        scope, label = WORKSPACE, namespace
+    else:
+        scope, label = OTHER, namespace
+    return ReachRow(namespace, label, scope, workspace, allowed, total)
+
+
+def _row_order(row: ReachRow) -> tuple[int, str]:
+    return _ORDER[row.scope], row.key
+
+
+# -- sample addresses outside the cluster -------------------------------------------------------
+
+def _outside_samples(snapshot: Snapshot, project: str
+                     ) -> tuple[list[tuple[str, str, Any]], list[tuple[str, str, Any]]]:
+    """(address, label, ports) to try from outside (ingress) and towards outside (egress)."""
+    blocks: dict[str, list[tuple[dict[str, Any], list[tuple[int, str]]]]] = {
+        "ingress": [], "egress": []}
+    for policy in snapshot.network_policies:
+        meta = policy.get("metadata") or {}
+        if meta.get("namespace") != project:
+            continue
+        spec = policy.get("spec") or {}
+        for direction, key in (("ingress", "from"), ("egress", "to")):
+            for rule in spec.get(direction) or []:
+                ports = _rule_ports(rule)
+                for peer in (rule.get(key) or []) if isinstance(rule, dict) else []:
+                    if isinstance(peer, dict) and isinstance(peer.get("ipBlock"), dict):
+                        blocks[direction].append((peer["ipBlock"], ports))
+    every_block = [b for pairs in blocks.values() for b, _ in pairs]
+    elsewhere = _elsewhere(every_block)
+    result = {}
+    for direction, pairs in blocks.items():
+        samples: dict[str, tuple[str, str, Any]] = {}
+        for block, ports in pairs:
+            address = _inside(block)
+            if address and address not in samples:
+                wanted = ports or [DEFAULT_EGRESS_PORT]
+                samples[address] = (address, f"{address} (in {block.get('cidr')})", wanted)
+        if elsewhere:
+            samples[elsewhere] = (elsewhere, f"{elsewhere} (an address no policy names)",
+                                  [DEFAULT_EGRESS_PORT])
+        result[direction] = list(samples.values())
+    return result["ingress"], result["egress"]
+
+
+def _rule_ports(rule: Any) -> list[tuple[int, str]]:
+    if not isinstance(rule, dict):
+        return []
+    ports = []
+    for port in rule.get("ports") or []:
+        if isinstance(port, dict) and isinstance(port.get("port"), int):
+            ports.append((port["port"], str(port.get("protocol") or "TCP")))
+    return ports
+
+
+def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(str(value), strict=False)
+    except ValueError:
+        return None
+
+
+def _inside(block: dict[str, Any]) -> str | None:
+    """An address of the block that none of its `except` ranges holds."""
+    network = _network(block.get("cidr"))
+    if network is None:
+        return None
+    excluded = [n for n in (_network(e) for e in block.get("except") or []) if n is not None]
+    start = 1 if network.num_addresses > 2 else 0
+    for offset in range(start, min(network.num_addresses, SCAN_LIMIT)):
+        address = network.network_address + offset
+        if not any(address in e for e in excluded):
+            return str(address)
+    return None
+
+
+def _elsewhere(blocks: list[dict[str, Any]]) -> str | None:
+    networks = [n for n in (_network(b.get("cidr")) for b in blocks) if n is not None]
+    for candidate in ELSEWHERE_CANDIDATES:
+        address = ipaddress.ip_address(candidate)
+        if not any(address in n for n in networks):
+            return candidate
+    return None
