@@ -28,7 +28,7 @@ unit: $(VENV)/.installed
 	$(VENV)/bin/pytest -q -m "not integration and not browser"
 
 conformance: $(VENV)/.installed
-	$(PY) tests/run_conformance.py
+	$(VENV)/bin/pytest -q tests/kubesim/test_conformance.py
 
 bench: $(VENV)/.installed
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
