@@ -220,7 +220,9 @@ class Api:
         if token:
             metadata["continue"] = token
             if not req.param("labelSelector") and not req.param("fieldSelector"):
-                metadata["remainingItemCount"] = sum(1 for _ in scan) + 1
+                last = items[-1]["metadata"]
+                metadata["remainingItemCount"] = self.store.count_after(
+                    t.rtype.key, t.namespace, (last.get("namespace") or "", last["name"]))
         body = {"kind": t.rtype.list_kind, "apiVersion": t.rtype.api_version, "metadata": metadata,
                 "items": items}
         return self._maybe_table(req, t.rtype, body)

@@ -149,8 +149,10 @@ class Crud:
                 obj["status"] = status
             if self.store.get(rtype.key, metadata.get("namespace") or "", name) is not None:
                 raise errors.already_exists(rtype, name)
-            if self.restoring and saved.get("managedFields"):
-                metadata["managedFields"] = saved["managedFields"]
+            if self.restoring:
+                # restored objects keep the field owners their cluster recorded, if any
+                if saved.get("managedFields"):
+                    metadata["managedFields"] = saved["managedFields"]
             elif not managed_done:
                 managed.record_update(None, obj, kind=rtype.kind, manager=manager, subresource="",
                                       api_version=rtype.api_version, now=metadata["creationTimestamp"])

@@ -5,9 +5,10 @@ NetworkPolicies and the allowlist of an isolated project.
 The story it tells: workspace `team-a` has network isolation on; its project `billing` is
 isolated on its own and admits, from outside, only the client range 203.0.113.0/24 on its
 payments gateway, which runs on node-2 only: behind a Local LoadBalancer it answers through
-node-2 only, and behind the Cluster-policy NodePort `payments-api` it works when traffic enters on
-node-2 but not through the other nodes, until their tunnel addresses are allowlisted. Workspace `team-b` is not isolated; its project
-`reporting` is protected by hand-written policies instead.
+node-2 only, and behind the Cluster-policy NodePort `payments-api` it works when traffic enters
+on node-2 but not through the other nodes, until their tunnel addresses are allowlisted.
+Workspace `team-b` is not isolated; its project `reporting` is protected by hand-written
+policies instead.
 """
 
 from __future__ import annotations

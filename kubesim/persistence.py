@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from typing import Any
 
 from kubesim.store import Store
@@ -56,7 +57,7 @@ class Persister:
     def __init__(self, store: Store, path: str, delay: float = 0.2) -> None:
         self.store = store
         self.path = path
-        self.delay = delay
+        self.delay = self._min_delay = delay
         self._dirty = threading.Event()
         self._stopping = threading.Event()
         self._io = threading.Lock()
@@ -72,7 +73,10 @@ class Persister:
             if self._stopping.is_set():
                 break
             self._stopping.wait(self.delay)
+            started = time.monotonic()
             self.flush()
+            # a large state takes long to write: wait proportionally longer before the next write
+            self.delay = max(self._min_delay, 2 * (time.monotonic() - started))
 
     def flush(self) -> None:
         with self._io:

@@ -55,22 +55,36 @@ class Store:
             return self._objects.get(resource, {}).get((namespace, name))
 
     def scan(self, resource: str, namespace: str | None = None,
-             after: ObjectKey | None = None) -> Iterator[dict[str, Any]]:
+             after: ObjectKey | None = None, chunk: int = 1000) -> Iterator[dict[str, Any]]:
         """Objects of `resource` in (namespace, name) order, optionally in one namespace and
-        strictly after `after`. Holds no lock while the caller iterates; the order is a copy."""
+        strictly after `after`. The lock is taken per chunk, not while the caller iterates, so
+        a long scan sees objects written meanwhile further on (as paging through etcd does)."""
+        while True:
+            with self.lock:
+                order = self._order.get(resource, [])
+                objects = self._objects.get(resource, {})
+                start, end = self._bounds(order, namespace)
+                if after is not None:
+                    start = max(start, bisect.bisect_right(order, after))
+                keys = order[start:min(end, start + chunk)]
+                batch = [objects[k] for k in keys]
+            yield from batch
+            if len(keys) < chunk:
+                return
+            after = keys[-1]
+
+    @staticmethod
+    def _bounds(order: list[ObjectKey], namespace: str | None) -> tuple[int, int]:
+        if namespace is None:
+            return 0, len(order)
+        return bisect.bisect_left(order, (namespace, "")), bisect.bisect_left(order, (namespace + "\x00", ""))
+
+    def count_after(self, resource: str, namespace: str | None, after: ObjectKey) -> int:
+        """How many objects of `resource` (in `namespace`, if given) sort after `after`."""
         with self.lock:
             order = self._order.get(resource, [])
-            objects = self._objects.get(resource, {})
-            if namespace is not None:
-                start = bisect.bisect_left(order, (namespace, ""))
-                end = bisect.bisect_left(order, (namespace + "\x00", ""))
-            else:
-                start, end = 0, len(order)
-            if after is not None:
-                start = max(start, bisect.bisect_right(order, after))
-            keys = order[start:end]
-            snapshot = [objects[k] for k in keys]
-        yield from snapshot
+            start, end = self._bounds(order, namespace)
+            return max(0, end - max(start, bisect.bisect_right(order, after)))
 
     def count(self, resource: str) -> int:
         with self.lock:
