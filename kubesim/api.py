@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubesim import errors
-from kubesim.crud import Crud, parse_body
+from kubesim.crud import FIELD_VALIDATION, WARNINGS, Crud, parse_body
 from kubesim.errors import ApiError
 from kubesim.resources import Registry, ResourceType
 from kubesim.selectors import parse_field_selector, parse_label_selector
@@ -67,10 +67,20 @@ class Api:
         self.crud = Crud(store, registry, allocator)
 
     def handle(self, req: Request) -> Response:
+        validation = req.param("fieldValidation") or "Warn"
+        if validation not in ("Ignore", "Warn", "Strict"):
+            exc = errors.bad_request(f'fieldValidation must be one of "Ignore", "Warn" or "Strict" (got {validation!r})')
+            return Response(exc.code, exc.status())
+        FIELD_VALIDATION.set(validation)
+        warnings: list[str] = []
+        WARNINGS.set(warnings)
         try:
-            return self._route(req)
+            response = self._route(req)
         except ApiError as exc:
             return Response(exc.code, exc.status(), dict(exc.headers))
+        if warnings:
+            response.headers["Warning"] = ", ".join('299 - "' + w.replace('"', '\\"') + '"' for w in warnings)
+        return response
 
     # -- routing ----------------------------------------------------------------------------------
     def _route(self, req: Request) -> Response:

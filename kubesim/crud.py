@@ -3,6 +3,7 @@ preconditions, dry-run, finalizers and field ownership."""
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import datetime
 import json
@@ -12,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from isolation import netpol
 from kubesim import errors, managed
 from kubesim.admission import Context, admit, spec_changed, tracks_generation
 from kubesim.errors import ApiError
@@ -27,6 +29,31 @@ APPLY = "application/apply-patch+yaml"
 _SERVER_OWNED = ("uid", "creationTimestamp", "generation", "deletionTimestamp",
                  "deletionGracePeriodSeconds", "managedFields", "selfLink")
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+# per request: the fieldValidation parameter, and the warnings the answer carries
+FIELD_VALIDATION: contextvars.ContextVar[str] = contextvars.ContextVar("field_validation", default="Warn")
+WARNINGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("warnings", default=None)
+
+
+def _drop_unknown_fields(rtype: ResourceType, obj: dict[str, Any]) -> None:
+    """Drop fields the kind does not have, as the API server's decoder does: with a warning, or
+    refused with 400 BadRequest under fieldValidation=Strict. (NetworkPolicies; custom resources
+    are pruned by their schema.)"""
+    if rtype.custom or rtype.kind != "NetworkPolicy":
+        return
+    unknown = [i for i in netpol.unknown_fields(obj) if i.reason == "FieldValueUnknown"]
+    if not unknown:
+        return
+    if FIELD_VALIDATION.get() == "Strict":
+        raise errors.bad_request("strict decoding error: " + ", ".join(i.message for i in unknown))
+    warnings = WARNINGS.get()
+    for issue in unknown:
+        if warnings is not None and FIELD_VALIDATION.get() != "Ignore":
+            warnings.append(issue.message)
+        *parents, last = netpol.parse_field_path(issue.field)
+        node: Any = obj
+        for step in parents:
+            node = node[step]
+        del node[last]
 
 
 def now() -> str:
@@ -139,6 +166,7 @@ class Crud:
             metadata["creationTimestamp"] = saved.get("creationTimestamp") or now()
             if tracks_generation(rtype):
                 metadata["generation"] = saved.get("generation") or 1
+            _drop_unknown_fields(rtype, obj)
             status = copy.deepcopy(obj.get("status"))
             # a status in a create body is ignored where a status subresource owns it (nodes
             # excepted: kubelets register them with their addresses)
@@ -211,6 +239,7 @@ class Crud:
         name = old["metadata"]["name"]
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if subresource != "status":
+            _drop_unknown_fields(rtype, new)
             self._invalid_if(rtype, name, admit(rtype, new, old, self.ctx))
         if tracks_generation(rtype) and spec_changed(old, new):
             new["metadata"]["generation"] = (old["metadata"].get("generation") or 0) + 1

@@ -244,3 +244,21 @@ def test_kubectl_table_requests_get_a_table(sim) -> None:
 def test_version_marks_the_server_as_the_simulator(sim) -> None:
     version = json.load(urllib.request.urlopen(f"{sim.url}/version"))
     assert version["gitVersion"].endswith("+kubesim")
+
+
+def test_unknown_network_policy_fields_are_dropped_with_a_warning(sim) -> None:
+    body = json.dumps({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "u"},
+                       "spec": {"podSelector": {}, "ingres": []}}).encode()
+    request = urllib.request.Request(f"{sim.url}/apis/networking.k8s.io/v1/namespaces/default/networkpolicies",
+                                     data=body, method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        assert 'unknown field \\"spec.ingres\\"' in response.headers["Warning"]
+        assert "ingres" not in json.load(response)["spec"]
+
+
+def test_strict_field_validation_refuses_unknown_fields(sim) -> None:
+    body = b'{"metadata": {"name": "u"}, "spec": {"podSelector": {}, "ingres": []}}'
+    status, answer = _raw(sim, "POST", "/apis/networking.k8s.io/v1/namespaces/default/networkpolicies"
+                          "?fieldValidation=Strict", body, "application/json")
+    assert (status, answer["reason"]) == (400, "BadRequest")
+    assert 'unknown field "spec.ingres"' in answer["message"]
