@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,6 +24,7 @@ from console.models import Job, JobStatus
 log = logging.getLogger(__name__)
 
 # A running job whose heartbeat is older than this is taken to be dead (its worker was killed).
+# The default of settings.JOB_STALE_SECONDS.
 STALE_AFTER = timedelta(seconds=60)
 
 Handler = Callable[["JobContext"], dict[str, Any] | None]
@@ -75,6 +77,13 @@ def start(kind: str, *, target: str = "", params: dict[str, Any] | None = None,
     return job
 
 
+def stale_after() -> timedelta:
+    """How long a running job may go without a heartbeat before another delivery may claim
+    it (settings.JOB_STALE_SECONDS, default STALE_AFTER)."""
+    seconds = getattr(settings, "JOB_STALE_SECONDS", None)
+    return STALE_AFTER if seconds is None else timedelta(seconds=float(seconds))
+
+
 def claim(job_id: int) -> str:
     """Take a job for running. Returns "claimed", "finished" (nothing to do) or "busy".
 
@@ -83,7 +92,7 @@ def claim(job_id: int) -> str:
     """
     now = timezone.now()
     claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING,
-                                                heartbeat_at__lt=now - STALE_AFTER)
+                                                heartbeat_at__lt=now - stale_after())
     updated = Job.objects.filter(claimable, pk=job_id).update(
         status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1,
         error="",

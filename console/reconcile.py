@@ -306,6 +306,24 @@ def repair_drift(*, namespaces: list[str] | None = None, dry_run: bool = False, 
     return outcome
 
 
+def report_lines(outcome: Outcome) -> list[str]:
+    """What `manage.py reconcile` prints: one line per difference, write and conflict, then
+    the summary."""
+    lines: list[str] = []
+    if outcome.engine_mode == ENGINE_KUBESPHERE:
+        lines += [f"  {d}" for d in outcome.kubesphere_differences]
+    elif outcome.dry_run:
+        lines += [f"  would fix: {d}" for d in outcome.plan.drift]
+    else:
+        lines += [f"  repaired: {_repair_sentence(w)}" for w in outcome.writes]
+    lines += [f"  conflict: {c}" for c in outcome.plan.conflicts]
+    problems = sorted({f"{p.namespace}/{p.entry}: {p.message}" if p.entry else
+                       f"{p.namespace}: {p.message}" for p in outcome.compiled.problems
+                       if outcome.namespaces is None or p.namespace in outcome.namespaces})
+    lines += [f"  not compiled: {p}" for p in problems]
+    return [*lines, outcome.summary()]
+
+
 def _record_repairs(snapshot: Snapshot, outcome: Outcome, author, job) -> list[Any]:
     impact, _failure = impact_between(snapshot, outcome.snapshot_after(snapshot))
     workspace_of = Tenancy.from_snapshot(snapshot).workspace_of
@@ -454,4 +472,4 @@ def _key(policy: dict[str, Any]) -> Key:
 
 __all__ = ["Outcome", "Write", "reconcile", "read_policies", "generated_policies", "in_scope",
            "kubesphere_differences", "compile_intent", "concurrency", "repair_drift",
-           "predicted_snapshot", "impact_between", "DRIFT_AUTHOR"]
+           "predicted_snapshot", "impact_between", "report_lines", "DRIFT_AUTHOR"]

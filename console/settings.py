@@ -121,6 +121,8 @@ CELERY_TASK_ACKS_LATE = True  # tasks are idempotent: a redelivered message conv
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))}
+# A running job without a heartbeat for this long is taken over by another delivery.
+JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "reconcile-cluster": {
         "task": "console.tasks.reconcile_cluster",

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.core.cache import cache
 
 from cluster.errors import TransientClusterError
-from console import jobs
+from console import cluster, jobs
+
+RECONCILE_LOCK = "isolation-reconcile-running"
+RECONCILE_LOCK_SECONDS = 15 * 60
 
 
 @shared_task(bind=True, acks_late=True, max_retries=5)
@@ -23,3 +27,20 @@ def run_job(self, job_id: int) -> str:
         if self.request.retries >= self.max_retries:
             return jobs.finish(job_id, error=f"{exc.message} (gave up after {self.request.retries + 1} attempts)")
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30)) from None
+
+
+@shared_task(acks_late=True, autoretry_for=(TransientClusterError,), retry_backoff=True,
+             retry_backoff_max=60, max_retries=3)
+def reconcile_cluster() -> str:
+    """The periodic drift repair (celery beat): reconcile every namespace and record each
+    repair in the history. Runs one at a time; skipped when no cluster is configured."""
+    from console.reconcile import repair_drift
+
+    if not cluster.configured():
+        return "no cluster configured"
+    if not cache.add(RECONCILE_LOCK, "1", timeout=RECONCILE_LOCK_SECONDS):
+        return "a reconcile is already running"
+    try:
+        return repair_drift().summary()
+    finally:
+        cache.delete(RECONCILE_LOCK)

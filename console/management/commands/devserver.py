@@ -46,6 +46,8 @@ class Command(BaseCommand):
                     _wait_for(url, children[-1])
                 env["KUBE_API_URL"] = url
                 self.stdout.write(f"Built-in Kubernetes API simulator (demo cluster) at {url}")
+                # Write the demo's generated isolation policies (nothing when already in step).
+                subprocess.run([*manage, "reconcile"], env=env, check=False)
             if settings.REDIS_URL:
                 celery = [sys.executable, "-m", "celery", "-A", "console"]
                 children.append(subprocess.Popen([*celery, "worker", "-l", "info", "-c", "2"], env=env))
