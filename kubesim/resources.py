@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,51 +120,59 @@ def crd_resource_types(crd: dict[str, Any]) -> list[ResourceType]:
 
 
 class Registry:
-    """Which (group, version, plural) the server answers, built-ins plus registered CRDs."""
+    """Which (group, version, plural) the server answers, built-ins plus registered CRDs.
+
+    Safe to use from many threads: CRDs are registered while requests are being routed.
+    """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._types: dict[tuple[str, str, str], ResourceType] = {}
         self._by_crd: dict[str, list[ResourceType]] = {}
         for rtype in BUILTINS:
             self._types[(rtype.group, rtype.version, rtype.plural)] = rtype
 
+    def _all(self) -> list[tuple[tuple[str, str, str], ResourceType]]:
+        with self._lock:
+            return sorted(self._types.items())
+
     def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
-        return self._types.get((group, version, plural))
+        with self._lock:
+            return self._types.get((group, version, plural))
 
     def by_key(self, key: str) -> ResourceType | None:
         """Any served version of the resource stored under `key`."""
-        for rtype in self._types.values():
-            if rtype.key == key:
-                return rtype
-        return None
+        return next((rtype for _k, rtype in self._all() if rtype.key == key), None)
 
     def by_kind(self, api_version: str, kind: str) -> ResourceType | None:
-        for rtype in self._types.values():
-            if rtype.api_version == api_version and rtype.kind == kind:
-                return rtype
-        return None
+        return next((rtype for _k, rtype in self._all()
+                     if rtype.api_version == api_version and rtype.kind == kind), None)
 
     def register_crd(self, crd: dict[str, Any]) -> None:
+        """Serve the resource a CRD defines (replacing what an earlier version of it defined)."""
         name = crd["metadata"]["name"]
-        self.unregister_crd(name)
         types = crd_resource_types(crd)
-        for rtype in types:
-            self._types[(rtype.group, rtype.version, rtype.plural)] = rtype
-        self._by_crd[name] = types
+        with self._lock:
+            for rtype in self._by_crd.pop(name, []):
+                self._types.pop((rtype.group, rtype.version, rtype.plural), None)
+            for rtype in types:
+                self._types[(rtype.group, rtype.version, rtype.plural)] = rtype
+            self._by_crd[name] = types
 
     def unregister_crd(self, name: str) -> list[ResourceType]:
-        types = self._by_crd.pop(name, [])
-        for rtype in types:
-            self._types.pop((rtype.group, rtype.version, rtype.plural), None)
-        return types
+        with self._lock:
+            types = self._by_crd.pop(name, [])
+            for rtype in types:
+                self._types.pop((rtype.group, rtype.version, rtype.plural), None)
+            return types
 
     def group_versions(self) -> dict[str, list[str]]:
-        """group -> versions served (core group "" excluded), in a stable order."""
+        """group -> versions served (core group "" excluded), built-in groups first."""
         out: dict[str, list[str]] = {group: [] for group in BUILTIN_GROUPS}
-        for group, version, _plural in self._types:
+        for (group, version, _plural), _rtype in self._all():
             if group and version not in out.setdefault(group, []):
                 out[group].append(version)
         return {group: versions for group, versions in out.items() if versions}
 
     def in_group_version(self, group: str, version: str) -> list[ResourceType]:
-        return [t for (g, v, _p), t in sorted(self._types.items()) if g == group and v == version]
+        return [t for (g, v, _p), t in self._all() if g == group and v == version]
