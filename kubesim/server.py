@@ -200,7 +200,7 @@ class SimulatorServer:
         if self.state_file:
             self._persister = Persister(self.store, self.state_file)
             self._persister.start()
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                         name=f"kubesim-{self.port}", daemon=True)
         self._thread.start()
         return self
