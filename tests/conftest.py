@@ -87,3 +87,19 @@ def login_as(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def api_writes(simulator):
+    """Every write request (method, path) the simulator serves from now on, in order."""
+    seen: list[tuple[str, str]] = []
+    handle = simulator.api.handle
+
+    def recording(request):
+        if request.method not in ("GET", "HEAD"):
+            seen.append((request.method, request.path))
+        return handle(request)
+
+    simulator.api.handle = recording
+    yield seen
+    simulator.api.handle = handle
