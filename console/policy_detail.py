@@ -1,0 +1,135 @@
+"""What a policy's detail page shows: attributes, the pods it selects, its rules in words,
+who can reach those pods and where they can go, and the outcome of an apply or delete job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cluster.errors import ClusterError, NotFoundError
+from console import cluster, policy_service, tenants
+from console.access import Access
+from console.models import Change, Job, JobStatus
+from console.policy_text import live_yaml, side_by_side
+from isolation.describe import describe_policy
+from isolation.lint import selected_pods
+from isolation.reachability import Cluster
+from isolation.reconcile import is_ours
+from isolation.snapshot import Snapshot
+
+CREATOR_ANNOTATION = "kubesphere.io/creator"
+DESCRIPTION_ANNOTATION = "kubesphere.io/description"
+OUTSIDE = "outside the cluster"
+
+
+def detail_context(policy: dict[str, Any], access: Access,
+                   directory: tenants.Directory) -> dict[str, Any]:
+    """The detail page's context (reads the policy's namespace pods; raises ClusterError)."""
+    meta = policy["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    workspace_of = directory.workspace_of
+    pods = selected_pods(policy, Snapshot(pods=cluster.gateway().list_objects(
+        "Pod", namespace)))
+    annotations = meta.get("annotations") or {}
+    return {
+        "policy": policy, "namespace": namespace, "name": name,
+        "workspace": workspace_of.get(namespace, ""), "is_project": namespace in workspace_of,
+        "created": meta.get("creationTimestamp", ""),
+        "age": policy_service.age(meta.get("creationTimestamp", "")),
+        "creator": annotations.get(CREATOR_ANNOTATION) or _creator_from_history(namespace, name),
+        "description": annotations.get(DESCRIPTION_ANNOTATION, ""),
+        "generated": is_ours(policy), "text": describe_policy(policy), "pods": pods,
+        "yaml": live_yaml(policy),
+        "can_edit": policy_service.can_edit(access, namespace, workspace_of),
+    }
+
+
+def _creator_from_history(namespace: str, name: str) -> str:
+    change = (Change.objects.filter(kind="policy-apply", target=f"{namespace}/{name}",
+                                    before_yaml="").select_related("author")
+              .order_by("-created_at").first())
+    return change.author_name if change else ""
+
+
+@dataclass(frozen=True)
+class ReachRow:
+    """Connections between the selected pods and the pods of one other namespace."""
+
+    namespace: str
+    workspace: str
+    allowed: int
+    total: int
+
+    @property
+    def status(self) -> str:
+        if self.allowed == self.total:
+            return "allowed"
+        return "blocked" if self.allowed == 0 else "partial"
+
+
+@dataclass(frozen=True)
+class Reach:
+    pods: int = 0
+    inbound: list[ReachRow] = field(default_factory=list)
+    outbound: list[ReachRow] = field(default_factory=list)
+    error: str = ""
+
+
+def reach_summary(policy: dict[str, Any], directory: tenants.Directory) -> Reach:
+    """Who can reach the pods `policy` selects, and where they can go, over every policy of
+    the cluster, per namespace (counted over each destination's declared ports)."""
+    try:
+        snapshot = cluster.snapshot()
+        engine = Cluster.from_snapshot(snapshot)
+    except (ClusterError, ValueError) as exc:
+        return Reach(error=f"Reachability cannot be computed: {getattr(exc, 'message', exc)}")
+    selected = [pod.key for pod in selected_pods(policy, snapshot)]
+    if not selected:
+        return Reach()
+    workspace_of = directory.workspace_of
+    inbound = engine.matrix(destinations=selected).by_group(_namespace, lambda _: "selected")
+    outbound = engine.matrix(sources=selected).by_group(lambda _: "selected", _namespace)
+    namespace = policy["metadata"]["namespace"]
+    return Reach(len(selected), _rows(inbound, 0, namespace, workspace_of),
+                 _rows(outbound, 1, namespace, workspace_of))
+
+
+def _namespace(endpoint) -> str:
+    return endpoint.namespace if endpoint.is_pod and endpoint.namespace else OUTSIDE
+
+
+def _rows(grouped: dict, side: int, own: str, workspace_of: dict[str, str]) -> list[ReachRow]:
+    rows = [ReachRow(key[side], workspace_of.get(key[side], ""), counts.allowed, counts.total)
+            for key, counts in grouped.items() if counts.total]
+    own_workspace = workspace_of.get(own, "")
+    return sorted(rows, key=lambda r: (r.namespace != own, r.workspace != own_workspace or
+                                       not own_workspace, r.workspace == "", r.workspace,
+                                       r.namespace))
+
+
+def policy_job_for_user(job: Job, access: Access, user) -> bool:
+    """Policy jobs are shown to whoever started them, and to global viewers."""
+    return job.kind in ("apply-policy", "delete-policy") and (
+        access.view_all or job.requested_by_id == user.pk)
+
+
+def job_outcome(job: Job) -> dict[str, Any]:
+    """What the page shows for a finished policy job that failed: the draft is never lost."""
+    params, result = job.params or {}, job.result or {}
+    namespace, name = params.get("namespace", ""), params.get("name", "")
+    context = {"job": job, "namespace": namespace, "name": name,
+               "conflict": bool(result.get("conflict")), "draft": params.get("yaml", ""),
+               "live": None, "live_error": ""}
+    if job.status != JobStatus.FAILED or not context["conflict"]:
+        return context
+    try:
+        context["live"] = cluster.gateway().get_object("NetworkPolicy", name, namespace)
+    except NotFoundError:
+        context["live"] = None
+    except ClusterError as exc:
+        context["live_error"] = exc.message
+    if context["live"] is not None:
+        context["live_yaml"] = live_yaml(context["live"])
+        context["live_version"] = context["live"]["metadata"].get("resourceVersion", "")
+        context["conflict_diff"] = side_by_side(context["live_yaml"], context["draft"])
+    return context
