@@ -1,8 +1,8 @@
 """Shared fixtures: the API simulator and the personas of the access tests.
 
 Personas (the demo cluster's tenants): alice is a platform admin; bob administers workspace
-`WS_A`; carol administers project `PROJECT_A`; dave views everything; erin views only
-`PROJECT_A`; frank administers the other workspace `WS_B` (the foreign tenant).
+team-a; carol administers its project shop; dave views everything; erin views only shop;
+frank administers the other workspace team-b (the foreign tenant).
 """
 
 from __future__ import annotations
