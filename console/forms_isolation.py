@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -23,6 +23,12 @@ PROTOCOLS = [("TCP", "TCP"), ("UDP", "UDP"), ("SCTP", "SCTP")]
 PEER_KEYS = {"ingress": "from", "egress": "to"}
 MAX_PORT_ROWS = 20
 
+# URL segments of the workspace pages, so no workspace may take these names.
+RESERVED_WORKSPACE_NAMES = ("new", "assign")
+
+RADIO = forms.RadioSelect(attrs={"class": "form-check-input"})
+CHECKBOXES = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _PORT_RANGE = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
@@ -33,26 +39,33 @@ class IsolationSwitchForm(forms.Form):
     enabled = forms.TypedChoiceField(choices=[("1", "On"), ("0", "Off")], coerce=lambda v: v == "1")
 
 
+class ServiceIssuesMixin:
+    """Lets a form show the issues the service found in the spec it built."""
+
+    def add_service_issues(self, issues: Iterable[Any]) -> None:
+        add_issues(self, issues)  # type: ignore[arg-type]
+
+
 # -- internal allowlist -------------------------------------------------------------------------
 
-class InternalEntryForm(forms.Form):
+class InternalEntryForm(ServiceIssuesMixin, forms.Form):
     """Projects or Services of the same workspace this project may reach or be reached by."""
 
     direction = forms.ChoiceField(label="Traffic direction", choices=DIRECTIONS,
-                                  widget=forms.RadioSelect, help_text=DIRECTION_HELP,
+                                  widget=RADIO, help_text=DIRECTION_HELP,
                                   error_messages={"required": "Select a traffic direction."})
     peer_type = forms.ChoiceField(label="Type", choices=[("project", "Project"), ("service", "Service")],
-                                  widget=forms.RadioSelect, initial="project")
-    projects = forms.MultipleChoiceField(label="Projects", required=False,
-                                         widget=forms.CheckboxSelectMultiple)
-    service_project = forms.ChoiceField(label="Project of the Services", required=False)
-    services = forms.MultipleChoiceField(label="Services", required=False,
-                                         widget=forms.CheckboxSelectMultiple)
+                                  widget=RADIO, initial="project")
+    projects = forms.MultipleChoiceField(label="Projects", required=False, widget=CHECKBOXES)
+    service_project = forms.ChoiceField(label="Project of the Services", required=False,
+                                        widget=forms.Select(attrs={"class": "form-select"}))
+    services = forms.MultipleChoiceField(label="Services", required=False, widget=CHECKBOXES)
     resource_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, project: str, workspace_projects: list[str],
-                 services: dict[str, list[tuple[str, bool]]], **kwargs) -> None:
-        """`services`: project -> [(Service name, has a selector)] for the workspace's projects."""
+                 services: Callable[[str], list[tuple[str, bool]]], **kwargs) -> None:
+        """`services(project)` lists (Service name, has a pod selector) of a project; it is
+        called only for the project whose Services are offered."""
         super().__init__(*args, **kwargs)
         self.project = project
         others = [p for p in workspace_projects if p != project]
@@ -60,11 +73,21 @@ class InternalEntryForm(forms.Form):
         self.fields["service_project"].choices = [(p, p) for p in workspace_projects]
         chosen = self._chosen_service_project(workspace_projects)
         self.service_project_value = chosen
+        offered = services(chosen) if self._wants_services() else []
         self.fields["services"].choices = [
             (f"{chosen}/{name}", name if selector else f"{name} (no pod selector)")
-            for name, selector in services.get(chosen, [])]
-        self.services_without_selector = {f"{chosen}/{name}" for name, selector
-                                          in services.get(chosen, []) if not selector}
+            for name, selector in offered]
+        self.services_without_selector = {f"{chosen}/{name}" for name, selector in offered
+                                          if not selector}
+
+    def _wants_services(self) -> bool:
+        value = self.data.get("peer_type") if self.is_bound else self.initial.get("peer_type")
+        return value == "service"
+
+    @property
+    def peer_type_value(self) -> str:
+        value = self.data.get("peer_type") if self.is_bound else self.initial.get("peer_type")
+        return "service" if value == "service" else "project"
 
     def _chosen_service_project(self, workspace_projects: list[str]) -> str:
         value = (self.data.get("service_project") if self.is_bound
@@ -127,9 +150,11 @@ def internal_initial(spec: dict[str, Any]) -> dict[str, Any] | None:
 class PortRowForm(forms.Form):
     """One protocol + port (or range) row of an external entry; an empty port drops the row."""
 
-    protocol = forms.ChoiceField(label="Protocol", choices=PROTOCOLS, initial="TCP")
+    protocol = forms.ChoiceField(label="Protocol", choices=PROTOCOLS, initial="TCP",
+                                 widget=forms.Select(attrs={"class": "form-select"}))
     port = forms.CharField(label="Port or range", required=False, max_length=11,
                            widget=forms.TextInput(attrs={"placeholder": "443 or 8000-8080",
+                                                         "class": "form-control",
                                                          "inputmode": "numeric"}))
 
     def clean_port(self) -> tuple[int, int | None] | None:
@@ -166,20 +191,22 @@ PortRowFormSet = forms.formset_factory(PortRowForm, extra=0, max_num=MAX_PORT_RO
                                        validate_max=True)
 
 
-class ExternalEntryForm(forms.Form):
+class ExternalEntryForm(ServiceIssuesMixin, forms.Form):
     """A network segment (IPv4 or IPv6, with exceptions) and the ports allowed with it."""
 
     direction = forms.ChoiceField(label="Traffic direction", choices=DIRECTIONS,
-                                  widget=forms.RadioSelect, help_text=DIRECTION_HELP,
+                                  widget=RADIO, help_text=DIRECTION_HELP,
                                   error_messages={"required": "Select a traffic direction."})
     cidr = forms.CharField(label="Network segment (CIDR)", max_length=64,
                            widget=forms.TextInput(attrs={"placeholder": "10.1.0.0/16 or 2001:db8::/64",
+                                                         "class": "form-control",
                                                          "autocomplete": "off"}),
                            help_text="IPv4 or IPv6. A single address is taken as /32 or /128.",
                            error_messages={"required": "Enter a network segment such as "
                                                        "10.1.0.0/16."})
     except_cidrs = forms.CharField(label="Except (optional)", required=False, max_length=1000,
                                    widget=forms.TextInput(attrs={"placeholder": "10.1.5.0/24, 10.1.6.0/24",
+                                                                 "class": "form-control",
                                                                  "autocomplete": "off"}),
                                    help_text="Segments inside it that stay blocked, separated "
                                              "by commas.")
@@ -298,6 +325,8 @@ def _posted_rows(data: QueryDict) -> list[dict[str, str]]:
 
 class WorkspaceCreateForm(forms.Form):
     name = forms.CharField(label="Workspace name", max_length=63,
+                           widget=forms.TextInput(attrs={"class": "form-control",
+                                                         "autocomplete": "off"}),
                            help_text="Lower-case letters, digits and '-', starting and ending "
                                      "with a letter or digit.")
 
@@ -312,14 +341,19 @@ class WorkspaceCreateForm(forms.Form):
                                         "ending with a letter or digit.")
         if name in self.existing:
             raise forms.ValidationError(f"There is already a workspace named {name}.")
+        if name in RESERVED_WORKSPACE_NAMES:
+            raise forms.ValidationError(f"{name!r} is reserved by the console; choose another "
+                                        "name.")
         return name
 
 
 class AssignProjectForm(forms.Form):
     """Put a namespace into a workspace (or move it from another one)."""
 
-    project = forms.ChoiceField(label="Project (namespace)")
-    workspace = forms.ChoiceField(label="Workspace")
+    project = forms.ChoiceField(label="Project (namespace)",
+                                widget=forms.Select(attrs={"class": "form-select"}))
+    workspace = forms.ChoiceField(label="Workspace",
+                                  widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args, projects: list[tuple[str, str]], workspaces: list[str],
                  **kwargs) -> None:

@@ -1,4 +1,5 @@
-"""The effective result of a project's isolation, as the project page shows it.
+"""What the isolation pages need beyond the isolation service: the effective result of a
+project's isolation, and the allowlist forms built from the cluster.
 
 "Who can reach this project" and "where it can go" are counted by the reachability engine on
 the cluster's live objects (the policies actually in the cluster, generated or not): every pod
@@ -13,6 +14,16 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from console import cluster as console_cluster
+from console.forms_isolation import (
+    ExternalEntryForm,
+    InternalEntryForm,
+    external_initial,
+    internal_initial,
+    port_rows_data,
+)
+from console.history import to_yaml
+from console.tenants import Directory
 from isolation.reachability import Cluster, InvalidPolicyError
 from isolation.reachability_inventory import InventoryError
 from isolation.snapshot import Snapshot
@@ -58,6 +69,12 @@ class ProjectReachability:
     inbound: list[ReachRow] = field(default_factory=list)
     outbound: list[ReachRow] = field(default_factory=list)
     error: str = ""
+
+    @property
+    def tables(self) -> list[tuple[str, list[ReachRow], str, str]]:
+        """(title, rows, direction, peer column) of the two tables the page shows."""
+        return [("Who can reach this project", self.inbound, "inbound", "From"),
+                ("Where it can go", self.outbound, "outbound", "To")]
 
 
 def project_reachability(snapshot: Snapshot, project: str) -> ProjectReachability:
@@ -203,3 +220,99 @@ def _elsewhere(blocks: list[dict[str, Any]]) -> str | None:
         if not any(address in n for n in networks):
             return candidate
     return None
+
+
+# -- allowlist forms ------------------------------------------------------------------------------
+
+def entry_kind(entry: dict[str, Any]) -> str:
+    """`external` when the entry names an ipBlock anywhere, else `internal`."""
+    spec = entry.get("spec") if isinstance(entry.get("spec"), dict) else {}
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        for rule in spec.get(direction) or []:
+            for peer in (rule.get(key) or []) if isinstance(rule, dict) else []:
+                if isinstance(peer, dict) and "ipBlock" in peer:
+                    return "external"
+    return "internal"
+
+
+def services_of(namespace: str) -> list[tuple[str, bool]]:
+    """(name, has a pod selector) of each Service of `namespace`, sorted by name."""
+    services = console_cluster.gateway().list_objects("Service", namespace)
+    return sorted(((s.get("metadata") or {}).get("name", ""),
+                   bool((s.get("spec") or {}).get("selector"))) for s in services)
+
+
+def entry_form_for(kind: str, project: str, directory: Directory, *, data=None,
+                   entry: dict[str, Any] | None = None):
+    """The add/edit form of an allowlist entry of `kind`, bound to `data` when posted and
+    filled from `entry` when editing; None when `entry` is shaped beyond what the form
+    writes (its YAML is shown instead)."""
+    initial: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = [{"protocol": "TCP", "port": ""}]
+    if entry is not None:
+        spec = entry.get("spec") or {}
+        version = str((entry.get("metadata") or {}).get("resourceVersion") or "")
+        if kind == "internal":
+            values = internal_initial(spec)
+            if values is None:
+                return None
+            initial = {**values, "resource_version": version}
+        else:
+            shaped = external_initial(spec)
+            if shaped is None:
+                return None
+            initial, rows = {**shaped[0], "resource_version": version}, shaped[1]
+    if kind == "internal":
+        workspace = directory.workspace_of[project]
+        return InternalEntryForm(data, initial=initial, project=project,
+                                 workspace_projects=directory.projects_of(workspace),
+                                 services=services_of)
+    if data is not None:
+        data = port_rows_data(data, data.get("action", ""))
+        return ExternalEntryForm(data, ports_data=data)
+    return ExternalEntryForm(initial=initial, ports_initial=rows)
+
+
+def yaml_by_namespace(policies: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+    """(namespace, number of policies, their YAML) per namespace, namespaces sorted."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for policy in policies:
+        groups.setdefault((policy.get("metadata") or {}).get("namespace", ""), []).append(policy)
+    return [(namespace, len(items), to_yaml(items)) for namespace, items in sorted(groups.items())]
+
+
+# -- page data ------------------------------------------------------------------------------------
+
+TAB_KINDS = {"internal": ("internal", "mixed"), "external": ("external", "mixed")}
+
+
+@dataclass(frozen=True)
+class AllowlistGroup:
+    direction: str        # "egress" or "ingress"
+    entries: list[Any]    # isolation_state.EntryState
+
+
+def allowlist_tabs(entries: list[Any]) -> dict[str, list[AllowlistGroup]]:
+    """Entries per tab (internal / external) and direction, egress first as KubeSphere shows
+    them; an entry naming both kinds of peer appears in both tabs."""
+    return {tab: [AllowlistGroup(direction, [e for e in entries if e.kind in kinds
+                                             and direction in e.directions])
+                  for direction in ("egress", "ingress")]
+            for tab, kinds in TAB_KINDS.items()}
+
+
+def preview_yaml(preview: Any) -> dict[str, str]:
+    """The generated policies of a preview as YAML, before and after."""
+    return {"before_yaml": to_yaml(preview.generated_before),
+            "after_yaml": to_yaml(preview.generated_after)}
+
+
+def project_page(state: Any) -> dict[str, Any]:
+    """What the project page shows besides the state itself: the allowlist tabs with their
+    counts, the number of active entries and the generated policies as YAML."""
+    tabs = allowlist_tabs(state.entries)
+    return {"tabs": tabs,
+            "internal_count": sum(len(g.entries) for g in tabs["internal"]),
+            "external_count": sum(len(g.entries) for g in tabs["external"]),
+            "active_entries": sum(1 for e in state.entries if e.active),
+            "generated_yaml": to_yaml(state.generated)}

@@ -1,17 +1,96 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Projects and their Network Isolation page: the switch, the allowlists, the effective result.
 
-from cluster.errors import ClusterError
-from console import tenants
+Every change is previewed first (the reachability it would change, generated policies before
+and after), then started as a job whose card updates live; the page's state sections reload
+when a job finishes (`isolation-changed`, see templates/projects/_live.html).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlparse
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cluster.errors import ClusterError, NotFoundError
+from console import cluster, tenants
+from console import isolation_service as iso
 from console.access import access_of, require_project
+from console.forms_isolation import IsolationSwitchForm
+from console.history import to_yaml
+from console.isolation_views_service import (
+    entry_form_for,
+    entry_kind,
+    preview_yaml,
+    project_page,
+    project_reachability,
+)
+from console.models import Job
 from console.views.common import render_cluster_error
 
+PARTS = ("head", "state")
 
-def _mode(directory: tenants.Directory, project: str) -> str:
-    if directory.project_isolated(project):
-        return "project"
-    workspace = directory.workspace_of.get(project)
-    return "workspace" if workspace and directory.workspace_isolated(workspace) else "off"
+
+def cluster_page(view):
+    """Turn a ClusterError into the page that explains it (503), never a 500."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFoundError as exc:
+            raise Http404(exc.message) from exc
+        except ClusterError as exc:
+            if request.htmx:
+                return render(request, "projects/_cluster_error.html", {"error": exc.message},
+                              status=503)
+            title = kwargs.get("project") or kwargs.get("workspace") or "Network isolation"
+            return render_cluster_error(request, exc, title=title)
+
+    return wrapper
+
+
+def partial(request) -> bool:
+    """An htmx request that wants a fragment (not a boosted page load)."""
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def in_dialog(request) -> bool:
+    """Whether the fragment goes into another page (a modal or a panel), not its own page."""
+    if not partial(request):
+        return False
+    return urlparse(request.htmx.current_url or "").path != request.path
+
+
+def job_response(request, job: Job, page_url: str):
+    """The live job card for htmx, or back to the page showing it."""
+    job.refresh_from_db()
+    if partial(request):
+        return render(request, "projects/_job.html", {"job": job, "dialog": in_dialog(request)},
+                      status=202)
+    return redirect(f"{page_url}?job={job.pk}")
+
+
+def visible_job(request) -> Job | None:
+    """The job named by ?job= when the user may see it (theirs, or they see everything)."""
+    job_id = request.GET.get("job", "")
+    if not job_id.isdigit():
+        return None
+    job = Job.objects.filter(pk=int(job_id)).first()
+    if job and (access_of(request).view_all or job.requested_by_id == request.user.pk):
+        return job
+    return None
+
+
+def _project(request, project: str, *, edit: bool = False):
+    directory = tenants.directory()
+    workspace_of = directory.workspace_of
+    access = require_project(request, project, workspace_of, known=project in workspace_of,
+                             edit=edit)
+    return directory, access
 
 
 @require_GET
@@ -23,18 +102,138 @@ def project_list(request):
     workspace_of = directory.workspace_of
     names = access_of(request).visible_projects(sorted(workspace_of), workspace_of)
     rows = [{"name": p, "workspace": workspace_of[p], "mode": _mode(directory, p)} for p in names]
-    return render(request, "console/project_list.html", {"rows": rows})
+    return render(request, "projects/list.html", {"rows": rows})
+
+
+def _mode(directory: tenants.Directory, project: str) -> str:
+    if directory.project_isolated(project):
+        return "project"
+    workspace = directory.workspace_of.get(project)
+    return "workspace" if workspace and directory.workspace_isolated(workspace) else "off"
 
 
 @require_GET
+@cluster_page
 def project_detail(request, project: str):
+    directory, access = _project(request, project)
+    state = iso.project_state(project)
+    context = {"project": project, "state": state, "settings": iso.isolation_settings(),
+               "can_edit": access.can_edit_project(project, directory.workspace_of),
+               "job": visible_job(request), **project_page(state)}
+    part = request.GET.get("part")
+    if partial(request) and part in PARTS:
+        return render(request, f"projects/detail.html#{part}", context)
+    return render(request, "projects/detail.html", context)
+
+
+@require_GET
+@cluster_page
+def project_reachability_view(request, project: str):
+    _project(request, project)
+    result = project_reachability(cluster.snapshot(), project)
+    template = "projects/reachability.html" + ("#result" if partial(request) else "")
+    return render(request, template, {"project": project, "result": result})
+
+
+@require_GET
+@cluster_page
+def project_isolation_preview(request, project: str):
+    _project(request, project, edit=True)
+    enabled = request.GET.get("enabled") == "1"
+    preview = iso.preview_project_isolation(project, enabled)
+    context = {"project": project, "enabled": enabled, "preview": preview,
+               "confirm_url": reverse("project_isolation", args=[project]),
+               **preview_yaml(preview)}
+    template = "projects/switch_preview.html" + ("#panel" if partial(request) else "")
+    return render(request, template, context, status=400 if preview.issues else 200)
+
+
+@require_POST
+@cluster_page
+def project_isolation(request, project: str):
+    _project(request, project, edit=True)
+    form = IsolationSwitchForm(request.POST)
+    if not form.is_valid():
+        return render(request, "projects/_issues.html",
+                      {"issues": [("enabled", "Choose on or off.")]}, status=400)
     try:
-        directory = tenants.directory()
-    except ClusterError as exc:
-        return render_cluster_error(request, exc, title=project)
-    workspace_of = directory.workspace_of
-    access = require_project(request, project, workspace_of, known=project in workspace_of)
-    return render(request, "console/project_detail.html", {
-        "project": project, "workspace": workspace_of[project], "mode": _mode(directory, project),
-        "can_edit": access.can_edit_project(project, workspace_of),
-    })
+        job = iso.start_project_isolation(request.user, project, form.cleaned_data["enabled"])
+    except iso.IntentError as exc:
+        return render(request, "projects/_issues.html", {"issues": exc.issues}, status=400)
+    return job_response(request, job, reverse("project_detail", args=[project]))
+
+
+@require_http_methods(["GET", "POST"])
+@cluster_page
+def project_entry_new(request, project: str, kind: str):
+    directory, _ = _project(request, project, edit=True)
+    if kind not in ("internal", "external"):
+        raise Http404("No such kind of allowlist entry.")
+    form = entry_form_for(kind, project, directory, data=request.POST or None)
+    return _entry_dialog(request, project, kind, form, name=None,
+                         workspace=directory.workspace_of[project])
+
+
+@require_http_methods(["GET", "POST"])
+@cluster_page
+def project_entry_edit(request, project: str, name: str):
+    directory, _ = _project(request, project, edit=True)
+    entry = cluster.gateway().get_object("NamespaceNetworkPolicy", name, project)
+    kind = entry_kind(entry)
+    form = entry_form_for(kind, project, directory, data=request.POST or None, entry=entry)
+    if form is None:
+        template = "projects/entry_form.html" + ("#dialog" if partial(request) else "")
+        return render(request, template, {
+            "project": project, "name": name, "kind": kind, "form": None,
+            "entry_yaml": to_yaml([entry]), "dialog": in_dialog(request)})
+    return _entry_dialog(request, project, kind, form, name=name,
+                         workspace=directory.workspace_of[project])
+
+
+def _entry_dialog(request, project: str, kind: str, form, *, name: str | None,
+                  workspace: str):
+    """Show the form; on POST re-render a row change, preview, or start the save job."""
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    context = {"project": project, "name": name, "kind": kind, "form": form,
+               "workspace": workspace, "quiet": action not in ("preview", "save"),
+               "dialog": in_dialog(request)}
+    if action in ("preview", "save") and form.is_valid():
+        version = form.cleaned_data.get("resource_version") or None
+        if action == "save":
+            try:
+                job = iso.start_save_entry(request.user, project, name, form.spec(),
+                                           resource_version=version)
+            except iso.IntentError as exc:
+                form.add_service_issues(exc.issues)
+            else:
+                return job_response(request, job, reverse("project_detail", args=[project]))
+        else:
+            context["preview"] = preview = iso.preview_entry(project, name, form.spec())
+            context.update(preview_yaml(preview))
+            form.add_service_issues(preview.issues)
+    status = 400 if action in ("preview", "save") and form.errors else 200
+    template = "projects/entry_form.html" + ("#dialog" if partial(request) else "")
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@cluster_page
+def project_entry_delete(request, project: str, name: str):
+    _project(request, project, edit=True)
+    if request.method == "POST":
+        try:
+            job = iso.start_delete_entry(request.user, project, name)
+        except iso.IntentError as exc:
+            return render(request, "projects/_issues.html", {"issues": exc.issues}, status=400)
+        return job_response(request, job, reverse("project_detail", args=[project]))
+    preview = iso.preview_entry_delete(project, name)
+    context = {"project": project, "name": name, "preview": preview,
+               "dialog": in_dialog(request), **preview_yaml(preview)}
+    template = "projects/entry_delete.html" + ("#dialog" if partial(request) else "")
+    return render(request, template, context, status=404 if preview.issues else 200)
+
+
+__all__ = ["project_list", "project_detail", "project_reachability_view",
+           "project_isolation_preview", "project_isolation", "project_entry_new",
+           "project_entry_edit", "project_entry_delete", "cluster_page", "partial",
+           "in_dialog", "job_response", "visible_job"]

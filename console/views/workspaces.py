@@ -1,10 +1,36 @@
+"""Workspaces: the list, creating one, assigning projects, and Workspace › Network Isolation."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cluster.errors import ClusterError
+from console import isolation_service as iso
 from console import tenants
 from console.access import access_of, require_workspace
+from console.forms_isolation import AssignProjectForm, IsolationSwitchForm, WorkspaceCreateForm
+from console.isolation_views_service import preview_yaml, yaml_by_namespace
 from console.views.common import render_cluster_error
+from console.views.projects import cluster_page, in_dialog, job_response, partial, visible_job
+
+PARTS = ("head", "state")
+
+
+def _workspace(request, workspace: str, *, edit: bool = False):
+    directory = tenants.directory()
+    access = require_workspace(request, workspace, directory.workspace_of,
+                               known=workspace in directory.workspaces, edit=edit)
+    return directory, access
+
+
+def _require_platform_admin(request):
+    access = access_of(request)
+    if not access.platform_admin:
+        raise PermissionDenied("Only platform admins create workspaces and move projects.")
+    return access
 
 
 @require_GET
@@ -14,24 +40,117 @@ def workspace_list(request):
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Workspaces")
     workspace_of = directory.workspace_of
-    names = access_of(request).visible_workspaces(sorted(directory.workspaces), workspace_of)
-    rows = [{"name": ws, "isolated": directory.workspace_isolated(ws),
-             "projects": len(directory.projects_of(ws))} for ws in names]
-    return render(request, "console/workspace_list.html", {"rows": rows})
+    access = access_of(request)
+    rows = []
+    for ws in access.visible_workspaces(sorted(directory.workspaces), workspace_of):
+        projects = directory.projects_of(ws)
+        rows.append({"name": ws, "isolated": directory.workspace_isolated(ws),
+                     "projects": len(projects),
+                     "project_isolated": sum(directory.project_isolated(p) for p in projects)})
+    context = {"rows": rows, "can_create": access.platform_admin, "job": visible_job(request)}
+    if partial(request) and request.GET.get("part") == "table":
+        return render(request, "workspaces/list.html#table", context)
+    return render(request, "workspaces/list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@cluster_page
+def workspace_create(request):
+    _require_platform_admin(request)
+    directory = tenants.directory()
+    form = WorkspaceCreateForm(request.POST or None, existing=directory.workspaces)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = iso.start_create_workspace(request.user, form.cleaned_data["name"])
+        except iso.IntentError as exc:
+            for field, message in exc.issues:
+                form.add_error("name" if field == "name" else None, message)
+        else:
+            tenants.forget()
+            return job_response(request, job, reverse("workspace_list"))
+    template = "workspaces/create.html" + ("#dialog" if partial(request) else "")
+    return render(request, template, {"form": form, "dialog": in_dialog(request)},
+                  status=400 if form.errors else 200)
 
 
 @require_GET
+@cluster_page
 def workspace_detail(request, workspace: str):
+    directory, access = _workspace(request, workspace)
+    state = iso.workspace_state(workspace)
+    visible = set(access.visible_projects([p.name for p in state.projects],
+                                          directory.workspace_of))
+    generated = [p for p in state.generated if p["metadata"]["namespace"] in visible]
+    context = {"workspace": workspace, "state": state, "job": visible_job(request),
+               "projects": [p for p in state.projects if p.name in visible],
+               "generated": yaml_by_namespace(generated), "settings": iso.isolation_settings(),
+               "can_edit": access.can_edit_workspace(workspace),
+               "can_assign": access.platform_admin}
+    part = request.GET.get("part")
+    if partial(request) and part in PARTS:
+        return render(request, f"workspaces/detail.html#{part}", context)
+    return render(request, "workspaces/detail.html", context)
+
+
+@require_GET
+@cluster_page
+def workspace_isolation_preview(request, workspace: str):
+    _workspace(request, workspace, edit=True)
+    enabled = request.GET.get("enabled") == "1"
+    preview = iso.preview_workspace_isolation(workspace, enabled)
+    context = {"workspace": workspace, "enabled": enabled, "preview": preview,
+               "confirm_url": reverse("workspace_isolation", args=[workspace]),
+               **preview_yaml(preview)}
+    template = "workspaces/switch_preview.html" + ("#panel" if partial(request) else "")
+    return render(request, template, context, status=400 if preview.issues else 200)
+
+
+@require_POST
+@cluster_page
+def workspace_isolation(request, workspace: str):
+    _workspace(request, workspace, edit=True)
+    form = IsolationSwitchForm(request.POST)
+    if not form.is_valid():
+        return render(request, "projects/_issues.html",
+                      {"issues": [("enabled", "Choose on or off.")]}, status=400)
     try:
-        directory = tenants.directory()
-    except ClusterError as exc:
-        return render_cluster_error(request, exc, title=workspace)
+        job = iso.start_workspace_isolation(request.user, workspace,
+                                            form.cleaned_data["enabled"])
+    except iso.IntentError as exc:
+        return render(request, "projects/_issues.html", {"issues": exc.issues}, status=400)
+    return job_response(request, job, reverse("workspace_detail", args=[workspace]))
+
+
+@require_http_methods(["GET", "POST"])
+@cluster_page
+def workspace_assign(request):
+    """Put a namespace into a workspace, or move a project to another one (platform admins)."""
+    _require_platform_admin(request)
+    directory = tenants.directory()
+    form = AssignProjectForm(request.POST or None, initial=request.GET.dict(),
+                             projects=_assignable(directory), workspaces=sorted(directory.workspaces))
+    action = request.POST.get("action", "")
+    context = {"form": form, "dialog": in_dialog(request)}
+    if action in ("preview", "confirm") and form.is_valid():
+        project, workspace = form.cleaned_data["project"], form.cleaned_data["workspace"]
+        if action == "confirm":
+            try:
+                job = iso.start_move_project(request.user, project, workspace)
+            except iso.IntentError as exc:
+                form.add_error(None, "; ".join(m for _, m in exc.issues))
+            else:
+                tenants.forget()
+                return job_response(request, job, reverse("workspace_detail", args=[workspace]))
+        else:
+            context["preview"] = preview = iso.preview_move(project, workspace)
+            context.update(preview_yaml(preview))
+            for _, message in preview.issues:
+                form.add_error(None, message)
+    template = "workspaces/assign.html" + ("#dialog" if partial(request) else "")
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def _assignable(directory: tenants.Directory) -> list[tuple[str, str]]:
+    """Every namespace with the workspace it belongs to ("" for none)."""
     workspace_of = directory.workspace_of
-    access = require_workspace(request, workspace, workspace_of,
-                               known=workspace in directory.workspaces)
-    projects = [{"name": p, "isolated": directory.project_isolated(p)}
-                for p in access.visible_projects(directory.projects_of(workspace), workspace_of)]
-    return render(request, "console/workspace_detail.html", {
-        "workspace": workspace, "isolated": directory.workspace_isolated(workspace),
-        "projects": projects, "can_edit": access.can_edit_workspace(workspace),
-    })
+    return [(name, workspace_of.get(name, "")) for name in sorted(directory.namespaces)]
