@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console.views import health, history, jobs, members, shell
+from console.views import health, jobs, members, shell
 
 urlpatterns = [
     path("", shell.home, name="home"),
@@ -14,7 +14,7 @@ urlpatterns = [
     path("projects/", include("console.urls_projects")),
     path("traffic/", include("console.urls_traffic")),
     path("reachability/", include("console.urls_reachability")),
-    path("history/", history.history, name="history"),
+    path("history/", include("console.urls_history")),
     path("jobs/<int:job_id>/", jobs.job_status, name="job_status"),
     path("jobs/check-cluster/", jobs.check_cluster, name="job_check_cluster"),
     path("members/", members.member_list, name="member_list"),

@@ -4,4 +4,8 @@ from console.views import reachability
 
 urlpatterns = [
     path("", reachability.reachability, name="reachability"),
+    path("cell/", reachability.cell, name="reachability_cell"),
+    path("matrix/<int:job_id>/", reachability.matrix_job, name="reachability_matrix_job"),
+    path("check/", reachability.check, name="reachability_check"),
+    path("what-if/", reachability.what_if, name="reachability_whatif"),
 ]

@@ -1,11 +1,18 @@
+from datetime import date
+
 from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from cluster.errors import ClusterError
-from console import tenants
-from console.access import scoped_to_user
-from console.models import Change, Job
+from console import cluster, tenants
+from console import history_revert as revert
+from console import history_service as svc
+from console.access import access_of, scoped_to_user
+from console.isolation_service import isolation_settings
+from console.models import Job
+from console.reachability_service import scope_for
 from console.views.common import render_cluster_error
 
 
@@ -15,9 +22,72 @@ def history(request):
         workspace_of = tenants.directory().workspace_of
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="History")
-    changes = scoped_to_user(Change.objects.select_related("author"), request, workspace_of)
+    changes = svc.visible_changes(request, workspace_of)
+    wanted = svc.HistoryFilter.from_params(request.GET)
     jobs = scoped_to_user(Job.objects.select_related("requested_by"), request, workspace_of)
-    return render(request, "console/history.html", {
-        "changes": Paginator(changes, 50).get_page(request.GET.get("page")),
-        "jobs": jobs[:20],
+    page = Paginator(svc.filtered(changes, wanted), 50).get_page(request.GET.get("page"))
+    context = {"changes": page, "filters": wanted, "choices": svc.filter_choices(changes),
+               "jobs": jobs[:20]}
+    template = "history/list.html#changes" if request.htmx else "history/list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def history_export(request):
+    try:
+        scope = scope_for(request)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="History")
+    changes = svc.filtered(svc.visible_changes(request, scope.workspace_of),
+                           svc.HistoryFilter.from_params(request.GET))
+    response = JsonResponse({"changes": [svc.export_record(c, scope) for c in changes]},
+                            json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="history-{date.today()}.json"'
+    return response
+
+
+@require_GET
+def history_detail(request, change_id: int):
+    try:
+        scope = scope_for(request)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="History")
+    change = svc.get_change_for_user(request, change_id, scope.workspace_of)
+    return render(request, "history/detail.html", {
+        "change": change, "delta": svc.delta_for(change, scope), "diffs": svc.diffs(change),
+        "can_revert": svc.can_revert(access_of(request), change, scope.workspace_of),
+        "reverted_by": change.reverted_by.order_by("-created_at")[:5],
     })
+
+
+@require_GET
+def history_objects(request, change_id: int):
+    try:
+        workspace_of = tenants.directory().workspace_of
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="History")
+    change = svc.get_change_for_user(request, change_id, workspace_of)
+    text = svc.resulting_yaml(change, generated=request.GET.get("generated") == "1")
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="change-{change.pk}.yaml"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def history_revert(request, change_id: int):
+    try:
+        scope = scope_for(request)
+        change = svc.get_change_for_user(request, change_id, scope.workspace_of)
+        svc.require_revert(request, change, scope.workspace_of)
+        plan = revert.plan_revert(change, cluster.gateway())
+        context = {"change": change, "plan": plan, "job": None}
+        if request.method == "POST" and plan.possible and plan.writes:
+            context["job"] = revert.start_revert(request.user, change)
+            return render(request, "history/revert.html", context, status=202)
+        if plan.possible and plan.writes:
+            context["delta"], context["notes"] = revert.preview(
+                plan, cluster.snapshot(), isolation_settings(), scope)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Revert")
+    status = 409 if request.method == "POST" else 200
+    return render(request, "history/revert.html", context, status=status)

@@ -1,7 +1,112 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling
+
+from cluster.errors import ClusterError
+from console import cluster
+from console import reachability_grid as grid
+from console import reachability_service as svc
+from console import reachability_whatif as whatif
+from console.access import access_of
+from console.isolation_service import isolation_settings
+from console.models import Job
+from console.views.common import render_cluster_error
+
+
+def _page(request, template: str, partial: str, context: dict, status: int = 200):
+    """The full page, or only `partial` for an htmx request."""
+    name = f"{template}#{partial}" if request.htmx else template
+    return render(request, name, context, status=status)
 
 
 @require_GET
 def reachability(request):
-    return render(request, "console/reachability.html")
+    try:
+        scope = svc.scope_for(request)
+        context = {"options": grid.filter_options(scope), "params": request.GET}
+        query = grid.parse_query(request.GET)
+        outcome = grid.matrix_for(request.user, scope, query,
+                                  refresh=request.GET.get("refresh") == "1")
+    except grid.GridInputError as exc:
+        return _page(request, "reachability/matrix.html", "matrix-area",
+                     {**context, "error": exc}, status=400)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Reachability")
+    context.update(query=query, job=outcome.job,
+                   grid=grid.present(outcome.grid) if outcome.grid else None)
+    return _page(request, "reachability/matrix.html", "matrix-area", context)
+
+
+@require_GET
+def cell(request):
+    try:
+        scope = svc.scope_for(request)
+        query = grid.parse_query(request.GET)
+        row, column = request.GET.get("row", ""), request.GET.get("col", "")
+        namespaces = grid.drill_namespaces(scope, query, row, column)
+        detail = grid.drill(scope, query, row, column, cluster.snapshot(namespaces))
+    except grid.GridInputError as exc:
+        raise Http404(exc.message) from exc
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Reachability")
+    if request.htmx:
+        return render(request, "reachability/matrix.html#drill", {"detail": detail})
+    outcome = grid.matrix_for(request.user, scope, query)
+    return render(request, "reachability/matrix.html", {
+        "options": grid.filter_options(scope), "params": request.GET, "query": query,
+        "grid": grid.present(outcome.grid) if outcome.grid else None, "job": outcome.job,
+        "detail": detail})
+
+
+@require_GET
+def matrix_job(request, job_id: int):
+    job = get_object_or_404(Job, pk=job_id, kind=grid.JOB_KIND)
+    if job.requested_by_id != request.user.pk and not access_of(request).view_all:
+        raise Http404("No such job.")
+    finished = job.finished and job.result.get("grid")
+    context = {"job": job, "grid": grid.present(job.result["grid"]) if finished else None}
+    response = render(request, "reachability/matrix.html#matrix-result", context)
+    if request.htmx and job.finished:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@require_GET
+def check(request):
+    asked = any(request.GET.get(k) for k in ("source", "destination", "port"))
+    context = {"params": request.GET, "result": None, "error": None}
+    try:
+        scope = svc.scope_for(request)
+        if asked:
+            context["result"] = svc.check(scope, request.GET.get("source", ""),
+                                          request.GET.get("destination", ""),
+                                          request.GET.get("port", ""),
+                                          request.GET.get("protocol", "TCP"))
+        if not request.htmx:
+            context["suggestions"] = svc.suggestions(scope)
+    except svc.CheckInputError as exc:
+        context["error"] = exc
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Reachability")
+    status = 400 if context["error"] else 200
+    return _page(request, "reachability/check.html", "result", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def what_if(request):
+    data = request.POST if request.method == "POST" else request.GET
+    context = {"params": data, "result": None, "error": None}
+    try:
+        scope = svc.scope_for(request)
+        context["options"] = grid.filter_options(scope)
+        if data.get("change"):
+            pending = whatif.parse_pending(data)
+            context["result"] = whatif.what_if(scope, pending, cluster.snapshot(),
+                                               isolation_settings())
+    except whatif.WhatIfInputError as exc:
+        context["error"] = exc
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Reachability")
+    status = 400 if context["error"] else 200
+    return _page(request, "reachability/whatif.html", "result", context, status=status)

@@ -1,0 +1,66 @@
+"""Browser tests of the Reachability page: a check with its explanation, a matrix drill-down."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+STOREFRONT = "shop/storefront-cf1fcd5cf-m4q9w"
+DASHBOARD = "reporting/dashboard-f0f02792e-x7k2p"
+
+
+@pytest.fixture
+def alice(db):
+    return User.objects.create_superuser("alice", password="pw-alice-1")
+
+
+def test_a_denied_check_names_the_policy_that_isolates_the_destination(page, demo_cluster, alice,
+                                                                      screenshot):
+    login(page, "alice", "pw-alice-1")
+    page.goto("/reachability/check/")
+    page.get_by_label("From", exact=True).fill(STOREFRONT)
+    page.get_by_label("To", exact=True).fill("service:reporting/dashboard")
+    page.get_by_label("Port", exact=True).fill("80")
+    page.get_by_role("button", name="Check").click()
+    result = page.locator("#check-result")
+    expect(result.get_by_text("Denied").first).to_be_visible()
+    expect(result.get_by_text("is isolated by").first).to_be_visible()
+    expect(result.get_by_role("link", name="reporting/default-deny").first).to_be_visible()
+    # The answer came in the page, and its URL can be shared.
+    expect(page).to_have_url(re.compile(r"destination=service%3Areporting%2Fdashboard.*port=80"))
+    screenshot(page, "reachability-check-denied")
+    page.reload()
+    expect(page.locator("#check-result").get_by_text("Denied").first).to_be_visible()
+
+
+def test_an_allowed_check_shows_the_rule_that_allows_it(page, demo_cluster, alice, screenshot):
+    login(page, "alice", "pw-alice-1")
+    page.goto("/reachability/check/?source=kubesphere-controls-system/"
+              "kubesphere-router-ff2eaad60-m4q9w&destination=" + DASHBOARD + "&port=3000")
+    result = page.locator("#check-result")
+    expect(result.get_by_text("Allowed").first).to_be_visible()
+    expect(result.get_by_role("link", name="reporting/allow-from-ingress-controller").first
+           ).to_be_visible()
+    expect(result.locator("code").first).to_contain_text("spec.ingress[0]")
+    screenshot(page, "reachability-check-allowed")
+
+
+def test_a_matrix_cell_drills_down_to_pods_and_ports(page, demo_cluster, alice, screenshot):
+    login(page, "alice", "pw-alice-1")
+    page.goto("/reachability/")
+    grid = page.locator("#reach-grid")
+    expect(grid).to_be_visible()
+    screenshot(page, "reachability-matrix")
+    row = grid.locator("tr", has=page.get_by_role("rowheader", name="shop"))
+    row.locator("td a[title^='shop → reporting']").click()
+    drill = page.locator("#drill-card")
+    expect(drill.get_by_role("heading", name="shop → reporting")).to_be_visible()
+    expect(drill.get_by_role("link", name="✕ 3000/TCP blocked").first).to_be_visible()
+    screenshot(page, "reachability-drill-down")
+    drill.get_by_role("link", name="✕ 3000/TCP blocked").first.click()
+    expect(page.locator("#check-result").get_by_text("Denied").first).to_be_visible()
