@@ -28,7 +28,7 @@ from isolation.netpol_schema import schema_issues, type_issues
 
 __all__ = [
     "FieldIssue", "PROTOCOLS", "POLICY_TYPES", "default_network_policy", "parse_field_path",
-    "unknown_fields", "validate_network_policy",
+    "stored_network_policy", "unknown_fields", "validate_network_policy",
 ]
 
 PROTOCOLS = ["TCP", "UDP", "SCTP"]
@@ -67,6 +67,36 @@ def default_network_policy(obj: dict[str, Any]) -> dict[str, Any]:
         egress = spec.get("egress")
         spec["policyTypes"] = ["Ingress", "Egress"] if egress else ["Ingress"]
     return result
+
+
+# Fields the API server leaves out of its answers when they are empty (`omitempty`).
+_OMITTED_WHEN_EMPTY = frozenset({
+    "ingress", "egress", "policyTypes", "ports", "from", "to", "except", "matchLabels",
+    "matchExpressions", "values", "labels", "annotations", "finalizers", "ownerReferences",
+})
+
+
+def stored_network_policy(obj: dict[str, Any]) -> dict[str, Any]:
+    """The policy as the API server stores and returns it: defaulted, without null fields and
+    without the empty lists and maps it omits (`ingress: []`, `from: []`, `matchLabels: {}`...).
+
+    Guarantees: the stored form has the same meaning as `obj`; `podSelector` and the peer
+    selectors stay even when empty (`{}` selects everything there).
+    """
+    return _drop_empty(default_network_policy(obj))
+
+
+def _drop_empty(value: Any) -> Any:
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if item is None or (key in _OMITTED_WHEN_EMPTY and item in ([], {})):
+                continue
+            result[key] = _drop_empty(item)
+        return result
+    if isinstance(value, list):
+        return [_drop_empty(item) for item in value]
+    return value
 
 
 def _default_port(port: Any) -> Any:

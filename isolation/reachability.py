@@ -20,6 +20,7 @@ import numpy as np
 
 from isolation.netpol import default_network_policy, validate_network_policy
 from isolation.netpol_model import EGRESS, INGRESS, NamedPorts, Policy, Rule, parse_policy
+from isolation.reachability_build import build_matrix
 from isolation.reachability_explain import describe_direction, peer_miss
 from isolation.reachability_inventory import (
     EXTERNAL_KIND,
@@ -32,7 +33,7 @@ from isolation.reachability_inventory import (
     node_addresses,
     read_pods,
 )
-from isolation.reachability_matrix import WORD, Matrix, Slot, build_matrix
+from isolation.reachability_matrix import Matrix, Slot
 from isolation.reachability_verdict import (
     Connection,
     Counts,
@@ -250,7 +251,8 @@ class Cluster:
 
     def _endpoints(self, refs: list[str] | None, with_extra_ips: bool) -> list[Endpoint]:
         if refs is None:
-            refs = [pod.key for pod in self.pods] + (self.extra_ips if with_extra_ips else [])
+            pods = [self._pod_endpoint(pod, pod.ip) for pod in self.pods]
+            return pods + [self.endpoint(ip) for ip in (self.extra_ips if with_extra_ips else [])]
         return [self.endpoint(ref) for ref in refs]
 
     def slots_for(self, endpoints: list[Endpoint],
@@ -296,9 +298,8 @@ def diff(before: Cluster, after: Cluster,
             if common_pods[j] == source:
                 continue
             for k, (port, protocol) in enumerate(slots[j]):
-                was = (int(old_row[j, k // WORD]) >> (k % WORD)) & 1
-                now = (int(new_row[j, k // WORD]) >> (k % WORD)) & 1
+                was, now = old.bit(old_row[j], k), new.bit(new_row[j], k)
                 if was != now:
                     target = allowed if now else blocked
-                    target.append(Connection(source, common_pods[j], port, protocol, bool(now)))
+                    target.append(Connection(source, common_pods[j], port, protocol, now))
     return ReachabilityDiff(allowed, blocked)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from isolation.netpol_model import IPAddress, NamedPorts
@@ -48,15 +49,24 @@ class PodInfo:
         return f"{self.namespace}/{self.name}"
 
     def named_ports(self) -> NamedPorts:
+        return dict(self.named_ports_key)
+
+    @cached_property
+    def named_ports_key(self) -> tuple[tuple[str, tuple[tuple[int, str], ...]], ...]:
+        """The named ports as a sorted, hashable tuple of (name, ((number, protocol), ...))."""
         named: dict[str, list[tuple[int, str]]] = {}
         for name, number, protocol in self.ports:
             if name:
                 named.setdefault(name, []).append((number, protocol))
-        return {name: tuple(values) for name, values in named.items()}
+        return tuple(sorted((name, tuple(values)) for name, values in named.items()))
+
+    @cached_property
+    def _declared(self) -> tuple[tuple[int, str], ...]:
+        return tuple(dict.fromkeys((number, protocol) for _, number, protocol in self.ports))
 
     def declared_ports(self) -> tuple[tuple[int, str], ...]:
         """Distinct (number, protocol) pairs of the pod's containers, in declaration order."""
-        return tuple(dict.fromkeys((number, protocol) for _, number, protocol in self.ports))
+        return self._declared
 
 
 @dataclass(frozen=True)

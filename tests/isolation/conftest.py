@@ -78,31 +78,39 @@ class RandomClusters:
     Strategies are built once: building them is what makes generation slow.
     """
 
-    def __init__(self, blocks_may_cover_pods: bool = True) -> None:
+    def __init__(self, blocks_may_cover_pods: bool = True,
+                 rules_only_for_policy_types: bool = False,
+                 key_operators_beside_namespaces: bool = True) -> None:
         from hypothesis import strategies as st
 
         self.labels = st.dictionaries(st.sampled_from(LABEL_KEYS), st.sampled_from(LABEL_VALUES),
                                       max_size=2)
-        requirement = st.one_of(
-            st.builds(lambda k, op, v: {"key": k, "operator": op, "values": v},
-                      st.sampled_from(LABEL_KEYS), st.sampled_from(["In", "NotIn"]),
-                      st.lists(st.sampled_from(LABEL_VALUES), min_size=1, max_size=2,
-                               unique=True)),
-            st.builds(lambda k, op: {"key": k, "operator": op},
-                      st.sampled_from(LABEL_KEYS), st.sampled_from(["Exists", "DoesNotExist"])),
-        )
-        selector = st.one_of(
-            st.just({}),
-            st.builds(lambda labels: {"matchLabels": labels}, self.labels),
-            st.builds(lambda exprs: {"matchExpressions": exprs},
-                      st.lists(requirement, min_size=1, max_size=2)),
-        )
+
+        def selectors(key_operators):
+            requirements = [st.builds(
+                lambda k, op, v: {"key": k, "operator": op, "values": v},
+                st.sampled_from(LABEL_KEYS), st.sampled_from(["In", "NotIn"]),
+                st.lists(st.sampled_from(LABEL_VALUES), min_size=1, max_size=2, unique=True))]
+            if key_operators:
+                requirements.append(st.builds(lambda k, op: {"key": k, "operator": op},
+                                              st.sampled_from(LABEL_KEYS),
+                                              st.sampled_from(key_operators)))
+            requirement = st.one_of(*requirements)
+            return st.one_of(
+                st.just({}),
+                st.builds(lambda labels: {"matchLabels": labels}, self.labels),
+                st.builds(lambda exprs: {"matchExpressions": exprs},
+                          st.lists(requirement, min_size=1, max_size=2)),
+            )
+        selector = selectors(["Exists", "DoesNotExist"])
+        beside_namespaces = selector if key_operators_beside_namespaces else selectors([])
         cidrs = list(EXTERNAL_RANGES) + (["10.0.0.0/16", "10.0.1.0/24", "0.0.0.0/0"]
                                          if blocks_may_cover_pods else [])
         peer = st.one_of(
             st.builds(lambda s: {"podSelector": s}, selector),
             st.builds(lambda s: {"namespaceSelector": s}, selector),
-            st.builds(lambda a, b: {"podSelector": a, "namespaceSelector": b}, selector, selector),
+            st.builds(lambda a, b: {"podSelector": a, "namespaceSelector": b},
+                      beside_namespaces, selector),
             st.builds(lambda b: {"ipBlock": b},
                       st.builds(_ip_block, st.sampled_from(cidrs), st.booleans())),
         )
@@ -126,6 +134,7 @@ class RandomClusters:
             st.sampled_from([None, [], ["Ingress"], ["Egress"], ["Ingress", "Egress"]]))
         self.ports = st.lists(st.sampled_from(PORT_CHOICES), min_size=1, max_size=3,
                               unique_by=lambda p: (p[0], p[1]))
+        self.rules_only_for_policy_types = rules_only_for_policy_types
         self.st = st
 
     def cluster_spec(self):
@@ -153,8 +162,12 @@ class RandomClusters:
                                    ("policyTypes", types)):
                     if value is not None:
                         spec[key] = value
+                if self.rules_only_for_policy_types and types:
+                    for key in ("ingress", "egress"):
+                        if key.capitalize() not in types:
+                            spec.pop(key, None)
                 namespace = names[draw(st.integers(0, len(names) - 1))]
-                policies.append({"kind": "NetworkPolicy",
+                policies.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                                  "metadata": {"name": f"p{number}", "namespace": namespace},
                                  "spec": spec})
             return {"namespaces": namespaces, "pods": pods, "policies": policies}
@@ -184,3 +197,12 @@ def _port_entry(kind: str, number: int, name: str, protocol: str | None) -> dict
 @pytest.fixture(scope="session")
 def random_clusters() -> RandomClusters:
     return RandomClusters()
+
+
+@pytest.fixture(scope="session")
+def clusters_outside_ip_blocks() -> RandomClusters:
+    """Random clusters NCA reads like the API server: no ipBlock contains a pod IP, no policy
+    lists rules of a direction its explicit policyTypes leave out, and no peer pairs a
+    namespaceSelector with an Exists / DoesNotExist pod requirement."""
+    return RandomClusters(blocks_may_cover_pods=False, rules_only_for_policy_types=True,
+                          key_operators_beside_namespaces=False)

@@ -10,6 +10,7 @@ import pytest
 from isolation.netpol import (
     default_network_policy,
     parse_field_path,
+    stored_network_policy,
     unknown_fields,
     validate_network_policy,
 )
@@ -69,6 +70,18 @@ def test_ports_without_protocol_default_to_tcp_in_both_directions():
 def test_defaulting_twice_changes_nothing():
     once = default_network_policy(policy(egress=port_rule({"port": 80})))
     assert default_network_policy(once) == once
+
+
+def test_the_stored_form_drops_what_the_api_server_omits():
+    stored = stored_network_policy(policy(
+        podSelector={"matchLabels": {}}, egress=[],
+        ingress=[{"from": [], "ports": [{"port": 80, "endPort": None}]},
+                 {"from": [{"podSelector": {}, "namespaceSelector": None}]}]))
+    assert stored["spec"] == {
+        "podSelector": {},
+        "ingress": [{"ports": [{"port": 80, "protocol": "TCP"}]}, {"from": [{"podSelector": {}}]}],
+        "policyTypes": ["Ingress"],
+    }
 
 
 def test_a_valid_policy_has_no_issues():

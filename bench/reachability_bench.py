@@ -1,0 +1,246 @@
+"""Reachability engine benchmark: full matrix, single explained check, and NCA side by side.
+
+    .venv/bin/python bench/reachability_bench.py [--pods 5000 --namespaces 200 --policies 1000]
+                                                  [--nca-sizes 200,500] [--no-nca]
+
+Prints figures; asserts nothing. The generated clusters mix pod selectors, namespace
+selectors (matchLabels and matchExpressions), ipBlocks with except, named ports, port ranges
+and both policy directions. NCA (see bench/reachability_nca.py) runs in a warm process and is
+timed inside that process, so interpreter start-up is not counted against it; our side is
+timed from YAML text to the finished matrix, like NCA's run from its YAML file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.reachability_nca import INSTALL_HINT, Nca, nca_python  # noqa: E402
+from isolation.netpol import stored_network_policy  # noqa: E402
+from isolation.reachability import Cluster  # noqa: E402
+from isolation.snapshot import Snapshot, load_snapshot  # noqa: E402
+
+TEAMS = [f"team-{n}" for n in range(20)]
+ENVS = ["prod", "staging", "dev"]
+# tier -> container ports (number, protocol, name)
+TIERS = {
+    "web": [(80, "TCP", "http"), (443, "TCP", "https")],
+    "api": [(8080, "TCP", "http"), (9090, "TCP", "metrics")],
+    "db": [(5432, "TCP", "postgres")],
+    "cache": [(6379, "TCP", "redis")],
+    "dns": [(53, "UDP", "dns"), (53, "TCP", "dns-tcp")],
+    "worker": [(9000, "SCTP", "jobs"), (9090, "TCP", "metrics")],
+}
+
+
+def generate(pods: int, namespaces: int, policies: int, seed: int = 7,
+             for_nca: bool = False) -> list[dict[str, Any]]:
+    """API objects of a synthetic cluster (Namespaces, Nodes, Pods, NetworkPolicies).
+
+    With `for_nca`, the cluster avoids what NCA reads differently from the API server (see
+    tests/isolation/test_reachability_nca.py): no ipBlock contains a pod IP and no peer pairs a
+    namespaceSelector with an Exists/DoesNotExist pod requirement.
+    """
+    rng = random.Random(seed)
+    objects: list[dict[str, Any]] = []
+    ns_names = [f"ns-{n:03d}" for n in range(namespaces)]
+    for name in ns_names:
+        objects.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+            "name": name, "labels": {"kubernetes.io/metadata.name": name,
+                                     "team": rng.choice(TEAMS), "env": rng.choice(ENVS)}}})
+    nodes = [f"node-{n:02d}" for n in range(max(3, pods // 100))]
+    for n, name in enumerate(nodes):
+        objects.append({"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+                        "status": {"addresses": [{"type": "InternalIP",
+                                                  "address": f"192.168.{n // 250}.{n % 250 + 1}"}]}})
+    apps_of: dict[str, list[tuple[str, str]]] = {name: [] for name in ns_names}
+    for number in range(pods):
+        namespace = ns_names[number % namespaces]
+        tier = rng.choice(list(TIERS))
+        app = f"{tier}-{rng.randrange(4)}"
+        apps_of[namespace].append((app, tier))
+        labels = {"app": app, "tier": tier, "version": rng.choice(["v1", "v2"]),
+                  "pod-template-hash": f"{rng.getrandbits(32):08x}"}
+        if rng.random() < 0.2:
+            labels["canary"] = "true"
+        objects.append({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": f"{app}-{number:05d}", "namespace": namespace, "labels": labels},
+            "spec": {"nodeName": rng.choice(nodes), "containers": [{
+                "name": tier, "image": f"{tier}:1",
+                "ports": [{"containerPort": p, "protocol": proto, "name": port_name}
+                          for p, proto, port_name in TIERS[tier]]}]},
+            "status": {"phase": "Running",
+                       "podIP": f"10.64.{number // 250}.{number % 250 + 1}"},
+        })
+    for number in range(policies):
+        namespace = ns_names[number % namespaces]
+        objects.append(_policy(rng, number, namespace, apps_of[namespace], for_nca))
+    return objects
+
+
+def _policy(rng: random.Random, number: int, namespace: str, apps: list[tuple[str, str]],
+            for_nca: bool) -> dict[str, Any]:
+    app, tier = rng.choice(apps) if apps else ("web-0", "web")
+    kind = number % 8 if number < 8 else rng.randrange(8)
+    target: dict[str, Any] = {"matchLabels": {"app": app}}
+    spec: dict[str, Any]
+    if kind == 0:
+        spec = {"podSelector": {}, "policyTypes": ["Ingress"]}
+    elif kind == 1:
+        spec = {"podSelector": target, "ingress": [{
+            "from": [{"podSelector": {"matchLabels": {"tier": rng.choice(list(TIERS))}}}],
+            "ports": [{"port": TIERS[tier][0][2], "protocol": TIERS[tier][0][1]}]}]}
+    elif kind == 2:
+        spec = {"podSelector": {"matchLabels": {"tier": tier}}, "ingress": [{
+            "from": [{"namespaceSelector": {"matchLabels": {"team": rng.choice(TEAMS)}}},
+                     {"namespaceSelector": {"matchExpressions": [
+                         {"key": "env", "operator": "In", "values": ["prod", "staging"]}]},
+                      "podSelector": {"matchExpressions": [
+                          {"key": "tier", "operator": "NotIn", "values": ["db"]}]}}]}]}
+    elif kind == 3:
+        block = ({"cidr": "172.16.0.0/12", "except": ["172.20.0.0/16"]} if for_nca or rng.random() < .5
+                 else {"cidr": "10.64.0.0/16", "except": [f"10.64.{rng.randrange(20)}.0/24"]})
+        spec = {"podSelector": target, "ingress": [{
+            "from": [{"ipBlock": block}], "ports": [{"port": 8000, "endPort": 9100}]}]}
+    elif kind == 4:
+        spec = {"podSelector": {}, "policyTypes": ["Egress"], "egress": [
+            {"to": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "ns-000"}},
+                "podSelector": {"matchLabels": {"tier": "dns"}}}],
+             "ports": [{"port": 53, "protocol": "UDP"}, {"port": "dns-tcp"}]},
+            {"to": [{"podSelector": {}}]},
+            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}],
+             "ports": [{"port": 443}]}]}
+    elif kind == 5:
+        pod_requirement = ({"key": "canary", "operator": "NotIn", "values": ["true"]} if for_nca
+                           else {"key": "canary", "operator": "DoesNotExist"})
+        spec = {"podSelector": target, "policyTypes": ["Ingress", "Egress"], "ingress": [{
+            "from": [{"namespaceSelector": {}, "podSelector": {"matchExpressions": [
+                pod_requirement]}}],
+            "ports": [{"protocol": "TCP"}]}], "egress": [{}]}
+    elif kind == 6:
+        spec = {"podSelector": {"matchExpressions": [
+            {"key": "version", "operator": "In", "values": ["v2"]}]}, "ingress": [{
+                "from": [{"podSelector": {"matchLabels": {"app": rng.choice(apps)[0]}}}]
+                if apps else [], "ports": [{"port": "metrics"}, {"port": "http"}]}]}
+    else:
+        spec = {"podSelector": target, "ingress": [{}]}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": f"policy-{number:04d}", "namespace": namespace}, "spec": spec}
+
+
+def to_yaml(objects: list[dict[str, Any]]) -> str:
+    return yaml.dump({"apiVersion": "v1", "kind": "List", "items": objects},
+                     Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _best_of(runs: int, work) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds, result) of the fastest of `runs` calls of `work`."""
+    best = (float("inf"), float("inf"), None)
+    for _ in range(runs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = work()
+        elapsed = (time.perf_counter() - wall, time.process_time() - cpu, result)
+        if elapsed[0] < best[0]:
+            best = elapsed
+    return best
+
+
+def _engine(snapshot: Snapshot):
+    cluster = Cluster.from_snapshot(snapshot)
+    matrix = cluster.matrix()
+    return cluster, matrix, matrix.counts()
+
+
+def bench_large(pods: int, namespaces: int, policies: int) -> None:
+    objects = generate(pods, namespaces, policies)
+    text = to_yaml(objects)
+    print(f"== {pods} pods, {namespaces} namespaces, {policies} policies "
+          f"({len(text) / 1e6:.1f} MB of YAML); wall / CPU seconds, best of 3")
+    wall, cpu, snapshot = _best_of(1, lambda: load_snapshot(text))
+    print(f"  YAML load (isolation.snapshot)   {wall:7.3f} / {cpu:.3f}")
+    wall, cpu, cluster = _best_of(3, lambda: Cluster.from_snapshot(snapshot))
+    print(f"  parse + validate + default       {wall:7.3f} / {cpu:.3f}")
+    wall, cpu, (cluster, matrix, counts) = _best_of(3, lambda: _engine(snapshot))
+    print(f"  snapshot -> full matrix          {wall:7.3f} / {cpu:.3f}   "
+          f"{counts.total:,} verdicts ({counts.allowed:,} allowed) over declared ports, "
+          f"{matrix.class_count:,} classes")
+    wall, cpu, by_namespace = _best_of(3, matrix.by_namespace)
+    print(f"  per-namespace view               {wall:7.3f} / {cpu:.3f}   "
+          f"{len(by_namespace):,} namespace pairs")
+    rng = random.Random(1)
+    durations = []
+    for _ in range(300):
+        src, dst = rng.choice(cluster.pods), rng.choice(cluster.pods)
+        port = rng.choice(dst.declared_ports())
+        begin = time.perf_counter()
+        cluster.check(src.key, dst.key, port[0], port[1]).explain()
+        durations.append(time.perf_counter() - begin)
+    durations.sort()
+    print(f"  single explained check           median {statistics.median(durations) * 1e3:.2f} ms"
+          f", p99 {durations[int(len(durations) * .99) - 1] * 1e3:.2f} ms, "
+          f"max {durations[-1] * 1e3:.2f} ms (300 random checks)")
+    print(f"  peak RSS of this process         {peak_rss_mb():7.0f} MB")
+
+
+def bench_nca(sizes: list[int]) -> None:
+    if nca_python() is None:
+        print(f"== NCA comparison skipped: {INSTALL_HINT}")
+        return
+    print("== side by side with network-config-analyzer (wall seconds; NCA timed inside its "
+          "warm process, from its YAML file to its connectivity map)")
+    with Nca() as nca:
+        nca.connectivity(generate(20, 4, 8, for_nca=True))  # warm up NCA's imports
+        for pods in sizes:
+            namespaces, policies = max(4, pods // 25), max(8, pods // 5)
+            objects = generate(pods, namespaces, policies, seed=pods, for_nca=True)
+            text = to_yaml(objects)
+            stored = [stored_network_policy(o) if o["kind"] == "NetworkPolicy" else o
+                      for o in objects if o["kind"] != "Node"]
+            snapshot = load_snapshot(text)
+            from_yaml, _, _ = _best_of(3, lambda: _engine(load_snapshot(text)))  # noqa: B023
+            engine, _, (_, matrix, _) = _best_of(3, lambda: _engine(snapshot))  # noqa: B023
+            theirs = nca.connectivity(stored)
+            compared = mismatches = 0
+            for connection in matrix.connections():
+                compared += 1
+                if theirs.allows(connection.src, connection.dst, connection.port,
+                                 connection.protocol) != connection.allowed:
+                    mismatches += 1
+            print(f"  {pods} pods, {namespaces} namespaces, {policies} policies: "
+                  f"NCA {theirs.seconds:.3f} s; ours {from_yaml:.3f} s from YAML "
+                  f"({theirs.seconds / from_yaml:,.0f}x), {engine:.4f} s from parsed objects "
+                  f"({theirs.seconds / engine:,.0f}x); {compared:,} verdicts compared, "
+                  f"{mismatches} differ")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pods", type=int, default=5000)
+    parser.add_argument("--namespaces", type=int, default=200)
+    parser.add_argument("--policies", type=int, default=1000)
+    parser.add_argument("--nca-sizes", default="200,500")
+    parser.add_argument("--no-nca", action="store_true")
+    args = parser.parse_args()
+    bench_large(args.pods, args.namespaces, args.policies)
+    if not args.no_nca:
+        bench_nca([int(size) for size in args.nca_sizes.split(",") if size])
+
+
+if __name__ == "__main__":
+    main()
