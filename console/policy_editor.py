@@ -29,6 +29,7 @@ def _base(mode: str, target: tuple[str, str] | None, access: Access,
     }
     if mode == CREATE:
         context.update(title="Create a NetworkPolicy", action_url=reverse("policy_create"),
+                       template="", project="",
                        cancel_url=reverse("policy_list"), templates=list(TEMPLATES.values()),
                        projects=policy_service.editable_namespaces(access, directory))
     else:
@@ -97,6 +98,8 @@ def review_context(review: Review, data: dict[str, Any], directory: tenants.Dire
                    access: Access) -> dict[str, Any]:
     """The editor with the review of its draft below it."""
     context = _base(review.mode, review.target, access, directory)
+    if review.mode == CREATE and review.namespace in context.get("projects", ()):
+        context["project"] = review.namespace
     context.update(text=review.text, diagnostics=review.editor_diagnostics, review=review,
                    base_version=review.base_version,
                    reviewed=review.digest if review.ok else "")
