@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from cluster.config import ClusterConfig  # noqa: E402
 from cluster.errors import NotFoundError  # noqa: E402
-from cluster.gateway import PAGE_SIZE, SNAPSHOT_KINDS, Gateway  # noqa: E402
+from cluster.gateway import PAGE_SIZE, Gateway  # noqa: E402
+from cluster.snapshots import SNAPSHOT_KINDS  # noqa: E402
 
 
 def cluster_objects(namespaces: int, pods_per_namespace: int) -> list[dict[str, Any]]:
@@ -109,19 +110,19 @@ def timed(label: str, fn: Any) -> Any:
 
 
 def measure(url: str, where: str) -> None:
-    import cluster.gateway as gateway_module
+    import cluster.snapshots as snapshots_module
 
     print(f"\nsimulator {where} ({url}), page size {PAGE_SIZE}")
     gw = Gateway(ClusterConfig(source="url", api_url=url, timeout=60))
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    gateway_module.SNAPSHOT_THREADS = 1
+    snapshots_module.SNAPSHOT_THREADS = 1
     snap = timed("Gateway.snapshot(), 1 thread", gw.snapshot)
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"  {'objects':<46} {len(snap.objects()):7,d}  (pods {len(snap.pods):,}, "
           f"namespaces {len(snap.namespaces):,})")
     print(f"  {'peak RSS growth (first snapshot)':<46} {(rss_after - rss_before) / 1024:7.0f} MiB")
     del snap
-    gateway_module.SNAPSHOT_THREADS = 4
+    snapshots_module.SNAPSHOT_THREADS = 4
     timed("Gateway.snapshot(), 4 threads", gw.snapshot)
     pods = 0
     for kind in SNAPSHOT_KINDS:

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import urllib3
@@ -35,20 +34,12 @@ from cluster.errors import (
     parse_status,
 )
 from cluster.kinds import CONSOLE_CRD_KINDS, KINDS, Kind, kind_named, kind_of
+from cluster.snapshots import read_snapshot
 from isolation.snapshot import Snapshot
 
 FIELD_MANAGER = "tenant-isolation-console"
 PAGE_SIZE = 500
 SIMULATOR_SUFFIX = "+kubesim"
-# Kinds read into a Snapshot, in isolation.snapshot.KIND_FIELDS order.
-SNAPSHOT_KINDS: tuple[str, ...] = (
-    "Namespace", "Node", "Pod", "Service", "Endpoints", "EndpointSlice", "Ingress",
-    "NetworkPolicy", "Workspace", "NamespaceNetworkPolicy", "IPPool",
-)
-# A snapshot of up to this many namespaces lists each namespace separately; a larger one lists
-# cluster-wide and filters, which is cheaper than thousands of small calls.
-PER_NAMESPACE_LIMIT = 10
-SNAPSHOT_THREADS = 4
 
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -152,16 +143,19 @@ class Gateway:
 
     def list_objects(self, kind: str, namespace: str | None = None, *,
                      label_selector: str | None = None, field_selector: str | None = None,
-                     page_size: int = PAGE_SIZE) -> list[dict[str, Any]]:
+                     page_size: int = PAGE_SIZE,
+                     managed_fields: bool = True) -> list[dict[str, Any]]:
         """Every matching object, read in pages of `page_size` with `limit`/`continue`.
 
         Items carry `kind` and `apiVersion`. A namespaced kind without `namespace` lists all
         namespaces. If the server expires the continue token mid-way (410), the list restarts
-        once from the beginning, so the result is always one consistent list.
+        once from the beginning, so the result is always one consistent list. With
+        `managed_fields=False`, `metadata.managedFields` is dropped as each page arrives.
         """
         k = kind_named(kind)
         query = [("labelSelector", label_selector), ("fieldSelector", field_selector)]
-        return self._paged_list(k, namespace, [(key, v) for key, v in query if v], page_size)
+        return self._paged_list(k, namespace, [(key, v) for key, v in query if v], page_size,
+                                lean=not managed_fields)
 
     def snapshot(self, namespaces: list[str] | None = None, *,
                  strict: bool = False) -> Snapshot:
@@ -175,18 +169,7 @@ class Gateway:
         `metadata.managedFields` (as `kubectl get -o yaml` prints them): no engine reads
         them, and they are about half of a large cluster's bytes.
         """
-        wanted = None if namespaces is None else sorted(set(namespaces))
-        jobs = [(KINDS[name], job) for name in SNAPSHOT_KINDS
-                for job in self._snapshot_jobs(KINDS[name], wanted)]
-        # Kinds are read in parallel: most of a list's time is waiting for the server.
-        with ThreadPoolExecutor(max_workers=SNAPSHOT_THREADS) as pool:
-            futures = [pool.submit(_tolerant, k, job, strict) for k, job in jobs]
-            results = [future.result() for future in futures]
-        snapshot = Snapshot()
-        for items in results:
-            for item in items:
-                snapshot.add(item)
-        return snapshot
+        return read_snapshot(self, namespaces, strict=strict)
 
     # ---- writes --------------------------------------------------------------------------
 
@@ -261,29 +244,6 @@ class Gateway:
                           content_type=content_type,
                           action=f"{verb} {k.resource} {_ref(namespace, name)}")
 
-    def _snapshot_jobs(self, k: Kind, wanted: list[str] | None
-                       ) -> list[Callable[[], list[dict[str, Any]]]]:
-        small = wanted is not None and len(wanted) <= PER_NAMESPACE_LIMIT
-        if k.kind == "Namespace" and small:
-            return [lambda ns=ns: self._existing_namespace(ns) for ns in wanted or []]
-        if k.namespaced and small:
-            return [lambda ns=ns: self._paged_list(k, ns, [], PAGE_SIZE, lean=True)
-                    for ns in wanted or []]
-        if wanted is None or not (k.namespaced or k.kind == "Namespace"):
-            return [lambda: self._paged_list(k, None, [], PAGE_SIZE, lean=True)]
-        keep = set(wanted)
-        field = "name" if k.kind == "Namespace" else "namespace"
-        return [lambda: [o for o in self._paged_list(k, None, [], PAGE_SIZE, lean=True)
-                         if o.get("metadata", {}).get(field) in keep]]
-
-    def _existing_namespace(self, name: str) -> list[dict[str, Any]]:
-        try:
-            namespace = self.get_object("Namespace", name)
-        except NotFoundError:
-            return []
-        namespace.get("metadata", {}).pop("managedFields", None)
-        return [namespace]
-
     def _paged_list(self, k: Kind, namespace: str | None, query: list[tuple[str, str]],
                     page_size: int, *, lean: bool = False) -> list[dict[str, Any]]:
         action = f"list {k.resource}" + (f" in namespace {namespace}" if namespace else "")
@@ -343,13 +303,18 @@ class Gateway:
                 data = response.read()
             finally:
                 response.response.release_conn()
-        except k8s.ApiException as exc:  # the client's wrapper around TLS failures
+        except k8s.ApiException as exc:  # the client wraps TLS failures in this, status 0
             if exc.status:
-                raise
+                raise error_from_status(exc.status, exc.body, api_url=self.url, action=action,
+                                        http_reason=exc.reason) from exc
+            if "SSL" not in str(exc.reason):
+                raise PermanentClusterError(
+                    f"The request to {self.url} could not be sent while trying to {action}: "
+                    f"{_first_line(exc.reason)}.") from exc
             raise PermanentClusterError(
                 f"The TLS connection to the Kubernetes API at {self.url} failed while trying "
                 f"to {action}: {_first_line(exc.reason)}. Check the cluster's certificate "
-                "authority and address in the kubeconfig.", status=None, reason="TLSError",
+                "authority and address in the kubeconfig.", reason="TLSError",
             ) from exc
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise self._transport_error(exc, seconds, action) from exc
@@ -441,21 +406,6 @@ def _build_client(config: ClusterConfig) -> tuple[k8s.ApiClient, str]:
             f"Cannot use the in-cluster service account ({directory}): {_first_line(exc)}"
         ) from exc
     return k8s.ApiClient(configuration), "in-cluster"
-
-
-def _tolerant(k: Kind, job: Callable[[], list[dict[str, Any]]],
-              strict: bool) -> list[dict[str, Any]]:
-    """Run a snapshot read; a custom kind the cluster does not serve reads as empty."""
-    try:
-        return job()
-    except MissingCRDError:
-        if strict:
-            raise
-        return []
-    except NotFoundError:
-        if k.custom:  # a third-party CRD (Calico's IPPool) this cluster lacks
-            return []
-        raise
 
 
 def _identify(obj: dict[str, Any]) -> tuple[Kind, str, str | None]:

@@ -132,3 +132,15 @@ def test_one_gateway_serves_many_threads_at_once(gateway):
         answers = list(pool.map(lambda _: gateway.get_object("Namespace", "shop"), range(40)))
 
     assert {a["metadata"]["labels"]["team"] for a in answers} == {"a"}
+
+
+def test_list_can_leave_out_managed_fields(gateway):
+    gateway.create(namespace("shop"))
+
+    [full] = gateway.list_objects("Namespace", field_selector="metadata.name=shop")
+    [lean] = gateway.list_objects("Namespace", field_selector="metadata.name=shop",
+                                  managed_fields=False)
+
+    assert full["metadata"]["managedFields"]
+    assert "managedFields" not in lean["metadata"]
+    assert lean["metadata"]["uid"] == full["metadata"]["uid"]
