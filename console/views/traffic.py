@@ -40,22 +40,30 @@ def _visible_namespaces(request, directory: tenants.Directory, namespaces: list[
                                    directory.workspace_of)
 
 
-def _load_exposure(request, kind: str, namespace: str, name: str, *, edit: bool = False):
-    """(traffic context, ref, exposure, template context) for a page of one exposure.
+def _visible_ref(request, kind: str, namespace: str, name: str, *, edit: bool = False):
+    """(ref, workspace_of, access) once the user may see (or, with `edit`, change) the project.
 
-    Raises Http404 when the exposure does not exist or the user may not see its project,
-    PermissionDenied when `edit` and the user may only view it.
+    Raises Http404 when the kind is unknown or the user may not see the project,
+    PermissionDenied when `edit` and the user may only view it, ClusterError when the tenant
+    directory cannot be read.
     """
     if kind not in traffic.KINDS:
         raise Http404("No such exposure.")
-    directory = tenants.directory()
-    workspace_of = directory.workspace_of
+    workspace_of = tenants.directory().workspace_of
     access = access_of(request)
     if not access.view_all or edit:
         require_project(request, namespace, workspace_of, known=namespace in workspace_of,
                         edit=edit)
+    return traffic.Ref(kind, namespace, name), workspace_of, access
+
+
+def _load_exposure(request, kind: str, namespace: str, name: str, *, edit: bool = False):
+    """(traffic context, ref, exposure, template context) for a page of one exposure.
+
+    Raises as `_visible_ref` does, and Http404 when the exposure does not exist.
+    """
+    ref, workspace_of, access = _visible_ref(request, kind, namespace, name, edit=edit)
     ctx = traffic.load_context()
-    ref = traffic.Ref(kind, namespace, name)
     exposure = traffic.find_exposure(ctx, ref)
     if exposure is None:
         raise Http404("No such exposed Service or Ingress.")
@@ -129,20 +137,17 @@ def traffic_detail(request, kind: str, namespace: str, name: str):
 
 @require_GET
 def traffic_diagram(request, kind: str, namespace: str, name: str):
-    """The diagram panel, polled while the drawing job runs."""
-    if kind not in traffic.KINDS:
-        raise Http404("No such exposure.")
-    directory = tenants.directory()
-    if not access_of(request).view_all:
-        require_project(request, namespace, directory.workspace_of,
-                        known=namespace in directory.workspace_of)
-    ref = traffic.Ref(kind, namespace, name)
+    """The diagram panel, polled while the drawing job runs (reads the cache, not the cluster)."""
+    try:
+        ref, _, _ = _visible_ref(request, kind, namespace, name)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=f"{namespace}/{name}")
     digest = request.GET.get("digest", "")
     svg = traffic.cached_drawing_for(digest, ref)
     job = traffic.drawing_job(digest)
-    response = render(request, "traffic/detail.html#diagram", {
-        "ref": ref, "svg": svg, "job": job, "digest": digest,
-        "client": request.GET.get("client", "")})
+    client = ClientForm(request.GET or None).client_or_default()
+    response = render(request, "traffic/detail.html#diagram",
+                      {"ref": ref, "svg": svg, "job": job, "digest": digest, "client": client})
     if svg is not None or job is None or job.finished:
         response.status_code = HttpResponseStopPolling.status_code
     return response
@@ -152,11 +157,11 @@ def traffic_diagram(request, kind: str, namespace: str, name: str):
 def traffic_diagram_svg(request, kind: str, namespace: str, name: str):
     """The drawing as a file: from the cache by digest, else traced and drawn now."""
     try:
-        ctx, ref, exposure, _ = _load_exposure(request, kind, namespace, name)
-        client = ClientForm(request.GET or None).client_or_default()
+        ref, _, _ = _visible_ref(request, kind, namespace, name)
         svg = traffic.cached_drawing_for(request.GET.get("digest", ""), ref)
         if svg is None:
-            result = traffic.traced(ctx, ref, client)
+            ctx, ref, _, _ = _load_exposure(request, kind, namespace, name)
+            result = traffic.traced(ctx, ref, ClientForm(request.GET or None).client_or_default())
             svg = traffic.cached_drawing_for(result.digest, ref) or traffic.draw(
                 ctx, ref, result.result.client_ip)[1]
     except ClusterError as exc:
@@ -164,7 +169,7 @@ def traffic_diagram_svg(request, kind: str, namespace: str, name: str):
     except PathInputError as exc:
         return HttpResponse(str(exc), status=422, content_type="text/plain")
     response = HttpResponse(svg, content_type="image/svg+xml")
-    response["Content-Disposition"] = f'attachment; filename="{exposure.kind.lower()}-{namespace}-{name}.svg"'
+    response["Content-Disposition"] = f'attachment; filename="{kind}-{namespace}-{name}.svg"'
     return response
 
 

@@ -197,3 +197,24 @@ def test_the_pages_explain_an_unreachable_cluster_instead_of_failing(no_cluster,
     client = login_as("alice")
     assert client.get(reverse("traffic_list")).status_code == 503
     assert client.get(url("traffic_detail")).status_code == 503
+
+
+def test_with_a_worker_the_page_polls_until_the_drawing_is_ready(demo_cluster, personas, login_as,
+                                                                 monkeypatch):
+    from console import jobs, tasks
+
+    monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: type("R", (), {"id": "queued"})())
+    client = login_as("alice")
+    page = client.get(url("traffic_detail"))
+    body = page.content.decode()
+    assert page.context["svg"] is None and "Drawing the diagram" in body
+    digest = page.context["result"].digest
+    poll = f'{url("traffic_diagram")}?digest={digest}&amp;client=203.0.113.9'
+    assert f'hx-get="{poll}"' in body
+    waiting = client.get(url("traffic_diagram"), {"digest": digest}, HTTP_HX_REQUEST="true")
+    assert waiting.status_code == 200 and "Drawing the diagram" in waiting.content.decode()
+
+    job = Job.objects.get(kind="render-diagram")
+    assert jobs.claim(job.pk) == "claimed" and jobs.run(job.pk) == JobStatus.SUCCEEDED
+    ready = client.get(url("traffic_diagram"), {"digest": digest}, HTTP_HX_REQUEST="true")
+    assert ready.status_code == 286 and "<svg" in ready.content.decode()
