@@ -5,7 +5,8 @@ viewer sees pods, Services and policies only in the projects their role bindings
 Pods of other projects never appear by name: in matrices they are aggregated into one
 "other projects" row (status only, no counts and no drill-down, so neither their names nor
 their number leak); in impact lists and explanations a connection end outside the scope is
-written as "a pod in another project"; as a check's source they may be named only as an IP
+written as "a pod in another project" (a change's totals, and its counts per project pair
+with "other projects", are still shown: they name nothing); as a check's source they may be named only as an IP
 address outside the pod network (a pod's own address is refused). Namespaces outside every
 workspace (kube-system and the like) count as outside the scope for everyone but platform
 admins and global viewers.
@@ -95,21 +96,26 @@ def scoped_delta(delta: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
     """A reachability delta (Impact.to_dict() shape) as `scope` may see it.
 
     Connections with both ends outside the scope are dropped and counted in `hidden`; an end
-    outside it is renamed; project pairs outside it merge into "other projects"; warnings
-    are redacted. The totals `allowed`/`blocked` stay those of the whole change (they reveal
+    outside it is renamed, and connections that become alike are listed once with a `count`;
+    project pairs outside it merge into "other projects"; warnings are redacted. The totals `allowed`/`blocked` stay those of the whole change (they reveal
     no names), so the user knows more happened than they are shown.
     """
     result: dict[str, Any] = {"allowed": int(delta.get("allowed") or 0),
                               "blocked": int(delta.get("blocked") or 0), "hidden": 0}
     for name in ("newly_allowed", "newly_blocked"):
-        shown = []
+        shown: dict[tuple, dict[str, Any]] = {}
         for connection in delta.get(name) or []:
             src, dst = str(connection.get("from", "")), str(connection.get("to", ""))
             if not scope.sees_ref(src) and not scope.sees_ref(dst):
                 result["hidden"] += 1
                 continue
-            shown.append({**connection, "from": scope.show_ref(src), "to": scope.show_ref(dst)})
-        result[name] = shown
+            entry = {**connection, "from": scope.show_ref(src), "to": scope.show_ref(dst)}
+            key = (entry["from"], entry["to"], entry.get("port"), entry.get("protocol"))
+            if key in shown:
+                shown[key]["count"] += 1
+            else:
+                shown[key] = {**entry, "count": 1}
+        result[name] = list(shown.values())
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for pair in delta.get("pairs") or []:
         src = scope.show_namespace(str(pair.get("from", "")))
