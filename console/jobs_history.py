@@ -7,7 +7,8 @@ from typing import Any
 from cluster.errors import PermanentClusterError
 from console import jobs, tenants
 from console.access import Access
-from console.reachability_grid import JOB_KIND, GridInputError, grid_now, parse_query
+from console.reachability_grid import GridInputError
+from console.reachability_matrix import JOB_KIND, grid_now, parse_query
 from console.reachability_scope import Scope
 
 

@@ -4,7 +4,8 @@ Rows are sources and columns destinations, grouped by workspace, by project, or 
 project) by pod. A cell counts the (source pod, destination pod, destination port) connections
 that are allowed out of all of them, so "partly" means some pods or ports get through and
 others do not. Rows and columns outside the user's scope follow console.reachability_scope.
-The whole grid is a JSON-ready dict, so a background job can compute it and the page render it.
+The whole grid is a JSON-ready dict, so a background job can compute it and the page render it
+(console.reachability_matrix decides which, and dresses it for the template).
 """
 
 from __future__ import annotations
@@ -14,19 +15,15 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from console import cluster, jobs
-from console.models import Job, JobStatus
 from console.reachability_scope import OTHER, OTHER_LABEL, Scope
 from console.reachability_service import engine_of
-from console.reachability_sources import Piece, SourceInputError, parse_entries, pieces
+from console.reachability_sources import Piece, SourceInputError, pieces
 from isolation.reachability import Cluster
 from isolation.snapshot import Snapshot
 
@@ -36,14 +33,6 @@ MORE = "more"
 NO_WORKSPACE = "ws:"
 MAX_PAIRS = 200            # pod pairs listed in a drill-down
 SCAN_LIMIT = 200_000       # connections read for a drill-down's list (its totals are exact)
-INLINE_SECONDS = 1.0       # grids expected to take longer are computed by a job
-GUESS_NAMESPACES = 200     # before any grid was measured, more namespaces than this means "slow"
-JOB_KIND = "reachability-matrix"
-GRID_KEY = "reachability:grid:"
-COST_KEY = "reachability:grid-seconds"
-CACHE_SECONDS = 30
-COST_SECONDS = 3600
-REUSE_JOBS = timedelta(seconds=60)
 
 Progress = Callable[[int, str], None]
 
@@ -358,137 +347,3 @@ def _project_pairs(matrix, query: MatrixQuery) -> list[dict[str, Any]]:
 def _check_url(src: str, dst: str, port: int, protocol: str) -> str:
     return reverse("reachability_check") + "?" + urlencode(
         {"source": src, "destination": dst, "port": port, "protocol": protocol})
-
-
-# -- reading a query ----------------------------------------------------------------------
-
-
-def parse_query(data) -> MatrixQuery:
-    """A MatrixQuery from GET parameters (or job params); GridInputError names a bad field.
-
-    `ports` is "80, 443/TCP, 53/UDP"; `external` is IP addresses and CIDRs.
-    """
-    level = (data.get("level") or "").strip() or "project"
-    if level not in LEVELS:
-        raise GridInputError("level", f"Level must be one of {', '.join(LEVELS)}.")
-    ports: list[tuple[int, str]] = []
-    for raw in (data.get("ports") or "").replace(",", " ").split():
-        number, _, protocol = raw.partition("/")
-        protocol = (protocol or "TCP").upper()
-        if not number.isdigit() or not 1 <= int(number) <= 65535 or protocol not in (
-                "TCP", "UDP", "SCTP"):
-            raise GridInputError("ports", f"{raw!r} is not a port like 8080 or 53/UDP.")
-        if (int(number), protocol) not in ports:
-            ports.append((int(number), protocol))
-    try:
-        external = parse_entries(data.get("external") or "")
-    except SourceInputError as exc:
-        raise GridInputError("external", str(exc)) from exc
-    return MatrixQuery(level, (data.get("workspace") or "").strip(),
-                       (data.get("project") or "").strip(), tuple(ports), tuple(external))
-
-
-# -- computing now or in the background ---------------------------------------------------
-
-
-@dataclass
-class MatrixOutcome:
-    """Either the grid, or the job computing it."""
-
-    grid: dict[str, Any] | None = None
-    job: Job | None = None
-
-
-def expected_seconds(scope: Scope) -> float:
-    """How long a whole-cluster grid is expected to take: the last one measured, or (before
-    any) a guess from the number of namespaces."""
-    measured = cache.get(COST_KEY)
-    if measured is not None:
-        return float(measured)
-    return 2 * INLINE_SECONDS if len(scope.known) > GUESS_NAMESPACES else 0.0
-
-
-def matrix_for(user, scope: Scope, query: MatrixQuery, *, refresh: bool = False
-               ) -> MatrixOutcome:
-    """The grid of `query` for `user`: from the cache, computed now when that is expected to
-    take under a second, else a "reachability-matrix" job (an identical recent one is reused).
-
-    Raises GridInputError before any work when a filter is invalid.
-    """
-    check_query(scope, query)
-    digest = query.digest(scope)
-    if not refresh:
-        cached = cache.get(GRID_KEY + digest)
-        if cached is not None:
-            return MatrixOutcome(grid=cached)
-    if expected_seconds(scope) <= INLINE_SECONDS:
-        return MatrixOutcome(grid=grid_now(scope, query))
-    recent = Job.objects.filter(
-        kind=JOB_KIND, requested_by=user, params__digest=digest,
-        created_at__gte=timezone.now() - REUSE_JOBS).exclude(status=JobStatus.FAILED).first()
-    if recent is not None and not refresh:
-        return MatrixOutcome(job=recent)
-    job = jobs.start(JOB_KIND, target=f"{query.level} matrix", user=user,
-                     params={"digest": digest, "query": query.params()})
-    return MatrixOutcome(job=job)
-
-
-def grid_now(scope: Scope, query: MatrixQuery, progress: Progress | None = None
-             ) -> dict[str, Any]:
-    """Read the cluster and compute the grid; remembers its cost and caches it briefly."""
-    started = time.perf_counter()
-    if progress:
-        progress(5, "Reading the cluster")
-    snapshot = cluster.snapshot()
-    grid = compute_grid(scope, query, snapshot, progress)
-    grid["seconds"] = round(time.perf_counter() - started, 3)
-    cache.set(COST_KEY, grid["seconds"], COST_SECONDS)
-    cache.set(GRID_KEY + query.digest(scope), grid, CACHE_SECONDS)
-    return grid
-
-
-# -- for the page -------------------------------------------------------------------------
-
-SYMBOLS = {"allowed": "✓", "partly": "◐", "blocked": "✕"}
-WORDS = {"allowed": "all allowed", "partly": "partly allowed", "blocked": "all blocked"}
-
-
-def present(grid: dict[str, Any]) -> dict[str, Any]:
-    """The grid with what each cell shows: symbol, words, counts, and its drill-down link."""
-    base = grid["params"]
-    columns = [_linked(c) for c in grid["columns"]]
-    rows = []
-    for header, cells in zip(grid["rows"], grid["cells"], strict=True):
-        shown = []
-        for column, cell in zip(grid["columns"], cells, strict=True):
-            if cell is None:
-                shown.append({"status": "none", "symbol": "", "text": "—",
-                              "title": f"{header['label']} → {column['label']}: no connections"})
-                continue
-            status = cell["status"]
-            counts = (f"{cell['allowed']}/{cell['total']}" if "total" in cell else "")
-            title = f"{header['label']} → {column['label']}: {WORDS[status]}"
-            if counts:
-                title += f" ({cell['allowed']} of {cell['total']} connections)"
-            url = ""
-            if header["key"] not in (OTHER, MORE):
-                url = reverse("reachability_cell") + "?" + urlencode(
-                    {**base, "row": header["key"], "col": column["key"]})
-            shown.append({"status": status, "symbol": SYMBOLS[status], "text": counts,
-                          "words": WORDS[status], "title": title, "url": url})
-        rows.append({"header": _linked(header), "cells": shown})
-    refresh = reverse("reachability") + "?" + urlencode({**base, "refresh": "1"})
-    return {**grid, "rows": rows, "columns": columns, "refresh_url": refresh,
-            "computed": datetime.fromisoformat(grid["computed_at"])}
-
-
-def _linked(header: dict[str, Any]) -> dict[str, Any]:
-    if "zoom" not in header:
-        return header
-    return {**header, "zoom_url": reverse("reachability") + "?" + urlencode(header["zoom"])}
-
-
-def filter_options(scope: Scope) -> dict[str, list[str]]:
-    """The workspaces and projects the filters offer: those of `scope`."""
-    projects = sorted(n for n in scope.known if scope.sees(n))
-    return {"workspaces": list(scope.workspaces), "projects": projects, "levels": list(LEVELS)}

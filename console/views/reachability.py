@@ -6,6 +6,7 @@ from django_htmx.http import HttpResponseStopPolling
 from cluster.errors import ClusterError
 from console import cluster
 from console import reachability_grid as grid
+from console import reachability_matrix as matrix
 from console import reachability_service as svc
 from console import reachability_whatif as whatif
 from console.access import access_of
@@ -24,9 +25,9 @@ def _page(request, template: str, partial: str, context: dict, status: int = 200
 def reachability(request):
     try:
         scope = svc.scope_for(request)
-        context = {"options": grid.filter_options(scope), "params": request.GET}
-        query = grid.parse_query(request.GET)
-        outcome = grid.matrix_for(request.user, scope, query,
+        context = {"options": matrix.filter_options(scope), "params": request.GET}
+        query = matrix.parse_query(request.GET)
+        outcome = matrix.matrix_for(request.user, scope, query,
                                   refresh=request.GET.get("refresh") == "1")
     except grid.GridInputError as exc:
         return _page(request, "reachability/matrix.html", "matrix-area",
@@ -34,7 +35,7 @@ def reachability(request):
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Reachability")
     context.update(query=query, job=outcome.job,
-                   grid=grid.present(outcome.grid) if outcome.grid else None)
+                   grid=matrix.present(outcome.grid) if outcome.grid else None)
     return _page(request, "reachability/matrix.html", "matrix-area", context)
 
 
@@ -42,7 +43,7 @@ def reachability(request):
 def cell(request):
     try:
         scope = svc.scope_for(request)
-        query = grid.parse_query(request.GET)
+        query = matrix.parse_query(request.GET)
         row, column = request.GET.get("row", ""), request.GET.get("col", "")
         namespaces = grid.drill_namespaces(scope, query, row, column)
         detail = grid.drill(scope, query, row, column, cluster.snapshot(namespaces))
@@ -52,20 +53,20 @@ def cell(request):
         return render_cluster_error(request, exc, title="Reachability")
     if request.htmx:
         return render(request, "reachability/matrix.html#drill", {"detail": detail})
-    outcome = grid.matrix_for(request.user, scope, query)
+    outcome = matrix.matrix_for(request.user, scope, query)
     return render(request, "reachability/matrix.html", {
-        "options": grid.filter_options(scope), "params": request.GET, "query": query,
-        "grid": grid.present(outcome.grid) if outcome.grid else None, "job": outcome.job,
+        "options": matrix.filter_options(scope), "params": request.GET, "query": query,
+        "grid": matrix.present(outcome.grid) if outcome.grid else None, "job": outcome.job,
         "detail": detail})
 
 
 @require_GET
 def matrix_job(request, job_id: int):
-    job = get_object_or_404(Job, pk=job_id, kind=grid.JOB_KIND)
+    job = get_object_or_404(Job, pk=job_id, kind=matrix.JOB_KIND)
     if job.requested_by_id != request.user.pk and not access_of(request).view_all:
         raise Http404("No such job.")
     finished = job.finished and job.result.get("grid")
-    context = {"job": job, "grid": grid.present(job.result["grid"]) if finished else None}
+    context = {"job": job, "grid": matrix.present(job.result["grid"]) if finished else None}
     response = render(request, "reachability/matrix.html#matrix-result", context)
     if request.htmx and job.finished:
         response.status_code = HttpResponseStopPolling.status_code
@@ -99,7 +100,7 @@ def what_if(request):
     context = {"params": data, "result": None, "error": None}
     try:
         scope = svc.scope_for(request)
-        context["options"] = grid.filter_options(scope)
+        context["options"] = matrix.filter_options(scope)
         if data.get("change"):
             pending = whatif.parse_pending(data)
             context["result"] = whatif.what_if(scope, pending, cluster.snapshot(),
