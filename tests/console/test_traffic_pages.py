@@ -97,6 +97,14 @@ def test_an_htmx_filter_returns_only_the_results(demo_cluster, personas, login_a
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="traffic-results">')
     assert "<html" not in body
+    assert rows(response) == ["ingress/shop/storefront", "service/shop/storefront-lb",
+                              "service/shop/storefront-np"]
+
+
+def test_an_htmx_filter_with_a_bad_client_shows_the_error(demo_cluster, personas, login_as):
+    response = login_as("alice").get(reverse("traffic_list"), {"client": "nope"},
+                                     HTTP_HX_REQUEST="true")
+    assert "nope is neither an IP address nor a CIDR" in response.content.decode()
 
 
 def test_the_detail_of_a_nodeport_names_what_the_project_still_lacks(demo_cluster, personas,

@@ -32,6 +32,9 @@ def test_the_advisors_fix_makes_a_nodeport_work_through_every_node(page, reconci
     page.goto("/traffic/")
     expect(_row(page, "service/billing/payments-api").get_by_text("Some nodes only")).to_be_visible()
     screenshot(page, "traffic-01-list")
+    page.get_by_label("Project").select_option("billing")
+    expect(page).to_have_url("/traffic/?client=&project=billing")
+    expect(page.locator("tr[data-exposure]")).to_have_count(2)
 
     page.get_by_role("link", name="payments-api").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("NodePort billing/payments-api")
