@@ -226,3 +226,33 @@ def test_with_a_worker_the_page_polls_until_the_drawing_is_ready(demo_cluster, p
     assert jobs.claim(job.pk) == "claimed" and jobs.run(job.pk) == JobStatus.SUCCEEDED
     ready = client.get(url("traffic_diagram"), {"digest": digest}, HTTP_HX_REQUEST="true")
     assert ready.status_code == 286 and "<svg" in ready.content.decode()
+
+
+@pytest.mark.parametrize(("query", "row", "allow"), [
+    ({}, 5, "10.233.64.0/32"),
+    ({"traffic_policy": "Local", "pod_on_entry_node": "yes", "cni": "routed"}, 7, "203.0.113.9/32"),
+    ({"exposure": "LoadBalancer", "cni": "vxlan", "pod_on_entry_node": "yes"}, 15, "203.0.113.9/32"),
+    ({"exposure": "Ingress", "ingress_via": "LoadBalancer", "pod_on_entry_node": "yes"}, 38,
+     "kubesphere-controls-system"),
+])
+def test_the_explainer_shows_a_case_of_the_decision_table_without_a_cluster(no_cluster, personas,
+                                                                             login_as, query, row,
+                                                                             allow):
+    response = login_as("erin").get(reverse("traffic_explain"), query)
+    path = response.context["case"].path
+    assert path.row == row
+    assert allow in response.content.decode()
+    assert response.content.decode().count("<svg") == 1
+
+
+def test_the_explainer_swaps_only_the_case_for_htmx(no_cluster, personas, login_as):
+    response = login_as("erin").get(reverse("traffic_explain"), {"exposure": "Ingress"},
+                                    HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="explain-case"') and "<form" not in body
+
+
+def test_the_explainer_reports_a_value_it_does_not_know(no_cluster, personas, login_as):
+    response = login_as("erin").get(reverse("traffic_explain"), {"cni": "flannel"})
+    assert response.status_code == 200 and response.context["case"] is None
+    assert "Select a valid choice" in response.content.decode()
