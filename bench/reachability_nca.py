@@ -37,12 +37,12 @@ for line in sys.stdin:
     argv = ["--connectivity", "-r", request["resources"], "--output_endpoints", "pods",
             "-o", "txt_no_fw_rules", "-f", request["out"]]
     chatter = io.StringIO()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
         code = nca_main(argv)
-    seconds = time.perf_counter() - start
-    print(json.dumps({"code": code, "seconds": seconds, "log": chatter.getvalue()[-2000:]}),
-          flush=True)
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"code": code, "seconds": seconds, "cpu_seconds": cpu_seconds,
+                      "log": chatter.getvalue()[-2000:]}), flush=True)
 """
 
 
@@ -70,6 +70,7 @@ class NcaMap:
     """NCA's connectivity map: pod pairs, and address ranges to or from pods."""
 
     seconds: float
+    cpu_seconds: float = 0.0
     pods: dict[tuple[str, str], ConnectionSet] = field(default_factory=dict)
     from_addresses: list[tuple[int, int, str, ConnectionSet]] = field(default_factory=list)
     to_addresses: list[tuple[str, int, int, ConnectionSet]] = field(default_factory=list)
@@ -132,7 +133,9 @@ class Nca:
             self._errors.seek(0)
             self._errors.truncate()
             raise RuntimeError(f"NCA failed ({reply['code']}): {reply['log']}{errors}")
-        return parse_map(out.read_text(), reply["seconds"])
+        result = parse_map(out.read_text(), reply["seconds"])
+        result.cpu_seconds = reply["cpu_seconds"]
+        return result
 
 
 _LINE = re.compile(r"^(?P<src>\S+) => (?P<dst>\S+) : (?P<conns>.+)$")

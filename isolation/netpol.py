@@ -7,7 +7,6 @@ kube-apiserver's `ValidateNetworkPolicy` so that a user sees the same words as w
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -46,7 +45,7 @@ def default_network_policy(obj: dict[str, Any]) -> dict[str, Any]:
     `["Ingress"]` plus `"Egress"` when the policy has egress rules. Applying it twice changes
     nothing, and values of the wrong type are left for validation to report.
     """
-    result = copy.deepcopy(obj)
+    result = _copy(obj)
     if not isinstance(result, dict):
         return result
     spec = result.get("spec")
@@ -107,6 +106,26 @@ def _default_port(port: Any) -> Any:
     return port
 
 
+def _copy(value: Any) -> Any:
+    """Deep copy of plain YAML/JSON data (much faster than copy.deepcopy on policies)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+def defaulted_and_issues(obj: dict[str, Any]) -> tuple[dict[str, Any], list[FieldIssue]]:
+    """`default_network_policy(obj)` and `validate_network_policy(obj)` in one pass."""
+    if not isinstance(obj, dict):
+        return obj, [fe.type_invalid("<root>", obj, "object")]
+    wrong_types = type_issues(obj)
+    if wrong_types:
+        return obj, wrong_types
+    policy = default_network_policy(obj)
+    return policy, _validate_metadata(policy.get("metadata") or {}) + _validate_spec(policy["spec"])
+
+
 def validate_network_policy(obj: dict[str, Any]) -> list[FieldIssue]:
     """Everything kube-apiserver would reject in `obj` on create, in its order and wording.
 
@@ -116,15 +135,7 @@ def validate_network_policy(obj: dict[str, Any]) -> list[FieldIssue]:
     when present: on create the server takes it from the request path. Unknown fields are not
     errors here (the server drops them); see `unknown_fields`. Never raises on plain data.
     """
-    if not isinstance(obj, dict):
-        return [fe.type_invalid("<root>", obj, "object")]
-    wrong_types = type_issues(obj)
-    if wrong_types:
-        return wrong_types
-    policy = default_network_policy(obj)
-    issues = _validate_metadata(policy.get("metadata") or {})
-    issues += _validate_spec(policy["spec"])
-    return issues
+    return defaulted_and_issues(obj)[1]
 
 
 def unknown_fields(obj: dict[str, Any]) -> list[FieldIssue]:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from isolation.netpol import default_network_policy, validate_network_policy
-from isolation.netpol_model import EGRESS, INGRESS, NamedPorts, Policy, Rule, parse_policy
+from isolation.netpol import defaulted_and_issues
+from isolation.netpol_model import EGRESS, INGRESS, NamedPorts, Peer, Policy, Rule, parse_policy
 from isolation.reachability_build import build_matrix
 from isolation.reachability_explain import describe_direction, peer_miss
 from isolation.reachability_inventory import (
@@ -90,10 +90,10 @@ class Cluster:
         for obj in snapshot.network_policies:
             metadata = obj.get("metadata") or {}
             key = f"{metadata.get('namespace') or 'default'}/{metadata.get('name')}"
-            issues = validate_network_policy(obj)
+            defaulted, issues = defaulted_and_issues(obj)
             if issues:
                 raise InvalidPolicyError(key, issues)
-            policies.append(parse_policy(default_network_policy(obj)))
+            policies.append(parse_policy(defaulted))
         return cls(namespace_labels(snapshot), read_pods(snapshot), policies,
                    node_addresses(snapshot), list(extra_ips))
 
@@ -222,7 +222,7 @@ class Cluster:
                                   [p.key for p in selecting], matched, nearest,
                                   any(p.rules(direction) for p in selecting))
 
-    def peer_matches(self, policy: Policy, peer, other: Endpoint) -> bool:
+    def peer_matches(self, policy: Policy, peer: Peer, other: Endpoint) -> bool:
         """Whether `other` is one of the endpoints `peer` (of `policy`) designates."""
         if peer.ip_block is not None:
             address = other.address()

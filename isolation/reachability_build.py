@@ -10,6 +10,7 @@ ingress by destination rows (then transposed), and the matrix is their AND.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
@@ -223,7 +224,6 @@ class _Builder:
         A row no policy isolates allows every slot; an isolated row allows the union of its
         policies' rules, accumulated per distinct set of selected classes.
         """
-        transpose = by_destination
         isolated = np.zeros(self.classes, dtype=bool)
         by_selection: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         for policy in self.policies:
@@ -233,13 +233,13 @@ class _Builder:
             if not len(selected):
                 continue
             isolated[selected] = True
-            if transpose:  # the selected classes are destinations: ports index them
+            if by_destination:  # the selected classes are destinations: ports index them
                 allowed = np.zeros((len(selected), self.classes, self.words), dtype=self.dtype)
             else:
                 allowed = np.zeros((self.classes, self.words), dtype=self.dtype)
             for rule in policy.rules(direction):
                 peers, ports = self._peers(policy, rule.peers), self._ports(rule.ports_key)
-                if transpose:
+                if by_destination:
                     allowed |= np.where(peers[None, :, None], ports[selected][:, None, :],
                                         self.dtype(0))
                 else:
@@ -250,13 +250,13 @@ class _Builder:
             else:
                 by_selection[key] = (selected, allowed)
         result = np.empty((self.classes, self.classes, self.words), dtype=self.dtype)
-        if transpose:
+        if by_destination:
             result[...] = np.where(isolated[:, None], self.dtype(0), self.full)[:, None, :]
         else:
             result[~isolated] = self.full[None, :, :]
             result[isolated] = 0
         for selected, allowed in by_selection.values():
-            result[selected] |= allowed if transpose else allowed[None, :, :]
+            result[selected] |= allowed if by_destination else allowed[None, :, :]
         return result
 
 
@@ -269,12 +269,11 @@ def _block_membership(entities: list[Endpoint], blocks: list[IPBlock]) -> np.nda
     for position, endpoint in enumerate(entities):
         if not endpoint.ip:
             continue
-        address = ipaddress.ip_address(endpoint.ip)
-        if address.version == 4:
+        if ":" not in endpoint.ip:
             v4_rows.append(position)
-            v4_values.append(int(address))
+            v4_values.append(int.from_bytes(socket.inet_aton(endpoint.ip), "big"))
         else:
-            others.append((position, address))
+            others.append((position, ipaddress.ip_address(endpoint.ip)))
     values = np.array(v4_values, dtype=np.int64)
     for b, block in enumerate(blocks):
         if block.cidr.version == 4 and v4_rows:

@@ -8,6 +8,7 @@ Only pods that take part in pod networking are pod endpoints: pods that have fin
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -189,8 +190,14 @@ def _add_address(result: dict[str, str], value: Any, node: str) -> None:
     result.setdefault(address, node)
 
 
+_CANONICAL_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+                             r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+
+
 def canonical_ip(value: str) -> str | None:
     """`value` in canonical form when it is an IP address, else None."""
+    if _CANONICAL_IPV4.fullmatch(value):
+        return value  # the common case, without building an address object
     try:
         return str(ipaddress.ip_address(value.strip()))
     except ValueError:

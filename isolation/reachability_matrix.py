@@ -32,10 +32,9 @@ def full_masks(nslots: np.ndarray, words: int, dtype: type) -> np.ndarray:
     bits = np.dtype(dtype).itemsize * 8
     result = np.zeros((len(nslots), words), dtype=dtype)
     for w in range(words):
-        count = np.clip(np.asarray(nslots, dtype=np.int64) - w * bits, 0, bits)
-        for n in np.unique(count):
-            value = (1 << int(n)) - 1
-            result[count == n, w] = dtype(value)
+        count = np.clip(np.asarray(nslots, dtype=np.int64) - w * bits, 0, bits).astype(np.uint64)
+        shifted = np.left_shift(np.uint64(1), np.minimum(count, np.uint64(63))) - np.uint64(1)
+        result[:, w] = np.where(count >= 64, np.uint64(2**64 - 1), shifted).astype(dtype)
     return result
 
 

@@ -23,7 +23,7 @@ def build(spec, policies=None):
     return Cluster.from_snapshot(snapshot, extra_ips=EXTRA_IPS)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_matrix_agrees_with_check_on_random_clusters(random_clusters, data):
     cluster = build(data.draw(random_clusters.cluster_spec()))

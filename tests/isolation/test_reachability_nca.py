@@ -85,7 +85,7 @@ def disagreements(cluster: Cluster, nca_map) -> list[str]:
     return found
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=100, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_verdicts_agree_with_network_config_analyzer(nca, clusters_outside_ip_blocks, data):
