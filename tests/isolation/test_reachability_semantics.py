@@ -314,3 +314,21 @@ def test_a_named_query_port_is_resolved_on_the_destination(k8s):
     assert verdict.port == 80 and verdict.allowed
     with pytest.raises(ValueError, match="no TCP port named 'dns'"):
         cluster.check("dev/client", "prod/web", "dns")
+
+
+def test_ipv6_addresses_are_matched_by_ipv6_blocks(k8s):
+    cluster = k8s.cluster(
+        [k8s.namespace("v6")],
+        [k8s.pod("v6/web", "fd00::10", {"app": "web"}), k8s.pod("v6/cli", "fd00::20")],
+        [pol("v6/x", podSelector={"matchLabels": {"app": "web"}}, ingress=[{"from": [
+            {"ipBlock": {"cidr": "fd00::/64", "except": ["fd00::20/128"]}},
+            {"ipBlock": {"cidr": "2001:db8::/32"}}]}])],
+        extra_ips=["2001:db8::1", "2001:db9::1"])
+    expected = {("v6/cli", "v6/web"): False, ("2001:db8::1", "v6/web"): True,
+                ("2001:db9::1", "v6/web"): False, ("v6/web", "v6/cli"): True,
+                ("2001:db8::1", "v6/cli"): True, ("2001:db9::1", "v6/cli"): True}
+    matrix = cluster.matrix()
+    assert {(c.src, c.dst): c.allowed for c in matrix.connections()} == expected
+    for (src, dst), allowed in expected.items():
+        assert cluster.check(src, dst, 80).allowed is allowed
+    assert cluster.check("fd00:0:0:0::10", "v6/cli", 80).src.name == "v6/web"
