@@ -45,6 +45,9 @@ class ServiceIssuesMixin:
     def add_service_issues(self, issues: Iterable[Any]) -> None:
         add_issues(self, issues)  # type: ignore[arg-type]
 
+    def has_errors(self) -> bool:
+        return bool(self.errors)  # type: ignore[attr-defined]
+
 
 # -- internal allowlist -------------------------------------------------------------------------
 
@@ -256,6 +259,9 @@ class ExternalEntryForm(ServiceIssuesMixin, forms.Form):
     def is_valid(self) -> bool:
         ports_valid = self.ports.is_valid()
         return super().is_valid() and ports_valid
+
+    def has_errors(self) -> bool:
+        return bool(self.errors) or not self.ports.is_valid()
 
     def spec(self) -> dict[str, Any]:
         """The NamespaceNetworkPolicy spec of the cleaned form (call after is_valid)."""

@@ -49,6 +49,7 @@ class ReachRow:
     allowed: int
     total: int
     ports: str = ""       # for outside rows: the ports tried
+    note: str = ""        # "this project", "in 10.0.0.0/8", "no policy names it"
 
     @property
     def blocked(self) -> int:
@@ -111,8 +112,8 @@ def _inbound(cluster: Cluster, own: list[str], samples: list[tuple[str, str, Any
         if counts.total == 0:
             continue
         if peer in labels:
-            rows.append(ReachRow(peer, labels[peer], OUTSIDE, "", counts.allowed, counts.total,
-                                 "declared ports"))
+            rows.append(ReachRow(peer, peer, OUTSIDE, "", counts.allowed, counts.total,
+                                 "declared ports", labels[peer]))
         else:
             rows.append(_namespace_row(peer, project, owner, counts.allowed, counts.total))
     return sorted(rows, key=_row_order)
@@ -127,7 +128,8 @@ def _outbound(cluster: Cluster, own: list[str], samples: list[tuple[str, str, An
     for address, label, ports in samples:
         counts = cluster.matrix(sources=own, destinations=[address], ports=ports).counts()
         tried = ", ".join(f"{protocol} {port}" for port, protocol in ports)
-        rows.append(ReachRow(address, label, OUTSIDE, "", counts.allowed, counts.total, tried))
+        rows.append(ReachRow(address, address, OUTSIDE, "", counts.allowed, counts.total, tried,
+                             label))
     return sorted(rows, key=_row_order)
 
 
@@ -135,12 +137,13 @@ def _namespace_row(namespace: str, project: str, owner: dict[str, str], allowed:
                    total: int) -> ReachRow:
     workspace = owner.get(namespace, "")
     if namespace == project:
-        scope, label = SELF, f"{namespace} (this project)"
+        scope = SELF
     elif workspace and workspace == owner.get(project):
-        scope, label = WORKSPACE, namespace
+        scope = WORKSPACE
     else:
-        scope, label = OTHER, namespace
-    return ReachRow(namespace, label, scope, workspace, allowed, total)
+        scope = OTHER
+    return ReachRow(namespace, namespace, scope, workspace, allowed, total,
+                    note="this project" if scope == SELF else "")
 
 
 def _row_order(row: ReachRow) -> tuple[int, str]:
@@ -151,7 +154,7 @@ def _row_order(row: ReachRow) -> tuple[int, str]:
 
 def _outside_samples(snapshot: Snapshot, project: str
                      ) -> tuple[list[tuple[str, str, Any]], list[tuple[str, str, Any]]]:
-    """(address, label, ports) to try from outside (ingress) and towards outside (egress)."""
+    """(address, note, ports) to try from outside (ingress) and towards outside (egress)."""
     blocks: dict[str, list[tuple[dict[str, Any], list[tuple[int, str]]]]] = {
         "ingress": [], "egress": []}
     for policy in snapshot.network_policies:
@@ -174,9 +177,9 @@ def _outside_samples(snapshot: Snapshot, project: str
             address = _inside(block)
             if address and address not in samples:
                 wanted = ports or [DEFAULT_EGRESS_PORT]
-                samples[address] = (address, f"{address} (in {block.get('cidr')})", wanted)
+                samples[address] = (address, f"in {block.get('cidr')}", wanted)
         if elsewhere:
-            samples[elsewhere] = (elsewhere, f"{elsewhere} (an address no policy names)",
+            samples[elsewhere] = (elsewhere, "an address no policy names",
                                   [DEFAULT_EGRESS_PORT])
         result[direction] = list(samples.values())
     return result["ingress"], result["egress"]

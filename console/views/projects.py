@@ -31,7 +31,7 @@ from console.isolation_views_service import (
 from console.models import Job
 from console.views.common import render_cluster_error
 
-PARTS = ("head", "state")
+PARTS = ("head", "state", "generated")
 
 
 def cluster_page(view):
@@ -44,9 +44,9 @@ def cluster_page(view):
         except NotFoundError as exc:
             raise Http404(exc.message) from exc
         except ClusterError as exc:
-            if request.htmx:
+            if partial(request):
                 return render(request, "projects/_cluster_error.html", {"error": exc.message},
-                              status=503)
+                              status=error_status(request, True, 503))
             title = kwargs.get("project") or kwargs.get("workspace") or "Network isolation"
             return render_cluster_error(request, exc, title=title)
 
@@ -56,6 +56,12 @@ def cluster_page(view):
 def partial(request) -> bool:
     """An htmx request that wants a fragment (not a boosted page load)."""
     return bool(request.htmx) and not request.htmx.boosted
+
+
+def error_status(request, failed, status: int = 400) -> int:
+    """`status` for a refused request; 200 for htmx, which swaps only successful responses
+    (the fragment itself says what went wrong)."""
+    return status if failed and not partial(request) else 200
 
 
 def in_dialog(request) -> bool:
@@ -145,7 +151,7 @@ def project_isolation_preview(request, project: str):
                "confirm_url": reverse("project_isolation", args=[project]),
                **preview_yaml(preview)}
     template = "projects/switch_preview.html" + ("#panel" if partial(request) else "")
-    return render(request, template, context, status=400 if preview.issues else 200)
+    return render(request, template, context, status=error_status(request, preview.issues))
 
 
 @require_POST
@@ -155,11 +161,13 @@ def project_isolation(request, project: str):
     form = IsolationSwitchForm(request.POST)
     if not form.is_valid():
         return render(request, "projects/_issues.html",
-                      {"issues": [("enabled", "Choose on or off.")]}, status=400)
+                      {"issues": [("enabled", "Choose on or off.")]},
+                      status=error_status(request, True))
     try:
         job = iso.start_project_isolation(request.user, project, form.cleaned_data["enabled"])
     except iso.IntentError as exc:
-        return render(request, "projects/_issues.html", {"issues": exc.issues}, status=400)
+        return render(request, "projects/_issues.html", {"issues": exc.issues},
+                      status=error_status(request, True))
     return job_response(request, job, reverse("project_detail", args=[project]))
 
 
@@ -211,7 +219,7 @@ def _entry_dialog(request, project: str, kind: str, form, *, name: str | None,
             context["preview"] = preview = iso.preview_entry(project, name, form.spec())
             context.update(preview_yaml(preview))
             form.add_service_issues(preview.issues)
-    status = 400 if action in ("preview", "save") and form.errors else 200
+    status = error_status(request, action in ("preview", "save") and form.has_errors())
     template = "projects/entry_form.html" + ("#dialog" if partial(request) else "")
     return render(request, template, context, status=status)
 
@@ -224,16 +232,17 @@ def project_entry_delete(request, project: str, name: str):
         try:
             job = iso.start_delete_entry(request.user, project, name)
         except iso.IntentError as exc:
-            return render(request, "projects/_issues.html", {"issues": exc.issues}, status=400)
+            return render(request, "projects/_issues.html", {"issues": exc.issues},
+                      status=error_status(request, True))
         return job_response(request, job, reverse("project_detail", args=[project]))
     preview = iso.preview_entry_delete(project, name)
     context = {"project": project, "name": name, "preview": preview,
                "dialog": in_dialog(request), **preview_yaml(preview)}
     template = "projects/entry_delete.html" + ("#dialog" if partial(request) else "")
-    return render(request, template, context, status=404 if preview.issues else 200)
+    return render(request, template, context, status=error_status(request, preview.issues, 404))
 
 
 __all__ = ["project_list", "project_detail", "project_reachability_view",
            "project_isolation_preview", "project_isolation", "project_entry_new",
-           "project_entry_edit", "project_entry_delete", "cluster_page", "partial",
+           "project_entry_edit", "project_entry_delete", "cluster_page", "error_status", "partial",
            "in_dialog", "job_response", "visible_job"]

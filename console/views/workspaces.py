@@ -14,7 +14,14 @@ from console.access import access_of, require_workspace
 from console.forms_isolation import AssignProjectForm, IsolationSwitchForm, WorkspaceCreateForm
 from console.isolation_views_service import preview_yaml, yaml_by_namespace
 from console.views.common import render_cluster_error
-from console.views.projects import cluster_page, in_dialog, job_response, partial, visible_job
+from console.views.projects import (
+    cluster_page,
+    error_status,
+    in_dialog,
+    job_response,
+    partial,
+    visible_job,
+)
 
 PARTS = ("head", "state")
 
@@ -70,7 +77,7 @@ def workspace_create(request):
             return job_response(request, job, reverse("workspace_list"))
     template = "workspaces/create.html" + ("#dialog" if partial(request) else "")
     return render(request, template, {"form": form, "dialog": in_dialog(request)},
-                  status=400 if form.errors else 200)
+                  status=error_status(request, form.errors))
 
 
 @require_GET
@@ -102,7 +109,7 @@ def workspace_isolation_preview(request, workspace: str):
                "confirm_url": reverse("workspace_isolation", args=[workspace]),
                **preview_yaml(preview)}
     template = "workspaces/switch_preview.html" + ("#panel" if partial(request) else "")
-    return render(request, template, context, status=400 if preview.issues else 200)
+    return render(request, template, context, status=error_status(request, preview.issues))
 
 
 @require_POST
@@ -112,12 +119,14 @@ def workspace_isolation(request, workspace: str):
     form = IsolationSwitchForm(request.POST)
     if not form.is_valid():
         return render(request, "projects/_issues.html",
-                      {"issues": [("enabled", "Choose on or off.")]}, status=400)
+                      {"issues": [("enabled", "Choose on or off.")]},
+                      status=error_status(request, True))
     try:
         job = iso.start_workspace_isolation(request.user, workspace,
                                             form.cleaned_data["enabled"])
     except iso.IntentError as exc:
-        return render(request, "projects/_issues.html", {"issues": exc.issues}, status=400)
+        return render(request, "projects/_issues.html", {"issues": exc.issues},
+                      status=error_status(request, True))
     return job_response(request, job, reverse("workspace_detail", args=[workspace]))
 
 
@@ -147,7 +156,7 @@ def workspace_assign(request):
             for _, message in preview.issues:
                 form.add_error(None, message)
     template = "workspaces/assign.html" + ("#dialog" if partial(request) else "")
-    return render(request, template, context, status=400 if form.errors else 200)
+    return render(request, template, context, status=error_status(request, form.errors))
 
 
 def _assignable(directory: tenants.Directory) -> list[tuple[str, str]]:
