@@ -12,6 +12,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install -q -r requirements-dev.txt
 	touch $@
 
+# network-config-analyzer, the differential oracle of the reachability tests, pins an older
+# PyYAML, so it lives in a virtualenv of its own and is called as a separate process.
+.venv-nca/.installed:
+	$(PYTHON) -m venv .venv-nca
+	.venv-nca/bin/pip install -q network-config-analyzer==2.1.0
+	touch $@
+
 run: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(PY) manage.py devserver
 
@@ -21,7 +28,7 @@ services:
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed services lint
+test: $(VENV)/.installed .venv-nca/.installed services lint
 	$(VENV)/bin/pytest -q
 
 unit: $(VENV)/.installed
