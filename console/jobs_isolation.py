@@ -37,12 +37,14 @@ from console.reconcile import (
     repair_drift,
 )
 from isolation.compiler import ENGINE_KUBESPHERE
+from isolation.impact import Impact
 from isolation.intent import (
     move_project_patch,
     namespaces_affected_by_move,
     project_isolation_patch,
     workspace_isolation_patch,
 )
+from isolation.reconcile import differences
 from isolation.snapshot import Snapshot
 
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation",
@@ -155,14 +157,21 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
     kubesphere = settings.engine_mode == ENGINE_KUBESPHERE
     outcome = reconcile(gw, snapshot, settings, scope, progress=_progress(ctx, 20, 90))
     if kubesphere:
-        generated_after = outcome.desired
-        after = predicted_snapshot(snapshot, generated_after, scope, kubesphere=True)
+        # Nothing is written here: record what KubeSphere's controller will make of it.
+        generated_before, generated_after = changed_only(
+            generated_policies(before.network_policies, scope, settings.engine_mode),
+            outcome.desired)
+        after = predicted_snapshot(snapshot, outcome.desired, scope, kubesphere=True)
     else:
-        generated_after = generated_policies(outcome.policies_after, scope,
-                                             settings.engine_mode)
+        generated_before = [w.before for w in outcome.writes if w.before is not None]
+        generated_after = [w.after for w in outcome.writes if w.after is not None]
         after = outcome.snapshot_after(snapshot)
-    ctx.progress(92, "Computing the reachability change")
-    impact, failure = impact_between(before, after) if scope else (None, "")
+    impact, failure = None, ""
+    if change.writes_intent or generated_before or generated_after:
+        ctx.progress(92, "Computing the reachability change")
+        impact, failure = impact_between(before, after)
+    elif scope:
+        impact = Impact()   # nothing was written, so nothing can reach more or less
     message = change.done + ("." if change.writes_intent else
                              " (the cluster already held this intent).")
     message += " " + outcome.summary()
@@ -175,13 +184,28 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
         record = history.record_change(
             kind=change.kind, target=change.target, summary=message,
             author=ctx.job.requested_by, workspace=change.workspace, project=change.project,
-            before=change.before, after=after_intent,
-            generated_before=generated_policies(before.network_policies, scope,
-                                                settings.engine_mode),
+            before=change.before, after=after_intent, generated_before=generated_before,
             generated_after=generated_after, impact=impact, job=ctx.job)
     return {"message": message, "intent_written": change.writes_intent,
             "writes": outcome.write_count, "namespaces": scope, "change": record.pk,
             "problems": problems, "notes": list(change.notes)}
+
+
+def changed_only(before: list[dict[str, Any]], after: list[dict[str, Any]]
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The generated policies that differ between `before` and `after` (created, changed or
+    deleted): what the history keeps, so a change to one project of a large workspace reads
+    as its own diff."""
+    old = {_key(p): p for p in before}
+    new = {_key(p): p for p in after}
+    same = {k for k in old.keys() & new.keys() if not differences(new[k], old[k])}
+    return ([old[k] for k in sorted(old) if k not in same],
+            [new[k] for k in sorted(new) if k not in same])
+
+
+def _key(policy: dict[str, Any]) -> tuple[str, str]:
+    metadata = policy.get("metadata") or {}
+    return metadata.get("namespace") or "", metadata.get("name") or ""
 
 
 def _progress(ctx: jobs.JobContext, start: int, end: int):
