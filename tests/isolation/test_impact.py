@@ -68,11 +68,3 @@ def test_removing_a_policy_is_previewed_as_newly_allowed(demo):
     assert impact.newly_allowed and not impact.newly_blocked
     assert all(c.dst.startswith("web/") for c in impact.newly_allowed)
 
-
-def test_a_kubectl_json_snapshot_loads_like_its_yaml(demo):
-    import json
-
-    import yaml
-
-    as_json = json.dumps(yaml.safe_load(DEMO.read_text()))
-    assert load_snapshot(as_json).objects() == demo.objects()
