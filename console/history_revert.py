@@ -22,7 +22,8 @@ from cluster.errors import (
     TransientClusterError,
 )
 from console import cluster, jobs
-from console.history import record_change
+from console.history import record_change, to_yaml
+from console.history_service import side_by_side
 from console.models import Change, Job, JobStatus
 from console.reachability_scope import Scope, scoped_delta
 from console.reachability_whatif import INTENT_KINDS, Ref, impact_between, ref_of, snapshot_with
@@ -40,12 +41,14 @@ IGNORED_ANNOTATIONS = frozenset({"kubectl.kubernetes.io/last-applied-configurati
 
 @dataclass(frozen=True)
 class Step:
-    """One object of the revert: restore (replace), create, delete, or nothing to do."""
+    """One object of the revert: restore (replace), create, delete, nothing to do, conflict
+    (changed since: left alone) or blocked (never done by a revert)."""
 
     action: str
     ref: Ref
-    desired: dict[str, Any] | None = None
-    live: dict[str, Any] | None = None
+    desired: dict[str, Any] | None = None    # the object as it was before the change
+    live: dict[str, Any] | None = None       # the object now
+    recorded: dict[str, Any] | None = None   # the object as the change left it
 
     @property
     def name(self) -> str:
@@ -57,7 +60,18 @@ class Step:
         return {"restore": f"{self.name} is put back as it was before",
                 "create": f"{self.name}, which the change deleted, is created again",
                 "delete": f"{self.name}, which the change created, is deleted",
-                "nothing": f"{self.name} is already as it was before"}[self.action]
+                "nothing": f"{self.name} is already as it was before",
+                "conflict": f"{self.name} changed since the change and is left as it is",
+                "blocked": f"{self.name} is not deleted by a revert"}[self.action]
+
+    def diff(self) -> dict[str, Any]:
+        """What the step writes (now → before), or for a conflict what changed since."""
+        if self.action == "conflict":
+            old, new, title = self.recorded, self.live, f"{self.name}: changed since the change"
+        else:
+            old, new, title = self.live, self.desired, f"{self.name}: now → after the revert"
+        before, after = to_yaml([old] if old else []), to_yaml([new] if new else [])
+        return {"title": title, "rows": side_by_side(before, after), "changed": before != after}
 
 
 @dataclass
@@ -70,7 +84,7 @@ class RevertPlan:
 
     @property
     def writes(self) -> list[Step]:
-        return [s for s in self.steps if s.action != "nothing"]
+        return [s for s in self.steps if s.action in ("restore", "create", "delete")]
 
     @property
     def possible(self) -> bool:
@@ -103,33 +117,37 @@ def plan_revert(change: Change, gateway) -> RevertPlan:
 
 def _plan_object(plan: RevertPlan, ref: Ref, want: dict[str, Any] | None,
                  was: dict[str, Any] | None, live: dict[str, Any] | None) -> None:
-    step = Step("nothing", ref, want, live)
+    name = Step("nothing", ref).name
+    action, problem = "nothing", ""
     if want is None:
         if ref[0] in NEVER_DELETED:
-            plan.blockers.append(f"Reverting would delete {step.name}, with everything in it; "
+            action = "blocked"
+            plan.blockers.append(f"Reverting would delete {name}, with everything in it; "
                                  "delete it yourself if that is what you want.")
         elif live is not None and was is not None and not same(live, was):
-            plan.conflicts.append(f"{step.name} changed since this change "
-                                  f"({', '.join(differences(was, live))}); it is left as it is.")
+            action, problem = "conflict", f"changed since this change ({_parts(was, live)})"
         elif live is not None:
-            step = Step("delete", ref, None, live)
+            action = "delete"
     elif live is not None and same(live, want):
         pass
     elif was is None:
         if live is not None:
-            plan.conflicts.append(f"{step.name} was created again since this change deleted it; "
-                                  "it is left as it is.")
+            action, problem = "conflict", "was created again since this change deleted it"
         else:
-            step = Step("create", ref, want, None)
+            action = "create"
     elif live is None:
-        plan.conflicts.append(f"{step.name} was deleted since this change; it is not created "
-                              "again.")
+        action, problem = "conflict", "was deleted since this change"
     elif not same(live, was):
-        plan.conflicts.append(f"{step.name} changed since this change "
-                              f"({', '.join(differences(was, live))}); it is left as it is.")
+        action, problem = "conflict", f"changed since this change ({_parts(was, live)})"
     else:
-        step = Step("restore", ref, want, live)
-    plan.steps.append(step)
+        action = "restore"
+    if problem:
+        plan.conflicts.append(f"{name} {problem}; it is left as it is.")
+    plan.steps.append(Step(action, ref, want, live, was))
+
+
+def _parts(expected: dict[str, Any], actual: dict[str, Any]) -> str:
+    return ", ".join(differences(expected, actual))
 
 
 def _read(gateway, ref: Ref) -> dict[str, Any] | None:
@@ -178,9 +196,12 @@ def preview(plan: RevertPlan, snapshot: Snapshot, settings: IsolationSettings,
 
 
 def start_revert(user, change: Change) -> Job:
-    """Queue the revert of `change` as a job (it plans again before writing anything)."""
-    return jobs.start(JOB_KIND, target=f"change #{change.pk}", params={"change": change.pk},
-                      user=user, workspace=change.workspace, project=change.project)
+    """Queue the revert of `change` as a job (it plans again before writing anything); the job
+    is returned as it stands once queued (already finished when jobs run in-process)."""
+    job = jobs.start(JOB_KIND, target=f"change #{change.pk}", params={"change": change.pk},
+                     user=user, workspace=change.workspace, project=change.project)
+    job.refresh_from_db()
+    return job
 
 
 # -- the job ------------------------------------------------------------------------------

@@ -208,9 +208,11 @@ class CheckResult:
 
 
 def _side(verdict_side, title: str, scope: Scope) -> Side:
+    # The nearest miss is shown on its own line, so the reason stops before it.
+    reason = verdict_side.reason.split(" Nearest miss: ")[0]
     return Side(
         title=title, applies=verdict_side.applies, isolated=verdict_side.isolated,
-        allowed=verdict_side.allowed, reason=scope.redact(verdict_side.reason),
+        allowed=verdict_side.allowed, reason=scope.redact(reason),
         selecting=[(key, policy_url(key)) for key in verdict_side.selecting],
         deciders=[Decider.of(ref) for ref in verdict_side.matched],
         nearest_miss=scope.redact(verdict_side.nearest_miss) if verdict_side.nearest_miss
@@ -218,11 +220,25 @@ def _side(verdict_side, title: str, scope: Scope) -> Side:
     )
 
 
+def _summary(verdict: Verdict) -> str:
+    """One sentence: the outcome and which side decided it (each side explains itself)."""
+    sides = {"egress at the source": verdict.egress, "ingress at the destination": verdict.ingress}
+    head = f"{verdict.src.name} → {verdict.dst.name} on {verdict.port}/{verdict.protocol}"
+    if not verdict.allowed:
+        deniers = " and ".join(name for name, side in sides.items() if not side.allowed)
+        return f"{head} is denied by {deniers}."
+    deciding = [name for name, side in sides.items() if side.applies]
+    if len(deciding) == 2:
+        return f"{head} is allowed: {deciding[0]} and {deciding[1]} both allow it."
+    return (f"{head} is allowed: {deciding[0]} allows it, and the other end is not a pod, so "
+            "no policy applies there." if deciding else f"{head} is allowed.")
+
+
 def explained(verdict: Verdict, scope: Scope) -> Explained:
     """A Verdict as the page shows it (text outside `scope` redacted)."""
     return Explained(
         allowed=verdict.allowed, src=verdict.src.name, dst=verdict.dst.name,
-        port=verdict.port, protocol=verdict.protocol, sentence=scope.redact(verdict.explain()),
+        port=verdict.port, protocol=verdict.protocol, sentence=_summary(verdict),
         egress=_side(verdict.egress, "Egress at the source", scope),
         ingress=_side(verdict.ingress, "Ingress at the destination", scope),
     )

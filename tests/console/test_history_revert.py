@@ -51,6 +51,7 @@ def test_reverting_a_created_policy_deletes_it_and_records_the_revert(
     client = login_as("carol")
     preview = client.get(reverse("history_revert", args=[change.pk])).content.decode()
     assert "NetworkPolicy shop/deny-all, which the change created, is deleted" in preview
+    assert '<td class="left">  name: deny-all</td>' in preview
     assert "▲ 42 newly allowed" in preview
     assert ('a pod in another project → shop/cart-be171b259-x7k2p on 9000/TCP '
             '<span class="text-body-secondary">(× 12)</span>') in preview
@@ -98,6 +99,9 @@ def test_an_object_changed_since_is_a_conflict_and_is_not_overwritten(
     client = login_as("frank")
     page = client.get(reverse("history_revert", args=[change.pk])).content.decode()
     assert "changed since this change (labels)" in page
+    assert "changed since the change and is left as it is" in page
+    assert '<td class="right">    team: b</td>' in page
+    assert "is already as it was before" not in page
     assert f"Revert change #{change.pk}</button>" not in page
     response = revert(client, change, django_capture_on_commit_callbacks)
     assert response.status_code == 409

@@ -64,3 +64,15 @@ def test_a_matrix_cell_drills_down_to_pods_and_ports(page, demo_cluster, alice, 
     screenshot(page, "reachability-drill-down")
     drill.get_by_role("link", name="✕ 3000/TCP blocked").first.click()
     expect(page.locator("#check-result").get_by_text("Denied").first).to_be_visible()
+
+
+def test_what_if_shows_the_connections_a_switch_would_cut(page, demo_cluster, alice, screenshot):
+    login(page, "alice", "pw-alice-1")
+    page.goto("/reachability/what-if/")
+    page.get_by_label("Project isolation").check()
+    page.get_by_label("or project").select_option("shop")
+    page.get_by_role("button", name="Preview the switch").click()
+    impact = page.locator("#impact")
+    expect(impact.get_by_text("Turn project isolation on for shop")).to_be_visible()
+    expect(impact.locator(".badge", has_text="newly blocked")).to_be_visible()
+    screenshot(page, "reachability-what-if")
