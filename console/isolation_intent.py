@@ -217,6 +217,8 @@ def save_entry(snapshot: Snapshot, project: str, name: str | None,
     if existing is not None:
         metadata = copy.deepcopy(existing.get("metadata") or {})
         entry["metadata"] = {**metadata, "name": entry_name, "namespace": project}
+        if same_entry_spec(existing.get("spec"), spec):
+            entry["spec"] = copy.deepcopy(existing.get("spec"))   # nothing to write
     else:
         entry["metadata"]["labels"] = _entry_labels(spec)
     try:
@@ -343,6 +345,26 @@ def _entry_labels(spec: dict[str, Any]) -> dict[str, str]:
     return labels
 
 
+def same_entry_spec(stored: Any, wanted: Any) -> bool:
+    """Whether a stored entry spec is `wanted` once the API server's defaults (port protocol
+    TCP) are applied to both."""
+    return _defaulted(stored) == _defaulted(wanted)
+
+
+def _defaulted(spec: Any) -> Any:
+    spec = copy.deepcopy(spec)
+    if not isinstance(spec, dict):
+        return spec
+    for direction in ("ingress", "egress"):
+        rules = spec.get(direction)
+        for rule in rules if isinstance(rules, list) else []:
+            ports = rule.get("ports") if isinstance(rule, dict) else None
+            for port in ports if isinstance(ports, list) else []:
+                if isinstance(port, dict):
+                    port.setdefault("protocol", "TCP")
+    return spec
+
+
 def entry_peer_kind(peer: Any) -> str:
     """`external` for an ipBlock peer, `internal` for a project or Service peer."""
     return "external" if isinstance(peer, dict) and "ipBlock" in peer else "internal"
@@ -381,6 +403,6 @@ def namespace_of_entry_peers(spec: Any) -> set[str]:
 __all__ = [
     "IntentChange", "workspace_isolation", "project_isolation", "save_entry", "delete_entry",
     "move_project", "create_workspace", "find", "with_object", "new_entry_name",
-    "entry_peer_kind", "namespace_of_entry_peers", "NSNP_API_VERSION", "NSNP_KIND",
+    "entry_peer_kind", "namespace_of_entry_peers", "same_entry_spec", "NSNP_API_VERSION", "NSNP_KIND",
     "WORKSPACE_LABEL",
 ]

@@ -238,7 +238,7 @@ def _entry_change(snapshot: Snapshot, params: dict[str, Any]) -> IntentChange:
     if change.issues or not change.before:
         return change
     current = change.before[0]
-    if current.get("spec") == spec:
+    if intent.same_entry_spec(current.get("spec"), spec):
         return change    # an earlier attempt wrote it, or nothing to change: no write
     if params.get("create"):
         raise PermanentClusterError(

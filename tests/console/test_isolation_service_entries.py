@@ -206,3 +206,56 @@ def test_an_entry_preview_shows_the_policy_it_generates_and_the_impact(in_step):
     assert f"nsnp-{preview.name}" in after
     assert preview.impact is not None and preview.impact.newly_allowed
     assert all(c.src.startswith("catalog/") for c in preview.impact.newly_allowed)
+
+
+def redeliver(kind: str, params: dict, **fields) -> Job:
+    """Run a job as a second delivery would: it was claimed once before."""
+    job = Job.objects.create(kind=kind, params=params, attempts=1, **fields)
+    assert jobs.claim(job.pk) == "claimed"
+    jobs.run(job.pk)
+    return finished(job)
+
+
+def test_a_redelivered_entry_job_finds_its_work_done_and_writes_nothing(
+        in_step, api_writes, personas):
+    spec = {"ingress": [{"from": [{"namespace": {"name": "catalog"}}],
+                         "ports": [{"port": 8080}]}]}   # the server adds protocol: TCP
+    first = finished(iso.start_save_entry(personas["carol"], "billing", None, spec))
+    api_writes.clear()
+    again = redeliver("isolation-entry-save", dict(first.params), project="billing")
+    assert again.status == JobStatus.SUCCEEDED, again.error
+    assert api_writes == [] and again.result["intent_written"] is False
+
+
+def test_a_redelivered_delete_of_an_entry_already_deleted_succeeds(
+        in_step, api_writes, personas):
+    finished(iso.start_delete_entry(personas["carol"], "billing", "policy-from-shop"))
+    api_writes.clear()
+    again = redeliver("isolation-entry-delete", {"project": "billing",
+                                                 "name": "policy-from-shop"})
+    assert again.status == JobStatus.SUCCEEDED, again.error
+    assert api_writes == []
+
+
+def test_a_redelivered_workspace_creation_succeeds_once_the_workspace_exists(
+        in_step, api_writes, personas):
+    finished(iso.start_create_workspace(personas["alice"], "team-c"))
+    api_writes.clear()
+    again = redeliver("isolation-workspace-create", {"workspace": "team-c"})
+    assert again.status == JobStatus.SUCCEEDED, again.error
+    assert api_writes == []
+
+
+def test_an_entry_created_by_someone_else_under_the_same_name_is_not_overwritten(
+        in_step, api_writes, personas):
+    theirs = {"egress": [{"to": [{"ipBlock": {"cidr": "192.0.2.0/24"}}]}]}
+    cluster.gateway().create({"apiVersion": "network.kubesphere.io/v1alpha1",
+                              "kind": "NamespaceNetworkPolicy",
+                              "metadata": {"name": "policy-to-x", "namespace": "billing"},
+                              "spec": theirs})
+    api_writes.clear()
+    job = finished(jobs.start("isolation-entry-save", params={
+        "project": "billing", "name": "policy-to-x", "spec": TO_BANK, "create": True,
+        "resource_version": None}, user=personas["carol"], project="billing"))
+    assert job.status == JobStatus.FAILED and "someone else" in job.error
+    assert api_writes == [] and entry("policy-to-x")["spec"] == theirs
