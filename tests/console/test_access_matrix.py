@@ -76,13 +76,14 @@ def test_lists_never_show_another_tenants_projects(demo_cluster, personas, login
 
 def test_policy_list_of_a_project_admin_holds_only_their_project(demo_cluster, personas, login_as):
     body = login_as("carol").get(reverse("policy_list")).content.decode()
-    assert "reporting" not in body  # team-b's hand-written policies live in reporting
-    assert "default-deny" not in body
+    # team-b's hand-written policies live in reporting
+    assert "reporting" not in body
+    assert "allow-prometheus-scrape" not in body
 
 
 def test_a_global_viewer_sees_every_policy_but_cannot_manage_members(demo_cluster, personas, login_as):
     client = login_as("dave")
-    assert "default-deny" in client.get(reverse("policy_list")).content.decode()
+    assert "allow-prometheus-scrape" in client.get(reverse("policy_list")).content.decode()
     assert client.post(reverse("member_list"), {"username": "dave", "role": "platform-admin"}).status_code == 403
 
 
