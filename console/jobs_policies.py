@@ -16,7 +16,7 @@ from console import cluster, jobs, policy_service
 from console.history import record_change
 from console.models import Change, Job
 from isolation.impact import Impact, impact_of, with_policies
-from isolation.netpol import default_network_policy
+from isolation.netpol import default_network_policy, validate_network_policy
 from isolation.netpol_model import parse_policy
 from isolation.snapshot import Snapshot
 
@@ -99,11 +99,10 @@ def delete_policy(ctx: jobs.JobContext) -> dict[str, Any]:
 def same_policy(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two NetworkPolicies mean the same: same rules once defaulted, same labels and
     annotations (server-set fields and the order of map keys do not count)."""
-    try:
-        rules_a = parse_policy(default_network_policy(a))
-        rules_b = parse_policy(default_network_policy(b))
-    except (KeyError, TypeError, ValueError):
+    if validate_network_policy(a) or validate_network_policy(b):
         return False
+    rules_a = parse_policy(default_network_policy(a))
+    rules_b = parse_policy(default_network_policy(b))
     meta_a, meta_b = a.get("metadata") or {}, b.get("metadata") or {}
     return rules_a == rules_b and all(
         (meta_a.get(k) or {}) == (meta_b.get(k) or {}) for k in ("labels", "annotations"))

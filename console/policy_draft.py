@@ -159,6 +159,11 @@ def _parse(review: Review) -> Document | None:
     except YamlInputError as exc:
         review.fail("YAML syntax", exc.line or 1, exc.column or 1, exc.message, source="YAML")
         return None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # An explicit tag whose value cannot be built, e.g. `!!int abc` or `!!timestamp no`.
+        review.fail("YAML syntax", 1, 1, "A value does not match its tag (such as !!int or "
+                    f"!!timestamp): {exc.__class__.__name__}: {exc}", source="YAML")
+        return None
     review.passed("YAML syntax")
     if not documents:
         review.fail("One NetworkPolicy", 1, 1, "The draft is empty: write one NetworkPolicy, "
@@ -214,6 +219,11 @@ def _validate(review: Review, document: Document, access: Access,
     draft = without_server_fields(document.data)
     review.draft = draft
     metadata = draft.get("metadata") or {}
+    if not metadata.get("name"):
+        line, column = _at(document, "metadata")
+        review.fail("Validation", line, column, "metadata.name is missing: name the policy "
+                    "(a generateName is not enough: the console must know what it applies).",
+                    path="metadata.name")
     if not metadata.get("namespace"):
         line, column = _at(document, "metadata")
         review.fail("Validation", line, column, "metadata.namespace is missing: name the "

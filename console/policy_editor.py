@@ -94,6 +94,16 @@ def form_error_context(form, mode: str, target: tuple[str, str] | None,
     return context
 
 
+def too_big_context(mode: str, target: tuple[str, str] | None, directory: tenants.Directory,
+                    access: Access) -> dict[str, Any]:
+    """The editor after a request too large to read: it says so, and starts empty."""
+    context = _base(mode, target, access, directory)
+    context.update(text="", form_errors=[
+        f"The draft was larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes and was "
+        f"not read; a policy may be at most {settings.MAX_YAML_BYTES:,} bytes."])
+    return context
+
+
 def review_context(review: Review, data: dict[str, Any], directory: tenants.Directory,
                    access: Access) -> dict[str, Any]:
     """The editor with the review of its draft below it."""

@@ -38,12 +38,12 @@ def _namespaces_selector(names: list[str]) -> dict[str, Any]:
 
 TEMPLATES: dict[str, PolicyTemplate] = {t.key: t for t in (
     PolicyTemplate(
-        "default-deny-ingress", "Default deny ingress",
+        "deny-ingress", "Default deny ingress",
         "Every pod of the project accepts nothing unless another policy allows it.",
         lambda ns, _: _policy("default-deny-ingress", ns, {
             "podSelector": {}, "policyTypes": ["Ingress"]})),
     PolicyTemplate(
-        "default-deny-all", "Default deny all",
+        "deny-all", "Default deny all",
         "Nothing in or out of the project's pods unless another policy allows it (DNS too).",
         lambda ns, _: _policy("default-deny-all", ns, {
             "podSelector": {}, "policyTypes": ["Ingress", "Egress"]})),

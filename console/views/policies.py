@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -99,7 +99,11 @@ def policy_edit(request, namespace: str, name: str):
 
 def _submit(request, directory, *, mode: str, target=None):
     """Review the posted draft, or start its apply when it was reviewed as it is."""
-    form = PolicyDraftForm(request.POST, request.FILES)
+    try:
+        form = PolicyDraftForm(request.POST, request.FILES)
+    except RequestDataTooBig:
+        context = policy_editor.too_big_context(mode, target, directory, access_of(request))
+        return render(request, "policies/editor.html", context, status=400)
     if not form.is_valid():
         context = policy_editor.form_error_context(form, mode, target, directory,
                                                    access_of(request))

@@ -47,7 +47,7 @@ def apply(client, run_jobs, text, url=None, **data):
 # -- create -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("template", ["default-deny-ingress", "default-deny-all",
+@pytest.mark.parametrize("template", ["deny-ingress", "deny-all",
                                       "allow-same-namespace", "allow-from-ingress-controller",
                                       "allow-dns-egress", ""])
 def test_every_template_starts_a_draft_that_passes_review(demo_cluster, personas, login_as,

@@ -49,7 +49,7 @@ def test_a_policy_is_created_from_a_template_fixed_applied_edited_twice_and_dele
 
     # Create from a template, for project shop.
     page.get_by_role("link", name="Create policy").click()
-    page.get_by_label("Start from a template").select_option("default-deny-ingress")
+    page.get_by_label("Start from a template").select_option("deny-ingress")
     page.get_by_label("Project", exact=True).select_option("shop")
     page.get_by_role("button", name="Load template").click()
     page.wait_for_selector(".cm-editor")
