@@ -50,6 +50,10 @@ def gateway() -> Gateway:
     with _lock:
         gw = _gateways.get(key)
         if gw is None:
+            # Settings changed (tests point at a new simulator): drop the old connections.
+            for stale in _gateways.values():
+                stale.close()
+            _gateways.clear()
             env = dict(os.environ)
             env.update({"KUBECONFIG": settings.KUBECONFIG, "KUBE_CONTEXT": settings.KUBE_CONTEXT,
                         "KUBE_API_URL": settings.KUBE_API_URL,
