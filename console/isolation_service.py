@@ -203,7 +203,7 @@ def start_save_entry(user, project: str, name: str | None, spec: dict[str, Any],
     namespaces = [project, *sorted(intent.namespace_of_entry_peers(spec) - {project})]
     snapshot = _scoped_snapshot(namespaces=namespaces, entries_of=project)
     change = intent.save_entry(snapshot, project, name, spec)
-    if change.valid and resource_version:
+    if change.valid and resource_version and name:
         current = intent.find(snapshot, "NamespaceNetworkPolicy", name or "", project)
         if current is None:
             change.issues.append(("metadata.resourceVersion",

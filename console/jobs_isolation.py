@@ -80,7 +80,8 @@ def delete_entry(ctx: jobs.JobContext) -> dict[str, Any]:
 
     def make(snapshot: Snapshot) -> IntentChange:
         change = intent.delete_entry(snapshot, p["project"], p["name"])
-        if change.issues and ctx.job.attempts > 1 and intent.find(
+        missing_only = [f for f, _ in change.issues] == ["name"]
+        if missing_only and ctx.job.attempts > 1 and intent.find(
                 snapshot, "Namespace", p["project"]) is not None:
             # An earlier attempt deleted it already; finish the rest of the job.
             change = IntentChange(change.kind, change.target, change.description, change.done,
