@@ -286,6 +286,38 @@ def yaml_by_namespace(policies: list[dict[str, Any]]) -> list[tuple[str, int, st
 
 # -- page data ------------------------------------------------------------------------------------
 
+def workspace_rows(directory: Directory, names: list[str], query: str = "") -> list[dict[str, Any]]:
+    """Rows of the workspace list for `names` whose name contains `query`."""
+    rows = []
+    for name in names:
+        if query and query.lower() not in name.lower():
+            continue
+        projects = directory.projects_of(name)
+        rows.append({"name": name, "isolated": directory.workspace_isolated(name),
+                     "projects": len(projects),
+                     "project_isolated": sum(directory.project_isolated(p) for p in projects)})
+    return rows
+
+
+def project_rows(directory: Directory, names: list[str], query: str = "",
+                 workspace: str = "") -> list[dict[str, Any]]:
+    """Rows of the project list for `names`, filtered by name and workspace."""
+    workspace_of = directory.workspace_of
+    rows = []
+    for name in names:
+        if query and query.lower() not in name.lower():
+            continue
+        if workspace and workspace_of.get(name) != workspace:
+            continue
+        if directory.project_isolated(name):
+            mode = "project"
+        else:
+            isolated = directory.workspace_isolated(workspace_of.get(name, ""))
+            mode = "workspace" if isolated else "off"
+        rows.append({"name": name, "workspace": workspace_of.get(name, ""), "mode": mode})
+    return rows
+
+
 TAB_KINDS = {"internal": ("internal", "mixed"), "external": ("external", "mixed")}
 
 

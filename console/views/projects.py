@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import wraps
 from urllib.parse import urlparse
 
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,11 +28,14 @@ from console.isolation_views_service import (
     preview_yaml,
     project_page,
     project_reachability,
+    project_rows,
 )
 from console.models import Job
 from console.views.common import render_cluster_error
 
 PARTS = ("head", "state", "generated")
+PAGE_SIZE = 50
+PANEL = "isolation-panel"   # the element of a page where previews and job cards appear
 
 
 def cluster_page(view):
@@ -65,8 +69,9 @@ def error_status(request, failed, status: int = 400) -> int:
 
 
 def in_dialog(request) -> bool:
-    """Whether the fragment goes into another page (a modal or a panel), not its own page."""
-    if not partial(request):
+    """Whether the fragment goes into a modal dialog of another page (not its own page, and
+    not the page's inline panel)."""
+    if not partial(request) or request.htmx.target == PANEL:
         return False
     return urlparse(request.htmx.current_url or "").path != request.path
 
@@ -106,16 +111,16 @@ def project_list(request):
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Projects")
     workspace_of = directory.workspace_of
-    names = access_of(request).visible_projects(sorted(workspace_of), workspace_of)
-    rows = [{"name": p, "workspace": workspace_of[p], "mode": _mode(directory, p)} for p in names]
-    return render(request, "projects/list.html", {"rows": rows})
-
-
-def _mode(directory: tenants.Directory, project: str) -> str:
-    if directory.project_isolated(project):
-        return "project"
-    workspace = directory.workspace_of.get(project)
-    return "workspace" if workspace and directory.workspace_isolated(workspace) else "off"
+    access = access_of(request)
+    names = access.visible_projects(sorted(workspace_of), workspace_of)
+    query, workspace = request.GET.get("q", "").strip(), request.GET.get("workspace", "")
+    rows = project_rows(directory, names, query, workspace)
+    context = {"rows": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+               "visible": len(names), "q": query, "workspace": workspace,
+               "workspaces": sorted({workspace_of[p] for p in names})}
+    if partial(request) and request.GET.get("part") == "table":
+        return render(request, "projects/list.html#table", context)
+    return render(request, "projects/list.html", context)
 
 
 @require_GET

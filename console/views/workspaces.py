@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,7 +13,7 @@ from console import isolation_service as iso
 from console import tenants
 from console.access import access_of, require_workspace
 from console.forms_isolation import AssignProjectForm, IsolationSwitchForm, WorkspaceCreateForm
-from console.isolation_views_service import preview_yaml, yaml_by_namespace
+from console.isolation_views_service import preview_yaml, workspace_rows, yaml_by_namespace
 from console.views.common import render_cluster_error
 from console.views.projects import (
     cluster_page,
@@ -24,6 +25,7 @@ from console.views.projects import (
 )
 
 PARTS = ("head", "state")
+PAGE_SIZE = 50
 
 
 def _workspace(request, workspace: str, *, edit: bool = False):
@@ -46,15 +48,13 @@ def workspace_list(request):
         directory = tenants.directory()
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Workspaces")
-    workspace_of = directory.workspace_of
     access = access_of(request)
-    rows = []
-    for ws in access.visible_workspaces(sorted(directory.workspaces), workspace_of):
-        projects = directory.projects_of(ws)
-        rows.append({"name": ws, "isolated": directory.workspace_isolated(ws),
-                     "projects": len(projects),
-                     "project_isolated": sum(directory.project_isolated(p) for p in projects)})
-    context = {"rows": rows, "can_create": access.platform_admin, "job": visible_job(request)}
+    query = request.GET.get("q", "").strip()
+    names = access.visible_workspaces(sorted(directory.workspaces), directory.workspace_of)
+    rows = workspace_rows(directory, names, query)
+    context = {"rows": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+               "visible": len(names), "q": query, "can_create": access.platform_admin,
+               "job": visible_job(request)}
     if partial(request) and request.GET.get("part") == "table":
         return render(request, "workspaces/list.html#table", context)
     return render(request, "workspaces/list.html", context)

@@ -320,3 +320,17 @@ def test_a_cluster_that_cannot_be_read_gives_an_explanation(no_cluster, personas
     response = login_as("alice").get(reverse("project_detail", args=["shop"]))
     assert response.status_code == 503
     assert "No cluster connected" in response.content.decode()
+
+
+@pytest.mark.parametrize(("query", "shown", "hidden"), [
+    ("?workspace=team-b", {"web", "reporting"}, {"shop", "billing"}),
+    ("?q=shop", {"shop"}, {"web", "billing"}),
+    ("?q=o&workspace=team-b", {"reporting"}, {"shop", "web"}),
+])
+def test_the_project_list_filters_by_workspace_and_name(demo_cluster, personas, login_as,
+                                                        query, shown, hidden):
+    body = login_as("dave").get(reverse("project_list") + query).content.decode()
+    for project in shown:
+        assert f'data-project="{project}"' in body
+    for project in hidden:
+        assert f'data-project="{project}"' not in body

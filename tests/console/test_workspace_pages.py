@@ -192,3 +192,12 @@ def test_a_finished_job_named_in_the_address_is_shown_only_to_who_may_see_it(
     url = reverse("workspace_detail", args=["team-a"]) + f"?job={job.pk}"
     assert f'id="job-{job.pk}"' in login_as("bob").get(url).content.decode()
     assert f'id="job-{job.pk}"' not in login_as("carol").get(url).content.decode()
+
+
+def test_the_list_searches_by_name_and_refreshes_as_a_fragment(demo_cluster, personas, login_as):
+    client = login_as("alice")
+    body = client.get(reverse("workspace_list") + "?q=-b").content.decode()
+    assert 'data-workspace="team-b"' in body and 'data-workspace="team-a"' not in body
+    fragment = client.get(reverse("workspace_list") + "?q=zzz&part=table", **HTMX)
+    assert "No workspace matches" in fragment.content.decode()
+    assert "<html" not in fragment.content.decode()

@@ -179,6 +179,7 @@ def test_project_isolation_allowlists_and_disabling_keep_the_entries(page, alice
     outside = with_external[("inbound", "203.0.113.1")]
     assert outside["allowed"] == "2" and outside["total"] == "3"   # storefront's 8080, not cart
     page.get_by_role("tab", name="External allowlist").click()
+    expect(page.locator("#tab-external")).to_have_class("tab-pane fade active show")
     screenshot(page, "iso-11-external-entry")
 
     # Disable: the entries are kept, inactive.
