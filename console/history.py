@@ -9,6 +9,8 @@ import yaml
 from console.models import Change, Job, JobStatus
 from isolation.impact import Impact
 
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: much faster
+
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation",
                  "selfLink")
 
@@ -22,7 +24,7 @@ def clean(obj: dict[str, Any]) -> dict[str, Any]:
 def to_yaml(objects: list[dict[str, Any]]) -> str:
     """Multi-document YAML of `objects`, cleaned, in a stable order."""
     docs = [clean(o) for o in objects]
-    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False) if docs else ""
+    return yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=False) if docs else ""
 
 
 def record_change(*, kind: str, target: str, summary: str, author=None, author_label: str = "",

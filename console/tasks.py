@@ -20,7 +20,7 @@ def run_job(self, job_id: int) -> str:
         return "finished"
     if claimed == "busy":
         # Another delivery is (or was, until its worker died) running it: look again later.
-        raise self.retry(countdown=int(jobs.STALE_AFTER.total_seconds()) + 1)
+        raise self.retry(countdown=int(jobs.stale_after().total_seconds()) + 1)
     try:
         return jobs.run(job_id)
     except TransientClusterError as exc:

@@ -281,7 +281,8 @@ def diff(before: Cluster, after: Cluster,
 
     With `ports` None each destination pod's declared ports are taken from `after`.
     """
-    common_pods = [pod.key for pod in after.pods if pod.key in {p.key for p in before.pods}]
+    before_keys = {p.key for p in before.pods}
+    common_pods = [pod.key for pod in after.pods if pod.key in before_keys]
     extra = [ip for ip in after.extra_ips if ip in set(before.extra_ips)]
     sources = common_pods + extra
     after_dst = [after.endpoint(key) for key in common_pods]
