@@ -97,9 +97,30 @@ def test_an_htmx_request_gets_only_the_table_and_links_keep_the_query(shop_polic
     response = login_as("alice").get(reverse("policy_list"), {"workspace": "team-a"},
                                      HTTP_HX_REQUEST="true")
     body = response.content.decode()
-    assert body.lstrip().startswith('<div id="policy-table"')
-    assert "<html" not in body
+    assert '<div id="policy-table"' in body and "<html" not in body
     assert 'href="?workspace=team-a&amp;sort=-project"' in body  # the sort link keeps the filter
+    # The project filter comes along, out of band, offering only the chosen workspace's projects.
+    assert '<div class="col-md-3" id="project-filter" hx-swap-oob="true">' in body
+    assert 'value="shop"' in body and 'value="web"' not in body
+
+
+def test_a_project_of_another_workspace_than_the_chosen_one_is_ignored(shop_policies, personas,
+                                                                       login_as):
+    response = login_as("alice").get(reverse("policy_list"),
+                                     {"workspace": "team-a", "project": "reporting"})
+    assert names(response) == ["allow-web", "deny-all"]
+
+
+def test_many_projects_are_offered_only_once_a_workspace_is_chosen(shop_policies, personas,
+                                                                   login_as, monkeypatch):
+    monkeypatch.setattr(policy_service, "PROJECT_OPTIONS_LIMIT", 3)
+    client = login_as("alice")
+    listing = client.get(reverse("policy_list")).context["listing"]
+    assert listing.projects == []
+    chosen = client.get(reverse("policy_list"), {"project": "web"}).context["listing"]
+    assert chosen.projects == [("team-b", ["web"])]
+    narrowed = client.get(reverse("policy_list"), {"workspace": "team-b"}).context["listing"]
+    assert narrowed.projects == [("team-b", ["reporting", "web"])]
 
 
 def test_the_filter_form_pushes_its_query_into_the_url(demo_cluster, personas, login_as):
