@@ -321,6 +321,8 @@ def test_a_running_job_page_polls_and_a_finished_one_redirects_htmx(demo_cluster
                              params={"namespace": "shop", "name": "x", "mode": "create",
                                      "yaml": DENY})
     client = login_as("carol")
+    page = client.get(reverse("policy_job", args=[job.pk])).content.decode()
+    assert "Applying shop/x" in page and f'hx-get="/policies/-/jobs/{job.pk}/"' in page
     polling = client.get(reverse("policy_job", args=[job.pk]), HTTP_HX_REQUEST="true")
     assert 'hx-trigger="every 1s"' in polling.content.decode() and "40%" in polling.content.decode()
     Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, message="Created shop/x.")
