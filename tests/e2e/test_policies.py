@@ -68,6 +68,7 @@ def test_a_policy_is_created_from_a_template_fixed_applied_edited_twice_and_dele
     marked = page.locator("#policy-form .cm-line").nth(name_line - 1)
     expect(marked).to_have_class(re.compile("cm-diagnosticLine-error"))
     expect(page.get_by_role("button", name=re.compile("^Apply"))).to_have_count(0)
+    page.evaluate("window.scrollTo(0, 0)")  # a review opens at #review; the picture starts on top
     screenshot(page, "policies-02-editor-error")
 
     # Fix it: the review shows the object, the impact and the warnings.
@@ -75,6 +76,7 @@ def test_a_policy_is_created_from_a_template_fixed_applied_edited_twice_and_dele
     review(page)
     expect(page.locator("#impact")).to_contain_text("newly blocked")
     expect(page.locator("#review-warnings")).to_contain_text("Blocks the ingress controller")
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "policies-03-impact-preview")
 
     # Apply: the job runs and the detail page opens.
