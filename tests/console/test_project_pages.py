@@ -334,3 +334,37 @@ def test_the_project_list_filters_by_workspace_and_name(demo_cluster, personas, 
         assert f'data-project="{project}"' in body
     for project in hidden:
         assert f'data-project="{project}"' not in body
+
+
+@pytest.mark.parametrize("spec", [
+    {"ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}],
+                  "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 80,
+                                                              "endPort": 90}]}]},
+    {"egress": [{"to": [{"ipBlock": {"cidr": "2001:db8::/64"}}]}]},
+])
+def test_an_external_entry_reads_back_into_the_form_unchanged(spec):
+    from console.forms_isolation import ExternalEntryForm, external_initial
+
+    values, rows = external_initial(spec)
+    data = {**values, "ports-TOTAL_FORMS": str(len(rows)), "ports-INITIAL_FORMS": "0"}
+    for i, row in enumerate(rows):
+        data[f"ports-{i}-protocol"], data[f"ports-{i}-port"] = row["protocol"], row["port"]
+    form = ExternalEntryForm(data, ports_data=data)
+    assert form.is_valid(), form.errors
+    assert form.spec() == spec
+
+
+@pytest.mark.parametrize("spec", [
+    {"ingress": [{"from": [{"namespace": {"name": "a"}}]}],
+     "egress": [{"to": [{"namespace": {"name": "a"}}]}]},
+    {"ingress": [{"from": [{"namespace": {"name": "a"}}, {"ipBlock": {"cidr": "10.0.0.0/8"}}]}]},
+    {"ingress": [{"from": [{"namespace": {"name": "a"}}], "ports": [{"port": 80}]}]},
+    {"egress": [{"to": [{"service": {"name": "x", "namespace": "a"}},
+                        {"service": {"name": "y", "namespace": "b"}}]}]},
+    {"ingress": [{"from": [{"namespace": {"name": "a"}}]}, {"from": [{"namespace": {"name": "b"}}]}]},
+])
+def test_entries_the_form_does_not_write_are_not_forced_into_it(spec):
+    from console.forms_isolation import external_initial, internal_initial
+
+    assert internal_initial(spec) is None
+    assert external_initial(spec) is None
