@@ -68,3 +68,26 @@ def test_removing_a_policy_is_previewed_as_newly_allowed(demo):
     assert impact.newly_allowed and not impact.newly_blocked
     assert all(c.dst.startswith("web/") for c in impact.newly_allowed)
 
+
+
+def test_turning_project_isolation_off_shows_the_allowlisted_clients_lose_access(demo):
+    off = copy.deepcopy(demo)
+    for ns in off.namespaces:
+        if ns["metadata"]["name"] == "billing":
+            del ns["metadata"]["annotations"]["kubesphere.io/network-isolate"]
+    before, _ = with_generated_policies(demo, IsolationSettings())
+    after, _ = with_generated_policies(off, IsolationSettings())
+    impact = impact_of(before, after)
+    # billing falls back to team-a's workspace isolation: its external allowlist stops applying.
+    lost = {c.src for c in impact.newly_blocked if c.dst.startswith("billing/")}
+    assert "203.0.113.1" in lost
+    assert not any(c.src == "198.18.0.1" for c in impact.newly_allowed + impact.newly_blocked)
+
+
+def test_outside_samples_avoid_except_ranges_and_cluster_addresses(demo):
+    from isolation.impact import sample_outside_addresses
+
+    samples = sample_outside_addresses(with_generated_policies(demo, IsolationSettings())[0])
+    assert "198.51.100.1" in samples  # inside policy-to-bank's cidr, outside its except
+    assert not any(s.startswith("198.51.100.1") and s != "198.51.100.1" for s in samples)
+    assert "198.18.0.1" in samples
