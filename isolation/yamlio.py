@@ -71,7 +71,13 @@ def load_documents(text: str | bytes, *, max_bytes: int | None = None) -> list[D
             if node is None:
                 continue
             _check_structure(node, index)
-            data = loader.construct_document(node)
+            try:
+                data = loader.construct_document(node)
+            except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+                # An explicit tag the value does not fit (`!!int abc`, `!!timestamp nope`).
+                detail = f" ({exc})" if isinstance(exc, ValueError) else ""
+                raise YamlInputError(f"a value does not match its explicit tag{detail}",
+                                     document=index) from None
             if data is None:
                 continue
             documents.append(Document(index=index, data=data, node=node))

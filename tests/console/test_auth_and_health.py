@@ -97,3 +97,28 @@ def test_production_refuses_to_serve_without_a_secret_key():
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
     assert deploy_check.returncode != 0
     assert "SECRET_KEY" in deploy_check.stdout + deploy_check.stderr
+
+
+@pytest.mark.django_db
+def test_an_oversized_post_gets_an_explanation_not_a_bare_error(no_cluster, settings):
+    User.objects.create_superuser("alice", password="pw-alice-1")
+    strict = Client(enforce_csrf_checks=True)
+    strict.login(username="alice", password="pw-alice-1")
+    strict.get(reverse("history"))
+    token = strict.cookies["csrftoken"].value
+    body = "yaml=" + "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10)
+    response = strict.post(reverse("job_check_cluster"), data=body,
+                           content_type="application/x-www-form-urlencoded",
+                           HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 400
+    assert "larger than the limit of 1 MiB" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_post_without_its_token_is_explained(no_cluster):
+    User.objects.create_user("alice", password="pw-alice-1")
+    strict = Client(enforce_csrf_checks=True)
+    strict.login(username="alice", password="pw-alice-1")
+    response = strict.post(reverse("job_check_cluster"))
+    assert response.status_code == 403
+    assert "Reload the page" in response.content.decode()
