@@ -25,10 +25,10 @@ from console import cluster, jobs
 from console.history import record_change, to_yaml
 from console.history_service import side_by_side
 from console.models import Change, Job, JobStatus
+from console.reachability_delta import DeltaSummary, delta_between
 from console.reachability_scope import Scope, scoped_delta
 from console.reachability_whatif import INTENT_KINDS, Ref, impact_between, ref_of, snapshot_with
 from isolation.compiler import IsolationSettings
-from isolation.impact import impact_of
 from isolation.reconcile import canonical_spec, is_ours
 from isolation.snapshot import Snapshot
 
@@ -191,8 +191,8 @@ def preview(plan: RevertPlan, snapshot: Snapshot, settings: IsolationSettings,
     upsert = [s.desired for s in plan.writes if s.desired is not None]
     remove = [s.ref for s in plan.writes if s.action == "delete"]
     after = snapshot_with(snapshot, upsert, remove)
-    impact, notes = impact_between(snapshot, after, settings, [s.ref for s in plan.writes])
-    return scoped_delta(impact.to_dict(), scope), notes
+    delta, notes = impact_between(snapshot, after, settings, [s.ref for s in plan.writes])
+    return scoped_delta(delta, scope), notes
 
 
 def start_revert(user, change: Change) -> Job:
@@ -248,7 +248,7 @@ def run_revert(ctx) -> dict[str, Any]:
     ctx.progress(90, "Recording the change")
     after = gateway.snapshot()
     try:
-        impact = impact_of(before, after)
+        impact = DeltaSummary(delta_between(before, after))
     except ValueError:
         impact = None
     scope = sorted(namespaces) if namespaces else None

@@ -10,6 +10,7 @@ The whole grid is a JSON-ready dict, so a background job can compute it and the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -345,5 +346,10 @@ def _project_pairs(matrix, query: MatrixQuery) -> list[dict[str, Any]]:
 
 
 def _check_url(src: str, dst: str, port: int, protocol: str) -> str:
-    return reverse("reachability_check") + "?" + urlencode(
+    return _check_path() + "?" + urlencode(
         {"source": src, "destination": dst, "port": port, "protocol": protocol})
+
+
+@functools.cache
+def _check_path() -> str:
+    return reverse("reachability_check")

@@ -9,11 +9,13 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from console import cluster, jobs
 from console.models import Job, JobStatus
@@ -78,19 +80,26 @@ class MatrixOutcome:
     job: Job | None = None
 
 
-def expected_seconds(scope: Scope) -> float:
-    """How long a whole-cluster grid is expected to take: the last one measured, or (before
-    any) a guess from the number of namespaces."""
-    measured = cache.get(COST_KEY)
+def expected_seconds(scope: Scope, query: MatrixQuery) -> float:
+    """How long the grid of `query` is expected to take: the last one of the same shape
+    measured, or (before any) a guess from the number of namespaces."""
+    measured = cache.get(_cost_key(scope, query))
     if measured is not None:
         return float(measured)
     return 2 * INLINE_SECONDS if len(scope.known) > GUESS_NAMESPACES else 0.0
 
 
+def _cost_key(scope: Scope, query: MatrixQuery) -> str:
+    # Grids of one shape (level, narrowed or not, whole cluster or one tenant) cost alike.
+    return (f"{COST_KEY}:{query.level}:{bool(query.workspace or query.project)}:"
+            f"{scope.everything}")
+
+
 def matrix_for(user, scope: Scope, query: MatrixQuery, *, refresh: bool = False
                ) -> MatrixOutcome:
     """The grid of `query` for `user`: from the cache, computed now when that is expected to
-    take under a second, else a "reachability-matrix" job (an identical recent one is reused).
+    take under a second, else from a "reachability-matrix" job (an identical one started in
+    the last minute is reused; a finished job gives its grid at once).
 
     Raises GridInputError before any work when a filter is invalid.
     """
@@ -100,15 +109,17 @@ def matrix_for(user, scope: Scope, query: MatrixQuery, *, refresh: bool = False
         cached = cache.get(GRID_KEY + digest)
         if cached is not None:
             return MatrixOutcome(grid=cached)
-    if expected_seconds(scope) <= INLINE_SECONDS:
+    if expected_seconds(scope, query) <= INLINE_SECONDS:
         return MatrixOutcome(grid=grid_now(scope, query))
-    recent = Job.objects.filter(
+    job = None if refresh else Job.objects.filter(
         kind=JOB_KIND, requested_by=user, params__digest=digest,
         created_at__gte=timezone.now() - REUSE_JOBS).exclude(status=JobStatus.FAILED).first()
-    if recent is not None and not refresh:
-        return MatrixOutcome(job=recent)
-    job = jobs.start(JOB_KIND, target=f"{query.level} matrix", user=user,
-                     params={"digest": digest, "query": query.params()})
+    if job is None:
+        job = jobs.start(JOB_KIND, target=f"{query.level} matrix", user=user,
+                         params={"digest": digest, "query": query.params()})
+        job.refresh_from_db()   # when jobs run in-process, it has already finished
+    if job.status == JobStatus.SUCCEEDED and job.result.get("grid"):
+        return MatrixOutcome(grid=job.result["grid"])
     return MatrixOutcome(job=job)
 
 
@@ -121,7 +132,7 @@ def grid_now(scope: Scope, query: MatrixQuery, progress: Progress | None = None
     snapshot = cluster.snapshot()
     grid = compute_grid(scope, query, snapshot, progress)
     grid["seconds"] = round(time.perf_counter() - started, 3)
-    cache.set(COST_KEY, grid["seconds"], COST_SECONDS)
+    cache.set(_cost_key(scope, query), grid["seconds"], COST_SECONDS)
     cache.set(GRID_KEY + query.digest(scope), grid, CACHE_SECONDS)
     return grid
 
@@ -133,32 +144,43 @@ WORDS = {"allowed": "all allowed", "partly": "partly allowed", "blocked": "all b
 
 
 def present(grid: dict[str, Any]) -> dict[str, Any]:
-    """The grid with what each cell shows: symbol, words, counts, and its drill-down link."""
-    base = grid["params"]
-    columns = [_linked(c) for c in grid["columns"]]
+    """The grid with each row's cells as markup: symbol, counts, words for screen readers and
+    the drill-down link. Cells are built here, escaped once per piece, rather than in the
+    template, because a drawn grid has up to 60 × 60 of them and that is where the page's
+    time would go."""
+    prefix = reverse("reachability_cell") + "?" + urlencode(grid["params"])
+    prefix += "&" if grid["params"] else ""
+    columns = [(escape(c["label"]), quote_plus(c["key"])) for c in grid["columns"]]
     rows = []
     for header, cells in zip(grid["rows"], grid["cells"], strict=True):
+        label, row_key = escape(header["label"]), quote_plus(header["key"])
+        drillable = header["key"] not in (OTHER, MORE)
         shown = []
-        for column, cell in zip(grid["columns"], cells, strict=True):
+        for (column, column_key), cell in zip(columns, cells, strict=True):
             if cell is None:
-                shown.append({"status": "none", "symbol": "", "text": "—",
-                              "title": f"{header['label']} → {column['label']}: no connections"})
+                shown.append(f'<td class="reach-cell reach-none"><span title="{label} → {column}:'
+                             f' no connections">—</span></td>')
                 continue
             status = cell["status"]
-            counts = (f"{cell['allowed']}/{cell['total']}" if "total" in cell else "")
-            title = f"{header['label']} → {column['label']}: {WORDS[status]}"
-            if counts:
+            title = f"{label} → {column}: {WORDS[status]}"
+            counts = ""
+            if "total" in cell:
+                counts = f"{cell['allowed']}/{cell['total']}"
                 title += f" ({cell['allowed']} of {cell['total']} connections)"
-            url = ""
-            if header["key"] not in (OTHER, MORE):
-                url = reverse("reachability_cell") + "?" + urlencode(
-                    {**base, "row": header["key"], "col": column["key"]})
-            shown.append({"status": status, "symbol": SYMBOLS[status], "text": counts,
-                          "words": WORDS[status], "title": title, "url": url})
-        rows.append({"header": _linked(header), "cells": shown})
-    refresh = reverse("reachability") + "?" + urlencode({**base, "refresh": "1"})
-    return {**grid, "rows": rows, "columns": columns, "refresh_url": refresh,
-            "computed": datetime.fromisoformat(grid["computed_at"])}
+            inner = (f'<span class="reach-symbol" aria-hidden="true">{SYMBOLS[status]}</span>'
+                     f'{counts}<span class="visually-hidden"> {title}</span>')
+            if drillable:
+                url = escape(f"{prefix}row={row_key}&col={column_key}")
+                inner = (f'<a href="{url}" hx-get="{url}" hx-target="#drill" '
+                         f'hx-swap="innerHTML" title="{title}">{inner}</a>')
+            else:
+                inner = f'<span title="{title}">{inner}</span>'
+            shown.append(f'<td class="reach-cell reach-{status}">{inner}</td>')
+        # Every variable part above went through escape() or is a number or a constant.
+        rows.append({"header": _linked(header), "cells": mark_safe("".join(shown))})  # noqa: S308
+    refresh = reverse("reachability") + "?" + urlencode({**grid["params"], "refresh": "1"})
+    return {**grid, "rows": rows, "columns": [_linked(c) for c in grid["columns"]],
+            "refresh_url": refresh, "computed": datetime.fromisoformat(grid["computed_at"])}
 
 
 def _linked(header: dict[str, Any]) -> dict[str, Any]:

@@ -109,7 +109,8 @@ def scoped_delta(delta: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
             if not scope.sees_ref(src) and not scope.sees_ref(dst):
                 result["hidden"] += 1
                 continue
-            entry = {**connection, "from": scope.show_ref(src), "to": scope.show_ref(dst)}
+            entry = {**connection, "from": scope.show_ref(src), "to": scope.show_ref(dst),
+                     "outside": "/" not in src}
             key = (entry["from"], entry["to"], entry.get("port"), entry.get("protocol"))
             if key in shown:
                 shown[key]["count"] += 1

@@ -10,23 +10,33 @@ The revert of a history entry previews its impact through the same functions.
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+import dataclasses
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.core.cache import cache
 
 from cluster.errors import ClusterError
-from console.reachability_scope import HIDDEN_NAMESPACE, OUTSIDE, Scope, scoped_delta
+from console import cluster, jobs
+from console.models import Job, JobStatus
+from console.reachability_delta import delta_between
+from console.reachability_scope import HIDDEN_NAMESPACE, Scope, scoped_delta
 from isolation.compiler import IsolationSettings
-from isolation.impact import Impact, impact_of, with_generated_policies
+from isolation.impact import with_generated_policies
 from isolation.netpol import parse_field_path, validate_network_policy
 from isolation.reconcile import plan_reconcile
 from isolation.snapshot import KIND_FIELDS, Snapshot
 from isolation.yamlio import YamlInputError, load_documents, locate
 
 INTENT_KINDS = frozenset({"Namespace", "Workspace", "NamespaceNetworkPolicy"})
+JOB_KIND = "reachability-what-if"
+COST_KEY = "reachability:what-if-seconds"
+COST_SECONDS = 3600
+INLINE_SECONDS = 1.0       # previews expected to take longer are computed by a job
+GUESS_NAMESPACES = 200     # before any preview was measured, more namespaces means "slow"
 ISOLATE_ANNOTATION = "kubesphere.io/network-isolate"
 CHANGES = ("workspace", "project", "policy")
 
@@ -108,8 +118,9 @@ def snapshot_with(snapshot: Snapshot, upsert: Iterable[dict[str, Any]] = (),
 
 
 def impact_between(before: Snapshot, after: Snapshot, settings: IsolationSettings,
-                   changed: Iterable[Ref]) -> tuple[Impact, list[str]]:
-    """The reachability change from `before` to `after`, with notes.
+                   changed: Iterable[Ref]) -> tuple[dict[str, Any], list[str]]:
+    """The reachability change from `before` to `after` (the `Impact.to_dict()` shape, see
+    console.reachability_delta), with notes.
 
     When intent objects (`changed` kinds in INTENT_KINDS) differ, both sides are first
     compiled by the isolation engine. Raises ClusterError when the cluster's objects cannot
@@ -126,7 +137,7 @@ def impact_between(before: Snapshot, after: Snapshot, settings: IsolationSetting
                              f"intent ({pending} write{'s' if pending != 1 else ''} pending); "
                              "both sides are compared as the isolation engine will leave them.")
             before, after = compiled_before, compiled_after
-        return impact_of(before, after), notes
+        return delta_between(before, after), notes
     except ValueError as exc:
         raise ClusterError(f"The cluster's objects cannot be evaluated: {exc}") from exc
 
@@ -142,19 +153,21 @@ def what_if(scope: Scope, pending: PendingChange, snapshot: Snapshot,
     not a valid NetworkPolicy list (with the line), ClusterError when the cluster cannot be
     evaluated. Guarantees: nothing is written anywhere.
     """
+    check_pending(scope, pending)
     upsert, remove = _changes(scope, pending, snapshot)
     after = snapshot_with(snapshot, upsert, remove)
-    impact, notes = impact_between(snapshot, after, settings,
-                                   [ref_of(o) for o in upsert] + list(remove))
-    return {"title": pending.title, "delta": scoped_delta(impact.to_dict(), scope),
-            "grid": diff_grid(impact, scope), "notes": notes, "unchanged": impact.unchanged}
+    delta, notes = impact_between(snapshot, after, settings,
+                                  [ref_of(o) for o in upsert] + list(remove))
+    seen = scoped_delta(delta, scope)
+    return {"title": pending.title, "delta": seen, "grid": diff_grid(seen, scope),
+            "notes": notes}
 
 
 def _changes(scope: Scope, pending: PendingChange, snapshot: Snapshot
              ) -> tuple[list[dict[str, Any]], list[Ref]]:
     if pending.kind == "workspace":
         workspace = _find(snapshot.workspaces, "", pending.target)
-        if workspace is None or pending.target not in scope.workspaces:
+        if workspace is None:
             raise WhatIfInputError("workspace", f"There is no workspace {pending.target} "
                                    "among yours.")
         changed = copy.deepcopy(workspace)
@@ -162,12 +175,9 @@ def _changes(scope: Scope, pending: PendingChange, snapshot: Snapshot
         return [changed], []
     if pending.kind == "project":
         namespace = _find(snapshot.namespaces, "", pending.target)
-        if namespace is None or not scope.sees(pending.target):
+        if namespace is None:
             raise WhatIfInputError("project", f"There is no project {pending.target} among "
                                    "yours.")
-        if not scope.workspace_of.get(pending.target):
-            raise WhatIfInputError("project", f"{pending.target} belongs to no workspace, so "
-                                   "the isolation engine does not manage it.")
         changed = copy.deepcopy(namespace)
         annotations = changed.setdefault("metadata", {}).setdefault("annotations", {}) or {}
         if pending.enabled:
@@ -185,6 +195,38 @@ def _find(objects: list[dict[str, Any]], namespace: str, name: str) -> dict[str,
 
 def _drafted_policies(scope: Scope, pending: PendingChange, snapshot: Snapshot
                       ) -> tuple[list[dict[str, Any]], list[Ref]]:
+    policies = _parse_drafts(scope, pending)
+    removals = []
+    for namespace, name in pending.remove:
+        if not scope.sees(namespace) or _find(snapshot.network_policies, namespace, name) is None:
+            raise WhatIfInputError("remove", f"There is no NetworkPolicy {namespace}/{name} in "
+                                   "your projects.")
+        removals.append(("NetworkPolicy", namespace, name))
+    return policies, removals
+
+
+def check_pending(scope: Scope, pending: PendingChange) -> None:
+    """Refuse, before any cluster read, a change naming what `scope` does not hold or a draft
+    that is not valid NetworkPolicy YAML (WhatIfInputError)."""
+    if pending.kind == "workspace" and pending.target not in scope.workspaces:
+        raise WhatIfInputError("workspace", f"There is no workspace {pending.target} among "
+                               "yours.")
+    if pending.kind == "project":
+        if not scope.sees(pending.target):
+            raise WhatIfInputError("project", f"There is no project {pending.target} among "
+                                   "yours.")
+        if not scope.workspace_of.get(pending.target):
+            raise WhatIfInputError("project", f"{pending.target} belongs to no workspace, so "
+                                   "the isolation engine does not manage it.")
+    if pending.kind == "policy":
+        _parse_drafts(scope, pending)
+        for namespace, name in pending.remove:
+            if not scope.sees(namespace):
+                raise WhatIfInputError("remove", f"There is no NetworkPolicy {namespace}/{name} "
+                                       "in your projects.")
+
+
+def _parse_drafts(scope: Scope, pending: PendingChange) -> list[dict[str, Any]]:
     try:
         documents = load_documents(pending.yaml, max_bytes=django_settings.MAX_YAML_BYTES)
     except YamlInputError as exc:
@@ -208,28 +250,14 @@ def _drafted_policies(scope: Scope, pending: PendingChange, snapshot: Snapshot
             raise WhatIfInputError("yaml", f"Document {document.index}: namespace {namespace} "
                                    "is not one of your projects.", line)
         policies.append(obj)
-    removals = []
-    for namespace, name in pending.remove:
-        if not scope.sees(namespace) or _find(snapshot.network_policies, namespace, name) is None:
-            raise WhatIfInputError("remove", f"There is no NetworkPolicy {namespace}/{name} in "
-                                   "your projects.")
-        removals.append(("NetworkPolicy", namespace, name))
-    return policies, removals
+    return policies
 
 
-def diff_grid(impact: Impact, scope: Scope) -> dict[str, Any]:
-    """Newly allowed / newly blocked connections per (source project, destination project).
-
-    Projects outside `scope` merge into "other projects", shown without numbers.
+def diff_grid(delta: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """Newly allowed / newly blocked connections per (source project, destination project),
+    from a scoped delta: projects outside `scope` are "other projects", shown without numbers.
     """
-    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for index, connections in ((0, impact.newly_allowed), (1, impact.newly_blocked)):
-        for connection in connections:
-            src = scope.show_namespace(_namespace(connection.src))
-            dst = scope.show_namespace(_namespace(connection.dst))
-            if src == HIDDEN_NAMESPACE and dst == HIDDEN_NAMESPACE:
-                continue
-            cells[(src, dst)][index] += 1
+    cells = {(p["from"], p["to"]): (p["allowed"], p["blocked"]) for p in delta["pairs"]}
     columns = sorted({d for _, d in cells}, key=_last_hidden)
     rows = []
     for src in sorted({s for s, _ in cells}, key=_last_hidden):
@@ -247,9 +275,53 @@ def diff_grid(impact: Impact, scope: Scope) -> dict[str, Any]:
     return {"rows": rows, "columns": columns}
 
 
-def _namespace(ref: str) -> str:
-    return ref.split("/", 1)[0] if "/" in ref else OUTSIDE
-
-
 def _last_hidden(name: str) -> tuple[int, str]:
     return (1 if name == HIDDEN_NAMESPACE else 0, name)
+
+
+# -- now or in the background -------------------------------------------------------------
+
+
+def preview_now(scope: Scope, pending: PendingChange, progress=None) -> dict[str, Any]:
+    """Read the cluster and compute the preview; remembers how long it took."""
+    from console.isolation_service import isolation_settings
+
+    started = time.perf_counter()
+    if progress:
+        progress(10, "Reading the cluster")
+    snapshot = cluster.snapshot()
+    if progress:
+        progress(40, "Comparing reachability before and after")
+    result = what_if(scope, pending, snapshot, isolation_settings())
+    cache.set(_cost_key(scope), time.perf_counter() - started, COST_SECONDS)
+    return result
+
+
+def preview_for(user, scope: Scope, pending: PendingChange) -> tuple[dict[str, Any] | None,
+                                                                      Job | None]:
+    """The preview of `pending` for `user`: computed now when that is expected to take under
+    a second, else by a "reachability-what-if" job (the result, or the job still running).
+
+    Raises WhatIfInputError before any work for a change outside the scope or a bad draft.
+    """
+    check_pending(scope, pending)
+    measured = cache.get(_cost_key(scope))
+    expected = measured if measured is not None else (
+        2 * INLINE_SECONDS if len(scope.known) > GUESS_NAMESPACES else 0.0)
+    if expected <= INLINE_SECONDS:
+        return preview_now(scope, pending), None
+    job = jobs.start(JOB_KIND, target=pending.title, user=user,
+                     params={"pending": dataclasses.asdict(pending)})
+    job.refresh_from_db()   # when jobs run in-process, it has already finished
+    if job.status == JobStatus.SUCCEEDED and job.result.get("whatif"):
+        return job.result["whatif"], None
+    return None, job
+
+
+def pending_from(params: dict[str, Any]) -> PendingChange:
+    """The PendingChange a job was started with."""
+    return PendingChange(**{**params, "remove": tuple(tuple(r) for r in params.get("remove", ()))})
+
+
+def _cost_key(scope: Scope) -> str:
+    return f"{COST_KEY}:{scope.everything}"

@@ -8,4 +8,5 @@ urlpatterns = [
     path("matrix/<int:job_id>/", reachability.matrix_job, name="reachability_matrix_job"),
     path("check/", reachability.check, name="reachability_check"),
     path("what-if/", reachability.what_if, name="reachability_whatif"),
+    path("what-if/<int:job_id>/", reachability.what_if_job, name="reachability_whatif_job"),
 ]

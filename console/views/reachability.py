@@ -10,7 +10,6 @@ from console import reachability_matrix as matrix
 from console import reachability_service as svc
 from console import reachability_whatif as whatif
 from console.access import access_of
-from console.isolation_service import isolation_settings
 from console.models import Job
 from console.views.common import render_cluster_error
 
@@ -60,17 +59,33 @@ def cell(request):
         "detail": detail})
 
 
-@require_GET
-def matrix_job(request, job_id: int):
-    job = get_object_or_404(Job, pk=job_id, kind=matrix.JOB_KIND)
+def _own_job(request, job_id: int, kind: str) -> Job:
+    job = get_object_or_404(Job, pk=job_id, kind=kind)
     if job.requested_by_id != request.user.pk and not access_of(request).view_all:
         raise Http404("No such job.")
-    finished = job.finished and job.result.get("grid")
-    context = {"job": job, "grid": matrix.present(job.result["grid"]) if finished else None}
-    response = render(request, "reachability/matrix.html#matrix-result", context)
-    if request.htmx and job.finished:
+    return job
+
+
+def _polled(request, template: str, context: dict):
+    response = render(request, template, context)
+    if request.htmx and context["job"].finished:
         response.status_code = HttpResponseStopPolling.status_code
     return response
+
+
+@require_GET
+def matrix_job(request, job_id: int):
+    job = _own_job(request, job_id, matrix.JOB_KIND)
+    grid_ = job.result.get("grid") if job.finished else None
+    return _polled(request, "reachability/matrix.html#matrix-result",
+                   {"job": job, "grid": matrix.present(grid_) if grid_ else None})
+
+
+@require_GET
+def what_if_job(request, job_id: int):
+    job = _own_job(request, job_id, whatif.JOB_KIND)
+    return _polled(request, "reachability/whatif.html#whatif-result",
+                   {"job": job, "result": job.result.get("whatif") if job.finished else None})
 
 
 @require_GET
@@ -103,8 +118,7 @@ def what_if(request):
         context["options"] = matrix.filter_options(scope)
         if data.get("change"):
             pending = whatif.parse_pending(data)
-            context["result"] = whatif.what_if(scope, pending, cluster.snapshot(),
-                                               isolation_settings())
+            context["result"], context["job"] = whatif.preview_for(request.user, scope, pending)
     except whatif.WhatIfInputError as exc:
         context["error"] = exc
     except ClusterError as exc:

@@ -63,10 +63,12 @@ def test_a_scoped_delta_renames_hides_and_merges_what_lies_outside():
     seen = scoped_delta(delta, scope_of(admin_projects=frozenset({"shop"})))
     assert seen["allowed"] == 3 and seen["blocked"] == 2   # totals name nothing
     assert seen["newly_allowed"] == [
-        {"from": HIDDEN_POD, "to": "shop/cart", "port": 80, "protocol": "TCP", "count": 2},
-        {"from": "203.0.113.9", "to": "shop/cart", "port": 80, "protocol": "TCP", "count": 1}]
+        {"from": HIDDEN_POD, "to": "shop/cart", "port": 80, "protocol": "TCP", "count": 2,
+         "outside": False},
+        {"from": "203.0.113.9", "to": "shop/cart", "port": 80, "protocol": "TCP", "count": 1,
+         "outside": True}]
     assert seen["newly_blocked"] == [{"from": "shop/cart", "to": "shop/api", "port": 80,
-                                      "protocol": "TCP", "count": 1}]
+                                      "protocol": "TCP", "count": 1, "outside": False}]
     assert seen["hidden"] == 2
     assert seen["pairs"] == [
         {"from": "other projects", "to": "shop", "allowed": 3, "blocked": 0},
