@@ -67,11 +67,12 @@ class Step:
     def diff(self) -> dict[str, Any]:
         """What the step writes (now → before), or for a conflict what changed since."""
         if self.action == "conflict":
-            old, new, title = self.recorded, self.live, f"{self.name}: changed since the change"
+            old, new, labels = self.recorded, self.live, ("as the change left it", "now")
         else:
-            old, new, title = self.live, self.desired, f"{self.name}: now → after the revert"
+            old, new, labels = self.live, self.desired, ("now", "after the revert")
         before, after = to_yaml([old] if old else []), to_yaml([new] if new else [])
-        return {"title": title, "rows": side_by_side(before, after), "changed": before != after}
+        return {"title": self.name, "rows": side_by_side(before, after), "changed": before != after,
+                "left": labels[0], "right": labels[1]}
 
 
 @dataclass

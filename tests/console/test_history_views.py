@@ -187,3 +187,11 @@ def test_long_unchanged_runs_are_folded_around_the_changes():
     assert [r.kind for r in rows] == ["gap", "equal", "equal", "changed", "equal", "equal", "gap"]
     assert rows[0].left == "8 unchanged lines" and rows[-1].left == "7 unchanged lines"
     assert (rows[3].left_number, rows[3].left, rows[3].right) == (11, "line 10", "line ten")
+
+
+def test_filtering_with_htmx_returns_only_the_changes(demo_cluster, changes, login_as):
+    response = login_as("alice").get(reverse("history"), {"kind": "reconcile"},
+                                     HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="changes">')
+    assert "<td>billing</td>" in body and "<td>team-b</td>" not in body
