@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WORKSPACES = 10
+JOB_KINDS = ("reachability-matrix", "reachability-what-if")
 COST_KEYS = [f"reachability:grid-seconds:{level}:{narrowed}:{everything}"
              for level in ("workspace", "project", "pod") for narrowed in (False, True)
              for everything in (False, True)]
@@ -133,12 +134,12 @@ def measure(label: str, client, url: str, repeat: int, *, expect: str = "",
         costs = {k: cache.get(k) for k in COST_KEYS}
         cache.clear()   # no cached grid (nor tenant directory): every run computes
         cache.set_many({k: v for k, v in costs.items() if v is not None})
-        Job.objects.filter(kind="reachability-matrix").delete()   # no finished job to reuse
+        Job.objects.filter(kind__in=JOB_KINDS).delete()   # no finished job to reuse
         started = time.perf_counter()
         response = client.get(url, **({"HTTP_HX_REQUEST": "true"} if htmx else {}))
         times.append(time.perf_counter() - started)
         assert response.status_code == 200, (url, response.status_code)
-        jobs += Job.objects.filter(kind="reachability-matrix").count()
+        jobs += Job.objects.filter(kind__in=JOB_KINDS).count()
         if expect:
             assert expect in response.content.decode(), (url, expect)
     how = f"  ({jobs} of {repeat} as a background job)" if jobs else ""
