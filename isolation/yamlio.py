@@ -76,7 +76,7 @@ def load_documents(text: str | bytes, *, max_bytes: int | None = None) -> list[D
             except (ValueError, TypeError, AttributeError, OverflowError) as exc:
                 # An explicit tag the value does not fit (`!!int abc`, `!!timestamp nope`).
                 detail = f" ({exc})" if isinstance(exc, ValueError) else ""
-                raise YamlInputError(f"a value does not match its explicit tag{detail}",
+                raise YamlInputError(f"a value does not match its tag{detail}",
                                      document=index) from None
             if data is None:
                 continue
