@@ -123,6 +123,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))}
 # A running job without a heartbeat for this long is taken over by another delivery.
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "60"))
+ISOLATION_WRITE_CONCURRENCY = int(os.environ.get("ISOLATION_WRITE_CONCURRENCY", "8"))
 CELERY_BEAT_SCHEDULE = {
     "reconcile-cluster": {
         "task": "console.tasks.reconcile_cluster",
