@@ -7,11 +7,13 @@ when a job finishes (`isolation-changed`, see templates/projects/_live.html).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 from urllib.parse import urlparse
 
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -96,6 +98,38 @@ def visible_job(request) -> Job | None:
     return None
 
 
+def issues_response(request, issues) -> HttpResponse:
+    """The refused request's issues as a fragment; 400 unless htmx (see `error_status`)."""
+    return render(request, "projects/_issues.html", {"issues": issues},
+                  status=error_status(request, True))
+
+
+def switch_preview(request, preview_of: Callable[[bool], Any], *, folder: str, context: dict,
+                   confirm_url: str) -> HttpResponse:
+    """Preview turning isolation on or off (?enabled=1 for on) with `preview_of(enabled)`:
+    `<folder>/switch_preview.html`, only its panel for htmx; refused previews are 400 unless
+    htmx."""
+    enabled = request.GET.get("enabled") == "1"
+    preview = preview_of(enabled)
+    context = {**context, "enabled": enabled, "preview": preview, "confirm_url": confirm_url,
+               **preview_yaml(preview)}
+    template = f"{folder}/switch_preview.html" + ("#panel" if partial(request) else "")
+    return render(request, template, context, status=error_status(request, preview.issues))
+
+
+def start_switch(request, start: Callable[[bool], Job], page_url: str) -> HttpResponse:
+    """Read the on/off switch from the POST and start its job with `start(enabled)`; an invalid
+    switch or a refused change answers with the issues instead."""
+    form = IsolationSwitchForm(request.POST)
+    if not form.is_valid():
+        return issues_response(request, [("enabled", "Choose on or off.")])
+    try:
+        job = start(form.cleaned_data["enabled"])
+    except iso.IntentError as exc:
+        return issues_response(request, exc.issues)
+    return job_response(request, job, page_url)
+
+
 def _project(request, project: str, *, edit: bool = False):
     directory = tenants.directory()
     workspace_of = directory.workspace_of
@@ -150,30 +184,18 @@ def project_reachability_view(request, project: str):
 @cluster_page
 def project_isolation_preview(request, project: str):
     _project(request, project, edit=True)
-    enabled = request.GET.get("enabled") == "1"
-    preview = iso.preview_project_isolation(project, enabled)
-    context = {"project": project, "enabled": enabled, "preview": preview,
-               "confirm_url": reverse("project_isolation", args=[project]),
-               **preview_yaml(preview)}
-    template = "projects/switch_preview.html" + ("#panel" if partial(request) else "")
-    return render(request, template, context, status=error_status(request, preview.issues))
+    return switch_preview(request, lambda enabled: iso.preview_project_isolation(project, enabled),
+                          folder="projects", context={"project": project},
+                          confirm_url=reverse("project_isolation", args=[project]))
 
 
 @require_POST
 @cluster_page
 def project_isolation(request, project: str):
     _project(request, project, edit=True)
-    form = IsolationSwitchForm(request.POST)
-    if not form.is_valid():
-        return render(request, "projects/_issues.html",
-                      {"issues": [("enabled", "Choose on or off.")]},
-                      status=error_status(request, True))
-    try:
-        job = iso.start_project_isolation(request.user, project, form.cleaned_data["enabled"])
-    except iso.IntentError as exc:
-        return render(request, "projects/_issues.html", {"issues": exc.issues},
-                      status=error_status(request, True))
-    return job_response(request, job, reverse("project_detail", args=[project]))
+    return start_switch(
+        request, lambda enabled: iso.start_project_isolation(request.user, project, enabled),
+        reverse("project_detail", args=[project]))
 
 
 @require_http_methods(["GET", "POST"])
@@ -237,8 +259,7 @@ def project_entry_delete(request, project: str, name: str):
         try:
             job = iso.start_delete_entry(request.user, project, name)
         except iso.IntentError as exc:
-            return render(request, "projects/_issues.html", {"issues": exc.issues},
-                      status=error_status(request, True))
+            return issues_response(request, exc.issues)
         return job_response(request, job, reverse("project_detail", args=[project]))
     preview = iso.preview_entry_delete(project, name)
     context = {"project": project, "name": name, "preview": preview,
@@ -250,4 +271,5 @@ def project_entry_delete(request, project: str, name: str):
 __all__ = ["project_list", "project_detail", "project_reachability_view",
            "project_isolation_preview", "project_isolation", "project_entry_new",
            "project_entry_edit", "project_entry_delete", "cluster_page", "error_status", "partial",
-           "in_dialog", "job_response", "visible_job"]
+           "in_dialog", "job_response", "visible_job", "issues_response", "switch_preview",
+           "start_switch"]

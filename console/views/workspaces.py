@@ -12,7 +12,7 @@ from cluster.errors import ClusterError
 from console import isolation_service as iso
 from console import tenants
 from console.access import access_of, require_workspace
-from console.forms_isolation import AssignProjectForm, IsolationSwitchForm, WorkspaceCreateForm
+from console.forms_isolation import AssignProjectForm, WorkspaceCreateForm
 from console.isolation_views_service import preview_yaml, workspace_rows, yaml_by_namespace
 from console.views.common import render_cluster_error
 from console.views.projects import (
@@ -21,6 +21,8 @@ from console.views.projects import (
     in_dialog,
     job_response,
     partial,
+    start_switch,
+    switch_preview,
     visible_job,
 )
 
@@ -103,31 +105,19 @@ def workspace_detail(request, workspace: str):
 @cluster_page
 def workspace_isolation_preview(request, workspace: str):
     _workspace(request, workspace, edit=True)
-    enabled = request.GET.get("enabled") == "1"
-    preview = iso.preview_workspace_isolation(workspace, enabled)
-    context = {"workspace": workspace, "enabled": enabled, "preview": preview,
-               "confirm_url": reverse("workspace_isolation", args=[workspace]),
-               **preview_yaml(preview)}
-    template = "workspaces/switch_preview.html" + ("#panel" if partial(request) else "")
-    return render(request, template, context, status=error_status(request, preview.issues))
+    return switch_preview(request,
+                          lambda enabled: iso.preview_workspace_isolation(workspace, enabled),
+                          folder="workspaces", context={"workspace": workspace},
+                          confirm_url=reverse("workspace_isolation", args=[workspace]))
 
 
 @require_POST
 @cluster_page
 def workspace_isolation(request, workspace: str):
     _workspace(request, workspace, edit=True)
-    form = IsolationSwitchForm(request.POST)
-    if not form.is_valid():
-        return render(request, "projects/_issues.html",
-                      {"issues": [("enabled", "Choose on or off.")]},
-                      status=error_status(request, True))
-    try:
-        job = iso.start_workspace_isolation(request.user, workspace,
-                                            form.cleaned_data["enabled"])
-    except iso.IntentError as exc:
-        return render(request, "projects/_issues.html", {"issues": exc.issues},
-                      status=error_status(request, True))
-    return job_response(request, job, reverse("workspace_detail", args=[workspace]))
+    return start_switch(
+        request, lambda enabled: iso.start_workspace_isolation(request.user, workspace, enabled),
+        reverse("workspace_detail", args=[workspace]))
 
 
 @require_http_methods(["GET", "POST"])
