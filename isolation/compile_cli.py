@@ -19,6 +19,14 @@ from typing import Any, TextIO
 
 import yaml
 
+from isolation.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    CommandParser,
+    add_snapshot_argument,
+    read_snapshot,
+    run_command,
+)
 from isolation.compiler import (
     ENGINE_CONSOLE,
     ENGINE_KUBESPHERE,
@@ -34,20 +42,10 @@ from isolation.yamlio import YamlInputError, load_documents, locate
 # libyaml's emitter is an order of magnitude faster on thousands of policies
 _Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:   # argparse's own exit code is 2 as well
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The command's options; shared by `main` and the Django management command."""
-    parser.add_argument("--snapshot", required=True, metavar="FILE.yaml",
-                        help="cluster snapshot: multi-document YAML or a List ('-' reads stdin)")
+    add_snapshot_argument(parser)
     parser.add_argument("--allowed-ingress-namespace", action="append", default=[],
                         metavar="NS", dest="allowed_ingress_namespace",
                         help="namespace always allowed into isolated projects (repeatable)")
@@ -64,24 +62,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(prog="compile_isolation", description=__doc__.split("\n")[0])
+    parser = CommandParser(prog="compile_isolation", description=__doc__.split("\n")[0])
     add_arguments(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command with `argv` (without the program name); returns the exit code."""
-    try:
-        options = build_parser().parse_args(argv)
-    except SystemExit as exc:   # --help or a usage error, already printed
-        return int(exc.code or 0)
-    return run(options, sys.stdout, sys.stderr)
+    return run_command(build_parser(), argv, run)
 
 
 def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Compile and print; the exit code is 0, or 2 for input that cannot be used."""
     try:
-        text = _read(options.snapshot)
+        text = read_snapshot(options.snapshot)
     except OSError as exc:
         err.write(f"error: cannot read {options.snapshot}: {exc.strerror or exc}\n")
         return EXIT_BAD_INPUT
@@ -115,13 +109,6 @@ def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if rendered:
         out.write(rendered)
     return EXIT_OK
-
-
-def _read(path: str) -> str:
-    if path == "-":
-        return sys.stdin.read()
-    with open(path, encoding="utf-8", errors="strict") as handle:
-        return handle.read()
 
 
 def render(result: CompileResult, fmt: str = "yaml") -> str:

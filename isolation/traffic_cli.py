@@ -16,19 +16,18 @@ import json
 import sys
 from typing import TextIO
 
+from isolation.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    CommandParser,
+    add_snapshot_argument,
+    read_snapshot,
+    run_command,
+)
 from isolation.diagrams import render_svg
 from isolation.paths import CNI_MODES, DEFAULT_CLIENT_IP, PathInputError, TraceResult, trace
 from isolation.paths_types import Path
 from isolation.snapshot import Snapshot, SnapshotError, load_snapshot
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-
-
-class _ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
 def _object_ref(value: str) -> tuple[str, str]:
@@ -40,8 +39,7 @@ def _object_ref(value: str) -> tuple[str, str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The command's options; shared by `main` and the Django management command."""
-    parser.add_argument("--snapshot", required=True, metavar="FILE.yaml",
-                        help="cluster snapshot: multi-document YAML or a List ('-' reads stdin)")
+    add_snapshot_argument(parser)
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--service", type=_object_ref, metavar="NS/NAME",
                         help="a NodePort or LoadBalancer Service")
@@ -65,24 +63,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _ArgumentParser(prog="traffic_path", description=__doc__.split("\n")[0])
+    parser = CommandParser(prog="traffic_path", description=__doc__.split("\n")[0])
     add_arguments(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command with `argv` (without the program name); returns the exit code."""
-    try:
-        options = build_parser().parse_args(argv)
-    except SystemExit as exc:  # --help or a usage error, already printed
-        return int(exc.code or 0)
-    return run(options, sys.stdout, sys.stderr)
+    return run_command(build_parser(), argv, run)
 
 
 def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Trace and print; the exit code is 0, or 2 for input that cannot be used."""
     try:
-        text = sys.stdin.read() if options.snapshot == "-" else _read(options.snapshot)
+        text = read_snapshot(options.snapshot)
     except OSError as exc:
         err.write(f"error: cannot read {options.snapshot}: {exc.strerror or exc}\n")
         return EXIT_BAD_INPUT
@@ -130,11 +124,6 @@ def with_compiled_isolation(snapshot: Snapshot) -> Snapshot:
     compiled = desired_policies(snapshot, IsolationSettings()).policies
     kept = [p for p in snapshot.network_policies if not is_ours(p)]
     return snapshot.with_network_policies(kept + compiled)
-
-
-def _read(path: str) -> str:
-    with open(path, encoding="utf-8", errors="strict") as handle:
-        return handle.read()
 
 
 def _outcome(path: Path) -> str:
