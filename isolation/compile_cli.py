@@ -37,7 +37,7 @@ from isolation.compiler import (
 )
 from isolation.snapshot import SnapshotError, load_snapshot
 from isolation.tenancy import TenancyInputError
-from isolation.yamlio import YamlInputError, load_documents, locate
+from isolation.yamlio import YamlInputError, document_objects, load_documents, locate
 
 # libyaml's emitter is an order of magnitude faster on thousands of policies
 _Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -139,11 +139,7 @@ def _where(text: str, exc: TenancyInputError) -> str:
         return ""
     path = tuple(exc.field.split("."))
     for document in documents:
-        candidates: list[tuple[tuple[str | int, ...], Any]] = [((), document.data)]
-        data = document.data
-        if isinstance(data, dict) and isinstance(data.get("items"), list):
-            candidates = [(("items", i), item) for i, item in enumerate(data["items"])]
-        for prefix, obj in candidates:
+        for prefix, obj in document_objects(document):
             if _is(obj, exc):
                 line, _ = locate(document.node, (*prefix, *path))
                 return f"document {document.index}, line {line}: "

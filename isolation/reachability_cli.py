@@ -20,7 +20,7 @@ from isolation.netpol import parse_field_path
 from isolation.reachability import Cluster, InvalidPolicyError, Matrix, Verdict
 from isolation.reachability_inventory import canonical_ip
 from isolation.snapshot import SnapshotError, load_snapshot
-from isolation.yamlio import YamlInputError, load_documents, locate
+from isolation.yamlio import YamlInputError, document_objects, load_documents, locate
 
 MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -104,10 +104,7 @@ def _policy_error(path: str, data: bytes, error: InvalidPolicyError) -> str:
     except YamlInputError:
         documents = []
     for document in documents:
-        items = [((), document.data)]
-        if isinstance(document.data, dict) and isinstance(document.data.get("items"), list):
-            items = [(("items", i), item) for i, item in enumerate(document.data["items"])]
-        for prefix, obj in items:
+        for prefix, obj in document_objects(document):
             if _policy_key(obj) == error.policy:
                 line, _ = locate(document.node, prefix + parse_field_path(issue.field))
                 where = f"{path}: document {document.index}, line {line}"

@@ -149,3 +149,12 @@ def locate(node: yaml.Node, path: tuple[str | int, ...]) -> tuple[int, int]:
             break
         current = nxt
     return current.start_mark.line + 1, current.start_mark.column + 1
+
+
+def document_objects(document: Document) -> list[tuple[tuple[str | int, ...], Any]]:
+    """The objects of a document with the path to each: its `items` when it holds a list
+    (`(("items", i), item)`), else the document itself at `()`; for `locate`."""
+    data = document.data
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        return [(("items", i), item) for i, item in enumerate(data["items"])]
+    return [((), data)]
