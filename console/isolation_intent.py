@@ -22,6 +22,7 @@ from isolation.intent import (
     NSNP_KIND,
     entries_invalidated_by_move,
     entry_object,
+    entry_peer_namespaces,
     move_project_patch,
     namespaces_affected_by_move,
     validate_entry,
@@ -381,28 +382,9 @@ def _have(items: list[Any]) -> str:
     return "has" if len(items) == 1 else "have"
 
 
-def namespace_of_entry_peers(spec: Any) -> set[str]:
-    """Namespaces an entry spec names (project and Service peers), for a scoped read."""
-    names: set[str] = set()
-    if not isinstance(spec, dict):
-        return names
-    for direction, key in (("ingress", "from"), ("egress", "to")):
-        rules = spec.get(direction)
-        for rule in rules if isinstance(rules, list) else []:
-            peers = rule.get(key) if isinstance(rule, dict) else None
-            for peer in peers if isinstance(peers, list) else []:
-                if not isinstance(peer, dict):
-                    continue
-                for kind, field_name in (("namespace", "name"), ("service", "namespace")):
-                    ref = peer.get(kind)
-                    if isinstance(ref, dict) and isinstance(ref.get(field_name), str):
-                        names.add(ref[field_name])
-    return names
-
-
 __all__ = [
     "IntentChange", "workspace_isolation", "project_isolation", "save_entry", "delete_entry",
     "move_project", "create_workspace", "find", "with_object", "new_entry_name",
-    "entry_peer_kind", "namespace_of_entry_peers", "same_entry_spec", "NSNP_API_VERSION", "NSNP_KIND",
+    "entry_peer_kind", "entry_peer_namespaces", "same_entry_spec", "NSNP_API_VERSION", "NSNP_KIND",
     "WORKSPACE_LABEL",
 ]

@@ -200,7 +200,7 @@ def start_save_entry(user, project: str, name: str | None, spec: dict[str, Any],
     With `resource_version` (the version the user edited), an entry changed since is
     refused as a conflict instead of being overwritten.
     """
-    namespaces = [project, *sorted(intent.namespace_of_entry_peers(spec) - {project})]
+    namespaces = [project, *sorted(intent.entry_peer_namespaces(spec) - {project})]
     snapshot = _scoped_snapshot(namespaces=namespaces, entries_of=project)
     change = intent.save_entry(snapshot, project, name, spec)
     if change.valid and resource_version and name:

@@ -383,14 +383,17 @@ def namespaces_affected_by_move(snapshot: Snapshot, namespace: str) -> set[str]:
     affected = {namespace}
     for entry_namespace, entries in Tenancy.from_snapshot(snapshot).entries.items():
         for entry in entries:
-            if namespace in _named_namespaces(entry):
+            if namespace in entry_peer_namespaces(entry.get("spec")):
                 affected.add(entry_namespace)
     return affected
 
 
-def _named_namespaces(entry: dict[str, Any]) -> set[str]:
+def entry_peer_namespaces(spec: Any) -> set[str]:
+    """Namespaces an entry spec names (project and Service peers); empty for a spec of the
+    wrong shape."""
     names: set[str] = set()
-    spec = entry.get("spec") if isinstance(entry.get("spec"), dict) else {}
+    if not isinstance(spec, dict):
+        return names
     for direction, key in (("ingress", "from"), ("egress", "to")):
         rules = spec.get(direction)
         for rule in rules if isinstance(rules, list) else []:
