@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import start_simulator, write_simulator_state  # noqa: E402
 
 WORKSPACES = 50
 QUERIES = [
@@ -78,30 +79,6 @@ def cluster_objects(policies: int, namespaces: int, pods_per_namespace: int) -> 
         objects.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                         "metadata": {"name": f"{kind}-{k}", "namespace": ns}, "spec": spec})
     return objects
-
-
-def write_state(path: str, args: argparse.Namespace) -> None:
-    from kubesim import SimulatorServer
-    from kubesim.persistence import write_state as dump
-    from kubesim.server import load_objects
-
-    sim = SimulatorServer(seed="empty")
-    load_objects(sim.api.crud, cluster_objects(args.policies, args.namespaces,
-                                               args.pods_per_namespace))
-    dump(path, sim.store.dump())
-
-
-def start_simulator(state_file: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    code = ("from kubesim.server import serve_forever; "
-            f"serve_forever(state_file={state_file!r}, port={port})")
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert process.stdout is not None
-    process.stdout.readline()  # "serving ...": the state is loaded and the port bound
-    return process, f"http://127.0.0.1:{port}"
 
 
 def setup_django(url: str, data_dir: str) -> None:
@@ -171,7 +148,8 @@ def main() -> None:
     parser.add_argument("--build-state", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_state:
-        write_state(args.build_state, args)
+        write_simulator_state(args.build_state, cluster_objects(
+            args.policies, args.namespaces, args.pods_per_namespace))
         return
     with tempfile.TemporaryDirectory() as tmp:
         state = os.path.join(tmp, "state.json")

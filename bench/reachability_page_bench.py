@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import start_simulator, write_simulator_state  # noqa: E402
 
 WORKSPACES = 10
 JOB_KINDS = ("reachability-matrix", "reachability-what-if")
@@ -85,29 +86,6 @@ def _policy(namespace: str, name: str, selector: dict[str, str], ingress: list[A
             "metadata": {"name": name, "namespace": namespace},
             "spec": {"podSelector": {"matchLabels": selector} if selector else {},
                      "policyTypes": ["Ingress"], "ingress": ingress}}
-
-
-def write_state_file(path: str, namespaces: int, pods_per_namespace: int) -> None:
-    from kubesim import SimulatorServer
-    from kubesim.persistence import write_state
-    from kubesim.server import load_objects
-
-    sim = SimulatorServer(seed="empty")
-    load_objects(sim.api.crud, cluster_objects(namespaces, pods_per_namespace))
-    write_state(path, sim.store.dump())
-
-
-def start_simulator(state_file: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    code = ("from kubesim.server import serve_forever; "
-            f"serve_forever(state_file={state_file!r}, port={port})")
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert process.stdout is not None
-    process.stdout.readline()  # "serving": the state is loaded and the port bound
-    return process, f"http://127.0.0.1:{port}"
 
 
 def setup_django(data_dir: str, url: str) -> None:
@@ -206,7 +184,8 @@ def main() -> None:
     parser.add_argument("--build-state", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_state:
-        write_state_file(args.build_state, args.namespaces, args.pods_per_namespace)
+        write_simulator_state(args.build_state,
+                              cluster_objects(args.namespaces, args.pods_per_namespace))
         return
     with tempfile.TemporaryDirectory() as tmp:
         state = os.path.join(tmp, "state.json")

@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ COMPARE_PAGES = 20  # the model way is slow; compare on the first 10,000 pods
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import start_simulator, write_simulator_state  # noqa: E402
 from cluster.config import ClusterConfig  # noqa: E402
 from cluster.errors import NotFoundError  # noqa: E402
 from cluster.gateway import PAGE_SIZE, Gateway  # noqa: E402
@@ -77,29 +77,6 @@ def build_state_file(path: str, namespaces: int, pods_per_namespace: int) -> flo
                     str(namespaces), "--pods-per-namespace", str(pods_per_namespace)],
                    check=True, cwd=ROOT)
     return time.perf_counter() - started
-
-
-def write_state_file(path: str, namespaces: int, pods_per_namespace: int) -> None:
-    from kubesim import SimulatorServer
-    from kubesim.persistence import write_state
-    from kubesim.server import load_objects
-
-    sim = SimulatorServer(seed="empty")
-    load_objects(sim.api.crud, cluster_objects(namespaces, pods_per_namespace))
-    write_state(path, sim.store.dump())
-
-
-def start_simulator_process(state_file: str) -> tuple[subprocess.Popen[bytes], str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    code = ("from kubesim.server import serve_forever; "
-            f"serve_forever(state_file={state_file!r}, port={port})")
-    process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert process.stdout is not None
-    process.stdout.readline()  # the "serving" line: the state is loaded and the port bound
-    return process, f"http://127.0.0.1:{port}"
 
 
 def timed(label: str, fn: Any) -> Any:
@@ -182,7 +159,8 @@ def main() -> None:
     parser.add_argument("--build-state", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_state:
-        write_state_file(args.build_state, args.namespaces, args.pods_per_namespace)
+        write_simulator_state(args.build_state,
+                              cluster_objects(args.namespaces, args.pods_per_namespace))
         return
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -191,7 +169,7 @@ def main() -> None:
         print(f"built {args.namespaces:,} namespaces, {args.namespaces * args.pods_per_namespace:,}"
               f" pods, {args.namespaces:,} NetworkPolicies, 50 Workspaces in {seconds:.1f} s "
               f"(state file {os.path.getsize(state) / 2**20:.0f} MiB)")
-        process, url = start_simulator_process(state)
+        process, url = start_simulator(state)
         try:
             measure(url, "in a separate process")
         finally:
