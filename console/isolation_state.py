@@ -55,8 +55,22 @@ class EntryState:
         return " and ".join(self.directions)
 
 
+class _LastJobOutcome:
+    """`pending` and `failed` of the `last_job` field of the dataclass this is mixed into."""
+
+    @property
+    def pending(self) -> bool:
+        return self.last_job is not None and not self.last_job.finished
+
+    @property
+    def failed(self) -> str:
+        """The last job's error when it failed, else ""."""
+        job = self.last_job
+        return job.error if job is not None and job.status == JobStatus.FAILED else ""
+
+
 @dataclass
-class ProjectState:
+class ProjectState(_LastJobOutcome):
     """A project's isolation: intent, applied state, and the last job that changed it."""
 
     name: str
@@ -76,16 +90,6 @@ class ProjectState:
     last_job: Job | None = None
 
     @property
-    def pending(self) -> bool:
-        return self.last_job is not None and not self.last_job.finished
-
-    @property
-    def failed(self) -> str:
-        """The last job's error when it failed, else ""."""
-        job = self.last_job
-        return job.error if job is not None and job.status == JobStatus.FAILED else ""
-
-    @property
     def status(self) -> str:
         """`pending`, `failed`, `drifted` or `in step`, in that order of precedence."""
         return _status(self.pending, self.failed, self.in_step)
@@ -95,7 +99,7 @@ class ProjectState:
 
 
 @dataclass
-class ProjectSummary:
+class ProjectSummary(_LastJobOutcome):
     """One row of the workspace page."""
 
     name: str
@@ -108,15 +112,6 @@ class ProjectSummary:
     last_job: Job | None = None
 
     @property
-    def pending(self) -> bool:
-        return self.last_job is not None and not self.last_job.finished
-
-    @property
-    def failed(self) -> str:
-        job = self.last_job
-        return job.error if job is not None and job.status == JobStatus.FAILED else ""
-
-    @property
     def drifted(self) -> bool:
         return not self.in_step
 
@@ -126,7 +121,7 @@ class ProjectSummary:
 
 
 @dataclass
-class WorkspaceState:
+class WorkspaceState(_LastJobOutcome):
     """A workspace's isolation switch and the applied state of each of its projects."""
 
     name: str
@@ -136,15 +131,6 @@ class WorkspaceState:
     generated: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     last_job: Job | None = None
-
-    @property
-    def pending(self) -> bool:
-        return self.last_job is not None and not self.last_job.finished
-
-    @property
-    def failed(self) -> str:
-        job = self.last_job
-        return job.error if job is not None and job.status == JobStatus.FAILED else ""
 
     @property
     def in_step(self) -> bool:
