@@ -82,14 +82,55 @@ def get_change_for_user(request, change_id: int, workspace_of) -> Change:
     return change
 
 
+WORKSPACE_LABEL = "kubesphere.io/workspace"
+
+
 def can_revert(access: Access, change: Change, workspace_of) -> bool:
-    """Who may revert: whoever may edit the change's project, workspace, or (cluster-wide
-    changes) the cluster."""
-    if change.project:
-        return access.can_edit_project(change.project, workspace_of)
-    if change.workspace:
-        return access.can_edit_workspace(change.workspace)
-    return access.can_edit_cluster()
+    """Who may revert: whoever may make every write the revert makes.
+
+    Platform admins always may. Others need edit rights on the change's project or workspace
+    (cluster-wide changes: the cluster) and on every object the revert writes; moving a project
+    between workspaces or creating/removing a workspace stays with platform admins, since it
+    changes which tenant a project's pods belong to.
+    """
+    if access.platform_admin:
+        return True
+    if _changes_tenancy(change):
+        return False
+    if change.project and not access.can_edit_project(change.project, workspace_of):
+        return False
+    if change.workspace and not change.project and not access.can_edit_workspace(change.workspace):
+        return False
+    if not change.project and not change.workspace:
+        return access.can_edit_cluster()
+    for obj in [*change.before_objects, *change.after_objects]:
+        meta = obj.get("metadata") or {}
+        if obj.get("kind") == "Workspace":
+            allowed = access.can_edit_workspace(meta.get("name", ""))
+        elif obj.get("kind") == "Namespace":
+            allowed = access.can_edit_project(meta.get("name", ""), workspace_of)
+        else:
+            allowed = access.can_edit_project(meta.get("namespace", ""), workspace_of)
+        if not allowed:
+            return False
+    return True
+
+
+def _changes_tenancy(change: Change) -> bool:
+    """Whether undoing the change moves a project or creates/removes a workspace."""
+    def keyed(objects, kind):
+        return {(o.get("metadata") or {}).get("name"): o for o in objects if o.get("kind") == kind}
+
+    before_ws, after_ws = keyed(change.before_objects, "Workspace"), keyed(change.after_objects, "Workspace")
+    if set(before_ws) != set(after_ws):
+        return True
+    before_ns, after_ns = keyed(change.before_objects, "Namespace"), keyed(change.after_objects, "Namespace")
+    for name in set(before_ns) | set(after_ns):
+        labels = [((side.get(name) or {}).get("metadata") or {}).get("labels") or {}
+                  for side in (before_ns, after_ns)]
+        if labels[0].get(WORKSPACE_LABEL) != labels[1].get(WORKSPACE_LABEL):
+            return True
+    return False
 
 
 def require_revert(request, change: Change, workspace_of) -> Access:

@@ -190,3 +190,19 @@ def test_reverting_a_project_switch_puts_the_intent_and_its_policies_back(
     record = Change.objects.get(reverts=switch)
     assert "kubernetes.io/metadata.name: shop" in record.generated_before_yaml
     assert "kubesphere.io/workspace: team-a" in record.generated_after_yaml
+
+
+@pytest.mark.parametrize("person", ["carol", "bob", "frank"])
+def test_only_a_platform_admin_may_revert_a_project_move(gw, personas, login_as, person,
+                                                         django_capture_on_commit_callbacks):
+    from console import isolation_service
+
+    with django_capture_on_commit_callbacks(execute=True):
+        isolation_service.start_move_project(personas["alice"], "shop", "team-b")
+    move = Change.objects.get(project="shop", reverts__isnull=True)
+    client = login_as(person)
+    assert client.get(reverse("history_revert", args=[move.pk])).status_code in (403, 404)
+    assert client.post(reverse("history_revert", args=[move.pk])).status_code in (403, 404)
+    labels = gw.get_object("Namespace", "shop")["metadata"]["labels"]
+    assert labels["kubesphere.io/workspace"] == "team-b"
+    assert login_as("alice").get(reverse("history_revert", args=[move.pk])).status_code == 200
