@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,15 @@ def write_simulator_state(path: str, objects: list[dict[str, Any]]) -> None:
     sim = SimulatorServer(seed="empty")
     load_objects(sim.api.crud, objects)
     write_state(path, sim.store.dump())
+
+
+def build_state_in_child(script: str, state_file: str, options: list[str]) -> float:
+    """Run `script --build-state state_file *options` in a child process and return its
+    seconds; the child writes the state, so this process's peak memory is the benchmark's own."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, script, "--build-state", state_file, *options],
+                   check=True, cwd=ROOT)
+    return time.perf_counter() - started
 
 
 def start_simulator(state_file: str) -> tuple[subprocess.Popen[bytes], str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import start_simulator, write_simulator_state  # noqa: E402
+from bench._common import build_state_in_child, start_simulator, write_simulator_state  # noqa: E402
 
 WORKSPACES = 50
 QUERIES = [
@@ -153,13 +152,12 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         state = os.path.join(tmp, "state.json")
-        started = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--build-state", state,
-                        "--policies", str(args.policies), "--namespaces", str(args.namespaces),
-                        "--pods-per-namespace", str(args.pods_per_namespace)], check=True, cwd=ROOT)
+        seconds = build_state_in_child(__file__, state, [
+            "--policies", str(args.policies), "--namespaces", str(args.namespaces),
+            "--pods-per-namespace", str(args.pods_per_namespace)])
         print(f"built {args.policies:,} NetworkPolicies, {args.namespaces:,} namespaces in "
               f"{WORKSPACES} workspaces, {args.namespaces * args.pods_per_namespace:,} pods "
-              f"in {time.perf_counter() - started:.1f} s")
+              f"in {seconds:.1f} s")
         process, url = start_simulator(state)
         try:
             setup_django(url, tmp)

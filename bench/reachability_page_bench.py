@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import start_simulator, write_simulator_state  # noqa: E402
+from bench._common import build_state_in_child, start_simulator, write_simulator_state  # noqa: E402
 
 WORKSPACES = 10
 JOB_KINDS = ("reachability-matrix", "reachability-what-if")
@@ -189,13 +188,11 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         state = os.path.join(tmp, "state.json")
-        started = time.perf_counter()
-        subprocess.run([sys.executable, __file__, "--build-state", state, "--namespaces",
-                        str(args.namespaces), "--pods-per-namespace",
-                        str(args.pods_per_namespace)], check=True, cwd=ROOT)
+        seconds = build_state_in_child(__file__, state, [
+            "--namespaces", str(args.namespaces),
+            "--pods-per-namespace", str(args.pods_per_namespace)])
         print(f"built {args.namespaces:,} namespaces × {args.pods_per_namespace} pods = "
-              f"{args.namespaces * args.pods_per_namespace:,} pods in "
-              f"{time.perf_counter() - started:.1f} s")
+              f"{args.namespaces * args.pods_per_namespace:,} pods in {seconds:.1f} s")
         process, url = start_simulator(state)
         try:
             run(args, url, tmp)

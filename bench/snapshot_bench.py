@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,7 @@ COMPARE_PAGES = 20  # the model way is slow; compare on the first 10,000 pods
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import start_simulator, write_simulator_state  # noqa: E402
+from bench._common import build_state_in_child, start_simulator, write_simulator_state  # noqa: E402
 from cluster.config import ClusterConfig  # noqa: E402
 from cluster.errors import NotFoundError  # noqa: E402
 from cluster.gateway import PAGE_SIZE, Gateway  # noqa: E402
@@ -65,18 +64,6 @@ def cluster_objects(namespaces: int, pods_per_namespace: int) -> list[dict[str, 
                                                        f"{i & 255}",
                            "hostIP": f"192.168.0.{i % 20 + 10}"}})
     return objects
-
-
-def build_state_file(path: str, namespaces: int, pods_per_namespace: int) -> float:
-    """Create the objects in a simulator and save its state; returns seconds.
-
-    Runs in a child process so that this process's peak memory reflects the snapshot alone.
-    """
-    started = time.perf_counter()
-    subprocess.run([sys.executable, __file__, "--build-state", path, "--namespaces",
-                    str(namespaces), "--pods-per-namespace", str(pods_per_namespace)],
-                   check=True, cwd=ROOT)
-    return time.perf_counter() - started
 
 
 def timed(label: str, fn: Any) -> Any:
@@ -165,7 +152,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         state = os.path.join(tmp, "state.json")
-        seconds = build_state_file(state, args.namespaces, args.pods_per_namespace)
+        seconds = build_state_in_child(__file__, state, [
+            "--namespaces", str(args.namespaces),
+            "--pods-per-namespace", str(args.pods_per_namespace)])
         print(f"built {args.namespaces:,} namespaces, {args.namespaces * args.pods_per_namespace:,}"
               f" pods, {args.namespaces:,} NetworkPolicies, 50 Workspaces in {seconds:.1f} s "
               f"(state file {os.path.getsize(state) / 2**20:.0f} MiB)")
