@@ -149,9 +149,17 @@ class Cluster:
         dst_pod = self._all_pods[destination.name] if destination.is_pod else None
         number = self._port_number(port, protocol, destination, dst_pod)
         named = dst_pod.named_ports() if dst_pod else None
+        if source.is_pod and destination.is_pod and source.name == destination.name:
+            return self._to_itself(source, destination, number, protocol)
         if source.is_pod:
-            egress = self._direction(EGRESS, self._all_pods[source.name], destination,
-                                     number, protocol, named)
+            src_pod = self._all_pods[source.name]
+            egress = self._direction(EGRESS, src_pod, destination, number, protocol, named)
+            if destination.kind == NODE_KIND and destination.node and destination.node == src_pod.node:
+                egress = DirectionVerdict(
+                    EGRESS, applies=True, isolated=egress.isolated, allowed=True,
+                    selecting=egress.selecting,
+                    reason=f"Egress from {src_pod.key} is allowed: traffic to the pod's own node "
+                           f"({destination.node}) is always allowed.")
         else:
             egress = DirectionVerdict(EGRESS, applies=False, isolated=False, allowed=True,
                                       reason=f"{source.name} is not a pod, so no egress policy "
@@ -170,6 +178,15 @@ class Cluster:
                            f"node ({source.node}) is always allowed (kubelet probes).")
         return Verdict(egress.allowed and ingress.allowed, source, destination, number,
                        protocol, egress, ingress)
+
+    @staticmethod
+    def _to_itself(source: Endpoint, destination: Endpoint, port: int, protocol: str) -> Verdict:
+        """A pod's connections to itself: no NetworkPolicy can block them."""
+        reason = (f"{source.name} connects to itself, which NetworkPolicies never block.")
+        egress = DirectionVerdict(EGRESS, applies=False, isolated=False, allowed=True, reason=reason)
+        ingress = DirectionVerdict(INGRESS, applies=False, isolated=False, allowed=True,
+                                   reason=reason)
+        return Verdict(True, source, destination, port, protocol, egress, ingress)
 
     def _port_number(self, port: int | str, protocol: str, destination: Endpoint,
                      pod: PodInfo | None) -> int:

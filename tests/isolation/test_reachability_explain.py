@@ -21,6 +21,7 @@ def shop(k8s):
         [k8s.namespace("shop", team="a"), k8s.namespace("dev", team="b")],
         [k8s.pod("shop/web", "10.1.0.1", {"app": "web"}, ports=((80, "TCP", "http"),)),
          k8s.pod("shop/api", "10.1.0.2", {"app": "api"}, ports=((8080, "TCP", "http"),)),
+         k8s.pod("shop/worker", "10.1.0.3", {"app": "worker"}),
          k8s.pod("dev/tool", "10.2.0.1", {"app": "tool"})],
         [pol("shop/default-deny", podSelector={}, policyTypes=["Ingress", "Egress"]),
          pol("shop/web-in", podSelector={"matchLabels": {"app": "web"}}, ingress=[{
@@ -71,8 +72,8 @@ def test_a_deny_reports_the_nearest_miss_on_the_peer(shop):
 
 
 def test_a_peer_miss_names_the_missing_label(shop):
-    verdict = shop.check("shop/api", "shop/api", 8080)
-    assert "shop/api does not have app=web" in verdict.ingress.nearest_miss
+    verdict = shop.check("shop/worker", "shop/api", 8080)
+    assert "shop/worker does not have app=web" in verdict.ingress.nearest_miss
 
 
 def test_an_external_miss_names_the_address_and_block(shop):

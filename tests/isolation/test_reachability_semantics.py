@@ -332,3 +332,20 @@ def test_ipv6_addresses_are_matched_by_ipv6_blocks(k8s):
     for (src, dst), allowed in expected.items():
         assert cluster.check(src, dst, 80).allowed is allowed
     assert cluster.check("fd00:0:0:0::10", "v6/cli", 80).src.name == "v6/web"
+
+
+@pytest.mark.parametrize(("destination", "allowed"), [
+    ("192.168.1.1", True),   # prod/web's own node: always reachable
+    ("192.168.1.2", False),  # another node is just an address
+])
+def test_egress_to_the_pods_own_node_is_always_allowed(k8s, destination, allowed):
+    cluster = world(k8s, [pol("prod/deny", podSelector={}, policyTypes=["Egress"])], nodes=NODES)
+    verdict = cluster.check("prod/web", destination, 10250)
+    assert verdict.allowed is allowed, verdict.explain()
+
+
+def test_a_pod_always_reaches_itself(k8s):
+    cluster = world(k8s, [pol("prod/deny", podSelector={}, policyTypes=["Ingress", "Egress"])])
+    verdict = cluster.check("prod/web", "prod/web", 80)
+    assert verdict.allowed
+    assert "itself" in verdict.explain()
