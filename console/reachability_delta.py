@@ -20,6 +20,7 @@ from isolation.impact import (
     DNS_POD_LABELS,
     MONITORING_POD_LABELS,
     STORED_CONNECTIONS,
+    pods_labelled,
     sample_outside_addresses,
 )
 from isolation.reachability import Cluster
@@ -158,8 +159,8 @@ class _Warnings:
                  namespaces: list[str], matrix) -> None:
         self.common, self.matrix = common, matrix
         self.ingress = set(detect_ingress_namespaces(after))
-        self.monitoring = _labelled(after, MONITORING_POD_LABELS)
-        dns = _labelled(after, DNS_POD_LABELS)
+        self.monitoring = pods_labelled(after, MONITORING_POD_LABELS)
+        dns = pods_labelled(after, DNS_POD_LABELS)
         self.dns_columns = np.array([j for j, key in enumerate(common) if key in dns], dtype=int)
         self.dns_slots = {j: [k for k, (port, _) in enumerate(matrix.ports_of(j)) if port == 53]
                           for j in self.dns_columns}
@@ -201,16 +202,6 @@ class _Warnings:
 
     def sentences(self) -> list[str]:
         return [w.sentence() for w in self.kinds.values() if w.count]
-
-
-def _labelled(snapshot: Snapshot, wanted: tuple[tuple[str, str], ...]) -> set[str]:
-    found = set()
-    for pod in snapshot.pods:
-        metadata = pod.get("metadata") or {}
-        labels = metadata.get("labels") or {}
-        if any(labels.get(k) == v for k, v in wanted):
-            found.add(f"{metadata.get('namespace')}/{metadata.get('name')}")
-    return found
 
 
 def _result(tally: _Tally, pairs: dict[tuple[str, str], list[int]],

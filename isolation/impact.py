@@ -163,7 +163,8 @@ def _pairs(allowed: list[Connection], blocked: list[Connection]) -> list[PairDel
     return sorted(pairs, key=lambda p: (-(p.allowed + p.blocked), p.src_namespace, p.dst_namespace))
 
 
-def _pods_labelled(snapshot: Snapshot, wanted: tuple[tuple[str, str], ...]) -> set[str]:
+def pods_labelled(snapshot: Snapshot, wanted: tuple[tuple[str, str], ...]) -> set[str]:
+    """"namespace/name" of every pod of `snapshot` carrying any of the `wanted` label pairs."""
     result = set()
     for pod in snapshot.pods:
         meta = pod.get("metadata") or {}
@@ -178,8 +179,8 @@ def _warnings(after: Snapshot, blocked: list[Connection]) -> list[str]:
         return []
     warnings = []
     ingress = set(detect_ingress_namespaces(after))
-    monitoring = _pods_labelled(after, MONITORING_POD_LABELS)
-    dns = _pods_labelled(after, DNS_POD_LABELS)
+    monitoring = pods_labelled(after, MONITORING_POD_LABELS)
+    dns = pods_labelled(after, DNS_POD_LABELS)
     owner = workspace_of(after)
     groups: dict[str, list[Connection]] = defaultdict(list)
     for c in blocked:
