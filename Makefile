@@ -38,7 +38,7 @@ conformance: $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests/kubesim/test_conformance.py
 
 bench: $(VENV)/.installed
-	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	@for script in bench/*_bench.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) data test-artifacts
