@@ -6,12 +6,17 @@ the cluster's live objects (the policies actually in the cluster, generated or n
 to every pod over each destination's declared ports, grouped by namespace, plus sample
 addresses outside the cluster taken from the ipBlocks the project's policies name and one
 address no policy names.
+
+Both are shown within the user's Scope (console.reachability_scope): namespaces outside it
+(other tenants' projects, and system namespaces for everyone who does not see everything) are
+folded into one "Other projects" row with their counts summed, and previews name their pods
+only as "a pod in another project".
 """
 
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from console import cluster as console_cluster
@@ -23,7 +28,9 @@ from console.forms_isolation import (
     port_rows_data,
 )
 from console.history import to_yaml
+from console.reachability_scope import HIDDEN_NAMESPACE, OTHER_LABEL, Scope
 from console.tenants import Directory
+from isolation.impact import EXAMPLES_PER_PAIR, Impact, PairDelta
 from isolation.reachability import Cluster, InvalidPolicyError
 from isolation.reachability_inventory import InventoryError
 from isolation.snapshot import Snapshot
@@ -35,6 +42,7 @@ DEFAULT_EGRESS_PORT = (443, "TCP")
 SCAN_LIMIT = 256
 
 SELF, WORKSPACE, OTHER, OUTSIDE = "self", "workspace", "other", "outside"
+FOLDED = "(other projects)"   # the key of the folded row: never a namespace name
 _ORDER = {SELF: 0, WORKSPACE: 1, OTHER: 2, OUTSIDE: 3}
 
 
@@ -78,13 +86,15 @@ class ProjectReachability:
                 ("Where it can go", self.outbound, "outbound", "To")]
 
 
-def project_reachability(snapshot: Snapshot, project: str) -> ProjectReachability:
+def project_reachability(snapshot: Snapshot, project: str, scope: Scope | None = None
+                         ) -> ProjectReachability:
     """Who can reach `project`'s pods and where they can go, per peer namespace and address.
 
     Guarantees: counts are the reachability engine's verdicts for the snapshot's live
     NetworkPolicies (a namespace row counts source pod × destination pod × declared port;
     a pod's connections to itself are left out); a policy the engine cannot read gives an
-    `error` and no rows instead of an exception.
+    `error` and no rows instead of an exception. With a `scope`, no namespace outside it is
+    named: their rows become one "Other projects" row (key FOLDED) with the counts summed.
     """
     try:
         cluster = Cluster.from_snapshot(snapshot)
@@ -98,7 +108,20 @@ def project_reachability(snapshot: Snapshot, project: str) -> ProjectReachabilit
     samples_in, samples_out = _outside_samples(snapshot, project)
     inbound = _inbound(cluster, own, samples_in, project, owner)
     outbound = _outbound(cluster, own, samples_out, project, owner)
+    if scope is not None and not scope.everything:
+        inbound, outbound = _folded(inbound, scope), _folded(outbound, scope)
     return ProjectReachability(project, len(own), inbound, outbound)
+
+
+def _folded(rows: list[ReachRow], scope: Scope) -> list[ReachRow]:
+    """`rows` with every namespace outside `scope` summed into one row naming none of them."""
+    shown = [row for row in rows if row.scope == OUTSIDE or scope.sees(row.key)]
+    hidden = [row for row in rows if row not in shown]
+    if hidden:
+        shown.append(ReachRow(FOLDED, OTHER_LABEL, OTHER, "", sum(r.allowed for r in hidden),
+                              sum(r.total for r in hidden), note="projects you cannot see"))
+    # The folded row closes the namespace rows, before the addresses outside the cluster.
+    return sorted(shown, key=lambda row: (_ORDER[row.scope], row.key == FOLDED, row.key))
 
 
 def _inbound(cluster: Cluster, own: list[str], samples: list[tuple[str, str, Any]],
@@ -340,6 +363,65 @@ def preview_yaml(preview: Any) -> dict[str, str]:
     """The generated policies of a preview as YAML, before and after."""
     return {"before_yaml": to_yaml(preview.generated_before),
             "after_yaml": to_yaml(preview.generated_after)}
+
+
+def preview_context(preview: Any, scope: Scope) -> dict[str, Any]:
+    """What a page shows of a preview for a user of `scope`: the preview as they may see it
+    (`scoped_preview`) and its generated policies as YAML."""
+    shown = scoped_preview(preview, scope)
+    return {"preview": shown, **preview_yaml(shown)}
+
+
+def scoped_preview(preview: Any, scope: Scope) -> Any:
+    """A copy of an isolation_service.Preview that names nothing outside `scope`.
+
+    Pods outside it read "a pod in another project", their namespaces "other projects" (pairs
+    between two of them are left out); warnings, problems and the summary are redacted;
+    generated policies of namespaces outside it are left out. Totals of newly blocked and
+    allowed connections stay those of the whole change: they name nothing.
+    """
+    if scope.everything:
+        return preview
+
+    def visible(policies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [p for p in policies if scope.sees((p.get("metadata") or {}).get("namespace"))]
+
+    impact = scoped_impact(preview.impact, scope) if preview.impact is not None else None
+    return replace(preview, impact=impact, summary=scope.redact(preview.summary),
+                   problems=[scope.redact(p) for p in preview.problems],
+                   generated_before=visible(preview.generated_before),
+                   generated_after=visible(preview.generated_after),
+                   namespaces=[n for n in preview.namespaces if scope.sees(n)])
+
+
+def scoped_impact(impact: Impact, scope: Scope) -> Impact:
+    """`impact` with every pod and namespace outside `scope` renamed (see `scoped_preview`);
+    the connection lists keep their length, project pairs that become alike are summed."""
+    if scope.everything:
+        return impact
+
+    def shown(connection: Any) -> Any:
+        return replace(connection, src=scope.show_ref(connection.src),
+                       dst=scope.show_ref(connection.dst))
+
+    merged: dict[tuple[str, str], tuple[list[int], list[Any]]] = {}
+    for pair in impact.pairs:
+        src = scope.show_namespace(pair.src_namespace)
+        dst = scope.show_namespace(pair.dst_namespace)
+        if src == HIDDEN_NAMESPACE and dst == HIDDEN_NAMESPACE:
+            continue
+        counts, examples = merged.setdefault((src, dst), ([0, 0], []))
+        counts[0] += pair.allowed
+        counts[1] += pair.blocked
+        for connection in map(shown, pair.examples):
+            if connection not in examples and len(examples) < EXAMPLES_PER_PAIR:
+                examples.append(connection)
+    pairs = sorted((PairDelta(src, dst, a, b, tuple(examples))
+                    for (src, dst), ([a, b], examples) in merged.items()),
+                   key=lambda p: (-(p.allowed + p.blocked), p.src_namespace, p.dst_namespace))
+    return Impact(newly_allowed=[shown(c) for c in impact.newly_allowed],
+                  newly_blocked=[shown(c) for c in impact.newly_blocked], pairs=pairs,
+                  warnings=[scope.redact(w) for w in impact.warnings])
 
 
 def project_page(state: Any) -> dict[str, Any]:

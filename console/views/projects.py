@@ -27,12 +27,13 @@ from console.history import to_yaml
 from console.isolation_views_service import (
     entry_form_for,
     entry_kind,
-    preview_yaml,
+    preview_context,
     project_page,
     project_reachability,
     project_rows,
 )
 from console.models import Job
+from console.reachability_service import scope_for
 from console.views.common import render_cluster_error
 
 PARTS = ("head", "state", "generated")
@@ -111,8 +112,8 @@ def switch_preview(request, preview_of: Callable[[bool], Any], *, folder: str, c
     htmx."""
     enabled = request.GET.get("enabled") == "1"
     preview = preview_of(enabled)
-    context = {**context, "enabled": enabled, "preview": preview, "confirm_url": confirm_url,
-               **preview_yaml(preview)}
+    context = {**context, "enabled": enabled, "confirm_url": confirm_url,
+               **preview_context(preview, scope_for(request))}
     template = f"{folder}/switch_preview.html" + ("#panel" if partial(request) else "")
     return render(request, template, context, status=error_status(request, preview.issues))
 
@@ -175,7 +176,7 @@ def project_detail(request, project: str):
 @cluster_page
 def project_reachability_view(request, project: str):
     _project(request, project)
-    result = project_reachability(cluster.snapshot(), project)
+    result = project_reachability(cluster.snapshot(), project, scope_for(request))
     template = "projects/reachability.html" + ("#result" if partial(request) else "")
     return render(request, template, {"project": project, "result": result})
 
@@ -243,8 +244,8 @@ def _entry_dialog(request, project: str, kind: str, form, *, name: str | None,
             else:
                 return job_response(request, job, reverse("project_detail", args=[project]))
         else:
-            context["preview"] = preview = iso.preview_entry(project, name, form.spec())
-            context.update(preview_yaml(preview))
+            preview = iso.preview_entry(project, name, form.spec())
+            context.update(preview_context(preview, scope_for(request)))
             form.add_service_issues(preview.issues)
     status = error_status(request, action in ("preview", "save") and form.has_errors())
     template = "projects/entry_form.html" + ("#dialog" if partial(request) else "")
@@ -262,8 +263,8 @@ def project_entry_delete(request, project: str, name: str):
             return issues_response(request, exc.issues)
         return job_response(request, job, reverse("project_detail", args=[project]))
     preview = iso.preview_entry_delete(project, name)
-    context = {"project": project, "name": name, "preview": preview,
-               "dialog": in_dialog(request), **preview_yaml(preview)}
+    context = {"project": project, "name": name, "dialog": in_dialog(request),
+               **preview_context(preview, scope_for(request))}
     template = "projects/entry_delete.html" + ("#dialog" if partial(request) else "")
     return render(request, template, context, status=error_status(request, preview.issues, 404))
 

@@ -13,7 +13,8 @@ from console import isolation_service as iso
 from console import tenants
 from console.access import access_of, require_workspace
 from console.forms_isolation import AssignProjectForm, WorkspaceCreateForm
-from console.isolation_views_service import preview_yaml, workspace_rows, yaml_by_namespace
+from console.isolation_views_service import preview_context, workspace_rows, yaml_by_namespace
+from console.reachability_service import scope_for
 from console.views.common import render_cluster_error
 from console.views.projects import (
     cluster_page,
@@ -141,8 +142,8 @@ def workspace_assign(request):
                 tenants.forget()
                 return job_response(request, job, reverse("workspace_detail", args=[workspace]))
         else:
-            context["preview"] = preview = iso.preview_move(project, workspace)
-            context.update(preview_yaml(preview))
+            preview = iso.preview_move(project, workspace)
+            context.update(preview_context(preview, scope_for(request)))
             for _, message in preview.issues:
                 form.add_error(None, message)
     template = "workspaces/assign.html" + ("#dialog" if partial(request) else "")
