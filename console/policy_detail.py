@@ -11,6 +11,7 @@ from console import cluster, policy_service, tenants
 from console.access import Access
 from console.models import Change, Job, JobStatus
 from console.policy_text import live_yaml, side_by_side
+from console.reachability_scope import OTHER_LABEL, Scope
 from isolation.describe import describe_policy
 from isolation.lint import selected_pods
 from isolation.reachability import Cluster
@@ -44,6 +45,11 @@ def detail_context(policy: dict[str, Any], access: Access,
     }
 
 
+def scope_of(access: Access, directory: tenants.Directory) -> Scope:
+    """The namespaces `access` may see by name, over the namespaces of `directory`."""
+    return Scope.of(access, directory.namespaces, directory.workspace_of, directory.workspaces)
+
+
 def _creator_from_history(namespace: str, name: str) -> str:
     change = (Change.objects.filter(kind="policy-apply", target=f"{namespace}/{name}",
                                     before_yaml="").select_related("author")
@@ -53,12 +59,15 @@ def _creator_from_history(namespace: str, name: str) -> str:
 
 @dataclass(frozen=True)
 class ReachRow:
-    """Connections between the selected pods and the pods of one other namespace."""
+    """Connections between the selected pods and the pods of one other namespace, or (with
+    `folded`) of every namespace the user may not see, which the page names only as "Other
+    projects" and shows by status alone, so neither their names nor their size leak."""
 
     namespace: str
     workspace: str
     allowed: int
     total: int
+    folded: bool = False
 
     @property
     def status(self) -> str:
@@ -74,37 +83,57 @@ class Reach:
     outbound: list[ReachRow] = field(default_factory=list)
     error: str = ""
 
+    @property
+    def folded(self) -> bool:
+        """Whether some namespaces were folded into "Other projects"."""
+        return any(row.folded for row in (*self.inbound, *self.outbound))
 
-def reach_summary(policy: dict[str, Any], directory: tenants.Directory) -> Reach:
+
+def reach_summary(policy: dict[str, Any], directory: tenants.Directory, scope: Scope) -> Reach:
     """Who can reach the pods `policy` selects, and where they can go, over every policy of
-    the cluster, per namespace (counted over each destination's declared ports)."""
+    the cluster, per namespace (counted over each destination's declared ports).
+
+    Guarantees: a namespace outside `scope` is never named: all of them together make one
+    folded "Other projects" row, last; the error text names no pod outside `scope`.
+    """
     try:
         snapshot = cluster.snapshot()
         engine = Cluster.from_snapshot(snapshot)
     except (ClusterError, ValueError) as exc:
-        return Reach(error=f"Reachability cannot be computed: {getattr(exc, 'message', exc)}")
+        reason = scope.redact(str(getattr(exc, "message", exc)))
+        return Reach(error=f"Reachability cannot be computed: {reason}")
     selected = [pod.key for pod in selected_pods(policy, snapshot)]
     if not selected:
         return Reach()
-    workspace_of = directory.workspace_of
     inbound = engine.matrix(destinations=selected).by_group(_namespace, lambda _: "selected")
     outbound = engine.matrix(sources=selected).by_group(lambda _: "selected", _namespace)
     namespace = policy["metadata"]["namespace"]
-    return Reach(len(selected), _rows(inbound, 0, namespace, workspace_of),
-                 _rows(outbound, 1, namespace, workspace_of))
+    return Reach(len(selected), _rows(inbound, 0, namespace, directory.workspace_of, scope),
+                 _rows(outbound, 1, namespace, directory.workspace_of, scope))
 
 
 def _namespace(endpoint) -> str:
     return endpoint.namespace if endpoint.is_pod and endpoint.namespace else OUTSIDE
 
 
-def _rows(grouped: dict, side: int, own: str, workspace_of: dict[str, str]) -> list[ReachRow]:
-    rows = [ReachRow(key[side], workspace_of.get(key[side], ""), counts.allowed, counts.total)
-            for key, counts in grouped.items() if counts.total]
+def _rows(grouped: dict, side: int, own: str, workspace_of: dict[str, str],
+          scope: Scope) -> list[ReachRow]:
+    rows, hidden_allowed, hidden_total = [], 0, 0
+    for key, counts in grouped.items():
+        peer = key[side]
+        if not counts.total:
+            continue
+        if peer != OUTSIDE and not scope.sees(peer):
+            hidden_allowed, hidden_total = hidden_allowed + counts.allowed, \
+                hidden_total + counts.total
+            continue
+        rows.append(ReachRow(peer, workspace_of.get(peer, ""), counts.allowed, counts.total))
     own_workspace = workspace_of.get(own, "")
-    return sorted(rows, key=lambda r: (r.namespace != own, r.workspace != own_workspace or
-                                       not own_workspace, r.workspace == "", r.workspace,
-                                       r.namespace))
+    rows.sort(key=lambda r: (r.namespace != own, r.workspace != own_workspace or
+                             not own_workspace, r.workspace == "", r.workspace, r.namespace))
+    if hidden_total:
+        rows.append(ReachRow(OTHER_LABEL, "", hidden_allowed, hidden_total, folded=True))
+    return rows
 
 
 def policy_job_for_user(job: Job, access: Access, user) -> bool:

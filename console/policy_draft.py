@@ -12,8 +12,10 @@ line and column it concerns, so the editor can mark it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +32,9 @@ from cluster.errors import (
 from console import cluster, jobs, policy_service, tenants
 from console.access import Access
 from console.models import Job
+from console.policy_detail import scope_of
 from console.policy_text import DiffRow, live_yaml, side_by_side
+from console.reachability_scope import Scope, scoped_delta
 from isolation.fielderrors import UNKNOWN_FIELD
 from isolation.impact import Impact, impact_of, with_policies
 from isolation.lint import Finding, lint_policy
@@ -65,6 +69,23 @@ class Diagnostic:
                 "message": self.message, "source": self.source}
 
 
+@dataclass(frozen=True)
+class ImpactView:
+    """A reachability change as one user may see it (see `scoped_impact`)."""
+
+    allowed: int
+    blocked: int
+    newly_allowed: list[dict[str, Any]]
+    newly_blocked: list[dict[str, Any]]
+    pairs: list[dict[str, Any]]
+    warnings: list[str]
+    hidden: int = 0
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.allowed and not self.blocked
+
+
 @dataclass
 class Review:
     """The outcome of checking one draft; `ok` means it may be applied."""
@@ -79,7 +100,7 @@ class Review:
     stored: dict[str, Any] | None = None
     live: dict[str, Any] | None = None
     diff: list[DiffRow] = field(default_factory=list)
-    impact: Impact | None = None
+    impact: ImpactView | None = None
     impact_error: str = ""
     findings: list[Finding] = field(default_factory=list)
     conflict: bool = False
@@ -146,7 +167,7 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
         return review
     _dry_run(review, document)
     if review.ok and preview:
-        _preview(review, document)
+        _preview(review, document, scope_of(access, directory))
     return review
 
 
@@ -298,25 +319,76 @@ def _dry_run(review: Review, document: Document) -> None:
     review.passed(check)
 
 
-def _preview(review: Review, document: Document) -> None:
+def _preview(review: Review, document: Document, scope: Scope) -> None:
+    """The diff, impact and lint of a draft that passed; pods and projects outside `scope`
+    are never named in them."""
     stored = review.stored or {}
     try:
         snapshot = cluster.snapshot()
         if review.mode == EDIT:
             review.live = _live(review.namespace, review.name)
     except ClusterError as exc:
-        review.impact_error = f"The cluster could not be read for the preview: {exc.message}"
+        review.impact_error = ("The cluster could not be read for the preview: "
+                               f"{redact_names(exc.message, scope)}")
         return
     review.diff = side_by_side(live_yaml(review.live) if review.live else "", live_yaml(stored))
     try:
-        review.impact = impact_of(snapshot, with_policies(snapshot, upsert=[stored]))
+        impact = impact_of(snapshot, with_policies(snapshot, upsert=[stored]))
+        review.impact = scoped_impact(impact, scope)
     except ValueError as exc:
-        review.impact_error = f"The impact cannot be computed on this cluster: {exc}"
-    review.findings = lint_policy(stored, snapshot, live=review.live)
+        review.impact_error = ("The impact cannot be computed on this cluster: "
+                               f"{redact_names(str(exc), scope)}")
+    review.findings = scoped_findings(lint_policy(stored, snapshot, live=review.live), scope)
     for finding in review.findings:
         line, column = _at(document, finding.field)
         review.diagnostics.append(Diagnostic(line, column, finding.severity, finding.message,
                                              finding.field, "lint"))
+
+
+# -- what a scoped user may see ---------------------------------------------------------------
+
+
+def scoped_impact(impact: Impact, scope: Scope) -> ImpactView:
+    """`impact` as `scope` may see it: connections with an end outside it name that end only
+    as "a pod in another project" (alike ones merged, with a count), connections wholly
+    outside it are only counted in `hidden`, project pairs outside it merge into "other
+    projects", warnings are redacted; the totals stay those of the whole change."""
+    delta = {"allowed": len(impact.newly_allowed), "blocked": len(impact.newly_blocked),
+             "newly_allowed": [c.to_dict() for c in impact.newly_allowed],
+             "newly_blocked": [c.to_dict() for c in impact.newly_blocked],
+             "pairs": [{"from": p.src_namespace, "to": p.dst_namespace, "allowed": p.allowed,
+                        "blocked": p.blocked} for p in impact.pairs],
+             "warnings": list(impact.warnings)}
+    seen = scoped_delta(delta, scope)
+    return ImpactView(seen["allowed"], seen["blocked"], seen["newly_allowed"],
+                      seen["newly_blocked"], seen["pairs"],
+                      [redact_names(w, scope) for w in seen["warnings"]], seen["hidden"])
+
+
+def scoped_findings(findings: list[Finding], scope: Scope) -> list[Finding]:
+    """`findings` with every pod, and every other tenant's project, outside `scope` unnamed."""
+    return [dataclasses.replace(f, message=redact_names(f.message, scope)) for f in findings]
+
+
+def redact_names(text: str, scope: Scope) -> str:
+    """`text` with "namespace/pod" outside `scope` replaced (Scope.redact), and the bare name
+    of every workspace project outside `scope` written as "another project".
+
+    Namespaces outside every workspace (kube-system, the ingress controller's) stay named when
+    bare: they belong to no tenant, and a fix (allow DNS, allow the ingress controller) must
+    name them; their pods are still unnamed.
+    """
+    text = scope.redact(text)
+    if scope.everything:
+        return text
+    hidden = sorted((ns for ns in scope.workspace_of if not scope.sees(ns)), key=len,
+                    reverse=True)
+    if not hidden:
+        return text
+    names = "|".join(re.escape(ns) for ns in hidden)
+    end = r"(?![\w/-]|\.\w)"  # a whole name: not a longer name, a pod, or a domain
+    text = re.sub(rf"\b(?:project|namespace) (?:{names}){end}", "another project", text)
+    return re.sub(rf"(?<![\w./=:-])(?:{names}){end}", "another project", text)
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -393,15 +465,18 @@ def start_delete(policy: dict[str, Any], *, user, directory: tenants.Directory) 
                               "resource_version": meta.get("resourceVersion", "")})
 
 
-def delete_preview(policy: dict[str, Any]) -> tuple[Impact | None, str, list[Finding]]:
-    """What deleting `policy` does to reachability, and the warnings it deserves."""
+def delete_preview(policy: dict[str, Any], scope: Scope
+                   ) -> tuple[ImpactView | None, str, list[Finding]]:
+    """What deleting `policy` does to reachability, and the warnings it deserves, naming no
+    pod or project outside `scope`."""
     meta = policy["metadata"]
     try:
         snapshot = cluster.snapshot()
         impact = impact_of(snapshot, with_policies(snapshot, remove=[(meta["namespace"],
                                                                        meta["name"])]))
     except (ClusterError, ValueError) as exc:
-        return None, f"The impact cannot be computed: {getattr(exc, 'message', exc)}", []
+        reason = redact_names(str(getattr(exc, "message", exc)), scope)
+        return None, f"The impact cannot be computed: {reason}", []
     findings = []
     if is_ours(policy):
         findings.append(Finding(
@@ -409,4 +484,4 @@ def delete_preview(policy: dict[str, Any]) -> tuple[Impact | None, str, list[Fin
             f"isolation settings of {meta['namespace']}: it comes back when the engine next "
             "reconciles. Turn the project's isolation off (or remove the allowlist entry) "
             "instead.", "metadata.name"))
-    return impact, "", findings
+    return scoped_impact(impact, scope), "", scoped_findings(findings, scope)

@@ -50,7 +50,7 @@ def create_context(params: QueryDict, access: Access,
     project = choice.get("project") if choice.get("project") in projects else _first(
         projects, directory)
     key = choice.get("template") or ""
-    ingress = _ingress_namespaces(directory) if key == INGRESS_TEMPLATE else []
+    ingress = _ingress_namespaces(access, directory) if key == INGRESS_TEMPLATE else []
     context.update(text=template_yaml(key, project, ingress), template=key, project=project)
     return context
 
@@ -61,10 +61,14 @@ def _first(projects: list[str], directory: tenants.Directory) -> str:
     return next((p for p in projects if p in workspace_of), projects[0] if projects else "")
 
 
-def _ingress_namespaces(directory: tenants.Directory) -> list[str]:
+def _ingress_namespaces(access: Access, directory: tenants.Directory) -> list[str]:
+    """The ingress controllers' namespaces the template may name: those outside every
+    workspace (the platform's), and projects the user may see; never another tenant's."""
     snapshot = Snapshot(namespaces=list(directory.namespaces.values()),
                         pods=cluster.gateway().list_objects("Pod"))
-    return list(detect_ingress_namespaces(snapshot))
+    workspace_of = directory.workspace_of
+    return [ns for ns in detect_ingress_namespaces(snapshot)
+            if ns not in workspace_of or access.can_view_project(ns, workspace_of)]
 
 
 def edit_context(policy: dict[str, Any], access: Access,

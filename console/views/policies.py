@@ -50,8 +50,9 @@ def policy_detail_view(request, namespace: str, name: str):
 @require_GET
 def policy_reach(request, namespace: str, name: str):
     try:
-        policy, _, directory = policy_service.get_policy_for_user(request, namespace, name)
-        reach = policy_detail.reach_summary(policy, directory)
+        policy, access, directory = policy_service.get_policy_for_user(request, namespace, name)
+        reach = policy_detail.reach_summary(policy, directory,
+                                            policy_detail.scope_of(access, directory))
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=name)
     template = "policies/reach.html#reach" if _partial(request) else "policies/reach.html"
@@ -124,14 +125,15 @@ def _submit(request, directory, *, mode: str, target=None):
 @require_http_methods(["GET", "POST"])
 def policy_delete(request, namespace: str, name: str):
     try:
-        policy, _, directory = policy_service.get_policy_for_user(request, namespace, name,
-                                                                  edit=True)
+        policy, access, directory = policy_service.get_policy_for_user(request, namespace, name,
+                                                                       edit=True)
         form = DeleteForm(request.POST or None)
         if form.is_valid():
             policy["metadata"]["resourceVersion"] = form.cleaned_data["resource_version"]
             job = policy_draft.start_delete(policy, user=request.user, directory=directory)
             return redirect("policy_job", job.pk)
-        impact, impact_error, findings = policy_draft.delete_preview(policy)
+        impact, impact_error, findings = policy_draft.delete_preview(
+            policy, policy_detail.scope_of(access, directory))
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=name)
     return render(request, "policies/delete.html", {
