@@ -121,7 +121,7 @@ def test_the_off_state_teaches_what_isolation_does(demo_cluster, personas, login
 def test_the_enable_preview_groups_what_it_blocks_by_project_pair(demo_cluster, personas,
                                                                   login_as):
     url = reverse("project_isolation_preview", args=["shop"]) + "?enabled=1"
-    response = login_as("carol").get(url, **HTMX)
+    response = login_as("bob").get(url, **HTMX)
     body = response.content.decode()
     assert response.status_code == 200
     assert 'data-pair="catalog→shop"' in body

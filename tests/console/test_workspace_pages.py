@@ -91,7 +91,9 @@ def test_the_preview_warns_about_calls_across_workspaces_it_cuts(reconciled, per
     assert response.status_code == 200
     assert "Check these before you confirm" in body
     assert "Cuts calls across workspaces that work today" in body
-    assert 'data-pair="shop→web"' in body
+    # shop is another tenant's project: frank sees the pair without its name
+    assert 'data-pair="other projects→web"' in body
+    assert "shop" not in body
     assert not isolated("team-b")
 
 
