@@ -13,7 +13,7 @@ NAV = [
 
 SECTIONS = {"policy": "policies", "workspace": "workspaces", "project": "projects",
             "traffic": "traffic", "reachability": "reachability", "history": "history",
-            "member": "members"}
+            "member": "members", "platform": "platform"}
 
 
 def console(request):
@@ -22,8 +22,13 @@ def console(request):
         return {}
     access = access_of(request)
     nav = [(group, list(items)) for group, items in NAV]
+    access_items = []
     if access.can_manage_members:
-        nav.append(("Access", [("member_list", "Members", "members")]))
+        access_items.append(("member_list", "Members", "members"))
+    if access.platform_admin:
+        access_items.append(("platform_settings", "Platform settings", "platform"))
+    if access_items:
+        nav.append(("Access", access_items))
     match = request.resolver_match
     prefix = match.url_name.split("_")[0] if match and match.url_name else ""
     return {"cluster_status": cluster.status(), "access": access, "nav": nav,

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console.views import health, jobs, members, shell
+from console.views import health, jobs, members, platform, shell
 
 urlpatterns = [
     path("", shell.home, name="home"),
@@ -19,5 +19,6 @@ urlpatterns = [
     path("jobs/check-cluster/", jobs.check_cluster, name="job_check_cluster"),
     path("members/", members.member_list, name="member_list"),
     path("members/<int:binding_id>/delete/", members.member_delete, name="member_delete"),
+    path("settings/", platform.platform_settings, name="platform_settings"),
     path("admin/", admin.site.urls),
 ]

@@ -45,6 +45,7 @@ MATRIX = {
     ("reachability", ()): dict(alice=OK, bob=OK, carol=OK, dave=OK, erin=OK, frank=OK),
     ("history", ()): dict(alice=OK, bob=OK, carol=OK, dave=OK, erin=OK, frank=OK),
     ("member_list", ()): dict(alice=OK, bob=OK, carol=FORBIDDEN, dave=FORBIDDEN, erin=FORBIDDEN, frank=OK),
+    ("platform_settings", ()): dict(alice=OK, bob=FORBIDDEN, carol=FORBIDDEN, dave=FORBIDDEN, erin=FORBIDDEN, frank=FORBIDDEN),
 }
 
 CASES = [(name, args, person, status) for (name, args), row in MATRIX.items()

@@ -14,6 +14,7 @@ SECTIONS = [
     ("Reachability", "reachability"),
     ("History", "history"),
     ("Members", "members"),
+    ("Platform settings", "platform-settings"),
 ]
 
 
