@@ -35,6 +35,15 @@ def read_snapshot(path: str) -> str:
         return handle.read()
 
 
+def snapshot_text(path: str, err: TextIO) -> str | None:
+    """The snapshot's text, or None after telling `err` why it cannot be read."""
+    try:
+        return read_snapshot(path)
+    except OSError as exc:
+        err.write(f"error: cannot read {path}: {exc.strerror or exc}\n")
+        return None
+
+
 def run_command(parser: argparse.ArgumentParser, argv: list[str] | None,
                 run: Callable[[argparse.Namespace, TextIO, TextIO], int]) -> int:
     """Parse `argv` (without the program name) and `run` on stdout and stderr; --help and

@@ -24,8 +24,8 @@ from isolation.cli_common import (
     EXIT_OK,
     CommandParser,
     add_snapshot_argument,
-    read_snapshot,
     run_command,
+    snapshot_text,
 )
 from isolation.compiler import (
     ENGINE_CONSOLE,
@@ -74,10 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Compile and print; the exit code is 0, or 2 for input that cannot be used."""
-    try:
-        text = read_snapshot(options.snapshot)
-    except OSError as exc:
-        err.write(f"error: cannot read {options.snapshot}: {exc.strerror or exc}\n")
+    text = snapshot_text(options.snapshot, err)
+    if text is None:
         return EXIT_BAD_INPUT
     try:
         settings = IsolationSettings(

@@ -21,8 +21,8 @@ from isolation.cli_common import (
     EXIT_OK,
     CommandParser,
     add_snapshot_argument,
-    read_snapshot,
     run_command,
+    snapshot_text,
 )
 from isolation.diagrams import render_svg
 from isolation.paths import CNI_MODES, DEFAULT_CLIENT_IP, PathInputError, TraceResult, trace
@@ -75,10 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Trace and print; the exit code is 0, or 2 for input that cannot be used."""
-    try:
-        text = read_snapshot(options.snapshot)
-    except OSError as exc:
-        err.write(f"error: cannot read {options.snapshot}: {exc.strerror or exc}\n")
+    text = snapshot_text(options.snapshot, err)
+    if text is None:
         return EXIT_BAD_INPUT
     port = options.port
     if isinstance(port, str) and port.isdigit():
