@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from isolation.diagrams import render_svg  # noqa: E402
-from isolation.paths import exposures, trace  # noqa: E402
-from isolation.paths_cache import trace_digest  # noqa: E402
+from isolation.cli.traffic import with_compiled_isolation  # noqa: E402
+from isolation.paths.cache import trace_digest  # noqa: E402
+from isolation.paths.diagrams import render_svg  # noqa: E402
+from isolation.paths.trace import exposures, trace  # noqa: E402
 from isolation.snapshot import Snapshot, load_snapshot, with_name_label  # noqa: E402
-from isolation.traffic_cli import with_compiled_isolation  # noqa: E402
 
 
 def _ref(exposure):

@@ -34,7 +34,7 @@ def cluster_objects(projects: int, pods_per_project: int) -> list[dict[str, Any]
     """The console CRDs, the Workspace to isolate (off for now) with its projects, and a
     second workspace of OTHER_PROJECTS projects whose calls the isolation will block; every
     project has its pods."""
-    from kubesim.seeds import console_crds, namespace
+    from kubesim.objects import console_crds, namespace
 
     objects: list[dict[str, Any]] = list(console_crds())   # the seed holds the system namespaces
     for workspace in (WORKSPACE, OTHER_WORKSPACE):
@@ -116,8 +116,8 @@ def main() -> int:
         from django.conf import settings
 
         settings.ISOLATION_WRITE_CONCURRENCY = args.concurrency
-    from console import isolation_service as iso
-    from console import reconcile
+    from console.tenancy import reconcile
+    from console.tenancy import services as iso
 
     counter = RequestCounter(server)
     try:

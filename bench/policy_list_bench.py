@@ -42,7 +42,7 @@ QUERIES = [
 
 def cluster_objects(policies: int, namespaces: int, pods_per_namespace: int) -> list[dict[str, Any]]:
     """CRDs, workspaces, namespaces, pods and `policies` NetworkPolicies spread evenly."""
-    from kubesim.seeds import console_crds
+    from kubesim.objects import console_crds
 
     objects: list[dict[str, Any]] = list(console_crds())
     objects += [{"apiVersion": "tenant.kubesphere.io/v1alpha1", "kind": "Workspace",
@@ -99,7 +99,7 @@ def users():
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from console.models import Role, RoleBinding
+    from console.core.models import Role, RoleBinding
 
     admin = User.objects.create_superuser("alice")
     bob = User.objects.create_user("bob")
@@ -115,14 +115,14 @@ def users():
 def measure(client, params: dict[str, Any], requests: int, cold: bool) -> list[float]:
     from django.urls import reverse
 
-    from console import policy_service
+    from console.policies import services
 
     params = dict(params)
     headers = {"HTTP_HX_REQUEST": "true"} if params.pop("htmx", False) else {}
     times = []
     for _ in range(requests):
         if cold:
-            policy_service.forget()
+            services.forget()
         started = time.perf_counter()
         response = client.get(reverse("policy_list"), params, **headers)
         times.append(time.perf_counter() - started)

@@ -26,8 +26,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.reachability_nca import INSTALL_HINT, Nca, nca_python  # noqa: E402
-from isolation.netpol import stored_network_policy  # noqa: E402
-from isolation.reachability import Cluster  # noqa: E402
+from isolation.netpol.validation import stored_network_policy  # noqa: E402
+from isolation.reachability.engine import Cluster  # noqa: E402
 from isolation.snapshot import Snapshot, load_snapshot  # noqa: E402
 
 TEAMS = [f"team-{n}" for n in range(20)]

@@ -37,7 +37,7 @@ def cluster_objects(namespaces: int, pods_per_namespace: int) -> list[dict[str, 
     """Workspaces (every other one isolated), namespaces with pods of a few apps behind one
     Service each, the generated isolation policy in isolated workspaces, and a default-deny
     plus an allow-from-the-ingress-controller policy in every tenth namespace."""
-    from kubesim.seeds import console_crds
+    from kubesim.objects import console_crds
 
     objects: list[dict[str, Any]] = list(console_crds())
     objects += [{"apiVersion": "tenant.kubesphere.io/v1alpha1", "kind": "Workspace",
@@ -104,7 +104,7 @@ def measure(label: str, client, url: str, repeat: int, *, expect: str = "",
             htmx: bool = False) -> None:
     from django.core.cache import cache
 
-    from console.models import Job
+    from console.core.models import Job
 
     times, jobs = [], 0
     for _ in range(repeat):
@@ -129,8 +129,8 @@ def run(args: argparse.Namespace, url: str, data_dir: str) -> None:
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from console import cluster
-    from console.models import Role, RoleBinding
+    from console.core import cluster
+    from console.core.models import Role, RoleBinding
 
     alice = User.objects.create_superuser("alice", password="bench-only")
     carol = User.objects.create_user("carol", password="bench-only")

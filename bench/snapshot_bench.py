@@ -35,7 +35,7 @@ from cluster.snapshots import SNAPSHOT_KINDS  # noqa: E402
 def cluster_objects(namespaces: int, pods_per_namespace: int) -> list[dict[str, Any]]:
     """The console CRDs, 50 Workspaces, the namespaces, their pods (spread over 20 nodes) and
     one NetworkPolicy per namespace."""
-    from kubesim.seeds import console_crds
+    from kubesim.objects import console_crds
 
     objects: list[dict[str, Any]] = list(console_crds())
     objects += [{"apiVersion": "tenant.kubesphere.io/v1alpha1", "kind": "Workspace",

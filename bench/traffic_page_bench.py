@@ -81,8 +81,8 @@ def _run(repeat: int) -> None:
     from django.test import Client
     from django.urls import reverse
 
-    from console import traffic_service as traffic
-    from isolation.paths import exposures
+    from console.traffic import services as traffic
+    from isolation.paths.trace import exposures
 
     print(f"Traffic Paths pages on the demo cluster (simulator), {repeat} runs each\n")
     read = _timed(traffic.load_context, repeat)

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cluster.errors import MissingCRDError, NotFoundError
 from cluster.kinds import KINDS, Kind
 from isolation.snapshot import Snapshot
 
-if TYPE_CHECKING:  # the gateway imports the kubernetes client; this module must not
-    from cluster.gateway import Gateway
+
+class Gateway(Protocol):
+    """The two reads a snapshot needs (`cluster.gateway.Gateway` provides them); a protocol, so
+    this module needs neither the gateway nor the kubernetes client it imports."""
+
+    def get_object(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]: ...
+
+    def list_objects(self, kind: str, namespace: str | None = None, *,
+                     managed_fields: bool = True) -> list[dict[str, Any]]: ...
 
 # Kinds read into a Snapshot, in isolation.snapshot.KIND_FIELDS order.
 SNAPSHOT_KINDS: tuple[str, ...] = (

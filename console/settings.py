@@ -58,7 +58,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
-    "console",
+    "console.core",
+    "console.policies",
+    "console.tenancy",
+    "console.traffic",
+    "console.reachability",
+    "console.history",
+    "console.members",
 ]
 
 MIDDLEWARE = [
@@ -87,7 +93,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "console.context_processors.console",
+                "console.core.context_processors.console",
             ],
         },
     },

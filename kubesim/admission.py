@@ -6,8 +6,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from isolation import netpol
-from isolation.netpol_formats import (
+from isolation.netpol import validation as netpol
+from isolation.netpol.formats import (
     dns1123_label_errors,
     dns1123_subdomain_errors,
     label_value_errors,

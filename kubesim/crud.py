@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from isolation import netpol
+from isolation.netpol import validation as netpol
 from kubesim import errors, managed
 from kubesim.admission import Context, admit, spec_changed, tracks_generation
 from kubesim.errors import ApiError

@@ -16,8 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kubesim.demo_builders import (
     container,
     daemonset,
@@ -30,7 +28,7 @@ from kubesim.demo_builders import (
     pod,
     service,
 )
-from kubesim.seeds import SYSTEM_NAMESPACES, console_crds, namespace
+from kubesim.objects import SYSTEM_NAMESPACES, console_crds, namespace
 
 DEMO_YAML = Path(__file__).resolve().parent / "demo.yaml"
 NODES = {"node-1": "192.168.0.11", "node-2": "192.168.0.12", "node-3": "192.168.0.13"}
@@ -253,27 +251,3 @@ def demo_objects() -> list[dict[str, Any]]:
                                          "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]}
     return [*console_crds(), *_calico(), *_namespaces(), *workspaces, *nodes, *controllers, *pods, *services,
             kubernetes_endpoints, *endpoints, *_ingresses(), *_policies(), *_allowlist()]
-
-
-def demo_snapshot_yaml() -> str:
-    """The demo cluster as `kubectl get ... -A -o yaml` would print it (a v1 List, managedFields
-    omitted as kubectl omits them), the objects exactly as the simulator serves them."""
-    from kubesim.server import SimulatorServer
-
-    server = SimulatorServer(seed="demo")
-    order = ["namespaces", "nodes", "pods", "services", "endpoints", "endpointslices.discovery.k8s.io",
-             "ingresses.networking.k8s.io", "networkpolicies.networking.k8s.io", "workspaces.tenant.kubesphere.io",
-             "namespacenetworkpolicies.network.kubesphere.io", "ippools.crd.projectcalico.org"]
-    items = []
-    for resource in order:
-        for obj in server.store.scan(resource):
-            items.append({**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "managedFields"}})
-    listing = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
-    header = ("# The simulator's demo cluster as a kubectl snapshot (python -m kubesim.demo writes it).\n"
-              "# Use it with --snapshot kubesim/demo.yaml, or load it with manage.py import_snapshot.\n")
-    return header + yaml.safe_dump(listing, sort_keys=False, default_flow_style=False, width=120)
-
-
-if __name__ == "__main__":
-    DEMO_YAML.write_text(demo_snapshot_yaml(), encoding="utf-8")
-    print(f"wrote {DEMO_YAML}")

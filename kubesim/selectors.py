@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from isolation.netpol_formats import label_value_errors, qualified_name_errors
+from isolation.netpol.formats import label_value_errors, qualified_name_errors
 from kubesim.errors import bad_request
 
 Predicate = Callable[[dict[str, Any]], bool]

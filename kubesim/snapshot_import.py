@@ -9,9 +9,9 @@ from typing import Any
 from isolation.snapshot import KIND_FIELDS, SnapshotError, load_snapshot
 from kubesim.crud import Crud
 from kubesim.errors import ApiError
+from kubesim.objects import console_crds, namespace
 from kubesim.persistence import write_state
 from kubesim.resources import Registry
-from kubesim.seeds import console_crds, namespace
 from kubesim.services import Allocator
 from kubesim.store import Store
 

@@ -61,7 +61,7 @@ def personas(db):
     dave global viewer; erin viewer of project shop; frank admin of team-b (the foreign tenant)."""
     from django.contrib.auth.models import User
 
-    from console.models import Role, RoleBinding
+    from console.core.models import Role, RoleBinding
 
     people = {}
     grants = {

@@ -89,7 +89,7 @@ def test_a_global_viewer_sees_every_policy_but_cannot_manage_members(demo_cluste
 
 
 def test_a_workspace_admin_grants_roles_only_inside_their_workspace(demo_cluster, personas, login_as):
-    from console.models import RoleBinding
+    from console.core.models import RoleBinding
 
     client = login_as("bob")
     inside = client.post(reverse("member_list"), {"username": "erin", "role": "project-admin", "project": "catalog"})
@@ -104,7 +104,7 @@ def test_a_workspace_admin_grants_roles_only_inside_their_workspace(demo_cluster
 
 
 def test_a_workspace_admin_cannot_remove_a_foreign_binding(demo_cluster, personas, login_as):
-    from console.models import RoleBinding
+    from console.core.models import RoleBinding
 
     franks = RoleBinding.objects.get(user__username="frank")
     response = login_as("bob").post(reverse("member_delete", args=[franks.pk]))

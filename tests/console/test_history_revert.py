@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from cluster.errors import NotFoundError
-from console import cluster
-from console.history import clean, record_change
-from console.models import Change, Job
+from console.core import cluster
+from console.core.audit import clean, record_change
+from console.core.models import Change, Job
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def test_an_object_changed_since_is_a_conflict_and_is_not_overwritten(
 
 def test_a_conflict_arising_after_the_preview_fails_the_job_without_writing(
         gw, personas, login_as, django_capture_on_commit_callbacks):
-    from console.history_revert import start_revert
+    from console.history.revert import start_revert
 
     first = created_policy_change(gw, personas["carol"])
     live = gw.get_object("NetworkPolicy", "deny-all", "shop")
@@ -171,10 +171,10 @@ def test_a_failed_change_cannot_be_reverted(gw, personas, login_as):
 
 def test_reverting_a_project_switch_puts_the_intent_and_its_policies_back(
         gw, personas, login_as, django_capture_on_commit_callbacks):
-    from console import isolation_service
+    from console.tenancy import services
 
     with django_capture_on_commit_callbacks(execute=True):
-        isolation_service.start_project_isolation(personas["carol"], "shop", True)
+        services.start_project_isolation(personas["carol"], "shop", True)
     switch = Change.objects.get(project="shop", reverts__isnull=True)
     assert gw.list_objects("NetworkPolicy", "shop"), "the switch generated the isolation policy"
     response = revert(login_as("carol"), switch, django_capture_on_commit_callbacks)
@@ -195,10 +195,9 @@ def test_reverting_a_project_switch_puts_the_intent_and_its_policies_back(
 @pytest.mark.parametrize("person", ["carol", "bob", "frank"])
 def test_only_a_platform_admin_may_revert_a_project_move(gw, personas, login_as, person,
                                                          django_capture_on_commit_callbacks):
-    from console import isolation_service
-
+    from console.tenancy import services
     with django_capture_on_commit_callbacks(execute=True):
-        isolation_service.start_move_project(personas["alice"], "shop", "team-b")
+        services.start_move_project(personas["alice"], "shop", "team-b")
     move = Change.objects.get(project="shop", reverts__isnull=True)
     client = login_as(person)
     assert client.get(reverse("history_revert", args=[move.pk])).status_code in (403, 404)

@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from console.history import record_change
-from console.history_service import side_by_side
-from console.models import Change
+from console.core.audit import record_change
+from console.core.models import Change
+from console.history.services import side_by_side
 
 pytestmark = pytest.mark.django_db
 

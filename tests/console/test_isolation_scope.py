@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from console import cluster
-from console.isolation_views_service import FOLDED, project_reachability
+from console.core import cluster
+from console.tenancy.previews import FOLDED, project_reachability
 from tests.console.test_project_pages import external
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 
 from cluster.errors import NotFoundError
-from console import cluster, reconcile
-from console import isolation_service as iso
-from console.models import Change, Job, JobStatus, PlatformSettings
+from console.core import cluster
+from console.core.models import Change, Job, JobStatus, PlatformSettings
+from console.tenancy import reconcile
+from console.tenancy import services as iso
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

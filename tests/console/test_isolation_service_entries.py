@@ -7,9 +7,10 @@ import re
 import pytest
 
 from cluster.errors import NotFoundError
-from console import cluster, jobs, reconcile
-from console import isolation_service as iso
-from console.models import Change, Job, JobStatus
+from console.core import cluster, jobs
+from console.core.models import Change, Job, JobStatus
+from console.tenancy import reconcile
+from console.tenancy import services as iso
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,8 +5,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 
-from console import jobs
-from console.models import Job, JobStatus
+from console.core import jobs
+from console.core.models import Job, JobStatus
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from console import cluster
-from console.models import Change, Job, PlatformSettings
+from console.core import cluster
+from console.core.models import Change, Job, PlatformSettings
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,8 @@
-"""Plain-language sentences and rule tables of NetworkPolicies (isolation.describe)."""
+"""Plain-language sentences and rule tables of NetworkPolicies (isolation.netpol.describe)."""
 
 import pytest
 
-from isolation.describe import describe_policy
+from isolation.netpol.describe import describe_policy
 
 WS = "kubesphere.io/workspace"
 NAME = "kubernetes.io/metadata.name"

@@ -4,8 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from console import cluster
-from console.models import Change, Job, JobStatus
+from console.core import cluster
+from console.core.models import Change, Job, JobStatus
 from tests.console.test_policies_support import create, exists, live, netpol
 
 pytestmark = pytest.mark.django_db
@@ -218,7 +218,7 @@ def test_a_conflict_during_the_job_keeps_the_draft_and_offers_the_live_version(
     draft = start["text"].replace("8080", "9090")
     reviewed = review(client, draft, edit_url(), base_version=start["base_version"])
     # Someone writes between the apply's check and its job.
-    from console import policy_draft
+    from console.policies import draft as policy_draft
     real_start = policy_draft.start_apply
 
     def start_after_a_concurrent_edit(*args, **kwargs):

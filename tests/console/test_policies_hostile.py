@@ -15,8 +15,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from console.models import Job
-from console.policy_draft import digest_of
+from console.core.models import Job
+from console.policies.draft import digest_of
 
 pytestmark = pytest.mark.django_db
 

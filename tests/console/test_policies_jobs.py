@@ -2,9 +2,9 @@
 
 import pytest
 
-from console import jobs
-from console.jobs_policies import same_policy
-from console.models import Change, Job, JobStatus
+from console.core import jobs
+from console.core.models import Change, Job, JobStatus
+from console.policies.jobs import same_policy
 from tests.console.test_policies_support import create, exists, live, netpol
 
 pytestmark = pytest.mark.django_db

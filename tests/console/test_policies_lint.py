@@ -1,12 +1,12 @@
-"""Lint warnings of NetworkPolicy drafts on the demo cluster (isolation.lint)."""
+"""Lint warnings of NetworkPolicy drafts on the demo cluster (isolation.review.lint)."""
 
 from pathlib import Path
 
 import pytest
 
-from isolation.compiler import IsolationSettings
-from isolation.impact import with_generated_policies
-from isolation.lint import lint_policy, selected_pods
+from isolation.compiler.generate import IsolationSettings
+from isolation.review.impact import with_generated_policies
+from isolation.review.lint import lint_policy, selected_pods
 from isolation.snapshot import Snapshot, load_snapshot
 
 DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from console import policy_service
+from console.policies import services
 from tests.console.test_policies_support import create, netpol
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +113,7 @@ def test_a_project_of_another_workspace_than_the_chosen_one_is_ignored(shop_poli
 
 def test_many_projects_are_offered_only_once_a_workspace_is_chosen(shop_policies, personas,
                                                                    login_as, monkeypatch):
-    monkeypatch.setattr(policy_service, "PROJECT_OPTIONS_LIMIT", 3)
+    monkeypatch.setattr(services, "PROJECT_OPTIONS_LIMIT", 3)
     client = login_as("alice")
     listing = client.get(reverse("policy_list")).context["listing"]
     assert listing.projects == []
@@ -148,10 +148,10 @@ def test_the_list_is_served_from_a_cache_the_console_drops_after_its_own_changes
         demo_cluster, personas, login_as):
     client = login_as("alice")
     client.get(reverse("policy_list"))
-    from console import cluster
+    from console.core import cluster
     cluster.gateway().create(netpol("shop", "behind-our-back"))
     assert "behind-our-back" not in names(client.get(reverse("policy_list")))
-    policy_service.forget()
+    services.forget()
     assert "behind-our-back" in names(client.get(reverse("policy_list")))
 
 

@@ -5,9 +5,9 @@ and only aggregates are shown. Users who see everything still see every name."""
 import pytest
 from django.urls import reverse
 
-from console.access import Access
-from console.policy_draft import redact_names
-from console.reachability_scope import HIDDEN_POD, Scope
+from console.core.access import Access
+from console.core.scope import HIDDEN_POD, Scope
+from console.policies.draft import redact_names
 from tests.console.test_policies_support import as_yaml, create, netpol
 
 pytestmark = pytest.mark.django_db

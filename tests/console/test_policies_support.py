@@ -6,7 +6,8 @@ from typing import Any
 
 import yaml
 
-from console import cluster, policy_service
+from console.core import cluster
+from console.policies import services
 
 
 def netpol(namespace: str, name: str, **spec: Any) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def netpol(namespace: str, name: str, **spec: Any) -> dict[str, Any]:
 def create(obj: dict[str, Any]) -> dict[str, Any]:
     """Write a policy straight to the cluster, as kubectl would, and drop the list cache."""
     created = cluster.gateway().create(obj)
-    policy_service.forget()
+    services.forget()
     return created
 
 

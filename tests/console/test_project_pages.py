@@ -11,9 +11,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from console import cluster
-from console.models import Job, JobStatus
-from isolation.reachability import Cluster
+from console.core import cluster
+from console.core.models import Job, JobStatus
+from isolation.reachability.engine import Cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def entries(project: str) -> dict[str, dict]:
 @pytest.fixture
 def reconciled(demo_cluster):
     """The demo cluster with its generated policies written, as a running console keeps it."""
-    from console.reconcile import repair_drift
+    from console.tenancy.reconcile import repair_drift
 
     repair_drift()
     return demo_cluster
@@ -343,7 +343,7 @@ def test_the_project_list_filters_by_workspace_and_name(demo_cluster, personas, 
     {"egress": [{"to": [{"ipBlock": {"cidr": "2001:db8::/64"}}]}]},
 ])
 def test_an_external_entry_reads_back_into_the_form_unchanged(spec):
-    from console.forms_isolation import ExternalEntryForm, external_initial
+    from console.tenancy.forms import ExternalEntryForm, external_initial
 
     values, rows = external_initial(spec)
     data = {**values, "ports-TOTAL_FORMS": str(len(rows)), "ports-INITIAL_FORMS": "0"}
@@ -364,7 +364,7 @@ def test_an_external_entry_reads_back_into_the_form_unchanged(spec):
     {"ingress": [{"from": [{"namespace": {"name": "a"}}]}, {"from": [{"namespace": {"name": "b"}}]}]},
 ])
 def test_entries_the_form_does_not_write_are_not_forced_into_it(spec):
-    from console.forms_isolation import external_initial, internal_initial
+    from console.tenancy.forms import external_initial, internal_initial
 
     assert internal_initial(spec) is None
     assert external_initial(spec) is None

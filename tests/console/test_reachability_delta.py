@@ -1,13 +1,13 @@
-"""The summed-up reachability delta says exactly what isolation.impact says, at any size."""
+"""The summed-up reachability delta says exactly what isolation.review.impact says, at any size."""
 
 import copy
 from pathlib import Path
 
 import pytest
 
-from console.reachability_delta import delta_between
-from isolation.compiler import IsolationSettings
-from isolation.impact import impact_of, with_generated_policies
+from console.reachability.delta import delta_between
+from isolation.compiler.generate import IsolationSettings
+from isolation.review.impact import impact_of, with_generated_policies
 from isolation.snapshot import load_snapshot
 
 DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"

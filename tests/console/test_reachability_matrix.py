@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from console.models import Job
+from console.core.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +143,7 @@ def test_cells_outside_the_scope_do_not_open(demo_cluster, personas, login_as, p
 @pytest.fixture
 def slow(monkeypatch):
     """Every grid is expected to take longer than the page may wait."""
-    from console import reachability_matrix
+    from console.reachability import matrix as reachability_matrix
 
     monkeypatch.setattr(reachability_matrix, "INLINE_SECONDS", -1.0)
 

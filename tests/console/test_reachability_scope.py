@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from console.access import Access
-from console.reachability_scope import HIDDEN_POD, Scope, scoped_delta
-from console.reachability_sources import SourceInputError, parse_entries, pieces
-from isolation.reachability import Cluster
+from console.core.access import Access
+from console.core.scope import HIDDEN_POD, Scope, scoped_delta
+from console.reachability.sources import SourceInputError, parse_entries, pieces
+from isolation.reachability.engine import Cluster
 from isolation.snapshot import load_snapshot
 
 NAMESPACES = ["shop", "billing", "web", "kube-system"]

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from console import cluster
+from console.core import cluster
 
 pytestmark = pytest.mark.django_db
 
@@ -112,14 +112,14 @@ def test_a_switch_outside_the_scope_is_refused(demo_cluster, personas, login_as,
 @pytest.fixture
 def slow(monkeypatch):
     """Every preview is expected to take longer than the page may wait."""
-    from console import reachability_whatif
+    from console.reachability import whatif as reachability_whatif
 
     monkeypatch.setattr(reachability_whatif, "INLINE_SECONDS", -1.0)
 
 
 def test_a_slow_preview_runs_as_a_job_the_page_polls(demo_cluster, personas, login_as, slow,
                                                      django_capture_on_commit_callbacks):
-    from console.models import Job
+    from console.core.models import Job
 
     client = login_as("bob")
     with django_capture_on_commit_callbacks(execute=True):
@@ -137,7 +137,7 @@ def test_a_slow_preview_runs_as_a_job_the_page_polls(demo_cluster, personas, log
 
 def test_a_change_outside_the_scope_is_refused_before_any_job(demo_cluster, personas, login_as,
                                                               slow):
-    from console.models import Job
+    from console.core.models import Job
 
     response = whatif(login_as("frank"), change="workspace", workspace="team-a")
     assert response.status_code == 400

@@ -9,10 +9,12 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from console import cluster, reconcile, tasks
-from console.isolation_config import isolation_settings
-from console.models import Change, PlatformSettings
-from isolation.compiler import MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION
+from console.core import cluster
+from console.core.models import Change, PlatformSettings
+from console.tenancy import jobs as tasks
+from console.tenancy import reconcile
+from console.tenancy.config import isolation_settings
+from isolation.compiler.generate import MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

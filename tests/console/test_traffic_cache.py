@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from console import cluster, jobs, tenants
-from console.models import Job, JobStatus
+from console.core import cluster, jobs, tenants
+from console.core.models import Job, JobStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

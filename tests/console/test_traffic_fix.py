@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from console import cluster
-from console.models import Change, Job, JobStatus
+from console.core import cluster
+from console.core.models import Change, Job, JobStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from console.models import Job, JobStatus
+from console.core.models import Job, JobStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -209,7 +209,8 @@ def test_the_pages_explain_an_unreachable_cluster_instead_of_failing(no_cluster,
 
 def test_with_a_worker_the_page_polls_until_the_drawing_is_ready(demo_cluster, personas, login_as,
                                                                  monkeypatch):
-    from console import jobs, tasks
+    from console.core import jobs
+    from console.core import jobs as tasks
 
     monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: type("R", (), {"id": "queued"})())
     client = login_as("alice")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from console.traffic_advisor import fix_spec
-from console.traffic_service import Client, Ref, context_from, parse_client, traced
-from isolation.compiler import IsolationSettings
+from console.traffic.advisor import fix_spec
+from console.traffic.services import Client, Ref, context_from, parse_client, traced
+from isolation.cli.traffic import with_compiled_isolation
+from isolation.compiler.generate import IsolationSettings
 from isolation.snapshot import Snapshot, load_snapshot
-from isolation.traffic_cli import with_compiled_isolation
 
 DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
 PAYMENTS_API = Ref("service", "billing", "payments-api")

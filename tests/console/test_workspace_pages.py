@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from console import cluster
-from console.models import Job, JobStatus
+from console.core import cluster
+from console.core.models import Job, JobStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def run(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def reconciled(demo_cluster):
-    from console.reconcile import repair_drift
+    from console.tenancy.reconcile import repair_drift
 
     repair_drift()
     return demo_cluster

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from console import cluster
-from console.history import record_change
+from console.core import cluster
+from console.core.audit import record_change
 from tests.e2e.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,7 +22,7 @@ def edited_policy(demo_cluster):
     edited = copy.deepcopy(live)
     edited["spec"]["ingress"][0]["ports"] = [{"port": 9090, "protocol": "TCP"}]
     written = gw.replace(edited)
-    from isolation.impact import impact_of
+    from isolation.review.impact import impact_of
 
     before = gw.snapshot()
     before = before.with_network_policies(

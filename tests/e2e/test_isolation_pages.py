@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from console import cluster
-from console.reconcile import repair_drift
-from isolation.reachability import Cluster
+from console.core import cluster
+from console.tenancy.reconcile import repair_drift
+from isolation.reachability.engine import Cluster
 from tests.e2e.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -199,7 +199,7 @@ def test_project_isolation_allowlists_and_disabling_keep_the_entries(page, alice
 
 
 def test_a_viewer_sees_the_isolation_pages_without_change_controls(page, alice, screenshot):
-    from console.models import Role, RoleBinding
+    from console.core.models import Role, RoleBinding
 
     erin = User.objects.create_user("erin", password=PASSWORD)
     RoleBinding.objects.create(user=erin, role=Role.VIEWER, project="shop")

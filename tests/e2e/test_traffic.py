@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from console import isolation_service as iso
-from console.models import JobStatus
+from console.core.models import JobStatus
+from console.tenancy import services as iso
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
 

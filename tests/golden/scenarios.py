@@ -10,9 +10,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from isolation.compiler import IsolationSettings
+from isolation.compiler.generate import IsolationSettings
+from isolation.compiler.tenancy import ISOLATE_ANNOTATION, WORKSPACE_LABEL
 from isolation.snapshot import Snapshot, load_snapshot, with_name_label
-from isolation.tenancy import ISOLATE_ANNOTATION, WORKSPACE_LABEL
 
 GOLDEN_DIR = Path(__file__).parent
 

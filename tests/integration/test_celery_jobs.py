@@ -1,7 +1,7 @@
 import pytest
 
-from console import jobs
-from console.models import Job, JobStatus
+from console.core import jobs
+from console.core.models import Job, JobStatus
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration

@@ -12,11 +12,12 @@ import time
 
 import pytest
 
-from console import cluster, reconcile
-from console import isolation_service as iso
 from console.celery import app as celery_app
-from console.isolation_config import isolation_settings
-from console.models import Job, JobStatus
+from console.core import cluster
+from console.core.models import Job, JobStatus
+from console.tenancy import reconcile
+from console.tenancy import services as iso
+from console.tenancy.config import isolation_settings
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from isolation.reachability import Cluster
+from isolation.reachability.engine import Cluster
 from isolation.snapshot import Snapshot, with_name_label
 
 

@@ -18,8 +18,8 @@ from functools import cache
 
 import pytest
 
-from isolation.compiler import IsolationSettings, desired_policies
-from isolation.reachability import Cluster
+from isolation.compiler.generate import IsolationSettings, desired_policies
+from isolation.reachability.engine import Cluster
 from tests.golden.scenarios import (
     add_entry,
     cluster,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from isolation.compile_cli import render_yaml
-from isolation.compiler import (
+from isolation.cli.compile import render_yaml
+from isolation.compiler.generate import (
     ISOLATION_POLICY_NAME,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
@@ -18,9 +18,9 @@ from isolation.compiler import (
     IsolationSettings,
     desired_policies,
 )
-from isolation.netpol import default_network_policy, validate_network_policy
-from isolation.reconcile import plan_reconcile
-from isolation.tenancy import TenancyInputError
+from isolation.compiler.reconcile import plan_reconcile
+from isolation.compiler.tenancy import TenancyInputError
+from isolation.netpol.validation import default_network_policy, validate_network_policy
 from tests.golden.scenarios import (
     SCENARIOS,
     add_entry,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from isolation import compile_cli
-from isolation.compiler import IsolationSettings, desired_policies
+from isolation.cli import compile
+from isolation.compiler.generate import IsolationSettings, desired_policies
 from isolation.snapshot import load_snapshot
 from tests.golden.scenarios import (
     GOLDEN_DIR,
@@ -37,7 +37,7 @@ def _isolated():
 
 
 def _run(capsys, *argv):
-    code = compile_cli.main(list(argv))
+    code = compile.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 

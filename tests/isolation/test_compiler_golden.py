@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from isolation.compile_cli import format_problem, render_yaml
-from isolation.compiler import IsolationSettings, desired_policies
+from isolation.cli.compile import format_problem, render_yaml
+from isolation.compiler.generate import IsolationSettings, desired_policies
 from tests.golden.scenarios import GOLDEN_DIR, SCENARIOS, Scenario
 
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

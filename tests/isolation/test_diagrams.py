@@ -13,8 +13,9 @@ from pathlib import Path as FilePath
 
 import pytest
 
-from isolation.diagrams import RED, group_paths, render_svg
-from isolation.paths import explain_case, trace
+from isolation.paths.diagrams import RED, group_paths, render_svg
+from isolation.paths.explain import explain_case
+from isolation.paths.trace import trace
 from tests.isolation.test_paths_model import CLIENT, isolate, web_cluster
 
 GOLDEN = FilePath(__file__).parent / "data" / "paths"

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from isolation.compiler import IsolationSettings
-from isolation.impact import impact_of, with_generated_policies, with_policies
+from isolation.compiler.generate import IsolationSettings
+from isolation.review.impact import impact_of, with_generated_policies, with_policies
 from isolation.snapshot import load_snapshot
 
 DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
@@ -85,7 +85,7 @@ def test_turning_project_isolation_off_shows_the_allowlisted_clients_lose_access
 
 
 def test_outside_samples_avoid_except_ranges_and_cluster_addresses(demo):
-    from isolation.impact import sample_outside_addresses
+    from isolation.review.impact import sample_outside_addresses
 
     samples = sample_outside_addresses(with_generated_policies(demo, IsolationSettings())[0])
     assert "198.51.100.1" in samples  # inside policy-to-bank's cidr, outside its except

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from isolation.intent import (
+from isolation.compiler.intent import (
     entries_invalidated_by_move,
     entry_object,
     is_port_name,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from isolation.netpol import (
+from isolation.netpol.validation import (
     default_network_policy,
     parse_field_path,
     stored_network_policy,

@@ -1,4 +1,4 @@
-"""The `traffic_path` command-line contract, through `isolation.traffic_cli.main`."""
+"""The `traffic_path` command-line contract, through `isolation.cli.traffic.main`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from isolation.traffic_cli import main
+from isolation.cli.traffic import main
 from tests.isolation.test_paths_model import CLIENT, ingress_cluster, isolate, web_cluster
 
 

@@ -7,10 +7,10 @@ from pathlib import Path as FilePath
 
 import pytest
 
-from isolation.diagrams import render_svg
-from isolation.paths import exposures, trace
+from isolation.cli.traffic import main, with_compiled_isolation
+from isolation.paths.diagrams import render_svg
+from isolation.paths.trace import exposures, trace
 from isolation.snapshot import load_snapshot
-from isolation.traffic_cli import main, with_compiled_isolation
 
 DEMO = FilePath(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from isolation.paths import PathInputError, detect_cni_mode, exposures, trace
+from isolation.paths.trace import PathInputError, detect_cni_mode, exposures, trace
 from isolation.snapshot import Snapshot, with_name_label
 
 CLIENT = "203.0.113.9"
@@ -371,7 +371,7 @@ def test_path_json_has_exactly_the_documented_fields():
 # -- cache digest -----------------------------------------------------------------------------
 
 def _digest(snapshot: Snapshot, **kwargs) -> str:
-    from isolation.paths_cache import trace_digest
+    from isolation.paths.cache import trace_digest
 
     return trace_digest(snapshot, **{"service": ("shop", "web"), "client_ip": CLIENT, **kwargs})
 

@@ -14,8 +14,13 @@ import ipaddress
 
 import pytest
 
-from isolation.paths import PolicyVerdict, case_snapshot, explain_case, trace
-from isolation.paths_explain import CASE_CONTROLLER_NAMESPACE, CASE_NODES
+from isolation.paths.explain import (
+    CASE_CONTROLLER_NAMESPACE,
+    CASE_NODES,
+    case_snapshot,
+    explain_case,
+)
+from isolation.paths.trace import PolicyVerdict, trace
 
 CLIENT = "203.0.113.9"
 PORTS = [{"port": 8080, "protocol": "TCP"}]

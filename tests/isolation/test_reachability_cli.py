@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from isolation.reachability_cli import main
+from isolation.cli.reachability import main
 
 SNAPSHOT = """\
 apiVersion: v1

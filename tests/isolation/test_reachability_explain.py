@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from isolation.reachability import InvalidPolicyError, RuleRef
+from isolation.reachability.engine import InvalidPolicyError, RuleRef
 
 
 def pol(key, **spec):

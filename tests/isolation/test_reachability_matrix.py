@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from isolation.reachability import Cluster, Counts, diff
+from isolation.reachability.engine import Cluster, Counts, diff
 from isolation.snapshot import Snapshot
 
 NODES = [{"kind": "Node", "metadata": {"name": f"node-{n}"},

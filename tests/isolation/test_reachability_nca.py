@@ -55,8 +55,8 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.reachability_nca import INSTALL_HINT, Nca, nca_python  # noqa: E402
-from isolation.netpol import stored_network_policy  # noqa: E402
-from isolation.reachability import Cluster  # noqa: E402
+from isolation.netpol.validation import stored_network_policy  # noqa: E402
+from isolation.reachability.engine import Cluster  # noqa: E402
 from isolation.snapshot import Snapshot  # noqa: E402
 
 EXTERNAL_SOURCES = ["203.0.113.5", "198.51.100.200", "192.0.2.1"]

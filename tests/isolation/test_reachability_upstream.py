@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
-from isolation.reachability import Cluster
+from isolation.reachability.engine import Cluster
 from isolation.snapshot import Snapshot, with_name_label
 
 DATA = Path(__file__).parent / "data" / "upstream_netpol_e2e.yaml"

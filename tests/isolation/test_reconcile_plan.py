@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from isolation.compiler import IsolationSettings, desired_policies
-from isolation.reconcile import Plan, canonical_spec, is_ours, plan_reconcile
+from isolation.compiler.generate import IsolationSettings, desired_policies
+from isolation.compiler.reconcile import Plan, canonical_spec, is_ours, plan_reconcile
 from tests.golden.scenarios import add_entry, cluster, isolate_project, isolate_workspace, ns_peer
 
 

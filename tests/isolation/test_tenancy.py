@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from isolation.tenancy import (
+from isolation.compiler.tenancy import (
     NodeAddress,
     TenancyInputError,
     detect_ingress_namespaces,

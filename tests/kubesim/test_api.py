@@ -200,7 +200,7 @@ def test_pod_status_is_written_only_through_the_status_subresource(sim, core) ->
 def test_custom_resources_refuse_strategic_merge_and_unconditional_put(sim, api) -> None:
     ext = client.ApiextensionsV1Api(api)
     co = client.CustomObjectsApi(api)
-    from kubesim.seeds import console_crds
+    from kubesim.objects import console_crds
     for crd in console_crds():
         ext.create_custom_resource_definition(crd)
     co.create_cluster_custom_object("tenant.kubesphere.io", "v1alpha1", "workspaces",
@@ -218,7 +218,7 @@ def test_custom_resources_refuse_strategic_merge_and_unconditional_put(sim, api)
 
 
 def test_custom_resources_are_checked_against_the_crd_schema(sim, api) -> None:
-    from kubesim.seeds import console_crds
+    from kubesim.objects import console_crds
     for crd in console_crds():
         client.ApiextensionsV1Api(api).create_custom_resource_definition(crd)
     co = client.CustomObjectsApi(api)

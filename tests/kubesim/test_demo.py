@@ -8,7 +8,8 @@ import os
 import pytest
 
 from kubesim import SimulatorServer
-from kubesim.demo import DEMO_YAML, ISOLATED_PROJECT, demo_snapshot_yaml
+from kubesim.demo import DEMO_YAML, ISOLATED_PROJECT
+from kubesim.demo_snapshot import demo_snapshot_yaml
 
 NSNP = "namespacenetworkpolicies.network.kubesphere.io"
 

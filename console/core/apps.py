@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """Users' roles, jobs, the change history's records and platform settings.
+
+    The label stays `console`, the app's name before the features moved into packages of their
+    own, so existing tables and migration records are used as they are."""
+
+    name = "console.core"
+    label = "console"
+    verbose_name = "Tenant network isolation console"
+
+    def ready(self) -> None:
+        from console.core import jobs  # noqa: F401  (registers the check-cluster job and the runner task)

@@ -1,0 +1,162 @@
+"""Jobs: a database row per unit of background work, and the runner a Celery task calls.
+
+A job is started with `start()` (row + task, enqueued after the transaction commits), claimed
+with a conditional update so a redelivered message never runs finished work twice, and ends
+succeeded or failed with a message the user reads. Handlers are idempotent (they diff desired
+state against the cluster), which is what makes at-least-once delivery safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from cluster.errors import ClusterError, TransientClusterError
+from console.core.models import Job, JobStatus
+
+log = logging.getLogger(__name__)
+
+# A running job whose heartbeat is older than this is taken to be dead (its worker was killed).
+# The default of settings.JOB_STALE_SECONDS.
+STALE_AFTER = timedelta(seconds=60)
+
+Handler = Callable[["JobContext"], dict[str, Any] | None]
+_handlers: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that does the work of jobs of `kind`."""
+
+    def register(fn: Handler) -> Handler:
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+class JobContext:
+    """What a handler sees: the job, and a way to report progress (which also heartbeats)."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.job.params
+
+    def progress(self, percent: int, message: str = "") -> None:
+        percent = max(0, min(100, int(percent)))
+        Job.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
+            progress=percent, message=message, heartbeat_at=timezone.now()
+        )
+        self.job.progress, self.job.message = percent, message
+
+
+def start(kind: str, *, target: str = "", params: dict[str, Any] | None = None,
+          user=None, workspace: str = "", project: str = "") -> Job:
+    """Create a queued job and enqueue its task once the surrounding transaction commits."""
+    if kind not in _handlers:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = Job.objects.create(kind=kind, target=target, params=params or {},
+                             workspace=workspace, project=project,
+                             requested_by=user if user and user.is_authenticated else None)
+    def enqueue() -> None:
+        result = run_job.delay(job.pk)
+        Job.objects.filter(pk=job.pk, celery_task_id="").update(celery_task_id=result.id or "")
+
+    transaction.on_commit(enqueue)
+    return job
+
+
+def stale_after() -> timedelta:
+    """How long a running job may go without a heartbeat before another delivery may claim
+    it (settings.JOB_STALE_SECONDS, default STALE_AFTER)."""
+    seconds = getattr(settings, "JOB_STALE_SECONDS", None)
+    return STALE_AFTER if seconds is None else timedelta(seconds=float(seconds))
+
+
+def claim(job_id: int) -> str:
+    """Take a job for running. Returns "claimed", "finished" (nothing to do) or "busy".
+
+    The conditional update makes claiming atomic: of two deliveries of one message only one
+    gets the job; a job left running by a killed worker is claimed again once stale.
+    """
+    now = timezone.now()
+    claimable = Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING,
+                                                heartbeat_at__lt=now - stale_after())
+    updated = Job.objects.filter(claimable, pk=job_id).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1,
+        error="",
+    )
+    if updated:
+        return "claimed"
+    status = Job.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    return "busy" if status == JobStatus.RUNNING else "finished"
+
+
+def run(job_id: int) -> str:
+    """Run a claimed job to its end. Raises TransientClusterError for the task to retry."""
+    job = Job.objects.get(pk=job_id)
+    ctx = JobContext(job)
+    try:
+        result = _handlers[job.kind](ctx) or {}
+    except TransientClusterError:
+        Job.objects.filter(pk=job_id).update(status=JobStatus.QUEUED, heartbeat_at=None)
+        raise
+    except ClusterError as exc:
+        return finish(job_id, error=exc.message)
+    except Exception as exc:  # an unexpected failure must still end the job visibly
+        log.exception("job %s (%s) failed", job_id, job.kind)
+        return finish(job_id, error=f"Unexpected error: {exc.__class__.__name__}: {exc}")
+    return finish(job_id, result=result)
+
+
+def finish(job_id: int, *, result: dict[str, Any] | None = None, error: str = "") -> str:
+    status = JobStatus.FAILED if error else JobStatus.SUCCEEDED
+    fields: dict[str, Any] = {"status": status, "finished_at": timezone.now(), "error": error}
+    if result is not None:
+        fields["result"] = result
+        fields["progress"] = 100
+        if result.get("message"):
+            fields["message"] = result["message"]
+    Job.objects.filter(pk=job_id).update(**fields)
+    return status
+
+
+@handler("check-cluster")
+def check_cluster(ctx: JobContext) -> dict[str, Any]:
+    """Ask the cluster for its version and health: the smallest job that really reaches it."""
+    from console.core import cluster
+
+    ctx.progress(10, "Contacting the API server")
+    ok, message = cluster.gateway().health()
+    if not ok:
+        raise ClusterError(message)
+    return {"message": message, **cluster.gateway().describe()}
+
+
+# The task keeps the name it was first registered under, so messages queued before an upgrade
+# still find it.
+@shared_task(name="console.tasks.run_job", bind=True, acks_late=True, max_retries=5)
+def run_job(self, job_id: int) -> str:
+    """Run one job; transient cluster errors retry with exponential backoff."""
+    claimed = claim(job_id)
+    if claimed == "finished":
+        return "finished"
+    if claimed == "busy":
+        # Another delivery is (or was, until its worker died) running it: look again later.
+        raise self.retry(countdown=int(stale_after().total_seconds()) + 1)
+    try:
+        return run(job_id)
+    except TransientClusterError as exc:
+        if self.request.retries >= self.max_retries:
+            return finish(job_id, error=f"{exc.message} (gave up after {self.request.retries + 1} attempts)")
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30)) from None

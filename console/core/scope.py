@@ -1,0 +1,133 @@
+"""What of the cluster's reachability one user may see, and how the rest is hidden.
+
+Decision (documented for every reachability and history page): a user who is not a global
+viewer sees pods, Services and policies only in the projects their role bindings reach.
+Pods of other projects never appear by name: in matrices they are aggregated into one
+"other projects" row (status only, no counts and no drill-down, so neither their names nor
+their number leak); in impact lists and explanations a connection end outside the scope is
+written as "a pod in another project" (a change's totals, and its counts per project pair
+with "other projects", are still shown: they name nothing); as a check's source they may be named only as an IP
+address outside the pod network (a pod's own address is refused). Namespaces outside every
+workspace (kube-system and the like) count as outside the scope for everyone but platform
+admins and global viewers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from console.core.access import Access
+
+OTHER = "other"
+OTHER_LABEL = "Other projects"
+HIDDEN_POD = "a pod in another project"
+HIDDEN_NAMESPACE = "other projects"
+OUTSIDE = "(outside the cluster)"
+
+_REF = re.compile(r"(?<![\w.-])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)/([A-Za-z0-9][-A-Za-z0-9._]*)")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The namespaces one user may see, with the directory needed to name workspaces."""
+
+    everything: bool
+    visible: frozenset[str]
+    known: frozenset[str]
+    workspace_of: Mapping[str, str]
+    workspaces: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, access: Access, namespaces: Iterable[str], workspace_of: Mapping[str, str],
+           workspaces: Iterable[str] = ()) -> Scope:
+        """The scope of `access` over the cluster's `namespaces`."""
+        names = sorted(set(namespaces))
+        if access.view_all:
+            visible = frozenset(names)
+        else:
+            visible = frozenset(access.visible_projects(names, workspace_of))
+        shown = access.visible_workspaces(sorted(set(workspaces)), workspace_of)
+        return cls(access.view_all, visible, frozenset(names), dict(workspace_of), tuple(shown))
+
+    def sees(self, namespace: str | None) -> bool:
+        """Whether pods and policies of `namespace` may be shown by name."""
+        if not namespace:
+            return False
+        return self.everything or namespace in self.visible
+
+    def sees_ref(self, ref: str) -> bool:
+        """Whether a connection end ("namespace/pod" or an IP address) may be shown."""
+        if "/" not in ref:
+            return True
+        return self.sees(ref.split("/", 1)[0])
+
+    def show_ref(self, ref: str) -> str:
+        return ref if self.sees_ref(ref) else HIDDEN_POD
+
+    def show_namespace(self, namespace: str) -> str:
+        if namespace == OUTSIDE or self.sees(namespace):
+            return namespace
+        return HIDDEN_NAMESPACE
+
+    def redact(self, text: str) -> str:
+        """`text` with every "namespace/name" of a namespace outside the scope replaced."""
+        if self.everything:
+            return text
+
+        def replace(match: re.Match[str]) -> str:
+            namespace = match.group(1)
+            if namespace in self.known and not self.sees(namespace):
+                return HIDDEN_POD
+            return match.group(0)
+
+        return _REF.sub(replace, text)
+
+    def key(self) -> str:
+        """A stable string naming this scope, for cache keys and job reuse."""
+        if self.everything:
+            return "*"
+        return ",".join(sorted(self.visible))
+
+
+def scoped_delta(delta: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
+    """A reachability delta (Impact.to_dict() shape) as `scope` may see it.
+
+    Connections with both ends outside the scope are dropped and counted in `hidden`; an end
+    outside it is renamed, and connections that become alike are listed once with a `count`;
+    project pairs outside it merge into "other projects"; warnings are redacted. The totals `allowed`/`blocked` stay those of the whole change (they reveal
+    no names), so the user knows more happened than they are shown.
+    """
+    result: dict[str, Any] = {"allowed": int(delta.get("allowed") or 0),
+                              "blocked": int(delta.get("blocked") or 0), "hidden": 0}
+    for name in ("newly_allowed", "newly_blocked"):
+        shown: dict[tuple, dict[str, Any]] = {}
+        for connection in delta.get(name) or []:
+            src, dst = str(connection.get("from", "")), str(connection.get("to", ""))
+            if not scope.sees_ref(src) and not scope.sees_ref(dst):
+                result["hidden"] += 1
+                continue
+            entry = {**connection, "from": scope.show_ref(src), "to": scope.show_ref(dst),
+                     "outside": "/" not in src}
+            key = (entry["from"], entry["to"], entry.get("port"), entry.get("protocol"))
+            if key in shown:
+                shown[key]["count"] += 1
+            else:
+                shown[key] = {**entry, "count": 1}
+        result[name] = list(shown.values())
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for pair in delta.get("pairs") or []:
+        src = scope.show_namespace(str(pair.get("from", "")))
+        dst = scope.show_namespace(str(pair.get("to", "")))
+        if src == HIDDEN_NAMESPACE and dst == HIDDEN_NAMESPACE:
+            continue
+        merged = pairs.setdefault((src, dst), {"from": src, "to": dst, "allowed": 0,
+                                               "blocked": 0})
+        merged["allowed"] += int(pair.get("allowed") or 0)
+        merged["blocked"] += int(pair.get("blocked") or 0)
+    result["pairs"] = sorted(pairs.values(),
+                             key=lambda p: (-(p["allowed"] + p["blocked"]), p["from"], p["to"]))
+    result["warnings"] = [scope.redact(str(w)) for w in delta.get("warnings") or []]
+    return result

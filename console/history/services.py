@@ -1,0 +1,241 @@
+"""The History page: every change the console made or repaired, filtered, compared, exported.
+
+Visibility follows console.core.access.scoped_to_user; inside a visible change, the reachability
+delta is shown through console.core.scope, so a project admin never reads the names of
+another tenant's pods even when a change of theirs affected them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from console.core.access import Access, access_of, scoped_to_user
+from console.core.models import Change
+from console.core.scope import Scope, scoped_delta
+
+CONTEXT_LINES = 3
+DRIFT_AUTHOR = "drift repair"
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """The filters of the list (all optional, all in the URL)."""
+
+    workspace: str = ""
+    project: str = ""
+    author: str = ""
+    kind: str = ""
+
+    @classmethod
+    def from_params(cls, data) -> HistoryFilter:
+        return cls(*((data.get(name) or "").strip()[:253]
+                     for name in ("workspace", "project", "author", "kind")))
+
+    def params(self) -> dict[str, str]:
+        return {k: v for k, v in vars(self).items() if v}
+
+
+def visible_changes(request, workspace_of) -> QuerySet:
+    """Every change the user may see, newest first."""
+    return scoped_to_user(Change.objects.select_related("author", "reverts"), request,
+                          workspace_of)
+
+
+def filtered(changes: QuerySet, wanted: HistoryFilter) -> QuerySet:
+    """`changes` narrowed by `wanted`; a project filter also matches its workspace-wide
+    changes only when a workspace is not given separately."""
+    if wanted.workspace:
+        changes = changes.filter(workspace=wanted.workspace)
+    if wanted.project:
+        changes = changes.filter(project=wanted.project)
+    if wanted.kind:
+        changes = changes.filter(kind=wanted.kind)
+    if wanted.author:
+        changes = changes.filter(Q(author__username=wanted.author)
+                                 | Q(author__isnull=True, author_label=wanted.author))
+    return changes
+
+
+def filter_choices(changes: QuerySet) -> dict[str, list[str]]:
+    """The values the filters offer: those present in the changes the user may see."""
+    def distinct(field: str) -> list[str]:
+        return sorted(v for v in changes.order_by().values_list(field, flat=True).distinct() if v)
+
+    authors = set(distinct("author__username")) | set(
+        changes.filter(author__isnull=True).order_by().values_list("author_label", flat=True)
+        .distinct())
+    return {"workspaces": distinct("workspace"), "projects": distinct("project"),
+            "kinds": distinct("kind"), "authors": sorted(a for a in authors if a)}
+
+
+def get_change_for_user(request, change_id: int, workspace_of) -> Change:
+    """The change, if the user may see it (Http404 otherwise, so its existence is not told)."""
+    change = visible_changes(request, workspace_of).filter(pk=change_id).first()
+    if change is None:
+        raise Http404("No such change.")
+    return change
+
+
+WORKSPACE_LABEL = "kubesphere.io/workspace"
+
+
+def can_revert(access: Access, change: Change, workspace_of) -> bool:
+    """Who may revert: whoever may make every write the revert makes.
+
+    Platform admins always may. Others need edit rights on the change's project or workspace
+    (cluster-wide changes: the cluster) and on every object the revert writes; moving a project
+    between workspaces or creating/removing a workspace stays with platform admins, since it
+    changes which tenant a project's pods belong to.
+    """
+    if access.platform_admin:
+        return True
+    if _changes_tenancy(change):
+        return False
+    if change.project and not access.can_edit_project(change.project, workspace_of):
+        return False
+    if change.workspace and not change.project and not access.can_edit_workspace(change.workspace):
+        return False
+    if not change.project and not change.workspace:
+        return access.can_edit_cluster()
+    for obj in [*change.before_objects, *change.after_objects]:
+        meta = obj.get("metadata") or {}
+        if obj.get("kind") == "Workspace":
+            allowed = access.can_edit_workspace(meta.get("name", ""))
+        elif obj.get("kind") == "Namespace":
+            allowed = access.can_edit_project(meta.get("name", ""), workspace_of)
+        else:
+            allowed = access.can_edit_project(meta.get("namespace", ""), workspace_of)
+        if not allowed:
+            return False
+    return True
+
+
+def _changes_tenancy(change: Change) -> bool:
+    """Whether undoing the change moves a project or creates/removes a workspace."""
+    def keyed(objects, kind):
+        return {(o.get("metadata") or {}).get("name"): o for o in objects if o.get("kind") == kind}
+
+    before_ws, after_ws = keyed(change.before_objects, "Workspace"), keyed(change.after_objects, "Workspace")
+    if set(before_ws) != set(after_ws):
+        return True
+    before_ns, after_ns = keyed(change.before_objects, "Namespace"), keyed(change.after_objects, "Namespace")
+    for name in set(before_ns) | set(after_ns):
+        labels = [((side.get(name) or {}).get("metadata") or {}).get("labels") or {}
+                  for side in (before_ns, after_ns)]
+        if labels[0].get(WORKSPACE_LABEL) != labels[1].get(WORKSPACE_LABEL):
+            return True
+    return False
+
+
+def require_revert(request, change: Change, workspace_of) -> Access:
+    access = access_of(request)
+    if not can_revert(access, change, workspace_of):
+        raise PermissionDenied("You can view this change but not revert it.")
+    return access
+
+
+# -- side-by-side diff --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One line pair of a side-by-side diff; `kind` equal / changed / removed / added / gap."""
+
+    kind: str
+    left_number: int | None = None
+    left: str = ""
+    right_number: int | None = None
+    right: str = ""
+
+
+def side_by_side(before: str, after: str, context: int = CONTEXT_LINES) -> list[DiffRow]:
+    """Rows of a side-by-side diff of two texts; unchanged runs longer than 2×`context`
+    lines are folded into one "gap" row whose `left` says how many lines it hides."""
+    old, new = before.splitlines(), after.splitlines()
+    rows: list[DiffRow] = []
+    opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
+    for position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            count = i2 - i1
+            head = min(count, context) if position > 0 else 0
+            tail = min(count - head, context) if position < len(opcodes) - 1 else 0
+            if count - head - tail <= 1:
+                head, tail = count, 0
+            for k in list(range(head)) + list(range(count - tail, count)):
+                if k == count - tail and head < count - tail:
+                    rows.append(DiffRow("gap", left=f"{count - head - tail} unchanged lines"))
+                rows.append(DiffRow("equal", i1 + k + 1, old[i1 + k], j1 + k + 1, new[j1 + k]))
+            if head + tail < count and tail == 0:
+                rows.append(DiffRow("gap", left=f"{count - head} unchanged lines"))
+            continue
+        for k in range(max(i2 - i1, j2 - j1)):
+            left = i1 + k if i1 + k < i2 else None
+            right = j1 + k if j1 + k < j2 else None
+            kind = ("changed" if left is not None and right is not None
+                    else "removed" if left is not None else "added")
+            rows.append(DiffRow(kind, None if left is None else left + 1,
+                                "" if left is None else old[left],
+                                None if right is None else right + 1,
+                                "" if right is None else new[right]))
+    return rows
+
+
+# -- one change, as the page and the export show it ---------------------------------------
+
+
+def delta_for(change: Change, scope: Scope) -> dict[str, Any]:
+    """The change's reachability delta as `scope` may see it."""
+    return scoped_delta(change.reachability_delta or {}, scope)
+
+
+def diffs(change: Change) -> list[dict[str, Any]]:
+    """The two side-by-side diffs of a change: its objects, and its generated policies."""
+    result = []
+    for title, before, after in (
+            ("Objects", change.before_yaml, change.after_yaml),
+            ("Generated NetworkPolicies", change.generated_before_yaml,
+             change.generated_after_yaml)):
+        if before or after:
+            result.append({"title": title, "rows": side_by_side(before, after),
+                           "changed": before != after})
+    return result
+
+
+def export_record(change: Change, scope: Scope) -> dict[str, Any]:
+    """One change as a JSON-ready dict (the export's element)."""
+    return {
+        "id": change.pk, "time": change.created_at.isoformat(), "author": change.author_name,
+        "kind": change.kind, "target": change.target, "workspace": change.workspace,
+        "project": change.project, "status": change.status, "summary": change.summary,
+        "reverts": change.reverts_id, "job": change.job_id,
+        "before_objects": change.before_objects, "after_objects": change.after_objects,
+        "generated_before_yaml": change.generated_before_yaml,
+        "generated_after_yaml": change.generated_after_yaml,
+        "reachability_delta": delta_for(change, scope),
+    }
+
+
+def resulting_yaml(change: Change, *, generated: bool = False) -> str:
+    """The change's resulting objects as YAML for `kubectl apply` (and GitOps), with a header
+    naming the change and the objects it deleted (which apply cannot express)."""
+    from console.reachability.whatif import ref_of
+
+    kept = {ref_of(o) for o in change.after_objects}
+    deleted = [ref_of(o) for o in change.before_objects if ref_of(o) not in kept]
+    header = [f"# Objects resulting from change #{change.pk}: {change.kind} {change.target}",
+              f"# by {change.author_name} at {change.created_at.isoformat()}"]
+    for kind, namespace, name in deleted:
+        where = f" -n {namespace}" if namespace else ""
+        header.append(f"# deleted by this change: kubectl delete {kind.lower()} {name}{where}")
+    parts = [change.after_yaml.strip()]
+    if generated and change.generated_after_yaml.strip():
+        parts.append("# Generated NetworkPolicies (the isolation engine writes these)\n"
+                     + change.generated_after_yaml.strip())
+    body = "\n---\n".join(p for p in parts if p)
+    return "\n".join(header) + "\n" + (body + "\n" if body else "")

@@ -1,0 +1,93 @@
+from datetime import date
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cluster.errors import ClusterError
+from console.core import cluster, tenants
+from console.core.access import access_of, scoped_to_user
+from console.core.models import Job
+from console.core.responses import render_cluster_error
+from console.history import revert
+from console.history import services as svc
+from console.reachability.services import scope_for
+from console.tenancy.services import isolation_settings
+
+
+@require_GET
+def history(request):
+    try:
+        workspace_of = tenants.directory().workspace_of
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="History")
+    changes = svc.visible_changes(request, workspace_of)
+    wanted = svc.HistoryFilter.from_params(request.GET)
+    jobs = scoped_to_user(Job.objects.select_related("requested_by"), request, workspace_of)
+    page = Paginator(svc.filtered(changes, wanted), 50).get_page(request.GET.get("page"))
+    context = {"changes": page, "filters": wanted, "choices": svc.filter_choices(changes),
+               "jobs": jobs[:20]}
+    template = "history/list.html#changes" if request.htmx else "history/list.html"
+    return render(request, template, context)
+
+
+@require_GET
+def history_export(request):
+    try:
+        scope = scope_for(request)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="History")
+    changes = svc.filtered(svc.visible_changes(request, scope.workspace_of),
+                           svc.HistoryFilter.from_params(request.GET))
+    response = JsonResponse({"changes": [svc.export_record(c, scope) for c in changes]},
+                            json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="history-{date.today()}.json"'
+    return response
+
+
+@require_GET
+def history_detail(request, change_id: int):
+    try:
+        scope = scope_for(request)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="History")
+    change = svc.get_change_for_user(request, change_id, scope.workspace_of)
+    return render(request, "history/detail.html", {
+        "change": change, "delta": svc.delta_for(change, scope), "diffs": svc.diffs(change),
+        "can_revert": svc.can_revert(access_of(request), change, scope.workspace_of),
+        "reverted_by": change.reverted_by.order_by("-created_at")[:5],
+    })
+
+
+@require_GET
+def history_objects(request, change_id: int):
+    try:
+        workspace_of = tenants.directory().workspace_of
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="History")
+    change = svc.get_change_for_user(request, change_id, workspace_of)
+    text = svc.resulting_yaml(change, generated=request.GET.get("generated") == "1")
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="change-{change.pk}.yaml"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def history_revert(request, change_id: int):
+    try:
+        scope = scope_for(request)
+        change = svc.get_change_for_user(request, change_id, scope.workspace_of)
+        svc.require_revert(request, change, scope.workspace_of)
+        plan = revert.plan_revert(change, cluster.gateway())
+        context = {"change": change, "plan": plan, "job": None}
+        if request.method == "POST" and plan.possible and plan.writes:
+            context["job"] = revert.start_revert(request.user, change)
+            return render(request, "history/revert.html", context, status=202)
+        if plan.possible and plan.writes:
+            context["delta"], context["notes"] = revert.preview(
+                plan, cluster.snapshot(), isolation_settings(), scope)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Revert")
+    status = 409 if request.method == "POST" else 200
+    return render(request, "history/revert.html", context, status=status)

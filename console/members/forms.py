@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from console.core.access import Access
+from console.core.models import Role, RoleBinding
+
+
+class RoleBindingForm(forms.Form):
+    """Grant a role; who may grant what is checked against the granting user's Access."""
+
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices)
+    workspace = forms.CharField(max_length=253, required=False)
+    project = forms.CharField(max_length=253, required=False)
+
+    def __init__(self, *args, access: Access, workspace_of: dict[str, str],
+                 workspaces: set[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.access, self.workspace_of, self.workspaces = access, workspace_of, workspaces
+
+    def clean_username(self) -> str:
+        name = self.cleaned_data["username"]
+        if not get_user_model().objects.filter(username=name).exists():
+            raise forms.ValidationError(f"There is no user named {name!r}.")
+        return name
+
+    def clean(self):
+        data = super().clean()
+        role, ws, project = data.get("role"), data.get("workspace", ""), data.get("project", "")
+        if not role:
+            return data
+        if role == Role.PLATFORM_ADMIN and (ws or project):
+            raise forms.ValidationError("A platform admin has no workspace or project.")
+        if role == Role.WORKSPACE_ADMIN and (not ws or project):
+            raise forms.ValidationError("A workspace admin needs a workspace and no project.")
+        if role == Role.PROJECT_ADMIN and (not project or ws):
+            raise forms.ValidationError("A project admin needs a project and no workspace.")
+        if ws and project:
+            raise forms.ValidationError("Scope a binding to a workspace or a project, not both.")
+        if ws and ws not in self.workspaces:
+            self.add_error("workspace", f"There is no workspace {ws!r}.")
+        if project and project not in self.workspace_of:
+            self.add_error("project", f"There is no project {project!r} in any workspace.")
+        if not self.errors and not can_grant(self.access, role, ws, project, self.workspace_of):
+            raise forms.ValidationError("You cannot grant this role with this scope.")
+        return data
+
+    def save(self) -> RoleBinding:
+        data = self.cleaned_data
+        user = get_user_model().objects.get(username=data["username"])
+        binding, _ = RoleBinding.objects.get_or_create(
+            user=user, role=data["role"], workspace=data["workspace"], project=data["project"])
+        return binding
+
+
+def can_grant(access: Access, role: str, workspace: str, project: str,
+              workspace_of: dict[str, str]) -> bool:
+    """Platform admins grant anything; workspace admins only inside their workspaces."""
+    if access.platform_admin:
+        return True
+    if role == Role.PLATFORM_ADMIN:
+        return False
+    if workspace:
+        return workspace in access.admin_workspaces
+    if project:
+        return workspace_of.get(project) in access.admin_workspaces
+    return False

@@ -1,0 +1,165 @@
+"""What a policy's detail page shows: attributes, the pods it selects, its rules in words,
+who can reach those pods and where they can go, and the outcome of an apply or delete job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cluster.errors import ClusterError, NotFoundError
+from console.core import cluster, tenants
+from console.core.access import Access
+from console.core.models import Change, Job, JobStatus
+from console.core.scope import OTHER_LABEL, Scope
+from console.policies import services
+from console.policies.text import live_yaml, side_by_side
+from isolation.compiler.reconcile import is_ours
+from isolation.netpol.describe import describe_policy
+from isolation.reachability.engine import Cluster
+from isolation.review.lint import selected_pods
+from isolation.snapshot import Snapshot
+
+CREATOR_ANNOTATION = "kubesphere.io/creator"
+DESCRIPTION_ANNOTATION = "kubesphere.io/description"
+OUTSIDE = "outside the cluster"
+
+
+def detail_context(policy: dict[str, Any], access: Access,
+                   directory: tenants.Directory) -> dict[str, Any]:
+    """The detail page's context (reads the policy's namespace pods; raises ClusterError)."""
+    meta = policy["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    workspace_of = directory.workspace_of
+    pods = selected_pods(policy, Snapshot(pods=cluster.gateway().list_objects(
+        "Pod", namespace)))
+    annotations = meta.get("annotations") or {}
+    return {
+        "policy": policy, "namespace": namespace, "name": name,
+        "workspace": workspace_of.get(namespace, ""), "is_project": namespace in workspace_of,
+        "created": meta.get("creationTimestamp", ""),
+        "age": services.age(meta.get("creationTimestamp", "")),
+        "creator": annotations.get(CREATOR_ANNOTATION) or _creator_from_history(namespace, name),
+        "description": annotations.get(DESCRIPTION_ANNOTATION, ""),
+        "generated": is_ours(policy), "text": describe_policy(policy), "pods": pods,
+        "yaml": live_yaml(policy),
+        "can_edit": services.can_edit(access, namespace, workspace_of),
+    }
+
+
+def scope_of(access: Access, directory: tenants.Directory) -> Scope:
+    """The namespaces `access` may see by name, over the namespaces of `directory`."""
+    return Scope.of(access, directory.namespaces, directory.workspace_of, directory.workspaces)
+
+
+def _creator_from_history(namespace: str, name: str) -> str:
+    change = (Change.objects.filter(kind="policy-apply", target=f"{namespace}/{name}",
+                                    before_yaml="").select_related("author")
+              .order_by("-created_at").first())
+    return change.author_name if change else ""
+
+
+@dataclass(frozen=True)
+class ReachRow:
+    """Connections between the selected pods and the pods of one other namespace, or (with
+    `folded`) of every namespace the user may not see, which the page names only as "Other
+    projects" and shows by status alone, so neither their names nor their size leak."""
+
+    namespace: str
+    workspace: str
+    allowed: int
+    total: int
+    folded: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.allowed == self.total:
+            return "allowed"
+        return "blocked" if self.allowed == 0 else "partial"
+
+
+@dataclass(frozen=True)
+class Reach:
+    pods: int = 0
+    inbound: list[ReachRow] = field(default_factory=list)
+    outbound: list[ReachRow] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def folded(self) -> bool:
+        """Whether some namespaces were folded into "Other projects"."""
+        return any(row.folded for row in (*self.inbound, *self.outbound))
+
+
+def reach_summary(policy: dict[str, Any], directory: tenants.Directory, scope: Scope) -> Reach:
+    """Who can reach the pods `policy` selects, and where they can go, over every policy of
+    the cluster, per namespace (counted over each destination's declared ports).
+
+    Guarantees: a namespace outside `scope` is never named: all of them together make one
+    folded "Other projects" row, last; the error text names no pod outside `scope`.
+    """
+    try:
+        snapshot = cluster.snapshot()
+        engine = Cluster.from_snapshot(snapshot)
+    except (ClusterError, ValueError) as exc:
+        reason = scope.redact(str(getattr(exc, "message", exc)))
+        return Reach(error=f"Reachability cannot be computed: {reason}")
+    selected = [pod.key for pod in selected_pods(policy, snapshot)]
+    if not selected:
+        return Reach()
+    inbound = engine.matrix(destinations=selected).by_group(_namespace, lambda _: "selected")
+    outbound = engine.matrix(sources=selected).by_group(lambda _: "selected", _namespace)
+    namespace = policy["metadata"]["namespace"]
+    return Reach(len(selected), _rows(inbound, 0, namespace, directory.workspace_of, scope),
+                 _rows(outbound, 1, namespace, directory.workspace_of, scope))
+
+
+def _namespace(endpoint) -> str:
+    return endpoint.namespace if endpoint.is_pod and endpoint.namespace else OUTSIDE
+
+
+def _rows(grouped: dict, side: int, own: str, workspace_of: dict[str, str],
+          scope: Scope) -> list[ReachRow]:
+    rows, hidden_allowed, hidden_total = [], 0, 0
+    for key, counts in grouped.items():
+        peer = key[side]
+        if not counts.total:
+            continue
+        if peer != OUTSIDE and not scope.sees(peer):
+            hidden_allowed, hidden_total = hidden_allowed + counts.allowed, \
+                hidden_total + counts.total
+            continue
+        rows.append(ReachRow(peer, workspace_of.get(peer, ""), counts.allowed, counts.total))
+    own_workspace = workspace_of.get(own, "")
+    rows.sort(key=lambda r: (r.namespace != own, r.workspace != own_workspace or
+                             not own_workspace, r.workspace == "", r.workspace, r.namespace))
+    if hidden_total:
+        rows.append(ReachRow(OTHER_LABEL, "", hidden_allowed, hidden_total, folded=True))
+    return rows
+
+
+def policy_job_for_user(job: Job, access: Access, user) -> bool:
+    """Policy jobs are shown to whoever started them, and to global viewers."""
+    return job.kind in ("apply-policy", "delete-policy") and (
+        access.view_all or job.requested_by_id == user.pk)
+
+
+def job_outcome(job: Job) -> dict[str, Any]:
+    """What the page shows for a finished policy job that failed: the draft is never lost."""
+    params, result = job.params or {}, job.result or {}
+    namespace, name = params.get("namespace", ""), params.get("name", "")
+    context = {"job": job, "namespace": namespace, "name": name,
+               "conflict": bool(result.get("conflict")), "draft": params.get("yaml", ""),
+               "live": None, "live_error": ""}
+    if job.status != JobStatus.FAILED or not context["conflict"]:
+        return context
+    try:
+        context["live"] = cluster.gateway().get_object("NetworkPolicy", name, namespace)
+    except NotFoundError:
+        context["live"] = None
+    except ClusterError as exc:
+        context["live_error"] = exc.message
+    if context["live"] is not None:
+        context["live_yaml"] = live_yaml(context["live"])
+        context["live_version"] = context["live"]["metadata"].get("resourceVersion", "")
+        context["conflict_diff"] = side_by_side(context["live_yaml"], context["draft"])
+    return context

@@ -1,0 +1,488 @@
+"""Reviewing a NetworkPolicy draft before anything is written, then starting its apply.
+
+A review runs the checks in order and stops at the first stage that fails, since later stages
+need what earlier ones establish: YAML syntax (safe loading, no aliases, bounded size and
+depth); exactly one document of kind NetworkPolicy in networking.k8s.io/v1; the schema (unknown
+fields and wrong types); the API server's validation rules; the user's right to change the
+namespace; then a server-side dry-run. A draft that passes gets a preview: the diff against
+the live object, the reachability impact and the lint warnings. Every problem carries the
+line and column it concerns, so the editor can mark it.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from django.conf import settings
+
+from cluster.errors import (
+    AlreadyExistsError,
+    ClusterError,
+    ConflictError,
+    InvalidError,
+    NotFoundError,
+)
+from console.core import cluster, jobs, tenants
+from console.core.access import Access
+from console.core.models import Job
+from console.core.scope import Scope, scoped_delta
+from console.policies import services
+from console.policies.detail import scope_of
+from console.policies.text import DiffRow, live_yaml, side_by_side
+from isolation.compiler.reconcile import is_ours
+from isolation.fielderrors import UNKNOWN_FIELD
+from isolation.netpol.validation import parse_field_path, unknown_fields, validate_network_policy
+from isolation.review.impact import Impact, impact_of, with_policies
+from isolation.review.lint import Finding, lint_policy
+from isolation.yamlio import Document, YamlInputError, load_documents, locate
+
+API_VERSION = "networking.k8s.io/v1"
+KIND = "NetworkPolicy"
+CREATE, EDIT = "create", "edit"
+# Set by the API server; a draft's copies are dropped so an old read never travels along.
+SERVER_METADATA = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation",
+                   "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds")
+CHECKS = ("YAML syntax", "One NetworkPolicy", "Schema", "Validation", "Permission",
+          "Server dry-run")
+PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A problem in the draft, at a 1-based line and column."""
+
+    line: int
+    column: int
+    severity: str          # error | warning | info
+    message: str
+    field: str = ""
+    source: str = ""
+
+    def to_editor(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "severity": self.severity,
+                "message": self.message, "source": self.source}
+
+
+@dataclass(frozen=True)
+class ImpactView:
+    """A reachability change as one user may see it (see `scoped_impact`)."""
+
+    allowed: int
+    blocked: int
+    newly_allowed: list[dict[str, Any]]
+    newly_blocked: list[dict[str, Any]]
+    pairs: list[dict[str, Any]]
+    warnings: list[str]
+    hidden: int = 0
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.allowed and not self.blocked
+
+
+@dataclass
+class Review:
+    """The outcome of checking one draft; `ok` means it may be applied."""
+
+    text: str
+    mode: str
+    target: tuple[str, str] | None = None
+    base_version: str = ""
+    draft: dict[str, Any] | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    checks: dict[str, str] = field(default_factory=lambda: dict.fromkeys(CHECKS, NOT_RUN))
+    stored: dict[str, Any] | None = None
+    live: dict[str, Any] | None = None
+    diff: list[DiffRow] = field(default_factory=list)
+    impact: ImpactView | None = None
+    impact_error: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    conflict: bool = False
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity != "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.conflict and self.stored is not None
+
+    @property
+    def digest(self) -> str:
+        return digest_of(self.text, self.base_version)
+
+    @property
+    def namespace(self) -> str:
+        return ((self.draft or {}).get("metadata") or {}).get("namespace") or ""
+
+    @property
+    def name(self) -> str:
+        return ((self.draft or {}).get("metadata") or {}).get("name") or ""
+
+    @property
+    def editor_diagnostics(self) -> str:
+        return json.dumps([d.to_editor() for d in self.diagnostics])
+
+    def passed(self, check: str) -> None:
+        self.checks[check] = PASSED
+
+    def fail(self, check: str, line: int, column: int, message: str, *, path: str = "",
+             source: str = "") -> None:
+        self.checks[check] = FAILED
+        self.diagnostics.append(Diagnostic(line, column, "error", message, path,
+                                           source or check))
+
+
+def digest_of(text: str, base_version: str) -> str:
+    """Names a reviewed text and version: an apply must carry the digest its review showed."""
+    return hashlib.sha256(f"{base_version}\n{normalise(text)}".encode()).hexdigest()[:32]
+
+
+def normalise(text: str) -> str:
+    """Form posts send CRLF line ends; the editor, YAML and diffs work with LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def review_draft(text: str, *, access: Access, directory: tenants.Directory, mode: str,
+                 target: tuple[str, str] | None = None, base_version: str = "",
+                 preview: bool = True) -> Review:
+    """Check `text` as a create (mode CREATE) or an edit of `target` read at `base_version`.
+
+    Guarantees: nothing is written to the cluster; every error is a Diagnostic with a line;
+    `preview=False` skips the diff, impact and lint (the apply step re-checks without them).
+    """
+    review = Review(normalise(text), mode, target, base_version)
+    document = _parse(review)
+    if document is None or not _validate(review, document, access, directory):
+        return review
+    _dry_run(review, document)
+    if review.ok and preview:
+        _preview(review, document, scope_of(access, directory))
+    return review
+
+
+# -- stages ------------------------------------------------------------------------------------
+
+
+def _parse(review: Review) -> Document | None:
+    try:
+        documents = load_documents(review.text, max_bytes=settings.MAX_YAML_BYTES)
+    except YamlInputError as exc:
+        review.fail("YAML syntax", exc.line or 1, exc.column or 1, exc.message, source="YAML")
+        return None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # An explicit tag whose value cannot be built, e.g. `!!int abc` or `!!timestamp no`.
+        review.fail("YAML syntax", 1, 1, "A value does not match its tag (such as !!int or "
+                    f"!!timestamp): {exc.__class__.__name__}: {exc}", source="YAML")
+        return None
+    review.passed("YAML syntax")
+    if not documents:
+        review.fail("One NetworkPolicy", 1, 1, "The draft is empty: write one NetworkPolicy, "
+                    "or start from a template.")
+        return None
+    if len(documents) > 1:
+        start = documents[1].node.start_mark
+        review.fail("One NetworkPolicy", start.line + 1, start.column + 1,
+                    f"Only one NetworkPolicy at a time: this is document {documents[1].index} "
+                    f"of {documents[-1].index}. Remove the other documents.")
+        return None
+    document = documents[0]
+    data = document.data
+    if not isinstance(data, dict):
+        line, column = _at(document, "")
+        review.fail("One NetworkPolicy", line, column, "A NetworkPolicy is a mapping with "
+                    f"apiVersion, kind, metadata and spec; this document is a "
+                    f"{type(data).__name__}.")
+        return None
+    kind, version = data.get("kind"), data.get("apiVersion")
+    if kind != KIND:
+        line, column = _at(document, "kind")
+        found = f"kind is {json.dumps(kind, default=str)}" if kind is not None else "kind is missing"
+        review.fail("One NetworkPolicy", line, column,
+                    f"{found}: this editor takes only kind: {KIND}.", path="kind")
+    if version != API_VERSION:
+        line, column = _at(document, "apiVersion")
+        found = (f"apiVersion is {json.dumps(version, default=str)}" if version is not None
+                 else "apiVersion is missing")
+        review.fail("One NetworkPolicy", line, column,
+                    f"{found}: a NetworkPolicy is apiVersion: {API_VERSION}.", path="apiVersion")
+    if review.errors:
+        return None
+    review.passed("One NetworkPolicy")
+    return document
+
+
+def _validate(review: Review, document: Document, access: Access,
+              directory: tenants.Directory) -> bool:
+    for issue in unknown_fields(document.data):
+        if issue.reason == UNKNOWN_FIELD:
+            line, column = _key_at(document, issue.field)
+            message = (f'Unknown field "{issue.field}": it is not part of the NetworkPolicy '
+                       "schema and the API server would drop it. Check its spelling and "
+                       "indentation.")
+        else:
+            line, column = _at(document, issue.field)
+            message = f"{issue.field}: {issue.message}"
+        review.fail("Schema", line, column, message, path=issue.field)
+    if review.errors:
+        return False
+    review.passed("Schema")
+    draft = without_server_fields(document.data)
+    review.draft = draft
+    metadata = draft.get("metadata") or {}
+    if not metadata.get("name"):
+        line, column = _at(document, "metadata")
+        review.fail("Validation", line, column, "metadata.name is missing: name the policy "
+                    "(a generateName is not enough: the console must know what it applies).",
+                    path="metadata.name")
+    if not metadata.get("namespace"):
+        line, column = _at(document, "metadata")
+        review.fail("Validation", line, column, "metadata.namespace is missing: name the "
+                    "project this policy belongs to.", path="metadata.namespace")
+    if review.mode == EDIT and review.target and metadata.get("name") and \
+            (metadata.get("namespace"), metadata.get("name")) != review.target:
+        line, column = _at(document, "metadata.name")
+        review.fail("Validation", line, column,
+                    f"Editing {review.target[0]}/{review.target[1]}: its project and name "
+                    "cannot change. To copy it under another name, create a new policy.",
+                    path="metadata.name")
+    for issue in validate_network_policy(draft):
+        line, column = _at(document, issue.field)
+        review.fail("Validation", line, column, f"{issue.field}: {issue.message}",
+                    path=issue.field)
+    if review.errors:
+        return False
+    review.passed("Validation")
+    namespace, workspace_of = metadata["namespace"], directory.workspace_of
+    line, column = _at(document, "metadata.namespace")
+    if namespace not in directory.namespaces or not services.can_view(
+            access, namespace, workspace_of):
+        review.fail("Permission", line, column,
+                    f"There is no project {namespace} you can change.", path="metadata.namespace")
+        return False
+    if not services.can_edit(access, namespace, workspace_of):
+        review.fail("Permission", line, column, f"You can view project {namespace} but not "
+                    "change its policies.", path="metadata.namespace")
+        return False
+    review.passed("Permission")
+    return True
+
+
+def _dry_run(review: Review, document: Document) -> None:
+    check, draft = "Server dry-run", review.draft or {}
+    name_line, name_column = _at(document, "metadata.name")
+    try:
+        gw = cluster.gateway()
+        if review.mode == CREATE:
+            review.stored = gw.create(draft, dry_run=True)
+        else:
+            if not review.base_version:
+                review.fail(check, name_line, name_column, "The version this edit started "
+                            "from is unknown: open the policy again and redo the edit.")
+                return
+            versioned = copy.deepcopy(draft)
+            versioned["metadata"]["resourceVersion"] = review.base_version
+            review.stored = gw.replace(versioned, dry_run=True)
+    except AlreadyExistsError:
+        review.fail(check, name_line, name_column,
+                    f"A NetworkPolicy named {review.name} already exists in {review.namespace}: "
+                    "open it to edit it, or choose another name.", path="metadata.name")
+        return
+    except ConflictError:
+        review.conflict, review.checks[check] = True, FAILED
+        review.live = _live(review.namespace, review.name)
+        return
+    except NotFoundError as exc:
+        message = (f"{review.namespace}/{review.name} was deleted since you opened it: create "
+                   "it again from this draft." if review.mode == EDIT else exc.message)
+        review.fail(check, name_line, name_column, message)
+        return
+    except InvalidError as exc:
+        for path, message in exc.causes or [("", exc.message)]:
+            line, column = _at(document, path)
+            review.fail(check, line, column, f"{path}: {message}" if path else message,
+                        path=path)
+        return
+    except ClusterError as exc:
+        review.fail(check, 1, 1, f"The cluster could not check the draft: {exc.message}")
+        return
+    review.passed(check)
+
+
+def _preview(review: Review, document: Document, scope: Scope) -> None:
+    """The diff, impact and lint of a draft that passed; pods and projects outside `scope`
+    are never named in them."""
+    stored = review.stored or {}
+    try:
+        snapshot = cluster.snapshot()
+        if review.mode == EDIT:
+            review.live = _live(review.namespace, review.name)
+    except ClusterError as exc:
+        review.impact_error = ("The cluster could not be read for the preview: "
+                               f"{redact_names(exc.message, scope)}")
+        return
+    review.diff = side_by_side(live_yaml(review.live) if review.live else "", live_yaml(stored))
+    try:
+        impact = impact_of(snapshot, with_policies(snapshot, upsert=[stored]))
+        review.impact = scoped_impact(impact, scope)
+    except ValueError as exc:
+        review.impact_error = ("The impact cannot be computed on this cluster: "
+                               f"{redact_names(str(exc), scope)}")
+    review.findings = scoped_findings(lint_policy(stored, snapshot, live=review.live), scope)
+    for finding in review.findings:
+        line, column = _at(document, finding.field)
+        review.diagnostics.append(Diagnostic(line, column, finding.severity, finding.message,
+                                             finding.field, "lint"))
+
+
+# -- what a scoped user may see ---------------------------------------------------------------
+
+
+def scoped_impact(impact: Impact, scope: Scope) -> ImpactView:
+    """`impact` as `scope` may see it: connections with an end outside it name that end only
+    as "a pod in another project" (alike ones merged, with a count), connections wholly
+    outside it are only counted in `hidden`, project pairs outside it merge into "other
+    projects", warnings are redacted; the totals stay those of the whole change."""
+    delta = {"allowed": len(impact.newly_allowed), "blocked": len(impact.newly_blocked),
+             "newly_allowed": [c.to_dict() for c in impact.newly_allowed],
+             "newly_blocked": [c.to_dict() for c in impact.newly_blocked],
+             "pairs": [{"from": p.src_namespace, "to": p.dst_namespace, "allowed": p.allowed,
+                        "blocked": p.blocked} for p in impact.pairs],
+             "warnings": list(impact.warnings)}
+    seen = scoped_delta(delta, scope)
+    return ImpactView(seen["allowed"], seen["blocked"], seen["newly_allowed"],
+                      seen["newly_blocked"], seen["pairs"],
+                      [redact_names(w, scope) for w in seen["warnings"]], seen["hidden"])
+
+
+def scoped_findings(findings: list[Finding], scope: Scope) -> list[Finding]:
+    """`findings` with every pod, and every other tenant's project, outside `scope` unnamed."""
+    return [dataclasses.replace(f, message=redact_names(f.message, scope)) for f in findings]
+
+
+def redact_names(text: str, scope: Scope) -> str:
+    """`text` with "namespace/pod" outside `scope` replaced (Scope.redact), and the bare name
+    of every workspace project outside `scope` written as "another project".
+
+    Namespaces outside every workspace (kube-system, the ingress controller's) stay named when
+    bare: they belong to no tenant, and a fix (allow DNS, allow the ingress controller) must
+    name them; their pods are still unnamed.
+    """
+    text = scope.redact(text)
+    if scope.everything:
+        return text
+    hidden = sorted((ns for ns in scope.workspace_of if not scope.sees(ns)), key=len,
+                    reverse=True)
+    if not hidden:
+        return text
+    names = "|".join(re.escape(ns) for ns in hidden)
+    end = r"(?![\w/-]|\.\w)"  # a whole name: not a longer name, a pod, or a domain
+    text = re.sub(rf"\b(?:project|namespace) (?:{names}){end}", "another project", text)
+    return re.sub(rf"(?<![\w./=:-])(?:{names}){end}", "another project", text)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _at(document: Document, path: str) -> tuple[int, int]:
+    """Line and column of `path` in the document (its start when the path is not there)."""
+    if not path or path == "<root>":
+        mark = document.node.start_mark
+        return mark.line + 1, mark.column + 1
+    return locate(document.node, parse_field_path(path))
+
+
+def _key_at(document: Document, path: str) -> tuple[int, int]:
+    """Line and column of the key that ends `path` (an unknown field is its key's mistake)."""
+    steps = parse_field_path(path)
+    node: yaml.Node | None = document.node
+    for step in steps[:-1]:
+        node = _child(node, step)
+        if node is None:
+            return _at(document, path)
+    if steps and isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(steps[-1]):
+                return key.start_mark.line + 1, key.start_mark.column + 1
+    return _at(document, path)
+
+
+def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+        return next((value for key, value in node.value
+                     if isinstance(key, yaml.ScalarNode) and key.value == step), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and \
+            0 <= step < len(node.value):
+        return node.value[step]
+    return None
+
+
+def _live(namespace: str, name: str) -> dict[str, Any] | None:
+    try:
+        return cluster.gateway().get_object("NetworkPolicy", name, namespace)
+    except NotFoundError:
+        return None
+
+
+def without_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `obj` without status and the metadata only the API server sets."""
+    result = {k: copy.deepcopy(v) for k, v in obj.items() if k != "status"}
+    if isinstance(result.get("metadata"), dict):
+        result["metadata"] = {k: v for k, v in result["metadata"].items()
+                              if k not in SERVER_METADATA}
+    return result
+
+
+def start_apply(review: Review, *, user, directory: tenants.Directory) -> Job:
+    """Start the job that writes an `ok` review's draft (create, or replace at its version)."""
+    if not review.ok:
+        raise ValueError("only a draft that passed its review can be applied")
+    namespace, name = review.namespace, review.name
+    return jobs.start("apply-policy", target=f"{namespace}/{name}", user=user,
+                      workspace=directory.workspace_of.get(namespace, ""), project=namespace,
+                      params={"mode": review.mode, "namespace": namespace, "name": name,
+                              "object": review.draft, "yaml": review.text,
+                              "base_version": review.base_version})
+
+
+def start_delete(policy: dict[str, Any], *, user, directory: tenants.Directory) -> Job:
+    """Start the job that deletes `policy` if it is still at the version the user saw."""
+    meta = policy["metadata"]
+    namespace, name = meta["namespace"], meta["name"]
+    return jobs.start("delete-policy", target=f"{namespace}/{name}", user=user,
+                      workspace=directory.workspace_of.get(namespace, ""), project=namespace,
+                      params={"namespace": namespace, "name": name,
+                              "resource_version": meta.get("resourceVersion", "")})
+
+
+def delete_preview(policy: dict[str, Any], scope: Scope
+                   ) -> tuple[ImpactView | None, str, list[Finding]]:
+    """What deleting `policy` does to reachability, and the warnings it deserves, naming no
+    pod or project outside `scope`."""
+    meta = policy["metadata"]
+    try:
+        snapshot = cluster.snapshot()
+        impact = impact_of(snapshot, with_policies(snapshot, remove=[(meta["namespace"],
+                                                                       meta["name"])]))
+    except (ClusterError, ValueError) as exc:
+        reason = redact_names(str(getattr(exc, "message", exc)), scope)
+        return None, f"The impact cannot be computed: {reason}", []
+    findings = []
+    if is_ours(policy):
+        findings.append(Finding(
+            "generated-policy", f"{meta['name']} is generated by the isolation engine from the "
+            f"isolation settings of {meta['namespace']}: it comes back when the engine next "
+            "reconciles. Turn the project's isolation off (or remove the allowlist entry) "
+            "instead.", "metadata.name"))
+    return scoped_impact(impact, scope), "", scoped_findings(findings, scope)

@@ -1,0 +1,159 @@
+"""Jobs of the policies area: apply a reviewed NetworkPolicy draft, and delete a policy.
+
+Both are guarded by the version the user looked at: an edit replaces at the resourceVersion it
+started from and a delete carries it as a precondition, so a policy changed meanwhile is never
+silently overwritten (the job fails as a conflict and says so). Both are safe to run twice: a
+write that already happened is recognised, and each job records at most one history entry.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from cluster.errors import ClusterError, ConflictError, InvalidError, NotFoundError
+from console.core import cluster, jobs
+from console.core.audit import record_change
+from console.core.models import Change, Job
+from console.policies import services
+from isolation.netpol.model import parse_policy
+from isolation.netpol.validation import default_network_policy, validate_network_policy
+from isolation.review.impact import Impact, impact_of, with_policies
+from isolation.snapshot import Snapshot
+
+CREATE = "create"
+
+
+@jobs.handler("apply-policy")
+def apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
+    """Create the draft, or replace the policy at the version the edit started from."""
+    params = ctx.params
+    namespace, name, mode = params["namespace"], params["name"], params["mode"]
+    draft = copy.deepcopy(params["object"])
+    ctx.progress(10, "Reading the cluster")
+    before = cluster.snapshot()
+    live = _find(before, namespace, name)
+    if Change.objects.filter(job=ctx.job).exists():
+        return {"message": f"{namespace}/{name} was already applied.", **_ids(live)}
+    ctx.progress(40, "Writing the policy")
+    gw = cluster.gateway()
+    try:
+        if mode == CREATE:
+            written = gw.create(draft)
+        else:
+            draft["metadata"]["resourceVersion"] = params["base_version"]
+            written = gw.replace(draft)
+    except NotFoundError:
+        _mark(ctx.job, conflict=True, deleted=True)
+        raise ClusterError(f"{namespace}/{name} was deleted since you started editing it. "
+                           "Nothing was written; you can create it again from your draft.") from None
+    except ConflictError:
+        if live is not None and same_policy(live, draft):
+            written = live  # an earlier run of this job wrote it before being interrupted
+        else:
+            _mark(ctx.job, conflict=True, live_version=_version(live))
+            raise ClusterError(_conflict_message(mode, namespace, name, params, live)) from None
+    except InvalidError as exc:
+        details = "; ".join(f"{f}: {m}" if f else m for f, m in exc.causes) or exc.message
+        raise ClusterError(f"The API server refused the policy: {details}") from None
+    ctx.progress(70, "Recording the change and its impact")
+    impact = _impact(before, with_policies(before, upsert=[written]))
+    verb = "Created" if live is None else "Replaced"
+    record_change(kind="policy-apply", target=f"{namespace}/{name}",
+                  summary=f"{verb} NetworkPolicy {namespace}/{name}{_counts(impact)}",
+                  author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
+                  before=[live] if live else [], after=[written], impact=impact, job=ctx.job)
+    services.forget()
+    return {"message": f"{verb} {namespace}/{name}.", **_ids(written)}
+
+
+@jobs.handler("delete-policy")
+def delete_policy(ctx: jobs.JobContext) -> dict[str, Any]:
+    """Delete the policy if it is still at the version the user confirmed."""
+    params = ctx.params
+    namespace, name = params["namespace"], params["name"]
+    ctx.progress(10, "Reading the cluster")
+    before = cluster.snapshot()
+    live = _find(before, namespace, name)
+    if live is None:
+        return {"message": f"{namespace}/{name} was already deleted."}
+    ctx.progress(40, "Deleting the policy")
+    try:
+        cluster.gateway().delete("NetworkPolicy", name, namespace=namespace,
+                                 resource_version=params.get("resource_version") or None)
+    except NotFoundError:
+        return {"message": f"{namespace}/{name} was already deleted."}
+    except ConflictError:
+        _mark(ctx.job, conflict=True, live_version=_version(live))
+        raise ClusterError(f"{namespace}/{name} changed after you reviewed its deletion. "
+                           "Nothing was deleted: review the deletion again.") from None
+    ctx.progress(70, "Recording the change and its impact")
+    impact = _impact(before, with_policies(before, remove=[(namespace, name)]))
+    record_change(kind="policy-delete", target=f"{namespace}/{name}",
+                  summary=f"Deleted NetworkPolicy {namespace}/{name}{_counts(impact)}",
+                  author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
+                  before=[live], after=[], impact=impact, job=ctx.job)
+    services.forget()
+    return {"message": f"Deleted {namespace}/{name}.", "namespace": namespace, "name": name}
+
+
+def same_policy(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two NetworkPolicies mean the same: same rules once defaulted, same labels and
+    annotations (server-set fields and the order of map keys do not count)."""
+    if validate_network_policy(a) or validate_network_policy(b):
+        return False
+    rules_a = parse_policy(default_network_policy(a))
+    rules_b = parse_policy(default_network_policy(b))
+    meta_a, meta_b = a.get("metadata") or {}, b.get("metadata") or {}
+    return rules_a == rules_b and all(
+        (meta_a.get(k) or {}) == (meta_b.get(k) or {}) for k in ("labels", "annotations"))
+
+
+def _conflict_message(mode: str, namespace: str, name: str, params: dict[str, Any],
+                      live: dict[str, Any] | None) -> str:
+    if mode == CREATE:
+        return (f"Someone else created {namespace}/{name} meanwhile. Nothing was written: "
+                "compare their version with your draft, then apply your draft on top of it.")
+    return (f"{namespace}/{name} was changed by someone else since you started editing "
+            f"(version {params.get('base_version')} then, {_version(live) or 'unknown'} now). "
+            "Nothing was written: compare the live version with your draft, then apply your "
+            "draft on top of it.")
+
+
+def _find(snapshot: Snapshot, namespace: str, name: str) -> dict[str, Any] | None:
+    for policy in snapshot.network_policies:
+        meta = policy.get("metadata") or {}
+        if meta.get("namespace") == namespace and meta.get("name") == name:
+            return policy
+    return None
+
+
+def _impact(before: Snapshot, after: Snapshot) -> Impact | None:
+    try:
+        return impact_of(before, after)
+    except ValueError:  # a cluster object the engine cannot read: the change stands regardless
+        return None
+
+
+def _counts(impact: Impact | None) -> str:
+    if impact is None:
+        return ""
+    if impact.unchanged:
+        return "; reachability unchanged"
+    return (f"; newly allows {len(impact.newly_allowed)} and newly blocks "
+            f"{len(impact.newly_blocked)} connections")
+
+
+def _version(obj: dict[str, Any] | None) -> str:
+    return ((obj or {}).get("metadata") or {}).get("resourceVersion", "")
+
+
+def _ids(obj: dict[str, Any] | None) -> dict[str, Any]:
+    meta = (obj or {}).get("metadata") or {}
+    return {"namespace": meta.get("namespace", ""), "name": meta.get("name", ""),
+            "resource_version": meta.get("resourceVersion", "")}
+
+
+def _mark(job: Job, **result: Any) -> None:
+    """Keep why the job failed where the page can read it (a failure keeps `result`)."""
+    Job.objects.filter(pk=job.pk).update(result=result)

@@ -1,0 +1,164 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from cluster.errors import ClusterError
+from console.core import tenants
+from console.core.access import access_of
+from console.core.models import Job, JobStatus
+from console.core.responses import partial, render_cluster_error
+from console.policies import detail as policy_detail
+from console.policies import draft as policy_draft
+from console.policies import editor as policy_editor
+from console.policies import services
+from console.policies.draft import CREATE, EDIT
+from console.policies.forms import APPLY, DeleteForm, PolicyDraftForm, PolicyFilterForm
+from console.policies.text import live_yaml
+
+TITLE = "Network Policies"
+
+
+@require_GET
+def policy_list(request):
+    query = PolicyFilterForm(request.GET).query()
+    try:
+        directory = tenants.directory()
+        listing = services.list_page(access_of(request), directory, query)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=TITLE)
+    can_create = bool(services.editable_namespaces(access_of(request), directory))
+    template = "policies/list.html#table" if partial(request) else "policies/list.html"
+    return render(request, template, {"listing": listing, "query": query,
+                                      "can_create": can_create})
+
+
+@require_GET
+def policy_detail_view(request, namespace: str, name: str):
+    try:
+        policy, access, directory = services.get_policy_for_user(request, namespace, name)
+        context = policy_detail.detail_context(policy, access, directory)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+    return render(request, "policies/detail.html", context)
+
+
+@require_GET
+def policy_reach(request, namespace: str, name: str):
+    try:
+        policy, access, directory = services.get_policy_for_user(request, namespace, name)
+        reach = policy_detail.reach_summary(policy, directory,
+                                            policy_detail.scope_of(access, directory))
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+    template = "policies/reach.html#reach" if partial(request) else "policies/reach.html"
+    return render(request, template, {"reach": reach, "namespace": namespace, "name": name})
+
+
+@require_GET
+def policy_yaml(request, namespace: str, name: str):
+    try:
+        policy, _, _ = services.get_policy_for_user(request, namespace, name)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+    response = HttpResponse(live_yaml(policy), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{namespace}-{name}.yaml"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def policy_create(request):
+    try:
+        directory = tenants.directory()
+        access = access_of(request)
+        if not services.editable_namespaces(access, directory):
+            raise PermissionDenied("You cannot change the policies of any project.")
+        if request.method == "POST":
+            return _submit(request, directory, mode=CREATE)
+        context = policy_editor.create_context(request.GET, access, directory)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Create a NetworkPolicy")
+    return render(request, "policies/editor.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def policy_edit(request, namespace: str, name: str):
+    try:
+        policy, access, directory = services.get_policy_for_user(
+            request, namespace, name, edit=True)
+        if request.method == "POST":
+            return _submit(request, directory, mode=EDIT, target=(namespace, name))
+        context = policy_editor.edit_context(policy, access, directory)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+    return render(request, "policies/editor.html", context)
+
+
+def _submit(request, directory, *, mode: str, target=None):
+    """Review the posted draft, or start its apply when it was reviewed as it is."""
+    try:
+        form = PolicyDraftForm(request.POST, request.FILES)
+    except RequestDataTooBig:
+        context = policy_editor.too_big_context(mode, target, directory, access_of(request))
+        return render(request, "policies/editor.html", context, status=400)
+    if not form.is_valid():
+        context = policy_editor.form_error_context(form, mode, target, directory,
+                                                   access_of(request))
+        return render(request, "policies/editor.html", context, status=400)
+    data = form.cleaned_data
+    applying = data["action"] == APPLY and data["reviewed"] == policy_draft.digest_of(
+        data["text"], data["base_version"])
+    review = policy_draft.review_draft(
+        data["text"], access=access_of(request), directory=directory, mode=mode, target=target,
+        base_version=data["base_version"], preview=not applying)
+    if applying and review.ok:
+        job = policy_draft.start_apply(review, user=request.user, directory=directory)
+        return redirect("policy_job", job.pk)
+    context = policy_editor.review_context(review, data, directory, access_of(request))
+    return render(request, "policies/editor.html", context, status=200 if review.ok else 400)
+
+
+@require_http_methods(["GET", "POST"])
+def policy_delete(request, namespace: str, name: str):
+    try:
+        policy, access, directory = services.get_policy_for_user(request, namespace, name,
+                                                                       edit=True)
+        form = DeleteForm(request.POST or None)
+        if form.is_valid():
+            policy["metadata"]["resourceVersion"] = form.cleaned_data["resource_version"]
+            job = policy_draft.start_delete(policy, user=request.user, directory=directory)
+            return redirect("policy_job", job.pk)
+        impact, impact_error, findings = policy_draft.delete_preview(
+            policy, policy_detail.scope_of(access, directory))
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+    return render(request, "policies/delete.html", {
+        "policy": policy, "namespace": namespace, "name": name, "impact": impact,
+        "impact_error": impact_error, "findings": findings,
+        "version": policy["metadata"].get("resourceVersion", "")})
+
+
+@require_GET
+def policy_job(request, job_id: int):
+    job = get_object_or_404(Job, pk=job_id)
+    if not policy_detail.policy_job_for_user(job, access_of(request), request.user):
+        raise Http404("No such job.")
+    if request.htmx and job.finished:
+        return HttpResponseClientRedirect(reverse("policy_job", args=[job.pk]))
+    if request.htmx:
+        return render(request, "policies/job.html#job-card", {"job": job})
+    if job.status == JobStatus.SUCCEEDED:
+        messages.success(request, job.message or "Done.")
+        if job.kind == "delete-policy":
+            return redirect("policy_list")
+        return redirect("policy_detail", job.params["namespace"], job.params["name"])
+    try:
+        context = policy_detail.job_outcome(job)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Policy job")
+    context["max_bytes"] = settings.MAX_YAML_BYTES
+    return render(request, "policies/job.html", context)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ReachabilityConfig(AppConfig):
+    name = "console.reachability"
+    verbose_name = "Reachability"

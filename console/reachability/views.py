@@ -1,0 +1,125 @@
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseStopPolling
+
+from cluster.errors import ClusterError
+from console.core import cluster
+from console.core.access import access_of
+from console.core.models import Job
+from console.core.responses import render_cluster_error
+from console.reachability import grid, matrix, whatif
+from console.reachability import services as svc
+
+
+def _page(request, template: str, partial: str, context: dict, status: int = 200):
+    """The full page, or only `partial` for an htmx request."""
+    name = f"{template}#{partial}" if request.htmx else template
+    return render(request, name, context, status=status)
+
+
+@require_GET
+def reachability(request):
+    try:
+        scope = svc.scope_for(request)
+        context = {"options": matrix.filter_options(scope), "params": request.GET}
+        query = matrix.parse_query(request.GET)
+        outcome = matrix.matrix_for(request.user, scope, query,
+                                  refresh=request.GET.get("refresh") == "1")
+    except grid.GridInputError as exc:
+        return _page(request, "reachability/matrix.html", "matrix-area",
+                     {**context, "error": exc}, status=400)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Reachability")
+    context.update(query=query, job=outcome.job,
+                   grid=matrix.present(outcome.grid) if outcome.grid else None)
+    return _page(request, "reachability/matrix.html", "matrix-area", context)
+
+
+@require_GET
+def cell(request):
+    try:
+        scope = svc.scope_for(request)
+        query = matrix.parse_query(request.GET)
+        row, column = request.GET.get("row", ""), request.GET.get("col", "")
+        namespaces = grid.drill_namespaces(scope, query, row, column)
+        detail = grid.drill(scope, query, row, column, cluster.snapshot(namespaces))
+    except grid.GridInputError as exc:
+        raise Http404(exc.message) from exc
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Reachability")
+    if request.htmx:
+        return render(request, "reachability/matrix.html#drill", {"detail": detail})
+    outcome = matrix.matrix_for(request.user, scope, query)
+    return render(request, "reachability/matrix.html", {
+        "options": matrix.filter_options(scope), "params": request.GET, "query": query,
+        "grid": matrix.present(outcome.grid) if outcome.grid else None, "job": outcome.job,
+        "detail": detail})
+
+
+def _own_job(request, job_id: int, kind: str) -> Job:
+    job = get_object_or_404(Job, pk=job_id, kind=kind)
+    if job.requested_by_id != request.user.pk and not access_of(request).view_all:
+        raise Http404("No such job.")
+    return job
+
+
+def _polled(request, template: str, context: dict):
+    response = render(request, template, context)
+    if request.htmx and context["job"].finished:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@require_GET
+def matrix_job(request, job_id: int):
+    job = _own_job(request, job_id, matrix.JOB_KIND)
+    grid_ = job.result.get("grid") if job.finished else None
+    return _polled(request, "reachability/matrix.html#matrix-result",
+                   {"job": job, "grid": matrix.present(grid_) if grid_ else None})
+
+
+@require_GET
+def what_if_job(request, job_id: int):
+    job = _own_job(request, job_id, whatif.JOB_KIND)
+    return _polled(request, "reachability/whatif.html#whatif-result",
+                   {"job": job, "result": job.result.get("whatif") if job.finished else None})
+
+
+@require_GET
+def check(request):
+    asked = any(request.GET.get(k) for k in ("source", "destination", "port"))
+    context = {"params": request.GET, "result": None, "error": None}
+    try:
+        scope = svc.scope_for(request)
+        if asked:
+            context["result"] = svc.check(scope, request.GET.get("source", ""),
+                                          request.GET.get("destination", ""),
+                                          request.GET.get("port", ""),
+                                          request.GET.get("protocol", "TCP"))
+        if not request.htmx:
+            context["suggestions"] = svc.suggestions(scope)
+    except svc.CheckInputError as exc:
+        context["error"] = exc
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Reachability")
+    status = 400 if context["error"] else 200
+    return _page(request, "reachability/check.html", "result", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def what_if(request):
+    data = request.POST if request.method == "POST" else request.GET
+    context = {"params": data, "result": None, "error": None}
+    try:
+        scope = svc.scope_for(request)
+        context["options"] = matrix.filter_options(scope)
+        if data.get("change"):
+            pending = whatif.parse_pending(data)
+            context["result"], context["job"] = whatif.preview_for(request.user, scope, pending)
+    except whatif.WhatIfInputError as exc:
+        context["error"] = exc
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Reachability")
+    status = 400 if context["error"] else 200
+    return _page(request, "reachability/whatif.html", "result", context, status=status)

@@ -1,0 +1,43 @@
+"""Changing the platform settings: preview what they do to reachability, save, reconcile."""
+
+from __future__ import annotations
+
+import yaml
+
+from console.core import cluster
+from console.core.models import Change, Job
+from console.tenancy import services
+from console.tenancy.platform_forms import PlatformSettingsForm
+from isolation.compiler.tenancy import NodeAddress, node_address_candidates
+from isolation.review.impact import Impact, impact_of, with_generated_policies
+
+FIELDS = ("always_allowed_namespaces", "detect_ingress_namespaces", "snat_cidrs", "cni_mode",
+          "engine_mode")
+
+
+def preview(form: PlatformSettingsForm) -> Impact:
+    """The reachability change the new settings cause once the engine has applied them."""
+    snapshot = cluster.snapshot()
+    before, _ = with_generated_policies(snapshot, services.isolation_settings())
+    after, _ = with_generated_policies(snapshot, form.isolation_settings())
+    return impact_of(before, after)
+
+
+def node_addresses() -> list[NodeAddress]:
+    """The node and tunnel addresses read from the Nodes, offered for the SNAT field."""
+    return node_address_candidates(cluster.snapshot())
+
+
+def save(form: PlatformSettingsForm, user) -> Job:
+    """Store the settings, record the change, and reconcile the cluster to them."""
+    before = _as_dict(form.instance.__class__.load())
+    settings = form.save()
+    Change.objects.create(kind="platform-settings", target="platform", author=user,
+                          summary="Changed the platform settings.",
+                          before_yaml=yaml.safe_dump(before, sort_keys=False),
+                          after_yaml=yaml.safe_dump(_as_dict(settings), sort_keys=False))
+    return services.start_reconcile(user)
+
+
+def _as_dict(settings) -> dict:
+    return {name: getattr(settings, name) for name in FIELDS}

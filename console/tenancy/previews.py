@@ -1,0 +1,435 @@
+"""What the isolation pages need beyond the isolation service: the effective result of a
+project's isolation, and the allowlist forms built from the cluster.
+
+"Who can reach this project" and "where it can go" are counted by the reachability engine on
+the cluster's live objects (the policies actually in the cluster, generated or not): every pod
+to every pod over each destination's declared ports, grouped by namespace, plus sample
+addresses outside the cluster taken from the ipBlocks the project's policies name and one
+address no policy names.
+
+Both are shown within the user's Scope (console.core.scope): namespaces outside it
+(other tenants' projects, and system namespaces for everyone who does not see everything) are
+folded into one "Other projects" row with their counts summed, and previews name their pods
+only as "a pod in another project".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from console.core import cluster as console_cluster
+from console.core.audit import to_yaml
+from console.core.scope import HIDDEN_NAMESPACE, OTHER_LABEL, Scope
+from console.core.tenants import Directory
+from console.tenancy.forms import (
+    ExternalEntryForm,
+    InternalEntryForm,
+    external_initial,
+    internal_initial,
+    port_rows_data,
+)
+from isolation.compiler.tenancy import workspace_of
+from isolation.reachability.engine import Cluster, InvalidPolicyError
+from isolation.reachability.inventory import InventoryError
+from isolation.review.impact import EXAMPLES_PER_PAIR, Impact, PairDelta
+from isolation.snapshot import Snapshot
+
+# Documentation ranges (RFC 5737 / 3849): never a real peer, so "an address nothing names".
+ELSEWHERE_CANDIDATES = ("192.0.2.10", "198.51.100.10", "203.0.113.10", "2001:db8::10")
+DEFAULT_EGRESS_PORT = (443, "TCP")
+SCAN_LIMIT = 256
+
+SELF, WORKSPACE, OTHER, OUTSIDE = "self", "workspace", "other", "outside"
+FOLDED = "(other projects)"   # the key of the folded row: never a namespace name
+_ORDER = {SELF: 0, WORKSPACE: 1, OTHER: 2, OUTSIDE: 3}
+
+
+@dataclass(frozen=True)
+class ReachRow:
+    """Connections between the project and one peer (a namespace, or an outside address)."""
+
+    key: str              # namespace name, or the sample address
+    label: str            # what the page calls the peer
+    scope: str            # self / workspace / other / outside
+    workspace: str        # the peer namespace's workspace ("" for none or outside)
+    allowed: int
+    total: int
+    ports: str = ""       # for outside rows: the ports tried
+    note: str = ""        # "this project", "in 10.0.0.0/8", "no policy names it"
+
+    @property
+    def blocked(self) -> int:
+        return self.total - self.allowed
+
+    @property
+    def status(self) -> str:
+        """"allowed" (all), "blocked" (none), "partial" (some)."""
+        if self.allowed == self.total:
+            return "allowed"
+        return "blocked" if self.allowed == 0 else "partial"
+
+
+@dataclass(frozen=True)
+class ProjectReachability:
+    project: str
+    pods: int = 0
+    inbound: list[ReachRow] = field(default_factory=list)
+    outbound: list[ReachRow] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def tables(self) -> list[tuple[str, list[ReachRow], str, str]]:
+        """(title, rows, direction, peer column) of the two tables the page shows."""
+        return [("Who can reach this project", self.inbound, "inbound", "From"),
+                ("Where it can go", self.outbound, "outbound", "To")]
+
+
+def project_reachability(snapshot: Snapshot, project: str, scope: Scope | None = None
+                         ) -> ProjectReachability:
+    """Who can reach `project`'s pods and where they can go, per peer namespace and address.
+
+    Guarantees: counts are the reachability engine's verdicts for the snapshot's live
+    NetworkPolicies (a namespace row counts source pod × destination pod × declared port;
+    a pod's connections to itself are left out); a policy the engine cannot read gives an
+    `error` and no rows instead of an exception. With a `scope`, no namespace outside it is
+    named: their rows become one "Other projects" row (key FOLDED) with the counts summed.
+    """
+    try:
+        cluster = Cluster.from_snapshot(snapshot)
+    except (InvalidPolicyError, InventoryError) as exc:
+        return ProjectReachability(project, error=f"The cluster's policies cannot be "
+                                                  f"evaluated: {exc}")
+    own = [pod.key for pod in cluster.pods if pod.namespace == project]
+    if not own:
+        return ProjectReachability(project)
+    owner = workspace_of(snapshot)
+    samples_in, samples_out = _outside_samples(snapshot, project)
+    inbound = _inbound(cluster, own, samples_in, project, owner)
+    outbound = _outbound(cluster, own, samples_out, project, owner)
+    if scope is not None and not scope.everything:
+        inbound, outbound = _folded(inbound, scope), _folded(outbound, scope)
+    return ProjectReachability(project, len(own), inbound, outbound)
+
+
+def _folded(rows: list[ReachRow], scope: Scope) -> list[ReachRow]:
+    """`rows` with every namespace outside `scope` summed into one row naming none of them."""
+    shown = [row for row in rows if row.scope == OUTSIDE or scope.sees(row.key)]
+    hidden = [row for row in rows if row not in shown]
+    if hidden:
+        shown.append(ReachRow(FOLDED, OTHER_LABEL, OTHER, "", sum(r.allowed for r in hidden),
+                              sum(r.total for r in hidden), note="projects you cannot see"))
+    # The folded row closes the namespace rows, before the addresses outside the cluster.
+    return sorted(shown, key=lambda row: (_ORDER[row.scope], row.key == FOLDED, row.key))
+
+
+def _inbound(cluster: Cluster, own: list[str], samples: list[tuple[str, str, Any]],
+             project: str, owner: dict[str, str]) -> list[ReachRow]:
+    sources = [pod.key for pod in cluster.pods] + [address for address, _, _ in samples]
+    matrix = cluster.matrix(sources=sources, destinations=own)
+    grouped = matrix.by_group(lambda e: e.namespace if e.is_pod else e.name, lambda e: "")
+    labels = {address: label for address, label, _ in samples}
+    rows = []
+    for (peer, _), counts in grouped.items():
+        if counts.total == 0:
+            continue
+        if peer in labels:
+            rows.append(ReachRow(peer, peer, OUTSIDE, "", counts.allowed, counts.total,
+                                 "declared ports", labels[peer]))
+        else:
+            rows.append(_namespace_row(peer, project, owner, counts.allowed, counts.total))
+    return sorted(rows, key=_row_order)
+
+
+def _outbound(cluster: Cluster, own: list[str], samples: list[tuple[str, str, Any]],
+              project: str, owner: dict[str, str]) -> list[ReachRow]:
+    matrix = cluster.matrix(sources=own, destinations=[pod.key for pod in cluster.pods])
+    rows = [_namespace_row(peer, project, owner, counts.allowed, counts.total)
+            for (_, peer), counts in matrix.by_group(lambda e: "", lambda e: e.namespace).items()
+            if counts.total]
+    for address, label, ports in samples:
+        counts = cluster.matrix(sources=own, destinations=[address], ports=ports).counts()
+        tried = ", ".join(f"{protocol} {port}" for port, protocol in ports)
+        rows.append(ReachRow(address, address, OUTSIDE, "", counts.allowed, counts.total, tried,
+                             label))
+    return sorted(rows, key=_row_order)
+
+
+def _namespace_row(namespace: str, project: str, owner: dict[str, str], allowed: int,
+                   total: int) -> ReachRow:
+    workspace = owner.get(namespace, "")
+    if namespace == project:
+        scope = SELF
+    elif workspace and workspace == owner.get(project):
+        scope = WORKSPACE
+    else:
+        scope = OTHER
+    return ReachRow(namespace, namespace, scope, workspace, allowed, total,
+                    note="this project" if scope == SELF else "")
+
+
+def _row_order(row: ReachRow) -> tuple[int, str]:
+    return _ORDER[row.scope], row.key
+
+
+# -- sample addresses outside the cluster -------------------------------------------------------
+
+def _outside_samples(snapshot: Snapshot, project: str
+                     ) -> tuple[list[tuple[str, str, Any]], list[tuple[str, str, Any]]]:
+    """(address, note, ports) to try from outside (ingress) and towards outside (egress)."""
+    blocks: dict[str, list[tuple[dict[str, Any], list[tuple[int, str]]]]] = {
+        "ingress": [], "egress": []}
+    for policy in snapshot.network_policies:
+        meta = policy.get("metadata") or {}
+        if meta.get("namespace") != project:
+            continue
+        spec = policy.get("spec") or {}
+        for direction, key in (("ingress", "from"), ("egress", "to")):
+            for rule in spec.get(direction) or []:
+                ports = _rule_ports(rule)
+                for peer in (rule.get(key) or []) if isinstance(rule, dict) else []:
+                    if isinstance(peer, dict) and isinstance(peer.get("ipBlock"), dict):
+                        blocks[direction].append((peer["ipBlock"], ports))
+    every_block = [b for pairs in blocks.values() for b, _ in pairs]
+    elsewhere = _elsewhere(every_block)
+    result = {}
+    for direction, pairs in blocks.items():
+        samples: dict[str, tuple[str, str, Any]] = {}
+        for block, ports in pairs:
+            address = _inside(block)
+            if address and address not in samples:
+                wanted = ports or [DEFAULT_EGRESS_PORT]
+                samples[address] = (address, f"in {block.get('cidr')}", wanted)
+        if elsewhere:
+            samples[elsewhere] = (elsewhere, "an address no policy names",
+                                  [DEFAULT_EGRESS_PORT])
+        result[direction] = list(samples.values())
+    return result["ingress"], result["egress"]
+
+
+def _rule_ports(rule: Any) -> list[tuple[int, str]]:
+    if not isinstance(rule, dict):
+        return []
+    ports = []
+    for port in rule.get("ports") or []:
+        if isinstance(port, dict) and isinstance(port.get("port"), int):
+            ports.append((port["port"], str(port.get("protocol") or "TCP")))
+    return ports
+
+
+def _network(value: Any) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(str(value), strict=False)
+    except ValueError:
+        return None
+
+
+def _inside(block: dict[str, Any]) -> str | None:
+    """An address of the block that none of its `except` ranges holds."""
+    network = _network(block.get("cidr"))
+    if network is None:
+        return None
+    excluded = [n for n in (_network(e) for e in block.get("except") or []) if n is not None]
+    start = 1 if network.num_addresses > 2 else 0
+    for offset in range(start, min(network.num_addresses, SCAN_LIMIT)):
+        address = network.network_address + offset
+        if not any(address in e for e in excluded):
+            return str(address)
+    return None
+
+
+def _elsewhere(blocks: list[dict[str, Any]]) -> str | None:
+    networks = [n for n in (_network(b.get("cidr")) for b in blocks) if n is not None]
+    for candidate in ELSEWHERE_CANDIDATES:
+        address = ipaddress.ip_address(candidate)
+        if not any(address in n for n in networks):
+            return candidate
+    return None
+
+
+# -- allowlist forms ------------------------------------------------------------------------------
+
+def entry_kind(entry: dict[str, Any]) -> str:
+    """`external` when the entry names an ipBlock anywhere, else `internal`."""
+    spec = entry.get("spec") if isinstance(entry.get("spec"), dict) else {}
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        for rule in spec.get(direction) or []:
+            for peer in (rule.get(key) or []) if isinstance(rule, dict) else []:
+                if isinstance(peer, dict) and "ipBlock" in peer:
+                    return "external"
+    return "internal"
+
+
+def services_of(namespace: str) -> list[tuple[str, bool]]:
+    """(name, has a pod selector) of each Service of `namespace`, sorted by name."""
+    services = console_cluster.gateway().list_objects("Service", namespace)
+    return sorted(((s.get("metadata") or {}).get("name", ""),
+                   bool((s.get("spec") or {}).get("selector"))) for s in services)
+
+
+def entry_form_for(kind: str, project: str, directory: Directory, *, data=None,
+                   entry: dict[str, Any] | None = None):
+    """The add/edit form of an allowlist entry of `kind`, bound to `data` when posted and
+    filled from `entry` when editing; None when `entry` is shaped beyond what the form
+    writes (its YAML is shown instead)."""
+    initial: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = [{"protocol": "TCP", "port": ""}]
+    if entry is not None:
+        spec = entry.get("spec") or {}
+        version = str((entry.get("metadata") or {}).get("resourceVersion") or "")
+        if kind == "internal":
+            values = internal_initial(spec)
+            if values is None:
+                return None
+            initial = {**values, "resource_version": version}
+        else:
+            shaped = external_initial(spec)
+            if shaped is None:
+                return None
+            initial, rows = {**shaped[0], "resource_version": version}, shaped[1]
+    if kind == "internal":
+        workspace = directory.workspace_of[project]
+        return InternalEntryForm(data, initial=initial, project=project,
+                                 workspace_projects=directory.projects_of(workspace),
+                                 services=services_of)
+    if data is not None:
+        data = port_rows_data(data, data.get("action", ""))
+        return ExternalEntryForm(data, ports_data=data)
+    return ExternalEntryForm(initial=initial, ports_initial=rows)
+
+
+def yaml_by_namespace(policies: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+    """(namespace, number of policies, their YAML) per namespace, namespaces sorted."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for policy in policies:
+        groups.setdefault((policy.get("metadata") or {}).get("namespace", ""), []).append(policy)
+    return [(namespace, len(items), to_yaml(items)) for namespace, items in sorted(groups.items())]
+
+
+# -- page data ------------------------------------------------------------------------------------
+
+def workspace_rows(directory: Directory, names: list[str], query: str = "") -> list[dict[str, Any]]:
+    """Rows of the workspace list for `names` whose name contains `query`."""
+    rows = []
+    for name in names:
+        if query and query.lower() not in name.lower():
+            continue
+        projects = directory.projects_of(name)
+        rows.append({"name": name, "isolated": directory.workspace_isolated(name),
+                     "projects": len(projects),
+                     "project_isolated": sum(directory.project_isolated(p) for p in projects)})
+    return rows
+
+
+def project_rows(directory: Directory, names: list[str], query: str = "",
+                 workspace: str = "") -> list[dict[str, Any]]:
+    """Rows of the project list for `names`, filtered by name and workspace."""
+    workspace_of = directory.workspace_of
+    rows = []
+    for name in names:
+        if query and query.lower() not in name.lower():
+            continue
+        if workspace and workspace_of.get(name) != workspace:
+            continue
+        if directory.project_isolated(name):
+            mode = "project"
+        else:
+            isolated = directory.workspace_isolated(workspace_of.get(name, ""))
+            mode = "workspace" if isolated else "off"
+        rows.append({"name": name, "workspace": workspace_of.get(name, ""), "mode": mode})
+    return rows
+
+
+TAB_KINDS = {"internal": ("internal", "mixed"), "external": ("external", "mixed")}
+
+
+@dataclass(frozen=True)
+class AllowlistGroup:
+    direction: str        # "egress" or "ingress"
+    entries: list[Any]    # isolation_state.EntryState
+
+
+def allowlist_tabs(entries: list[Any]) -> dict[str, list[AllowlistGroup]]:
+    """Entries per tab (internal / external) and direction, egress first as KubeSphere shows
+    them; an entry naming both kinds of peer appears in both tabs."""
+    return {tab: [AllowlistGroup(direction, [e for e in entries if e.kind in kinds
+                                             and direction in e.directions])
+                  for direction in ("egress", "ingress")]
+            for tab, kinds in TAB_KINDS.items()}
+
+
+def preview_yaml(preview: Any) -> dict[str, str]:
+    """The generated policies of a preview as YAML, before and after."""
+    return {"before_yaml": to_yaml(preview.generated_before),
+            "after_yaml": to_yaml(preview.generated_after)}
+
+
+def preview_context(preview: Any, scope: Scope) -> dict[str, Any]:
+    """What a page shows of a preview for a user of `scope`: the preview as they may see it
+    (`scoped_preview`) and its generated policies as YAML."""
+    shown = scoped_preview(preview, scope)
+    return {"preview": shown, **preview_yaml(shown)}
+
+
+def scoped_preview(preview: Any, scope: Scope) -> Any:
+    """A copy of an isolation_service.Preview that names nothing outside `scope`.
+
+    Pods outside it read "a pod in another project", their namespaces "other projects" (pairs
+    between two of them are left out); warnings, problems and the summary are redacted;
+    generated policies of namespaces outside it are left out. Totals of newly blocked and
+    allowed connections stay those of the whole change: they name nothing.
+    """
+    if scope.everything:
+        return preview
+
+    def visible(policies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [p for p in policies if scope.sees((p.get("metadata") or {}).get("namespace"))]
+
+    impact = scoped_impact(preview.impact, scope) if preview.impact is not None else None
+    return replace(preview, impact=impact, summary=scope.redact(preview.summary),
+                   problems=[scope.redact(p) for p in preview.problems],
+                   generated_before=visible(preview.generated_before),
+                   generated_after=visible(preview.generated_after),
+                   namespaces=[n for n in preview.namespaces if scope.sees(n)])
+
+
+def scoped_impact(impact: Impact, scope: Scope) -> Impact:
+    """`impact` with every pod and namespace outside `scope` renamed (see `scoped_preview`);
+    the connection lists keep their length, project pairs that become alike are summed."""
+    if scope.everything:
+        return impact
+
+    def shown(connection: Any) -> Any:
+        return replace(connection, src=scope.show_ref(connection.src),
+                       dst=scope.show_ref(connection.dst))
+
+    merged: dict[tuple[str, str], tuple[list[int], list[Any]]] = {}
+    for pair in impact.pairs:
+        src = scope.show_namespace(pair.src_namespace)
+        dst = scope.show_namespace(pair.dst_namespace)
+        if src == HIDDEN_NAMESPACE and dst == HIDDEN_NAMESPACE:
+            continue
+        counts, examples = merged.setdefault((src, dst), ([0, 0], []))
+        counts[0] += pair.allowed
+        counts[1] += pair.blocked
+        for connection in map(shown, pair.examples):
+            if connection not in examples and len(examples) < EXAMPLES_PER_PAIR:
+                examples.append(connection)
+    pairs = sorted((PairDelta(src, dst, a, b, tuple(examples))
+                    for (src, dst), ([a, b], examples) in merged.items()),
+                   key=lambda p: (-(p.allowed + p.blocked), p.src_namespace, p.dst_namespace))
+    return Impact(newly_allowed=[shown(c) for c in impact.newly_allowed],
+                  newly_blocked=[shown(c) for c in impact.newly_blocked], pairs=pairs,
+                  warnings=[scope.redact(w) for w in impact.warnings])
+
+
+def project_page(state: Any) -> dict[str, Any]:
+    """What the project page shows besides the state itself: the allowlist tabs with their
+    counts, the number of active entries and the generated policies as YAML."""
+    tabs = allowlist_tabs(state.entries)
+    return {"tabs": tabs,
+            "internal_count": sum(len(g.entries) for g in tabs["internal"]),
+            "external_count": sum(len(g.entries) for g in tabs["external"]),
+            "active_entries": sum(1 for e in state.entries if e.active),
+            "generated_yaml": to_yaml(state.generated)}

@@ -1,0 +1,291 @@
+"""Workspace and project network isolation: previews, changes as jobs, and applied state.
+
+What the isolation pages, the management commands and the jobs call. Every change is first
+checked against the cluster (`console.tenancy.intent`, which uses `isolation.compiler.intent`):
+previews return the problems as `issues`, `start_*` raise `IntentError(issues)`; nothing is
+written for bad input. A valid change becomes a Job (`console.tenancy.jobs` does the work):
+it writes the intent (Workspace, Namespace, NamespaceNetworkPolicy), reconciles the generated
+NetworkPolicies of the namespaces concerned and records one history entry.
+
+Functions that read the cluster raise `cluster.errors.ClusterError` when it cannot be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cluster.errors import NotFoundError
+from console.core import cluster, jobs
+from console.core.models import Job
+from console.tenancy import intent
+from console.tenancy.config import isolation_settings
+from console.tenancy.intent import IntentChange, Issue
+from console.tenancy.reconcile import (
+    compile_intent,
+    generated_policies,
+    impact_between,
+    in_scope,
+    predicted_snapshot,
+)
+from console.tenancy.state import ProjectState, WorkspaceState, project_state, workspace_state
+from isolation.compiler.generate import ENGINE_KUBESPHERE, IsolationSettings
+from isolation.compiler.reconcile import plan_reconcile
+from isolation.review.impact import Impact
+from isolation.snapshot import Snapshot
+
+__all__ = [
+    "IntentError", "Preview", "ProjectState", "WorkspaceState", "isolation_settings",
+    "preview_workspace_isolation", "preview_project_isolation", "preview_entry",
+    "preview_entry_delete", "preview_move", "start_workspace_isolation",
+    "start_project_isolation", "start_save_entry", "start_delete_entry", "start_move_project",
+    "start_create_workspace", "start_reconcile", "project_state", "workspace_state",
+]
+
+
+class IntentError(ValueError):
+    """A change refused before anything was written; `issues` are (field, message) pairs."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = list(issues)
+        super().__init__("; ".join(f"{f}: {m}" if f else m for f, m in self.issues))
+
+
+@dataclass
+class Preview:
+    """What a change would do, shown before the user confirms it.
+
+    `issues` non-empty means the change is invalid and nothing may be written. `impact` is
+    the reachability change (None when the change is invalid or it could not be computed;
+    `problems` then says why). `generated_before` / `generated_after` are the generated
+    NetworkPolicies of the namespaces concerned, as they are and as they will be.
+    """
+
+    impact: Impact | None = None
+    issues: list[Issue] = field(default_factory=list)
+    generated_before: list[dict[str, Any]] = field(default_factory=list)
+    generated_after: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    summary: str = ""
+    name: str = ""                  # the entry name a preview_entry would save under
+    namespaces: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.issues
+
+
+# -- previews ---------------------------------------------------------------------------------
+
+def preview_workspace_isolation(workspace: str, enabled: bool) -> Preview:
+    """The preview of switching workspace isolation on or off."""
+    return _preview(lambda snap: intent.workspace_isolation(snap, workspace, enabled))
+
+
+def preview_project_isolation(project: str, enabled: bool) -> Preview:
+    """The preview of switching project isolation on or off (off keeps the entries)."""
+    return _preview(lambda snap: intent.project_isolation(snap, project, enabled))
+
+
+def preview_entry(project: str, name: str | None, spec: dict[str, Any]) -> Preview:
+    """The preview of creating (name None) or replacing an allowlist entry."""
+    return _preview(lambda snap: intent.save_entry(snap, project, name, spec))
+
+
+def preview_entry_delete(project: str, name: str) -> Preview:
+    """The preview of deleting an allowlist entry."""
+    return _preview(lambda snap: intent.delete_entry(snap, project, name))
+
+
+def preview_move(project: str, workspace: str) -> Preview:
+    """The preview of moving a project into another workspace."""
+    return _preview(lambda snap: intent.move_project(snap, project, workspace))
+
+
+def _preview(make) -> Preview:
+    snapshot = cluster.snapshot()
+    change: IntentChange = make(snapshot)
+    preview = Preview(issues=list(change.issues), summary=change.description + ".",
+                      name=change.target.rsplit("/", 1)[-1])
+    if not change.valid or change.snapshot is None:
+        return preview
+    return fill_preview(preview, change, snapshot, isolation_settings())
+
+
+def fill_preview(preview: Preview, change: IntentChange, snapshot: Snapshot,
+                 settings: IsolationSettings) -> Preview:
+    """Complete `preview` of a valid `change` on `snapshot`: generated policies before and
+    after, compiler problems and conflicts in scope, the reachability impact and a summary."""
+    assert change.snapshot is not None
+    scope = sorted(change.namespaces)
+    preview.namespaces = scope
+    compiled = compile_intent(change.snapshot, settings)
+    preview.generated_before = generated_policies(snapshot.network_policies, scope,
+                                                  settings.engine_mode)
+    preview.generated_after = in_scope(compiled.policies, scope)
+    preview.problems = list(change.notes)
+    preview.problems += [_problem_text(p.namespace, p.entry, p.message)
+                         for p in compiled.problems if p.namespace in set(scope)]
+    kubesphere = settings.engine_mode == ENGINE_KUBESPHERE
+    if not kubesphere:
+        plan = plan_reconcile(compiled.policies, snapshot.network_policies, set(scope))
+        preview.problems += plan.conflicts
+    after = predicted_snapshot(change.snapshot, preview.generated_after, scope, kubesphere)
+    preview.impact, failure = impact_between(snapshot, after)
+    if failure:
+        preview.problems.append(failure)
+    preview.summary = _summary(change, preview, kubesphere)
+    return preview
+
+
+def _summary(change: IntentChange, preview: Preview, kubesphere: bool) -> str:
+    before = {_key(p) for p in preview.generated_before}
+    after = {_key(p) for p in preview.generated_after}
+    created, deleted = len(after - before), len(before - after)
+    kept = len(after & before)
+    parts = []
+    if created:
+        parts.append(f"{created} generated polic{'y' if created == 1 else 'ies'} to create")
+    if deleted:
+        parts.append(f"{deleted} to delete")
+    if kept:
+        parts.append(f"{kept} to keep or rewrite")
+    writer = "KubeSphere's controller will write" if kubesphere else "the console writes"
+    sentence = change.description + "."
+    if parts:
+        sentence += f" {'; '.join(parts).capitalize()} ({writer} them)."
+    impact = preview.impact
+    if impact is not None:
+        if impact.unchanged:
+            sentence += " Reachability does not change."
+        else:
+            sentence += (f" {len(impact.newly_blocked)} connection"
+                         f"{'s' if len(impact.newly_blocked) != 1 else ''} become blocked and "
+                         f"{len(impact.newly_allowed)} become allowed.")
+    return sentence
+
+
+def _problem_text(namespace: str, entry: str, message: str) -> str:
+    if entry.startswith("node/"):
+        return f"Node {entry[5:]}: {message}"
+    if entry:
+        return f"Entry {namespace}/{entry}: {message}"
+    return f"Project {namespace}: {message}" if namespace else message
+
+
+# -- starting changes -------------------------------------------------------------------------
+
+def start_workspace_isolation(user, workspace: str, enabled: bool) -> Job:
+    """Start the job that switches workspace isolation; IntentError when it cannot be."""
+    snapshot = _scoped_snapshot(workspaces_only=True)
+    _check(intent.workspace_isolation(snapshot, workspace, bool(enabled)))
+    return jobs.start(intent.KIND_WORKSPACE_ISOLATION, target=f"workspace/{workspace}",
+                      params={"workspace": workspace, "enabled": bool(enabled)}, user=user,
+                      workspace=workspace)
+
+
+def start_project_isolation(user, project: str, enabled: bool) -> Job:
+    """Start the job that switches project isolation (switching off keeps the entries)."""
+    snapshot = _scoped_snapshot(namespaces=[project])
+    change = _check(intent.project_isolation(snapshot, project, bool(enabled)))
+    return jobs.start(intent.KIND_PROJECT_ISOLATION, target=f"project/{project}",
+                      params={"project": project, "enabled": bool(enabled)}, user=user,
+                      workspace=change.workspace, project=project)
+
+
+def start_save_entry(user, project: str, name: str | None, spec: dict[str, Any], *,
+                     resource_version: str | None = None) -> Job:
+    """Start the job that creates (name None) or replaces an allowlist entry.
+
+    With `resource_version` (the version the user edited), an entry changed since is
+    refused as a conflict instead of being overwritten.
+    """
+    namespaces = [project, *sorted(intent.entry_peer_namespaces(spec) - {project})]
+    snapshot = _scoped_snapshot(namespaces=namespaces, entries_of=project)
+    change = intent.save_entry(snapshot, project, name, spec)
+    if change.valid and resource_version and name:
+        current = intent.find(snapshot, "NamespaceNetworkPolicy", name or "", project)
+        if current is None:
+            change.issues.append(("metadata.resourceVersion",
+                                  f"Allowlist entry {name} was deleted by someone else since "
+                                  "you opened it."))
+        elif (current.get("metadata") or {}).get("resourceVersion") != resource_version:
+            change.issues.append(("metadata.resourceVersion",
+                                  f"Allowlist entry {name} was changed by someone else since "
+                                  "you opened it; reload it and make your change again."))
+    _check(change)
+    entry_name = change.after[0]["metadata"]["name"]
+    return jobs.start(intent.KIND_SAVE_ENTRY, target=change.target, params={
+        "project": project, "name": entry_name, "spec": spec, "create": not change.before,
+        "resource_version": resource_version or None,
+    }, user=user, workspace=change.workspace, project=project)
+
+
+def start_delete_entry(user, project: str, name: str) -> Job:
+    """Start the job that deletes an allowlist entry and its generated policy."""
+    snapshot = _scoped_snapshot(namespaces=[project], entries_of=project)
+    change = _check(intent.delete_entry(snapshot, project, name))
+    return jobs.start(intent.KIND_DELETE_ENTRY, target=change.target,
+                      params={"project": project, "name": name}, user=user,
+                      workspace=change.workspace, project=project)
+
+
+def start_move_project(user, project: str, workspace: str) -> Job:
+    """Start the job that moves a project into another workspace."""
+    snapshot = _scoped_snapshot(namespaces=[project])
+    _check(intent.move_project(snapshot, project, workspace))
+    return jobs.start(intent.KIND_MOVE_PROJECT, target=f"project/{project}",
+                      params={"project": project, "workspace": workspace}, user=user,
+                      workspace=workspace, project=project)
+
+
+def start_create_workspace(user, name: str) -> Job:
+    """Start the job that creates an empty workspace (isolation off)."""
+    snapshot = _scoped_snapshot(workspaces_only=True)
+    _check(intent.create_workspace(snapshot, name))
+    return jobs.start(intent.KIND_CREATE_WORKSPACE, target=f"workspace/{name}",
+                      params={"workspace": name}, user=user, workspace=name)
+
+
+def start_reconcile(user=None, namespaces: list[str] | None = None) -> Job:
+    """Start a reconcile of the given namespaces (all when None): drift is repaired and
+    every repair recorded in the history."""
+    scope = sorted(set(namespaces)) if namespaces is not None else None
+    target = "cluster" if scope is None else "namespaces/" + ",".join(scope)
+    return jobs.start(intent.KIND_RECONCILE, target=target[:512],
+                      params={"namespaces": scope}, user=user)
+
+
+def _check(change: IntentChange) -> IntentChange:
+    if change.issues:
+        raise IntentError(change.issues)
+    return change
+
+
+def _scoped_snapshot(*, namespaces: list[str] = (), workspaces_only: bool = False,
+                     entries_of: str | None = None) -> Snapshot:
+    """The few objects a check needs, read without listing the whole cluster: the
+    Workspaces, the named Namespaces with their Services, and one project's entries."""
+    gw = cluster.gateway()
+    snapshot = Snapshot(workspaces=gw.list_objects("Workspace"))
+    if workspaces_only:
+        return snapshot
+    for name in namespaces:
+        try:
+            snapshot.namespaces.append(gw.get_object("Namespace", name))
+        except NotFoundError:
+            continue
+        snapshot.services.extend(gw.list_objects("Service", name))
+    if entries_of and any(_name(n) == entries_of for n in snapshot.namespaces):
+        snapshot.nsnps.extend(gw.list_objects("NamespaceNetworkPolicy", entries_of))
+    return snapshot
+
+
+def _name(obj: dict[str, Any]) -> str:
+    return (obj.get("metadata") or {}).get("name", "")
+
+
+def _key(policy: dict[str, Any]) -> tuple[str, str]:
+    metadata = policy.get("metadata") or {}
+    return metadata.get("namespace") or "default", metadata.get("name") or ""
+

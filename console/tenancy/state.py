@@ -1,0 +1,301 @@
+"""The applied state of isolation, as the workspace and project pages show it.
+
+Not only the switches: which mode each project is really in, every allowlist entry with
+whether it is active and why not, the generated policies in the cluster, whether they are in
+step with the intent (and where not), and the last isolation job with its error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+
+from cluster.errors import NotFoundError
+from console.core import cluster
+from console.core.models import Job, JobStatus
+from console.tenancy.config import isolation_settings
+from console.tenancy.intent import entry_peer_kind
+from console.tenancy.reconcile import (
+    compile_intent,
+    generated_policies,
+    in_scope,
+    kubesphere_differences,
+)
+from isolation.compiler.generate import ENGINE_KUBESPHERE, CompileResult, IsolationSettings
+from isolation.compiler.reconcile import plan_reconcile
+from isolation.compiler.tenancy import MODE_OFF, MODE_PROJECT, Project, Tenancy
+from isolation.snapshot import Snapshot
+
+DESCRIPTION_ANNOTATIONS = ("kubesphere.io/description", "kubesphere.io/alias-name")
+JOB_KIND_PREFIX = "isolation-"
+RECENT_JOBS = 500
+
+
+@dataclass
+class EntryState:
+    """One allowlist entry (NamespaceNetworkPolicy) as the project page lists it."""
+
+    name: str
+    directions: tuple[str, ...]       # ("ingress",), ("egress",) or both
+    kind: str                         # "internal", "external" or "mixed"
+    peers: list[str]                  # "project shop", "Service catalog/catalog-api", CIDRs
+    ports: list[str]                  # "TCP 8443", "UDP 53", "TCP 8000-8080"; [] = any port
+    active: bool                      # compiled into nsnp-<name> right now
+    problem: str | None               # why it is not compiled, when it is not
+    rules: list[dict[str, Any]] = field(default_factory=list)  # direction, peers, ports
+    description: str = ""
+    resource_version: str = ""
+    spec: dict[str, Any] = field(default_factory=dict)
+    obj: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def direction(self) -> str:
+        return " and ".join(self.directions)
+
+
+class _LastJobOutcome:
+    """`pending` and `failed` of the `last_job` field of the dataclass this is mixed into."""
+
+    @property
+    def pending(self) -> bool:
+        return self.last_job is not None and not self.last_job.finished
+
+    @property
+    def failed(self) -> str:
+        """The last job's error when it failed, else ""."""
+        job = self.last_job
+        return job.error if job is not None and job.status == JobStatus.FAILED else ""
+
+
+@dataclass
+class ProjectState(_LastJobOutcome):
+    """A project's isolation: intent, applied state, and the last job that changed it."""
+
+    name: str
+    workspace: str | None
+    workspace_exists: bool
+    workspace_isolated: bool
+    project_isolated: bool            # the annotation says "enabled"
+    mode: str                         # "project", "workspace" or "off" (what is applied)
+    engine_mode: str
+    entries: list[EntryState] = field(default_factory=list)
+    generated: list[dict[str, Any]] = field(default_factory=list)   # live nsnp-* policies
+    desired: list[dict[str, Any]] = field(default_factory=list)     # what the intent wants
+    in_step: bool = True
+    drift: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)               # project-level
+    last_job: Job | None = None
+
+    @property
+    def status(self) -> str:
+        """`pending`, `failed`, `drifted` or `in step`, in that order of precedence."""
+        return _status(self.pending, self.failed, self.in_step)
+
+    def entries_for(self, direction: str) -> list[EntryState]:
+        return [e for e in self.entries if direction in e.directions]
+
+
+@dataclass
+class ProjectSummary(_LastJobOutcome):
+    """One row of the workspace page."""
+
+    name: str
+    mode: str
+    project_isolated: bool
+    in_step: bool
+    drift: list[str]
+    entries: int
+    active_entries: int
+    last_job: Job | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return not self.in_step
+
+    @property
+    def status(self) -> str:
+        return _status(self.pending, self.failed, self.in_step)
+
+
+@dataclass
+class WorkspaceState(_LastJobOutcome):
+    """A workspace's isolation switch and the applied state of each of its projects."""
+
+    name: str
+    isolated: bool
+    engine_mode: str
+    projects: list[ProjectSummary] = field(default_factory=list)
+    generated: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    last_job: Job | None = None
+
+    @property
+    def in_step(self) -> bool:
+        return all(p.in_step for p in self.projects)
+
+
+def _status(pending: bool, failed: str, in_step: bool) -> str:
+    if pending:
+        return "pending"
+    if failed:
+        return "failed"
+    return "in step" if in_step else "drifted"
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+def project_state(project: str) -> ProjectState:
+    """The isolation state of `project`; NotFoundError when no such namespace exists."""
+    snapshot = cluster.snapshot()
+    settings = isolation_settings()
+    tenancy = Tenancy.from_snapshot(snapshot)
+    info = tenancy.projects.get(project)
+    if info is None:
+        raise NotFoundError(f"Project {project} does not exist.", status=404)
+    compiled = compile_intent(snapshot, settings)
+    state = ProjectState(
+        name=project, workspace=info.workspace, workspace_exists=info.workspace_exists,
+        workspace_isolated=info.workspace_isolation, project_isolated=info.project_isolation,
+        mode=info.mode, engine_mode=settings.engine_mode)
+    state.entries = [_entry_state(e, info, compiled) for e in tenancy.entries.get(project, [])]
+    state.generated = generated_policies(snapshot.network_policies, [project],
+                                         settings.engine_mode)
+    state.desired = in_scope(compiled.policies, [project])
+    state.in_step, state.drift, state.conflicts = _step(snapshot, compiled, settings, project)
+    state.problems = [p.message for p in compiled.problems
+                      if p.namespace == project and not p.entry]
+    state.last_job = _last_jobs([project], info.workspace or "").get(project)
+    return state
+
+
+def workspace_state(workspace: str) -> WorkspaceState:
+    """The isolation state of `workspace` and its projects; NotFoundError when it does not
+    exist."""
+    snapshot = cluster.snapshot()
+    settings = isolation_settings()
+    tenancy = Tenancy.from_snapshot(snapshot)
+    if workspace not in tenancy.workspaces:
+        raise NotFoundError(f"Workspace {workspace} does not exist.", status=404)
+    compiled = compile_intent(snapshot, settings)
+    names = sorted(p.name for p in tenancy.projects.values() if p.workspace == workspace)
+    last = _last_jobs(names, workspace)
+    rows = []
+    for name in names:
+        info = tenancy.projects[name]
+        entries = tenancy.entries.get(name, [])
+        broken = {p.entry for p in compiled.problems if p.namespace == name and p.entry}
+        in_step, drift, conflicts = _step(snapshot, compiled, settings, name)
+        active = (sum(1 for e in entries if e["metadata"]["name"] not in broken)
+                  if info.mode == MODE_PROJECT else 0)
+        rows.append(ProjectSummary(name=name, mode=info.mode,
+                                   project_isolated=info.project_isolation, in_step=in_step,
+                                   drift=drift + conflicts, entries=len(entries),
+                                   active_entries=active, last_job=last.get(name)))
+    isolated = bool(((tenancy.workspaces[workspace].get("spec") or {})
+                     .get("networkIsolation")) is True)
+    return WorkspaceState(
+        name=workspace, isolated=isolated, engine_mode=settings.engine_mode, projects=rows,
+        generated=generated_policies(snapshot.network_policies, names, settings.engine_mode),
+        problems=[f"{p.namespace}: {p.message}" for p in compiled.problems
+                  if p.namespace in set(names) and not p.entry],
+        last_job=last.get(""))
+
+
+def _step(snapshot: Snapshot, compiled: CompileResult, settings: IsolationSettings,
+          namespace: str) -> tuple[bool, list[str], list[str]]:
+    if settings.engine_mode == ENGINE_KUBESPHERE:
+        differences = kubesphere_differences(compiled.policies, snapshot.network_policies,
+                                             [namespace])
+        return not differences, differences, []
+    plan = plan_reconcile(compiled.policies, snapshot.network_policies, {namespace})
+    return plan.in_step, list(plan.drift), list(plan.conflicts)
+
+
+def _last_jobs(projects: list[str], workspace: str) -> dict[str, Job]:
+    """The latest isolation job per project ("" for the workspace itself): a job of the
+    project, or a workspace-wide job of its workspace, whichever is newer."""
+    query = Q(project__in=projects)
+    if workspace:
+        query |= Q(workspace=workspace, project="")
+    recent = Job.objects.filter(query, kind__startswith=JOB_KIND_PREFIX).order_by(
+        "-created_at", "-id")[:RECENT_JOBS]
+    latest: dict[str, Job] = {}
+    wanted = set(projects)
+    for job in recent:
+        if job.project:
+            if job.project in wanted:
+                latest.setdefault(job.project, job)
+            continue
+        latest.setdefault("", job)
+        for project in projects:
+            latest.setdefault(project, job)
+    return latest
+
+
+def _entry_state(entry: dict[str, Any], info: Project, compiled: CompileResult) -> EntryState:
+    metadata = entry.get("metadata") or {}
+    name = metadata.get("name", "")
+    spec = entry.get("spec") if isinstance(entry.get("spec"), dict) else {}
+    problems = [p.message for p in compiled.problems
+                if p.namespace == info.name and p.entry == name]
+    if not problems and info.mode != MODE_PROJECT:
+        why = ("isolation is off" if info.mode == MODE_OFF
+               else "only workspace isolation is on")
+        problem = (f"Inactive: project isolation is not on ({why}); the entry applies once "
+                   "it is switched on.")
+    else:
+        problem = "; ".join(problems) or None
+    rules, kinds, all_peers, all_ports = [], set(), [], []
+    for direction, key in (("ingress", "from"), ("egress", "to")):
+        for rule in spec.get(direction) or []:
+            if not isinstance(rule, dict):
+                continue
+            peers = [p for p in rule.get(key) or [] if isinstance(p, dict)]
+            texts = [describe_peer(p) for p in peers]
+            ports = [describe_port(p) for p in rule.get("ports") or [] if isinstance(p, dict)]
+            kinds.update(entry_peer_kind(p) for p in peers)
+            rules.append({"direction": direction, "peers": texts, "ports": ports})
+            all_peers += [t for t in texts if t not in all_peers]
+            all_ports += [t for t in ports if t not in all_ports]
+    annotations = metadata.get("annotations") or {}
+    return EntryState(
+        name=name,
+        directions=tuple(d for d in ("ingress", "egress") if spec.get(d)),
+        kind=kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "internal"),
+        peers=all_peers, ports=all_ports, active=problem is None, problem=problem,
+        rules=rules,
+        description=next((annotations[k] for k in DESCRIPTION_ANNOTATIONS
+                          if annotations.get(k)), ""),
+        resource_version=str(metadata.get("resourceVersion") or ""), spec=spec, obj=entry)
+
+
+def describe_peer(peer: dict[str, Any]) -> str:
+    """A peer in words: `project shop`, `Service catalog/catalog-api`, `10.0.0.0/8 except …`."""
+    if isinstance(peer.get("namespace"), dict):
+        return f"project {peer['namespace'].get('name', '?')}"
+    if isinstance(peer.get("service"), dict):
+        service = peer["service"]
+        return f"Service {service.get('namespace', '?')}/{service.get('name', '?')}"
+    block = peer.get("ipBlock") if isinstance(peer.get("ipBlock"), dict) else {}
+    text = str(block.get("cidr", "?"))
+    excepts = block.get("except") or []
+    if excepts:
+        text += " except " + ", ".join(str(e) for e in excepts)
+    return text
+
+
+def describe_port(port: dict[str, Any]) -> str:
+    """`TCP 443`, `UDP 53`, `TCP 8000-8080`, `TCP http`, or `TCP (any port)`."""
+    protocol = port.get("protocol") or "TCP"
+    number = port.get("port")
+    if number is None:
+        return f"{protocol} (any port)"
+    end = port.get("endPort")
+    return f"{protocol} {number}-{end}" if end else f"{protocol} {number}"
+
+
+__all__ = ["EntryState", "ProjectState", "ProjectSummary", "WorkspaceState", "project_state",
+           "workspace_state", "describe_peer", "describe_port"]

@@ -1,0 +1,188 @@
+"""Projects and their Network Isolation page: the switch, the allowlists, the effective result.
+
+Every change is previewed first (the reachability it would change, generated policies before
+and after), then started as a job whose card updates live; the page's state sections reload
+when a job finishes (`isolation-changed`, see templates/projects/_live.html).
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cluster.errors import ClusterError
+from console.core import cluster, tenants
+from console.core.access import access_of, require_project
+from console.core.audit import to_yaml
+from console.core.responses import (
+    cluster_page,
+    error_status,
+    in_dialog,
+    issues_response,
+    job_response,
+    partial,
+    render_cluster_error,
+    visible_job,
+)
+from console.reachability.services import scope_for
+from console.tenancy import services as iso
+from console.tenancy.previews import (
+    entry_form_for,
+    entry_kind,
+    preview_context,
+    project_page,
+    project_reachability,
+    project_rows,
+)
+from console.tenancy.views.switch import start_switch, switch_preview
+
+PARTS = ("head", "state", "generated")
+PAGE_SIZE = 50
+
+
+def _project(request, project: str, *, edit: bool = False):
+    directory = tenants.directory()
+    workspace_of = directory.workspace_of
+    access = require_project(request, project, workspace_of, known=project in workspace_of,
+                             edit=edit)
+    return directory, access
+
+
+@require_GET
+def project_list(request):
+    try:
+        directory = tenants.directory()
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Projects")
+    workspace_of = directory.workspace_of
+    access = access_of(request)
+    names = access.visible_projects(sorted(workspace_of), workspace_of)
+    query, workspace = request.GET.get("q", "").strip(), request.GET.get("workspace", "")
+    rows = project_rows(directory, names, query, workspace)
+    context = {"rows": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+               "visible": len(names), "q": query, "workspace": workspace,
+               "workspaces": sorted({workspace_of[p] for p in names})}
+    if partial(request) and request.GET.get("part") == "table":
+        return render(request, "projects/list.html#table", context)
+    return render(request, "projects/list.html", context)
+
+
+@require_GET
+@cluster_page
+def project_detail(request, project: str):
+    directory, access = _project(request, project)
+    state = iso.project_state(project)
+    context = {"project": project, "state": state, "settings": iso.isolation_settings(),
+               "can_edit": access.can_edit_project(project, directory.workspace_of),
+               "job": visible_job(request), **project_page(state)}
+    part = request.GET.get("part")
+    if partial(request) and part in PARTS:
+        return render(request, f"projects/detail.html#{part}", context)
+    return render(request, "projects/detail.html", context)
+
+
+@require_GET
+@cluster_page
+def project_reachability_view(request, project: str):
+    _project(request, project)
+    result = project_reachability(cluster.snapshot(), project, scope_for(request))
+    template = "projects/reachability.html" + ("#result" if partial(request) else "")
+    return render(request, template, {"project": project, "result": result})
+
+
+@require_GET
+@cluster_page
+def project_isolation_preview(request, project: str):
+    _project(request, project, edit=True)
+    return switch_preview(request, lambda enabled: iso.preview_project_isolation(project, enabled),
+                          folder="projects", context={"project": project},
+                          confirm_url=reverse("project_isolation", args=[project]))
+
+
+@require_POST
+@cluster_page
+def project_isolation(request, project: str):
+    _project(request, project, edit=True)
+    return start_switch(
+        request, lambda enabled: iso.start_project_isolation(request.user, project, enabled),
+        reverse("project_detail", args=[project]))
+
+
+@require_http_methods(["GET", "POST"])
+@cluster_page
+def project_entry_new(request, project: str, kind: str):
+    directory, _ = _project(request, project, edit=True)
+    if kind not in ("internal", "external"):
+        raise Http404("No such kind of allowlist entry.")
+    form = entry_form_for(kind, project, directory, data=request.POST or None)
+    return _entry_dialog(request, project, kind, form, name=None,
+                         workspace=directory.workspace_of[project])
+
+
+@require_http_methods(["GET", "POST"])
+@cluster_page
+def project_entry_edit(request, project: str, name: str):
+    directory, _ = _project(request, project, edit=True)
+    entry = cluster.gateway().get_object("NamespaceNetworkPolicy", name, project)
+    kind = entry_kind(entry)
+    form = entry_form_for(kind, project, directory, data=request.POST or None, entry=entry)
+    if form is None:
+        template = "projects/entry_form.html" + ("#dialog" if partial(request) else "")
+        return render(request, template, {
+            "project": project, "name": name, "kind": kind, "form": None,
+            "entry_yaml": to_yaml([entry]), "dialog": in_dialog(request)})
+    return _entry_dialog(request, project, kind, form, name=name,
+                         workspace=directory.workspace_of[project])
+
+
+def _entry_dialog(request, project: str, kind: str, form, *, name: str | None,
+                  workspace: str):
+    """Show the form; on POST re-render a row change, preview, or start the save job."""
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    context = {"project": project, "name": name, "kind": kind, "form": form,
+               "workspace": workspace, "quiet": action not in ("preview", "save"),
+               "dialog": in_dialog(request)}
+    if action in ("preview", "save") and form.is_valid():
+        version = form.cleaned_data.get("resource_version") or None
+        if action == "save":
+            try:
+                job = iso.start_save_entry(request.user, project, name, form.spec(),
+                                           resource_version=version)
+            except iso.IntentError as exc:
+                form.add_service_issues(exc.issues)
+            else:
+                return job_response(request, job, reverse("project_detail", args=[project]))
+        else:
+            preview = iso.preview_entry(project, name, form.spec())
+            context.update(preview_context(preview, scope_for(request)))
+            form.add_service_issues(preview.issues)
+    status = error_status(request, action in ("preview", "save") and form.has_errors())
+    template = "projects/entry_form.html" + ("#dialog" if partial(request) else "")
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@cluster_page
+def project_entry_delete(request, project: str, name: str):
+    _project(request, project, edit=True)
+    if request.method == "POST":
+        try:
+            job = iso.start_delete_entry(request.user, project, name)
+        except iso.IntentError as exc:
+            return issues_response(request, exc.issues)
+        return job_response(request, job, reverse("project_detail", args=[project]))
+    preview = iso.preview_entry_delete(project, name)
+    context = {"project": project, "name": name, "dialog": in_dialog(request),
+               **preview_context(preview, scope_for(request))}
+    template = "projects/entry_delete.html" + ("#dialog" if partial(request) else "")
+    return render(request, template, context, status=error_status(request, preview.issues, 404))
+
+
+__all__ = ["project_list", "project_detail", "project_reachability_view",
+           "project_isolation_preview", "project_isolation", "project_entry_new",
+           "project_entry_edit", "project_entry_delete", "cluster_page", "error_status", "partial",
+           "in_dialog", "job_response", "visible_job", "issues_response", "switch_preview",
+           "start_switch"]

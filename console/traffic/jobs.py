@@ -1,0 +1,33 @@
+"""Job handlers for the traffic area (registered with console.core.jobs.handler)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cluster.errors import ClusterError
+from console.core import jobs
+from console.traffic import services
+from isolation.paths.trace import PathInputError
+
+
+@jobs.handler(services.RENDER_JOB)
+def render_diagram(ctx: jobs.JobContext) -> dict[str, Any]:
+    """Trace one exposure on the cluster as it is now, draw it and cache the drawing.
+
+    Idempotent: the drawing is keyed by the digest of its inputs, so running twice stores the
+    same bytes under the same key. When the cluster changed since the page asked, the drawing
+    is stored under the new digest and the result says so.
+    """
+    params = ctx.params
+    ref = services.Ref(params["kind"], params["namespace"], params["name"])
+    ctx.progress(10, "Reading the cluster")
+    context = services.load_context()
+    ctx.progress(50, f"Tracing and drawing {ref.key}")
+    try:
+        digest, svg = services.draw(context, ref, params["client_ip"])
+    except PathInputError as exc:
+        raise ClusterError(f"{ref.key} cannot be traced: {exc}") from exc
+    changed = digest != params.get("digest")
+    message = (f"Drew {len(svg) // 1024 or 1} KiB for {ref.key}"
+               + (": the cluster changed since the page was opened, reload it" if changed else ""))
+    return {"message": message, "digest": digest, "changed": changed}

@@ -1,0 +1,323 @@
+"""The reachability engine: what can reach what under NetworkPolicy v1, and why.
+
+Semantics (DESIGN §3): a pod is isolated for a direction only when a policy of its namespace
+selects it with that direction in its (defaulted) policyTypes; what is allowed is then the
+union of the rules of every selecting policy. A connection needs egress allowed at the source
+and ingress allowed at the destination; an end that is not a pod has no side of its own.
+Traffic from a pod's own node (its InternalIP or Calico tunnel address) is always allowed
+into the pod, since kubelet probes come from there.
+
+`Cluster.check` explains one connection; `Cluster.matrix` evaluates many at once with
+equivalence classes (see `reachability_matrix`); `diff` compares two clusters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from isolation.netpol.model import EGRESS, INGRESS, NamedPorts, Peer, Policy, Rule, parse_policy
+from isolation.netpol.validation import defaulted_and_issues
+from isolation.reachability.build import build_matrix
+from isolation.reachability.explain import describe_direction, peer_miss
+from isolation.reachability.inventory import (
+    EXTERNAL_KIND,
+    NODE_KIND,
+    POD_KIND,
+    Endpoint,
+    PodInfo,
+    canonical_ip,
+    namespace_labels,
+    node_addresses,
+    read_pods,
+)
+from isolation.reachability.matrix import Matrix, Slot
+from isolation.reachability.verdict import (
+    Connection,
+    Counts,
+    DirectionVerdict,
+    RuleRef,
+    Verdict,
+)
+from isolation.snapshot import NAME_LABEL, Snapshot
+
+__all__ = [
+    "Cluster", "Connection", "Counts", "DirectionVerdict", "Endpoint", "InvalidPolicyError",
+    "Matrix", "ReachabilityDiff", "RuleRef", "Verdict", "diff",
+]
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+class InvalidPolicyError(ValueError):
+    """A NetworkPolicy of the snapshot that the API server would reject."""
+
+    def __init__(self, policy: str, issues: list) -> None:
+        self.policy = policy
+        self.issues = issues
+        super().__init__(f"NetworkPolicy {policy}: " + "; ".join(str(i) for i in issues))
+
+
+class Cluster:
+    """Namespaces, pods, nodes and parsed NetworkPolicies of one snapshot, ready to query."""
+
+    def __init__(self, namespaces: dict[str, dict[str, str]], pods: list[PodInfo],
+                 policies: list[Policy], node_of_address: dict[str, str],
+                 extra_ips: Sequence[str] = ()) -> None:
+        self.namespace_labels = namespaces
+        self.pods = [pod for pod in pods if not pod.host_network]
+        self.policies = policies
+        self.node_of_address = node_of_address
+        self.extra_ips = [ip for ip in (canonical_ip(v) for v in extra_ips) if ip]
+        self._all_pods = {pod.key: pod for pod in pods}
+        self._pod_by_ip: dict[str, PodInfo] = {}
+        for pod in self.pods:
+            for ip in pod.ips:
+                self._pod_by_ip.setdefault(ip, pod)
+        self._policies_by_namespace: dict[str, list[Policy]] = {}
+        for policy in policies:
+            self._policies_by_namespace.setdefault(policy.namespace, []).append(policy)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot, extra_ips: Iterable[str] = ()) -> Cluster:
+        """Read a snapshot; every NetworkPolicy is validated and defaulted once, here.
+
+        Raises InvalidPolicyError for a policy the API server would reject and
+        InventoryError (a ValueError) for a pod or namespace the engine cannot read.
+        """
+        policies = []
+        for obj in snapshot.network_policies:
+            metadata = obj.get("metadata") or {}
+            key = f"{metadata.get('namespace') or 'default'}/{metadata.get('name')}"
+            defaulted, issues = defaulted_and_issues(obj)
+            if issues:
+                raise InvalidPolicyError(key, issues)
+            policies.append(parse_policy(defaulted))
+        return cls(namespace_labels(snapshot), read_pods(snapshot), policies,
+                   node_addresses(snapshot), list(extra_ips))
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def pod(self, key: str) -> PodInfo:
+        return self._all_pods[key]
+
+    def labels_of_namespace(self, namespace: str) -> dict[str, str]:
+        """A namespace's labels; one missing from the snapshot has only its name label."""
+        return self.namespace_labels.get(namespace) or {NAME_LABEL: namespace}
+
+    def endpoint(self, ref: str) -> Endpoint:
+        """Resolve "namespace/pod" or an IP address (a pod's IP means that pod).
+
+        Raises ValueError for an unknown pod or a string that is neither.
+        """
+        ref = ref.strip()
+        if "/" in ref:
+            pod = self._all_pods.get(ref)
+            if pod is None:
+                raise ValueError(f"there is no pod {ref} in the snapshot")
+            if pod.host_network:
+                return self._address_endpoint(pod.ip or "", name=ref, node=pod.node)
+            return self._pod_endpoint(pod, pod.ip)
+        ip = canonical_ip(ref)
+        if ip is None:
+            raise ValueError(f"{ref!r} is neither namespace/pod nor an IP address")
+        pod = self._pod_by_ip.get(ip)
+        if pod is not None:
+            return self._pod_endpoint(pod, ip)
+        return self._address_endpoint(ip, name=ip)
+
+    def _pod_endpoint(self, pod: PodInfo, ip: str | None) -> Endpoint:
+        return Endpoint(POD_KIND, pod.key, ip=ip, namespace=pod.namespace, pod=pod.name,
+                        node=pod.node)
+
+    def _address_endpoint(self, ip: str, name: str, node: str | None = None) -> Endpoint:
+        node = self.node_of_address.get(ip, node)
+        return Endpoint(NODE_KIND if node else EXTERNAL_KIND, name, ip=ip or None, node=node)
+
+    # -- one connection ---------------------------------------------------------------------
+
+    def check(self, src: str, dst: str, port: int | str, protocol: str = "TCP") -> Verdict:
+        """Whether `src` reaches `dst` on `port`/`protocol`, explained per direction.
+
+        A named `port` is resolved on the destination pod (ValueError if it has no such port).
+        """
+        protocol = protocol.upper()
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+        source, destination = self.endpoint(src), self.endpoint(dst)
+        dst_pod = self._all_pods[destination.name] if destination.is_pod else None
+        number = self._port_number(port, protocol, destination, dst_pod)
+        named = dst_pod.named_ports() if dst_pod else None
+        if source.is_pod and destination.is_pod and source.name == destination.name:
+            return self._to_itself(source, destination, number, protocol)
+        if source.is_pod:
+            src_pod = self._all_pods[source.name]
+            egress = self._direction(EGRESS, src_pod, destination, number, protocol, named)
+            if destination.kind == NODE_KIND and destination.node and destination.node == src_pod.node:
+                egress = DirectionVerdict(
+                    EGRESS, applies=True, isolated=egress.isolated, allowed=True,
+                    selecting=egress.selecting,
+                    reason=f"Egress from {src_pod.key} is allowed: traffic to the pod's own node "
+                           f"({destination.node}) is always allowed.")
+        else:
+            egress = DirectionVerdict(EGRESS, applies=False, isolated=False, allowed=True,
+                                      reason=f"{source.name} is not a pod, so no egress policy "
+                                             "applies at the source.")
+        if dst_pod is None:
+            ingress = DirectionVerdict(INGRESS, applies=False, isolated=False, allowed=True,
+                                       reason=f"{destination.name} is not a pod, so no ingress "
+                                              "policy applies at the destination.")
+        else:
+            ingress = self._direction(INGRESS, dst_pod, source, number, protocol, named)
+            if source.kind == NODE_KIND and source.node and source.node == dst_pod.node:
+                ingress = DirectionVerdict(
+                    INGRESS, applies=True, isolated=ingress.isolated, allowed=True,
+                    selecting=ingress.selecting,
+                    reason=f"Ingress to {dst_pod.key} is allowed: traffic from the pod's own "
+                           f"node ({source.node}) is always allowed (kubelet probes).")
+        return Verdict(egress.allowed and ingress.allowed, source, destination, number,
+                       protocol, egress, ingress)
+
+    @staticmethod
+    def _to_itself(source: Endpoint, destination: Endpoint, port: int, protocol: str) -> Verdict:
+        """A pod's connections to itself: no NetworkPolicy can block them."""
+        reason = (f"{source.name} connects to itself, which NetworkPolicies never block.")
+        egress = DirectionVerdict(EGRESS, applies=False, isolated=False, allowed=True, reason=reason)
+        ingress = DirectionVerdict(INGRESS, applies=False, isolated=False, allowed=True,
+                                   reason=reason)
+        return Verdict(True, source, destination, port, protocol, egress, ingress)
+
+    def _port_number(self, port: int | str, protocol: str, destination: Endpoint,
+                     pod: PodInfo | None) -> int:
+        if isinstance(port, int) and not isinstance(port, bool):
+            if not 1 <= port <= 65535:
+                raise ValueError(f"port {port} is not between 1 and 65535")
+            return port
+        if isinstance(port, str) and port.isdigit():
+            return self._port_number(int(port), protocol, destination, pod)
+        if pod is None or not isinstance(port, str):
+            raise ValueError(f"port {port!r} is not a number, and a name can only be "
+                             f"resolved on a destination pod ({destination.name} is not one)")
+        numbers = [n for n, p in pod.named_ports().get(port, ()) if p == protocol]
+        if not numbers:
+            raise ValueError(f"pod {pod.key} has no {protocol} port named {port!r}")
+        return numbers[0]
+
+    def _direction(self, direction: str, pod: PodInfo, other: Endpoint, port: int,
+                   protocol: str, named: NamedPorts | None) -> DirectionVerdict:
+        selecting = [policy for policy in self._policies_by_namespace.get(pod.namespace, ())
+                     if policy.affects(direction) and policy.pod_selector.matches(pod.labels)]
+        matched: list[RuleRef] = []
+        port_misses: list[tuple[Policy, Rule]] = []
+        peer_misses: list[tuple[Policy, Rule]] = []
+        for policy in selecting:
+            for rule in policy.rules(direction):
+                peer_index = next((p.index for p in rule.peers
+                                   if self.peer_matches(policy, p, other)), None)
+                port_index = next((p.index for p in rule.ports
+                                   if p.matches(port, protocol, named)), None)
+                peer_ok = not rule.peers or peer_index is not None
+                port_ok = not rule.ports or port_index is not None
+                if peer_ok and port_ok:
+                    matched.append(RuleRef(policy.key, direction, rule.index, peer_index,
+                                           port_index))
+                elif peer_ok:
+                    port_misses.append((policy, rule))
+                elif port_ok:
+                    peer_misses.append((policy, rule))
+        nearest = None
+        if selecting and not matched:
+            if port_misses:
+                policy, rule = port_misses[0]
+                nearest = (f"{policy.key} {direction} rule {rule.index} matches {other.name} "
+                           f"but port {port}/{protocol} is not in {rule.describe_ports()}")
+            elif peer_misses:
+                policy, rule = peer_misses[0]
+                nearest = peer_miss(self, policy, rule, other, port, protocol)
+        return describe_direction(direction, pod, other, port, protocol,
+                                  [p.key for p in selecting], matched, nearest,
+                                  any(p.rules(direction) for p in selecting))
+
+    def peer_matches(self, policy: Policy, peer: Peer, other: Endpoint) -> bool:
+        """Whether `other` is one of the endpoints `peer` (of `policy`) designates."""
+        if peer.ip_block is not None:
+            address = other.address()
+            return address is not None and peer.ip_block.contains(address)
+        if not other.is_pod:
+            return False
+        pod = self._all_pods[other.name]
+        if peer.namespace_selector is None:
+            in_namespace = pod.namespace == policy.namespace
+        else:
+            in_namespace = peer.namespace_selector.matches(self.labels_of_namespace(pod.namespace))
+        return in_namespace and (peer.pod_selector is None or peer.pod_selector.matches(pod.labels))
+
+    # -- many connections -------------------------------------------------------------------
+
+    def matrix(self, sources: list[str] | None = None, destinations: list[str] | None = None,
+               ports: list[tuple[int, str]] | None = None) -> Matrix:
+        """Verdicts for every source × destination × port.
+
+        `sources` None = every pod plus the extra IPs; `destinations` None = every pod;
+        `ports` None = each destination's declared container ports (none for an IP).
+        """
+        src = self._endpoints(sources, with_extra_ips=True)
+        dst = self._endpoints(destinations, with_extra_ips=False)
+        return build_matrix(self, src, dst, self.slots_for(dst, ports))
+
+    def _endpoints(self, refs: list[str] | None, with_extra_ips: bool) -> list[Endpoint]:
+        if refs is None:
+            pods = [self._pod_endpoint(pod, pod.ip) for pod in self.pods]
+            return pods + [self.endpoint(ip) for ip in (self.extra_ips if with_extra_ips else [])]
+        return [self.endpoint(ref) for ref in refs]
+
+    def slots_for(self, endpoints: list[Endpoint],
+                  ports: list[tuple[int, str]] | None) -> list[tuple[Slot, ...]]:
+        if ports is not None:
+            given = tuple(dict.fromkeys((int(p), str(proto).upper()) for p, proto in ports))
+            return [given] * len(endpoints)
+        return [self._all_pods[e.name].declared_ports() if e.is_pod else () for e in endpoints]
+
+
+@dataclass(frozen=True)
+class ReachabilityDiff:
+    """Connections a change newly allows and newly blocks."""
+
+    newly_allowed: list[Connection] = field(default_factory=list)
+    newly_blocked: list[Connection] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.newly_allowed and not self.newly_blocked
+
+
+def diff(before: Cluster, after: Cluster,
+         ports: list[tuple[int, str]] | None = None) -> ReachabilityDiff:
+    """What changes between two clusters, over the pods (and extra IPs) present in both.
+
+    With `ports` None each destination pod's declared ports are taken from `after`.
+    """
+    before_keys = {p.key for p in before.pods}
+    common_pods = [pod.key for pod in after.pods if pod.key in before_keys]
+    extra = [ip for ip in after.extra_ips if ip in set(before.extra_ips)]
+    sources = common_pods + extra
+    after_dst = [after.endpoint(key) for key in common_pods]
+    slots = after.slots_for(after_dst, ports)
+    old = build_matrix(before, [before.endpoint(r) for r in sources],
+                       [before.endpoint(r) for r in common_pods], slots)
+    new = build_matrix(after, [after.endpoint(r) for r in sources], after_dst, slots)
+    allowed: list[Connection] = []
+    blocked: list[Connection] = []
+    for i, source in enumerate(sources):
+        old_row, new_row = old.row(i), new.row(i)
+        changed = np.flatnonzero((old_row != new_row).any(axis=1))
+        for j in changed:
+            if common_pods[j] == source:
+                continue
+            for k, (port, protocol) in enumerate(slots[j]):
+                was, now = old.bit(old_row[j], k), new.bit(new_row[j], k)
+                if was != now:
+                    target = allowed if now else blocked
+                    target.append(Connection(source, common_pods[j], port, protocol, now))
+    return ReachabilityDiff(allowed, blocked)
