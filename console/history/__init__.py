@@ -1,0 +1,1 @@
+"""History: every change with author, YAML diff and reachability delta; revert and export."""

@@ -1,0 +1,1 @@
+"""Members: role bindings, granted within the granter's scope."""

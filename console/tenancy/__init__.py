@@ -1,0 +1,1 @@
+"""Workspaces and projects: isolation switches, allowlists, platform settings, and the isolation engine's reconcile of generated policies."""

@@ -1,0 +1,1 @@
+"""Tenancy and isolation intent, compiled into the NetworkPolicies that enforce it, and the reconcile plan."""

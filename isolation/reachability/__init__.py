@@ -1,0 +1,1 @@
+"""What can reach what under NetworkPolicy v1, and why: inventory, matrix build, verdicts, explanations."""

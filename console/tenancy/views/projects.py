@@ -98,7 +98,7 @@ def project_reachability_view(request, project: str):
 def project_isolation_preview(request, project: str):
     _project(request, project, edit=True)
     return switch_preview(request, lambda enabled: iso.preview_project_isolation(project, enabled),
-                          folder="projects", context={"project": project},
+                          context={"project": project},
                           confirm_url=reverse("project_isolation", args=[project]))
 
 
@@ -183,6 +183,4 @@ def project_entry_delete(request, project: str, name: str):
 
 __all__ = ["project_list", "project_detail", "project_reachability_view",
            "project_isolation_preview", "project_isolation", "project_entry_new",
-           "project_entry_edit", "project_entry_delete", "cluster_page", "error_status", "partial",
-           "in_dialog", "job_response", "visible_job", "issues_response", "switch_preview",
-           "start_switch"]
+           "project_entry_edit", "project_entry_delete"]

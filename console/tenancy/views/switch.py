@@ -16,16 +16,16 @@ from console.tenancy.forms import IsolationSwitchForm
 from console.tenancy.previews import preview_context
 
 
-def switch_preview(request, preview_of: Callable[[bool], Any], *, folder: str, context: dict,
+def switch_preview(request, preview_of: Callable[[bool], Any], *, context: dict,
                    confirm_url: str) -> HttpResponse:
     """Preview turning isolation on or off (?enabled=1 for on) with `preview_of(enabled)`:
-    `<folder>/switch_preview.html`, only its panel for htmx; refused previews are 400 unless
-    htmx."""
+    `projects/switch_preview.html` (a workspace's when `context` names one), only its panel for
+    htmx; refused previews are 400 unless htmx."""
     enabled = request.GET.get("enabled") == "1"
     preview = preview_of(enabled)
     context = {**context, "enabled": enabled, "confirm_url": confirm_url,
                **preview_context(preview, scope_for(request))}
-    template = f"{folder}/switch_preview.html" + ("#panel" if partial(request) else "")
+    template = "projects/switch_preview.html" + ("#panel" if partial(request) else "")
     return render(request, template, context, status=error_status(request, preview.issues))
 
 

@@ -107,7 +107,7 @@ def workspace_isolation_preview(request, workspace: str):
     _workspace(request, workspace, edit=True)
     return switch_preview(request,
                           lambda enabled: iso.preview_workspace_isolation(workspace, enabled),
-                          folder="workspaces", context={"workspace": workspace},
+                          context={"workspace": workspace},
                           confirm_url=reverse("workspace_isolation", args=[workspace]))
 
 

@@ -16,7 +16,7 @@ import yaml
 from isolation.reachability.engine import Cluster
 from isolation.snapshot import Snapshot, with_name_label
 
-DATA = Path(__file__).parent / "data" / "upstream_netpol_e2e.yaml"
+DATA = Path(__file__).parents[1] / "data" / "upstream_netpol_e2e.yaml"
 SCENARIOS = yaml.safe_load(DATA.read_text())["scenarios"]
 NAMESPACES = ("x", "y", "z")
 POD_NUMBER = {"a": 1, "b": 2, "c": 3}

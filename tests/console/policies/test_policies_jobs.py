@@ -5,7 +5,7 @@ import pytest
 from console.core import jobs
 from console.core.models import Change, Job, JobStatus
 from console.policies.jobs import same_policy
-from tests.console.test_policies_support import create, exists, live, netpol
+from tests.console.policies.support import create, exists, live, netpol
 
 pytestmark = pytest.mark.django_db
 

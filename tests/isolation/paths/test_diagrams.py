@@ -16,9 +16,9 @@ import pytest
 from isolation.paths.diagrams import RED, group_paths, render_svg
 from isolation.paths.explain import explain_case
 from isolation.paths.trace import trace
-from tests.isolation.test_paths_model import CLIENT, isolate, web_cluster
+from tests.isolation.paths.test_paths_model import CLIENT, isolate, web_cluster
 
-GOLDEN = FilePath(__file__).parent / "data" / "paths"
+GOLDEN = FilePath(__file__).parents[1] / "data" / "paths"
 SVG = "{http://www.w3.org/2000/svg}"
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from console.policies import services
-from tests.console.test_policies_support import create, netpol
+from tests.console.policies.support import create, netpol
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from console.core import cluster
 from console.tenancy.previews import FOLDED, project_reachability
-from tests.console.test_project_pages import external
+from tests.console.tenancy.test_project_pages import external
 
 pytestmark = pytest.mark.django_db
 

@@ -172,7 +172,7 @@ def test_the_management_command_runs_the_same_contract(tmp_path, capsys):
     assert caught.value.code == 2
 
 
-DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
+DEMO = Path(__file__).resolve().parents[3] / "kubesim" / "demo.yaml"
 
 
 def test_it_compiles_the_demo_snapshot(capsys):

@@ -9,7 +9,7 @@ from isolation.review.impact import with_generated_policies
 from isolation.review.lint import lint_policy, selected_pods
 from isolation.snapshot import Snapshot, load_snapshot
 
-DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
+DEMO = Path(__file__).resolve().parents[3] / "kubesim" / "demo.yaml"
 NAME = "kubernetes.io/metadata.name"
 DNS_EGRESS = {"to": [{"namespaceSelector": {"matchLabels": {NAME: "kube-system"}},
                       "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}},

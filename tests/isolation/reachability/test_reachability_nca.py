@@ -53,7 +53,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 from bench.reachability_nca import INSTALL_HINT, Nca, nca_python  # noqa: E402
 from isolation.netpol.validation import stored_network_policy  # noqa: E402
 from isolation.reachability.engine import Cluster  # noqa: E402

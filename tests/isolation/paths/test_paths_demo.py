@@ -12,7 +12,7 @@ from isolation.paths.diagrams import render_svg
 from isolation.paths.trace import exposures, trace
 from isolation.snapshot import load_snapshot
 
-DEMO = FilePath(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
+DEMO = FilePath(__file__).resolve().parents[3] / "kubesim" / "demo.yaml"
 
 
 @pytest.fixture(scope="module")

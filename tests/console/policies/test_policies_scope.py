@@ -8,7 +8,7 @@ from django.urls import reverse
 from console.core.access import Access
 from console.core.scope import HIDDEN_POD, Scope
 from console.policies.draft import redact_names
-from tests.console.test_policies_support import as_yaml, create, netpol
+from tests.console.policies.support import as_yaml, create, netpol
 
 pytestmark = pytest.mark.django_db
 

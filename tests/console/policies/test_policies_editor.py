@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from console.core import cluster
 from console.core.models import Change, Job, JobStatus
-from tests.console.test_policies_support import create, exists, live, netpol
+from tests.console.policies.support import create, exists, live, netpol
 
 pytestmark = pytest.mark.django_db
 

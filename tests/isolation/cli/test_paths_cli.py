@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from isolation.cli.traffic import main
-from tests.isolation.test_paths_model import CLIENT, ingress_cluster, isolate, web_cluster
+from tests.isolation.paths.test_paths_model import CLIENT, ingress_cluster, isolate, web_cluster
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from isolation.cli.traffic import with_compiled_isolation
 from isolation.compiler.generate import IsolationSettings
 from isolation.snapshot import Snapshot, load_snapshot
 
-DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
+DEMO = Path(__file__).resolve().parents[3] / "kubesim" / "demo.yaml"
 PAYMENTS_API = Ref("service", "billing", "payments-api")
 DEFAULT = parse_client("")
 

@@ -7,7 +7,7 @@ from isolation.compiler.generate import IsolationSettings
 from isolation.review.impact import impact_of, with_generated_policies, with_policies
 from isolation.snapshot import load_snapshot
 
-DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
+DEMO = Path(__file__).resolve().parents[3] / "kubesim" / "demo.yaml"
 
 
 @pytest.fixture(scope="module")

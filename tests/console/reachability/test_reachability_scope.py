@@ -12,7 +12,7 @@ from isolation.snapshot import load_snapshot
 
 NAMESPACES = ["shop", "billing", "web", "kube-system"]
 WORKSPACE_OF = {"shop": "team-a", "billing": "team-a", "web": "team-b"}
-DEMO = Path(__file__).resolve().parents[2] / "kubesim" / "demo.yaml"
+DEMO = Path(__file__).resolve().parents[3] / "kubesim" / "demo.yaml"
 
 
 def scope_of(**access) -> Scope:
