@@ -198,6 +198,16 @@ class Gateway:
         merge). Put metadata.resourceVersion in `patch` to make it conditional."""
         return self._patch(kind, name, namespace, patch, MERGE_PATCH, _dry(dry_run), "merge-patch")
 
+    def merge_patch_status(self, kind: str, name: str, status: dict[str, Any], *,
+                           namespace: str | None = None) -> dict[str, Any]:
+        """Merge-patch the status subresource (what a kubelet or controller reports), e.g. a
+        Pod's IP and phase or a Node's addresses."""
+        k = kind_named(kind)
+        _check_scope(k, namespace)
+        return self._call("PATCH", k.path(namespace, name, "status"), kind=k,
+                          body={"status": status}, query=[], content_type=MERGE_PATCH,
+                          action=f"patch status of {k.resource} {_ref(namespace, name)}")
+
     def json_patch(self, kind: str, name: str, operations: list[dict[str, Any]], *,
                    namespace: str | None = None, dry_run: bool = False) -> dict[str, Any]:
         """Apply an RFC 6902 JSON patch (a list of operations; a `test` op makes it conditional)."""

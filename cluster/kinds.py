@@ -66,6 +66,15 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
          custom=True),
     Kind("NamespaceNetworkPolicy", "network.kubesphere.io", "v1alpha1",
          "namespacenetworkpolicies", namespaced=True, custom=True),
+    # Workloads and classes: written only when seeding a cluster (manage.py realcluster).
+    Kind("Deployment", "apps", "v1", "deployments", namespaced=True),
+    Kind("DaemonSet", "apps", "v1", "daemonsets", namespaced=True),
+    Kind("IngressClass", "networking.k8s.io", "v1", "ingressclasses", namespaced=False),
+    # Access control: written only to set up a cluster for the console (deploy/kubernetes/).
+    Kind("ServiceAccount", "", "v1", "serviceaccounts", namespaced=True),
+    Kind("ClusterRole", "rbac.authorization.k8s.io", "v1", "clusterroles", namespaced=False),
+    Kind("ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", "clusterrolebindings",
+         namespaced=False),
     # Calico's own IP pools: read only to learn the encapsulation mode (IPIP / VXLAN).
     Kind("IPPool", "crd.projectcalico.org", "v1", "ippools", namespaced=False, custom=True),
 )}

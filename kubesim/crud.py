@@ -289,7 +289,9 @@ class Crud:
                 else:
                     patched = strategic_merge_patch(rtype.kind, old, patch)
             except PatchError as exc:
-                raise errors.invalid(rtype, name, [errors.cause("", str(exc))]) from None
+                # kube-apiserver answers a patch that cannot be applied with a bare 422: the
+                # patch's own error as the message, no causes.
+                raise errors.ApiError(422, "Invalid", str(exc)) from None
             if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
                 raise errors.invalid(rtype, name, [errors.cause("metadata", "Required value",
                                                                 "FieldValueRequired")])

@@ -121,6 +121,11 @@ def _operator(key: str, op: str, take: Callable[[], str], take_value: Callable[[
                 continue
             _check_value(token, text)
             values.add(token)
+            following = take()
+            if following == ")":
+                break
+            if following != ",":
+                fail(f"found '{following}', expected: ',' or ')'")
         if not values:
             fail(f"for '{op}' operator, values set can't be empty")
         if op == "in":

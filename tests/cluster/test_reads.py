@@ -122,7 +122,7 @@ def test_a_namespaced_kind_needs_a_namespace_to_get(gateway):
 
 def test_unknown_kinds_are_refused_before_any_request(gateway):
     with pytest.raises(ValueError, match="not supported"):
-        gateway.list_objects("Deployment")
+        gateway.list_objects("Secret")
 
 
 def test_one_gateway_serves_many_threads_at_once(gateway):
