@@ -2,7 +2,9 @@
 
 `FieldIssue.message` is what the API server puts in a Status cause (`ErrorBody()`: type, the
 bad value, then the detail), `detail` is the bare explanation, and `str(issue)` is the
-`field: message` line `kubectl` prints.
+`field: message` line `kubectl` prints. Values (and huge keys in field paths) are quoted
+through `clip_value` / `clip`: at most MAX_QUOTED characters, then `... (N characters)`, so a
+megabyte-long label value cannot flood an error page, a log line or a terminal.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ TYPE_INVALID = "FieldValueTypeInvalid"
 # Not a kube-apiserver cause type: the server drops unknown fields with a warning
 # (`unknown field "spec.foo"`), or refuses them under strict field validation.
 UNKNOWN_FIELD = "FieldValueUnknown"
+
+MAX_QUOTED = 120
 
 _BODY_PREFIX = {
     INVALID: "Invalid value",
@@ -37,11 +41,36 @@ class FieldIssue:
     detail: str = ""
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+        return f"{clip(self.field)}: {self.message}"
+
+
+def clip(text: str, limit: int = MAX_QUOTED) -> str:
+    """`text` itself when short, else its first `limit` characters and `... (N characters)`."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def clip_value(value: object, limit: int = MAX_QUOTED) -> str:
+    """`value` quoted for a message (`format_value`), showing at most `limit` characters of it.
+
+    A long string shows its first `limit` characters in quotes, then `... (N characters)` with
+    N its full length; other long values are rendered, then clipped the same way.
+    """
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return json.dumps(value, ensure_ascii=False)
+        return f"{json.dumps(value[:limit], ensure_ascii=False)}... ({len(value):,} characters)"
+    return clip(_render(value), limit)
 
 
 def format_value(value: object) -> str:
-    """A bad value printed the way the API server prints it in error messages."""
+    """A bad value printed the way the API server prints it in error messages, clipped to
+    MAX_QUOTED characters (`clip_value`)."""
+    return clip_value(value)
+
+
+def _render(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -51,7 +80,7 @@ def format_value(value: object) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
-        return "[]string{" + ", ".join(format_value(item) for item in value) + "}"
+        return "[]string{" + ", ".join(clip_value(item) for item in value) + "}"
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
@@ -93,5 +122,5 @@ def type_invalid(field: str, value: object, expected: str) -> FieldIssue:
 
 
 def unknown_field(field: str) -> FieldIssue:
-    return FieldIssue(field=field, message=f'unknown field "{field}"', reason=UNKNOWN_FIELD,
+    return FieldIssue(field=field, message=f"unknown field {clip_value(field)}", reason=UNKNOWN_FIELD,
                       detail="not a field of networking.k8s.io/v1 NetworkPolicy")

@@ -4,15 +4,21 @@ This is the one input shape of every domain engine (reachability, compiler, traf
 is filled either from YAML that `kubectl get ... -o yaml` printed (`load_snapshot`) or from the
 live cluster through the gateway. Objects stay as the API server would return them; engines
 read only the fields they need.
+
+An object is read by its apiVersion *and* kind (`API_VERSIONS`): a Calico
+`projectcalico.org/v3 NetworkPolicy` has other fields and another meaning than a
+`networking.k8s.io/v1` one, so it is never read as one; objects the engines do not evaluate are
+listed in `Snapshot.ignored` for the caller to warn about.
 """
 
 from __future__ import annotations
 
-import json
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from isolation.yamlio import YamlInputError, load_documents
+from isolation.fielderrors import clip
+from isolation.yamlio import YamlInputError, decode_text, load_documents, load_json
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -31,6 +37,21 @@ KIND_FIELDS: dict[str, str] = {
     "IPPool": "ip_pools",
 }
 
+# kind -> the apiVersions of it the engines read (those `kubectl get -o yaml` prints today)
+API_VERSIONS: dict[str, tuple[str, ...]] = {
+    "Namespace": ("v1",),
+    "Node": ("v1",),
+    "Pod": ("v1",),
+    "Service": ("v1",),
+    "Endpoints": ("v1",),
+    "EndpointSlice": ("discovery.k8s.io/v1",),
+    "Ingress": ("networking.k8s.io/v1",),
+    "NetworkPolicy": ("networking.k8s.io/v1",),
+    "Workspace": ("tenant.kubesphere.io/v1alpha1",),
+    "NamespaceNetworkPolicy": ("network.kubesphere.io/v1alpha1",),
+    "IPPool": ("crd.projectcalico.org/v1",),
+}
+
 
 @dataclass
 class Snapshot:
@@ -47,6 +68,8 @@ class Snapshot:
     workspaces: list[dict[str, Any]] = field(default_factory=list)
     nsnps: list[dict[str, Any]] = field(default_factory=list)
     ip_pools: list[dict[str, Any]] = field(default_factory=list)
+    # "apiVersion Kind namespace/name" of the objects read but not evaluated (load_snapshot)
+    ignored: list[str] = field(default_factory=list)
 
     def add(self, obj: dict[str, Any]) -> None:
         getattr(self, KIND_FIELDS[obj["kind"]]).append(obj)
@@ -59,6 +82,7 @@ class Snapshot:
         """A copy whose NetworkPolicies are `policies` (used for what-if evaluations)."""
         copy = Snapshot(**{attr: list(getattr(self, attr)) for attr in KIND_FIELDS.values()})
         copy.network_policies = list(policies)
+        copy.ignored = list(self.ignored)
         return copy
 
 
@@ -70,44 +94,71 @@ def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
                   max_bytes: int | None = None) -> Snapshot:
     """Load multi-document YAML or `kind: List` objects into a Snapshot.
 
-    Guarantees: every object has a kind and a metadata.name (else SnapshotError naming the
-    document); Namespaces carry their `kubernetes.io/metadata.name` label; objects of unknown
-    kinds are skipped, or refused when `allow_unknown_kinds` is False.
+    Guarantees: every object has a kind and a string metadata.name (else SnapshotError naming
+    the document); an object is read only when its apiVersion and kind are in API_VERSIONS (an
+    object without apiVersion is taken to be of its kind's first one); any other object is listed in `Snapshot.ignored`, or refused when
+    `allow_unknown_kinds` is False; no object is read twice (the same group, kind, namespace
+    and name twice is a SnapshotError naming both positions); Namespaces carry their
+    `kubernetes.io/metadata.name` label; duplicate keys, invalid UTF-8 and the rest of
+    `isolation.yamlio`'s refusals are SnapshotErrors.
     """
     snapshot = Snapshot()
+    first_seen: dict[tuple[str, str, str, str], str] = {}
     for index, data in _parse(text, max_bytes):
         for position, obj in _items(data, index):
             where = f"document {index}" + (f", item {position}" if position is not None else "")
             _check_object(obj, where)
             kind = obj["kind"]
-            if kind not in KIND_FIELDS:
-                if allow_unknown_kinds:
-                    continue
-                known = ", ".join(sorted(KIND_FIELDS))
-                raise SnapshotError(f"{where}: kind {kind!r} is not supported (supported: {known})")
+            # Without an apiVersion (hand-written snapshots and tests) an object is taken to
+            # be of the kind's first apiVersion; kubectl itself always prints one.
+            api_version = obj.get("apiVersion") or API_VERSIONS.get(kind, ("",))[0]
+            metadata = obj["metadata"]
+            namespace = metadata.get("namespace") or ""
+            label = f"{api_version} {kind} {namespace + '/' if namespace else ''}{metadata['name']}"
+            if api_version not in API_VERSIONS.get(kind, ()):
+                if not allow_unknown_kinds:
+                    raise SnapshotError(f"{where}: {_unsupported(kind, api_version)}")
+                snapshot.ignored.append(clip(label))
+                continue
+            identity = (api_version.rpartition("/")[0], kind, namespace, metadata["name"])
+            if identity in first_seen:
+                raise SnapshotError(f"{where}: {clip(label)} appears twice: first at "
+                                    f"{first_seen[identity]}, again at {where}")
+            first_seen[identity] = where
             if kind == "Namespace":
-                labels = obj["metadata"].get("labels")
+                labels = metadata.get("labels")
                 if labels is not None and not isinstance(labels, dict):
                     raise SnapshotError(f"{where}: metadata.labels of Namespace "
-                                        f"{obj['metadata']['name']!r} must be a mapping")
+                                        f"{clip(metadata['name'])!r} must be a mapping")
                 obj = with_name_label(obj)
             snapshot.add(obj)
     return snapshot
 
 
+def _unsupported(kind: str, api_version: str) -> str:
+    if kind not in API_VERSIONS:
+        return (f"kind {clip(kind)!r} is not supported "
+                f"(supported: {', '.join(sorted(API_VERSIONS))})")
+    return (f"apiVersion {clip(api_version)!r} is not served for kind {kind} "
+            f"(supported: {', '.join(API_VERSIONS[kind])})")
+
+
 def _parse(text: str | bytes, max_bytes: int | None) -> list[tuple[int, Any]]:
     """(document index, data) pairs; `kubectl -o json` output takes the much faster JSON path."""
-    head = text.lstrip()[:1]
-    if head in ("{", b"{"):
-        if max_bytes is not None and len(text) > max_bytes:
-            raise SnapshotError(f"the input is larger than the limit of {max_bytes:,} bytes")
-        try:
-            return [(1, json.loads(text))]
-        except ValueError:
-            pass  # not JSON after all (YAML flow style): the YAML loader reports precisely
-        except RecursionError:
-            raise SnapshotError("document 1: the document is nested too deeply") from None
+    if max_bytes is not None and len(text) > max_bytes:
+        raise SnapshotError(f"the input is larger than the limit of {max_bytes:,} bytes")
     try:
+        if isinstance(text, bytes):
+            text = decode_text(text)
+        if text.lstrip()[:1] == "{":
+            try:
+                return [(1, load_json(text))]
+            except ValueError as exc:
+                if isinstance(exc, YamlInputError):
+                    raise
+                # not JSON after all (YAML flow style): the YAML loader reports precisely
+            except RecursionError:
+                raise SnapshotError("document 1: the document is nested too deeply") from None
         return [(doc.index, doc.data) for doc in load_documents(text, max_bytes=max_bytes)]
     except YamlInputError as exc:
         raise SnapshotError(str(exc)) from None
@@ -138,6 +189,30 @@ def _check_object(obj: Any, where: str) -> None:
         raise SnapshotError(f"{where}: expected a Kubernetes object (a mapping), got {type(obj).__name__}")
     if not isinstance(obj.get("kind"), str) or not obj["kind"]:
         raise SnapshotError(f"{where}: the object has no kind")
+    kind = clip(obj["kind"])
+    if obj.get("apiVersion") is not None and not isinstance(obj["apiVersion"], str):
+        raise SnapshotError(f"{where}: apiVersion of the {kind} must be a string")
     metadata = obj.get("metadata")
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str) or not metadata["name"]:
-        raise SnapshotError(f"{where}: the {obj['kind']} has no metadata.name")
+    if not isinstance(metadata, dict):
+        raise SnapshotError(f"{where}: the {kind} has no metadata.name")
+    for key in ("name", "namespace"):
+        problem = _not_a_string(metadata.get(key))
+        if problem:
+            raise SnapshotError(f"{where}: metadata.{key} of the {kind} must be a string; {problem}")
+    if not metadata.get("name"):
+        raise SnapshotError(f"{where}: the {kind} has no metadata.name")
+
+
+def _not_a_string(value: Any) -> str | None:
+    """Why `value` (a name) is not a string, when YAML read an unquoted scalar as another type."""
+    if value is None or isinstance(value, str):
+        return None
+    if isinstance(value, datetime.datetime):
+        return f"YAML read {value.isoformat()} as a date and time: quote it"
+    if isinstance(value, datetime.date):
+        return f"YAML read {value.isoformat()} as a date: quote it"
+    if isinstance(value, bool):
+        return f"YAML read {'true' if value else 'false'} as a boolean: quote it"
+    if isinstance(value, int | float):
+        return f"YAML read {clip(str(value))} as a number: quote it"
+    return f"got {'a mapping' if isinstance(value, dict) else 'a list' if isinstance(value, list) else type(value).__name__}"

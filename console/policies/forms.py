@@ -8,6 +8,7 @@ from django.conf import settings
 from console.policies.draft import normalise
 from console.policies.services import SORTS, ListQuery
 from console.policies.text import TEMPLATES
+from isolation.yamlio import YamlInputError, decode_text
 
 SORT_CHOICES = [(s, s) for s in SORTS] + [(f"-{s}", f"-{s}") for s in SORTS]
 REVIEW, APPLY = "review", "apply"
@@ -56,11 +57,10 @@ class PolicyDraftForm(forms.Form):
         if upload.size > limit:
             raise forms.ValidationError(
                 f"The file is {upload.size:,} bytes; a policy file may be at most {limit:,} bytes.")
-        data = upload.read(limit + 1)
         try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError("The file is not UTF-8 text; save it as UTF-8 YAML.") from None
+            return decode_text(upload.read(limit + 1))
+        except YamlInputError as exc:
+            raise forms.ValidationError(f"{upload.name}: {exc}") from None
 
     def clean(self):
         data = super().clean()

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from isolation.snapshot import Snapshot
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 
@@ -26,22 +28,36 @@ def add_snapshot_argument(parser: argparse.ArgumentParser) -> None:
                         help="cluster snapshot: multi-document YAML or a List ('-' reads stdin)")
 
 
-def read_snapshot(path: str) -> str:
-    """The text of `path` as strict UTF-8, or stdin for '-'; raises OSError (and
-    UnicodeDecodeError) as `open` does."""
+def read_snapshot(path: str) -> bytes | str:
+    """The bytes of `path`, or of stdin for '-' (its text when it has no byte buffer, as a
+    test's StringIO); raises OSError as `open` does. Decoding
+    (UTF-8, or UTF-16 with a byte order mark) is `isolation.yamlio`'s, which refuses invalid
+    UTF-8 with the offending byte's offset."""
     if path == "-":
-        return sys.stdin.read()
-    with open(path, encoding="utf-8", errors="strict") as handle:
+        buffer = getattr(sys.stdin, "buffer", None)
+        return buffer.read() if buffer is not None else sys.stdin.read()
+    with open(path, "rb") as handle:
         return handle.read()
 
 
-def snapshot_text(path: str, err: TextIO) -> str | None:
-    """The snapshot's text, or None after telling `err` why it cannot be read."""
+def snapshot_text(path: str, err: TextIO) -> bytes | str | None:
+    """The snapshot's bytes, or None after telling `err` why it cannot be read."""
     try:
         return read_snapshot(path)
     except OSError as exc:
         err.write(f"error: cannot read {path}: {exc.strerror or exc}\n")
         return None
+
+
+def warn_ignored(snapshot: Snapshot, path: str, err: TextIO, limit: int = 10) -> None:
+    """One warning line on `err` naming the objects the snapshot held but the engines do not
+    evaluate (other kinds, or other apiVersions of a kind: a Calico NetworkPolicy)."""
+    if not snapshot.ignored:
+        return
+    shown = ", ".join(snapshot.ignored[:limit])
+    more = f", and {len(snapshot.ignored) - limit} more" if len(snapshot.ignored) > limit else ""
+    err.write(f"warning: {path}: ignored {len(snapshot.ignored)} object(s) of kinds the engine "
+              f"does not evaluate: {shown}{more}\n")
 
 
 def run_command(parser: argparse.ArgumentParser, argv: list[str] | None,

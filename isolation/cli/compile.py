@@ -26,6 +26,7 @@ from isolation.cli.common import (
     add_snapshot_argument,
     run_command,
     snapshot_text,
+    warn_ignored,
 )
 from isolation.compiler.generate import (
     ENGINE_CONSOLE,
@@ -89,6 +90,7 @@ def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_BAD_INPUT
     try:
         snapshot = load_snapshot(text)
+        warn_ignored(snapshot, options.snapshot, err)
         result = desired_policies(snapshot, settings)
     except SnapshotError as exc:
         err.write(f"error: {options.snapshot}: {exc}\n")
@@ -129,7 +131,7 @@ def format_problem(problem: EntryProblem) -> str:
     return f"{where}: {problem.message}" if where else problem.message
 
 
-def _where(text: str, exc: TenancyInputError) -> str:
+def _where(text: bytes | str, exc: TenancyInputError) -> str:
     """'document N, line L: ' for the object and field of `exc`, when they can be found."""
     try:
         documents = load_documents(text)

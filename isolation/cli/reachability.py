@@ -4,7 +4,9 @@
                  [--from-ip IP ...] [--format json|table|summary]
 
 Bad input (unreadable files, bad YAML or JSON, a NetworkPolicy the API server would reject,
-an unknown pod) ends with exit status 2 and one message naming the document and field.
+an unknown pod, the same object twice) ends with exit status 2 and one message naming the
+document and field. Objects the engine does not evaluate (other kinds, a Calico
+NetworkPolicy) are named in one warning on stderr.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from isolation.cli.common import warn_ignored
 from isolation.netpol.validation import parse_field_path
 from isolation.reachability.engine import Cluster, InvalidPolicyError, Matrix, Verdict
 from isolation.reachability.inventory import canonical_ip
 from isolation.snapshot import SnapshotError, load_snapshot
-from isolation.yamlio import YamlInputError, document_objects, load_documents, locate
+from isolation.yamlio import YamlInputError, document_objects, load_documents, load_json, locate
 
 MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -81,6 +84,7 @@ def _load_cluster(path: str, from_ips: list[str]) -> Cluster:
         snapshot = load_snapshot(data, max_bytes=MAX_SNAPSHOT_BYTES)
     except SnapshotError as error:
         raise InputError(f"{path}: {error}") from None
+    warn_ignored(snapshot, path, sys.stderr)
     addresses = []
     for value in from_ips:
         address = canonical_ip(value)
@@ -133,10 +137,12 @@ def _parse_port(text: str) -> tuple[int, str]:
 
 def _read_queries(path: str) -> list[dict[str, Any]]:
     try:
-        queries = json.loads(Path(path).read_text(encoding="utf-8"))
+        queries = load_json(Path(path).read_bytes())
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror or error}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except YamlInputError as error:  # invalid UTF-8, a duplicate key
+        raise InputError(f"{path}: {error}") from None
+    except json.JSONDecodeError as error:
         raise InputError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(queries, list):
         raise InputError(f"{path}: expected a JSON list of queries")

@@ -23,6 +23,7 @@ from isolation.cli.common import (
     add_snapshot_argument,
     run_command,
     snapshot_text,
+    warn_ignored,
 )
 from isolation.paths.diagrams import render_svg
 from isolation.paths.trace import CNI_MODES, DEFAULT_CLIENT_IP, PathInputError, TraceResult, trace
@@ -83,6 +84,7 @@ def run(options: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         port = int(port)
     try:
         snapshot = load_snapshot(text)
+        warn_ignored(snapshot, options.snapshot, err)
         if options.compile_isolation:
             snapshot = with_compiled_isolation(snapshot)
         result = trace(snapshot, service=options.service, ingress=options.ingress,

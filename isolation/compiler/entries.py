@@ -11,8 +11,11 @@ are used as written.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
+import string
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,4 +238,35 @@ def _dedupe(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["Flavour", "namespace_peer", "compile_entry", "service_ports", "canonical_ports"]
+ENTRY_NAME_ALPHABET = string.ascii_lowercase + string.digits
+ENTRY_NAME_SUFFIX = 6
+
+
+def draft_entry_name(project: str, spec: Any, taken: Iterable[str] = ()) -> str:
+    """The name a new allowlist entry of `project` gets, shaped as KubeSphere's console names
+    them: `policy-from-<6 chars>` (ingress or both directions) or `policy-to-<6 chars>` (egress
+    only).
+
+    Deterministic: the same project, spec and taken names always give the same name, so what
+    a preview shows is exactly what the save writes. The suffix is derived from a hash of the
+    project and the canonical spec; a name in `taken` (an existing entry, or the same spec saved
+    before) moves on to the next candidate, so a new entry never replaces an existing one.
+    """
+    direction = "from"
+    if isinstance(spec, dict) and spec.get("egress") and not spec.get("ingress"):
+        direction = "to"
+    used = set(taken)
+    draft = json.dumps([project, spec], sort_keys=True, separators=(",", ":"), default=str)
+    attempt = 0
+    while True:
+        digest = hashlib.sha256(f"{draft}#{attempt}".encode()).digest()
+        suffix = "".join(ENTRY_NAME_ALPHABET[byte % len(ENTRY_NAME_ALPHABET)]
+                         for byte in digest[:ENTRY_NAME_SUFFIX])
+        name = f"policy-{direction}-{suffix}"
+        if name not in used:
+            return name
+        attempt += 1
+
+
+__all__ = ["Flavour", "namespace_peer", "compile_entry", "service_ports", "canonical_ports",
+           "draft_entry_name", "ENTRY_NAME_ALPHABET"]

@@ -20,7 +20,7 @@ def test_namespaces_get_their_name_label():
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("a: &x [1]\nb: *x\n", "anchors and aliases"),
+    ("a: &x [1, *x]\n", "recursive alias"),
     ("kind: Namespace\nmetadata: {name: b, labels: [x]}\n", "metadata.labels of Namespace 'b' must be a mapping"),
     ('{"kind": "List", "items": [{"kind": "Pod"}]}', "document 1, item 0: the Pod has no metadata.name"),
     ("kind: Pod\nmetadata: {name: [\n", "YAML syntax error"),
@@ -37,3 +37,105 @@ def test_unknown_kinds_are_refused_when_asked():
     assert load_snapshot(text).objects() == []
     with pytest.raises(SnapshotError, match="kind 'ConfigMap' is not supported"):
         load_snapshot(text, allow_unknown_kinds=False)
+
+
+# -- item 8: apiVersion and kind, duplicates, names YAML read as something else ----------------
+
+MIXED = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec: {selector: all(), types: [Ingress]}
+---
+apiVersion: k8sV1
+kind: NetworkPolicy
+metadata: {name: odd, namespace: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: real, namespace: shop}
+spec: {podSelector: {}}
+"""
+
+
+def test_objects_of_other_api_versions_are_ignored_with_a_warning_not_misread():
+    snapshot = load_snapshot(MIXED)
+    assert [p["metadata"]["name"] for p in snapshot.network_policies] == ["real"]
+    assert snapshot.ignored == [
+        "projectcalico.org/v3 NetworkPolicy shop/deny-all",
+        "k8sV1 NetworkPolicy shop/odd",
+        "v1 ConfigMap shop/settings",
+    ]
+    assert snapshot.with_network_policies([]).ignored == snapshot.ignored
+
+
+def test_objects_of_other_api_versions_are_refused_when_asked():
+    with pytest.raises(SnapshotError) as caught:
+        load_snapshot(MIXED, allow_unknown_kinds=False)
+    assert str(caught.value) == ("document 2: apiVersion 'projectcalico.org/v3' is not served "
+                                 "for kind NetworkPolicy (supported: networking.k8s.io/v1)")
+
+
+@pytest.mark.parametrize("text", [
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop}\n---\n"
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: shop}\n",
+    '{"kind": "List", "items": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}, '
+    '{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}]}',
+])
+def test_the_same_object_twice_is_refused_naming_both_positions(text):
+    with pytest.raises(SnapshotError) as caught:
+        load_snapshot(text)
+    message = str(caught.value)
+    assert "appears twice" in message
+    assert ("first at document 1, again at document 2" in message
+            or "first at document 1, item 0, again at document 1, item 1" in message)
+
+
+def test_same_names_in_other_namespaces_or_kinds_are_not_duplicates():
+    text = ("kind: Pod\nmetadata: {name: a, namespace: shop}\n---\n"
+            "kind: Pod\nmetadata: {name: a, namespace: dev}\n---\n"
+            "kind: Service\nmetadata: {name: a, namespace: shop}\n")
+    assert len(load_snapshot(text).objects()) == 3
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("2024-01-01", "metadata.name of the Pod must be a string; YAML read 2024-01-01 as a date: "
+                   "quote it"),
+    ("2024-01-01 10:00:00", "YAML read 2024-01-01T10:00:00 as a date and time: quote it"),
+    ("yes", "YAML read true as a boolean: quote it"),
+    ("1.5", "YAML read 1.5 as a number: quote it"),
+])
+def test_a_name_yaml_reads_as_another_type_is_named_as_such(name, message):
+    with pytest.raises(SnapshotError) as caught:
+        load_snapshot(f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n")
+    assert message in str(caught.value)
+    assert "has no metadata.name" not in str(caught.value)
+
+
+# -- items 1, 2, 9 through snapshots -------------------------------------------------------------
+
+def test_a_json_snapshot_with_duplicate_keys_is_refused_with_the_line():
+    text = '{"apiVersion": "v1", "kind": "Namespace",\n "metadata": {"name": "a",\n "name": "b"}}'
+    with pytest.raises(SnapshotError, match='line 3, column 2: duplicate key "name"'):
+        load_snapshot(text)
+
+
+def test_a_snapshot_with_invalid_utf8_is_refused():
+    with pytest.raises(SnapshotError, match="not valid UTF-8 at byte"):
+        load_snapshot(b"kind: Namespace\nmetadata: {name: \xff}\n")
+
+
+def test_a_utf16_snapshot_with_a_byte_order_mark_loads():
+    text = DEMO.read_text()
+    assert load_snapshot(text.encode("utf-16")).objects() == load_snapshot(text).objects()
+    as_json = json.dumps(yaml.safe_load(text))
+    assert (load_snapshot(b"\xef\xbb\xbf" + as_json.encode()).objects()
+            == load_snapshot(text).objects())

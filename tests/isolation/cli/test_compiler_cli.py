@@ -120,7 +120,16 @@ BAD_INPUT = [
      "document 1, line 8: Namespace a: metadata.annotations.kubesphere.io/network-isolate"),
     ("namespace-labels-not-a-map", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: b\n"
      "  labels: [x]\n", "metadata.labels of Namespace 'b' must be a mapping"),
-    ("alias", "a: &x [1]\nb: *x\n", "aliases"),
+    ("alias-bomb", "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for n, p in zip("bcdefg", "abcdef", strict=True)),
+     "alias bomb"),
+    ("duplicate-key", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  name: b\n",
+     'line 5, column 3: duplicate key "name" (first at line 4)'),
+    ("duplicate-object", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n"
+     "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+     "v1 Namespace a appears twice: first at document 1, again at document 2"),
+    ("date-name", "apiVersion: v1\nkind: Namespace\nmetadata: {name: 2024-01-01}\n",
+     "metadata.name of the Namespace must be a string; YAML read 2024-01-01 as a date: quote it"),
     ("workspace-spec", "apiVersion: tenant.kubesphere.io/v1alpha1\nkind: Workspace\n"
      "metadata: {name: w}\nspec: on\n", "Workspace w: spec: must be a mapping"),
 ]
@@ -189,3 +198,24 @@ def test_it_compiles_the_demo_snapshot(capsys):
     assert {ns for ns, _ in keys} == set(modes)
     isolated_project = next(ns for ns, mode in modes.items() if mode == "project")
     assert any(ns == isolated_project and name != "nsnp-network-isolate" for ns, name in keys)
+
+
+def test_invalid_utf8_exits_2_with_the_byte_not_a_traceback(tmp_path, capsys):
+    path = tmp_path / "in.yaml"
+    path.write_bytes(b"apiVersion: v1\nkind: Namespace\nmetadata: {name: \xff}\n")
+    code, out, err = _run(capsys, "--snapshot", str(path))
+    assert (code, out) == (2, "")
+    assert "not valid UTF-8 at byte 48" in err and "Traceback" not in err
+
+
+def test_a_utf16_snapshot_is_read_and_ignored_objects_are_warned_about(tmp_path, capsys):
+    text = yaml.safe_dump_all(_isolated().objects(), sort_keys=False) + (
+        "---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
+        "metadata: {name: deny-all, namespace: shop}\nspec: {selector: all()}\n")
+    path = tmp_path / "in.yaml"
+    path.write_bytes(text.encode("utf-16"))
+    code, out, err = _run(capsys, "--snapshot", str(path))
+    assert code == 0
+    assert out == _run(capsys, "--snapshot", _snapshot_file(tmp_path, _isolated(), "plain.yaml"))[1]
+    assert ("warning: " + str(path) + ": ignored 1 object(s) of kinds the engine does not "
+            "evaluate: projectcalico.org/v3 NetworkPolicy shop/deny-all") in err

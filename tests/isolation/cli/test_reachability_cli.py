@@ -210,3 +210,57 @@ def test_bad_input_exits_2_with_a_message(tmp_path, capsys, files, argv, message
 def test_unknown_options_exit_2(capsys):
     assert run("--snapshot", "x", "--format", "xml")[0] == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+CALICO_POLICY = """\
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec: {selector: all(), types: [Ingress]}
+"""
+
+
+def test_objects_the_engine_does_not_evaluate_are_named_on_stderr_not_misread(tmp_path, capsys):
+    path = tmp_path / "c.yaml"
+    path.write_text(SNAPSHOT + CALICO_POLICY)
+    code, output = run("--snapshot", str(path), "--format", "summary")
+    error = capsys.readouterr().err
+    assert code == 0
+    assert "ignored 1 object(s)" in error
+    assert "projectcalico.org/v3 NetworkPolicy shop/deny-all" in error
+    # read as a networking.k8s.io/v1 policy with an empty podSelector it would isolate every
+    # pod of shop; ignored, the verdicts are those of the snapshot without it
+    (tmp_path / "plain.yaml").write_text(SNAPSHOT)
+    assert run("--snapshot", str(tmp_path / "plain.yaml"), "--format", "summary")[1] == output
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ((SNAPSHOT + "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: dev}\n").encode(),
+     "v1 Namespace dev appears twice: first at document 2, again at document 7"),
+    (SNAPSHOT.encode().replace(b"name: tool", b"name: t\xf6ol"), "not valid UTF-8 at byte"),
+    (SNAPSHOT.replace("labels: {app: web}", "labels: {app: web, app: db}").encode(),
+     'duplicate key "app"'),
+    (SNAPSHOT.replace("name: tool,", "name: 2024-01-01,").encode(),
+     "YAML read 2024-01-01 as a date: quote it"),
+])
+def test_unusable_snapshots_exit_2_naming_the_problem(tmp_path, capsys, data, message):
+    path = tmp_path / "c.yaml"
+    path.write_bytes(data)
+    code, output = run("--snapshot", str(path))
+    error = capsys.readouterr().err
+    assert (code, output) == (2, "")
+    assert message in error and "Traceback" not in error
+
+
+def test_a_utf16_snapshot_with_a_byte_order_mark_is_read(tmp_path, capsys):
+    path = tmp_path / "c.yaml"
+    path.write_bytes(SNAPSHOT.encode("utf-16"))
+    assert run("--snapshot", str(path), "--format", "summary")[0] == 0
+
+
+def test_queries_with_a_duplicate_key_exit_2(snapshot, tmp_path, capsys):
+    path = tmp_path / "q.json"
+    path.write_text('[{"from": "dev/tool", "to": "shop/web",\n  "port": 80, "port": 443}]')
+    assert run("--snapshot", snapshot, "--queries", str(path))[0] == 2
+    assert 'line 2, column 15: duplicate key "port"' in capsys.readouterr().err
