@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint unit services conformance bench clean
+.PHONY: run test lint unit services testenv realapi conformance bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,14 +25,21 @@ run: $(VENV)/.installed
 services:
 	@bash deploy/test-services.sh
 
+# A real kube-apiserver + etcd built from the Kubernetes Go modules (once; cached in .cache/).
+testenv:
+	@bash tools/kube-testenv/build.sh >/dev/null
+
+realapi: $(VENV)/.installed testenv
+	$(VENV)/bin/pytest -q -m realapi
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed .venv-nca/.installed services lint
+test: $(VENV)/.installed .venv-nca/.installed services testenv lint
 	$(VENV)/bin/pytest -q
 
 unit: $(VENV)/.installed
-	$(VENV)/bin/pytest -q -m "not integration and not browser"
+	$(VENV)/bin/pytest -q -m "not integration and not browser and not realapi"
 
 conformance: $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests/kubesim/test_conformance.py

@@ -7,6 +7,9 @@ frank administers the other workspace team-b (the foreign tenant).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
 import pytest
 from django.core.cache import cache
 
@@ -103,3 +106,56 @@ def api_writes(simulator):
     simulator.api.handle = recording
     yield seen
     simulator.api.handle = handle
+
+
+# ---- a real kube-apiserver (tools/kube-testenv), shared by the session -----------------------
+
+@pytest.fixture(scope="session")
+def real_api():
+    """The real API server, seeded with the demo cluster and the console's RBAC."""
+    from cluster.gateway import Gateway
+    from cluster.testenv import RealApiServer, TestenvError
+    from console.core.realcluster import apply_rbac, seed
+    from kubesim.demo import demo_objects
+
+    try:
+        server = RealApiServer().start()
+    except TestenvError as exc:
+        pytest.fail(f"the real API server is needed for this test: {exc}")
+    try:
+        gateway = Gateway.from_env({"KUBECONFIG": str(server.admin_kubeconfig)})
+        seed(gateway, demo_objects())
+        apply_rbac(gateway)
+        gateway.close()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def real_gateway(real_api) -> Iterator:
+    from cluster.crds import install_crds
+    from cluster.gateway import Gateway
+
+    gateway = Gateway.from_env({"KUBECONFIG": str(real_api.admin_kubeconfig)})
+    install_crds(gateway)
+    yield gateway
+    gateway.close()
+
+
+@pytest.fixture
+def fresh_namespace() -> str:
+    """A namespace name no other test uses (a real server never forgets a namespace at once:
+    without a namespace controller a deleted one stays Terminating)."""
+    return f"t-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def real_cluster(settings, real_api):
+    """Point the console at the real API server (admin credentials) for this test."""
+    settings.KUBECONFIG = str(real_api.admin_kubeconfig)
+    settings.KUBE_API_URL = ""
+    settings.KUBE_CONTEXT = ""
+    cache.clear()
+    yield real_api
+    cache.clear()
