@@ -69,9 +69,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "console.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "console.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -114,8 +116,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL}}
+    # A Redis outage makes the cache a miss (logged once) instead of failing every page; short
+    # socket timeouts keep a Redis that does not answer from stalling requests.
+    CACHES = {"default": {"BACKEND": "console.core.cache.DegradingRedisCache",
+                          "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -176,7 +181,10 @@ WHITENOISE_USE_FINDERS = not env_bool("STATIC_MANIFEST")
 
 # Uploads and editor content: one NetworkPolicy never needs more than this.
 MAX_YAML_BYTES = int(os.environ.get("MAX_YAML_BYTES", str(1024 * 1024)))
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_YAML_BYTES + 64 * 1024
+# Form data may be well over MAX_YAML_BYTES (a form-encoded draft can take three times its size),
+# so a too-large draft is still read and the editor answers with its own message, draft kept;
+# a larger request gets a 413 (console.core.middleware.RequestSizeLimitMiddleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 4 * MAX_YAML_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_YAML_BYTES + 64 * 1024
 
 # Transport security: strict unless DEBUG; a TLS-terminating proxy sets SECURE_PROXY_SSL_HEADER.
@@ -190,6 +198,21 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 if env_bool("TRUST_X_FORWARDED_PROTO"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy of every response (console/core/middleware.py). No inline scripts:
+# page scripts are static files. CSP_SCRIPT_SRC replaces the script sources (e.g. to add
+# hashes while an inline script is being moved out); CSP_REPORT_ONLY=1 only reports.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": os.environ.get("CSP_SCRIPT_SRC", "'self'"),
+    "style-src": "'self' 'unsafe-inline'",  # style= attributes and <style> blocks in templates
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "frame-ancestors": "'none'",
+    "form-action": "'self'",
+}
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 
 LOGGING = {
     "version": 1,

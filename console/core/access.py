@@ -59,6 +59,11 @@ class Access:
         return Role.VIEWER.label
 
     @property
+    def read_only(self) -> bool:
+        """Viewers (and users with no binding) write nothing: no changes, no jobs."""
+        return not (self.platform_admin or self.admin_workspaces or self.admin_projects)
+
+    @property
     def can_manage_members(self) -> bool:
         return self.platform_admin or bool(self.admin_workspaces)
 
@@ -101,6 +106,15 @@ def access_of(request) -> Access:
     if not hasattr(request, "_console_access"):
         request._console_access = Access.for_user(request.user)
     return request._console_access
+
+
+def require_writer(request) -> Access:
+    """Access of a user who may start a change or a job: 403 for read-only users."""
+    access = access_of(request)
+    if access.read_only:
+        raise PermissionDenied("You have read-only access: viewers change nothing and start "
+                               "no jobs.")
+    return access
 
 
 def require_workspace(request, workspace: str, workspace_of: Mapping[str, str], *,

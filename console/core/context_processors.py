@@ -1,3 +1,13 @@
+"""Header and navigation data every page shows.
+
+Error pages (a bad Host header, an expired CSRF token, 404, 500) render with whatever the
+request has: possibly no `request.user` at all (the authentication middleware never ran), and
+no database. So nothing here is read up front: every value is lazy and computed only when a
+template uses it, and a request without a user gets nothing.
+"""
+
+from django.utils.functional import SimpleLazyObject
+
 from console.core import cluster
 from console.core.access import access_of
 
@@ -17,19 +27,30 @@ SECTIONS = {"policy": "policies", "workspace": "workspaces", "project": "project
 
 
 def console(request):
-    """Header and navigation data every page shows."""
-    if not request.user.is_authenticated:
+    """Header and navigation data: lazy, and empty when the request carries no user."""
+    if getattr(request, "user", None) is None:
         return {}
-    access = access_of(request)
-    nav = [(group, list(items)) for group, items in NAV]
-    access_items = []
-    if access.can_manage_members:
-        access_items.append(("member_list", "Members", "members"))
-    if access.platform_admin:
-        access_items.append(("platform_settings", "Platform settings", "platform"))
-    if access_items:
-        nav.append(("Access", access_items))
-    match = request.resolver_match
+
+    def signed_in() -> bool:
+        return request.user.is_authenticated
+
+    def nav() -> list:
+        if not signed_in():
+            return []
+        access = access_of(request)
+        groups = [(group, list(items)) for group, items in NAV]
+        access_items = []
+        if access.can_manage_members:
+            access_items.append(("member_list", "Members", "members"))
+        if access.platform_admin:
+            access_items.append(("platform_settings", "Platform settings", "platform"))
+        if access_items:
+            groups.append(("Access", access_items))
+        return groups
+
+    match = getattr(request, "resolver_match", None)
     prefix = match.url_name.split("_")[0] if match and match.url_name else ""
-    return {"cluster_status": cluster.status(), "access": access, "nav": nav,
+    return {"cluster_status": SimpleLazyObject(lambda: cluster.status() if signed_in() else None),
+            "access": SimpleLazyObject(lambda: access_of(request)),
+            "nav": SimpleLazyObject(nav),
             "active_section": SECTIONS.get(prefix, "")}

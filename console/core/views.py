@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from console.core import cluster, jobs
-from console.core.access import access_of
+from console.core.access import access_of, require_writer
 from console.core.models import Job
 
 
@@ -37,8 +37,10 @@ def job_status(request, job_id: int):
 
 @require_POST
 def check_cluster(request):
+    require_writer(request)
     job = jobs.start("check-cluster", target="cluster", user=request.user)
     return render(request, "console/job.html#job-status", {"job": job}, status=202)
+
 
 @login_not_required
 @require_GET
@@ -60,15 +62,24 @@ def _database() -> str:
 
 
 def _redis() -> str:
+    """"ok", "not configured" or "unreachable"; never raises, and answers within ~2 s even
+    when Redis accepts connections but does not reply."""
     if not settings.REDIS_URL:
         return "not configured"
-    import redis
-
     try:
-        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1,
+                                      socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+        try:
+            client.ping()
+        finally:
+            client.close()
         return "ok"
-    except redis.RedisError:
-        return "error"
+    except Exception:  # any failure to reach it is the same answer for a probe
+        return "unreachable"
 
 
 def _cluster() -> str:

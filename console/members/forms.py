@@ -67,3 +67,43 @@ def can_grant(access: Access, role: str, workspace: str, project: str,
     if project:
         return workspace_of.get(project) in access.admin_workspaces
     return False
+
+
+def removal_refusal(binding: RoleBinding) -> str:
+    """Why `binding` may not be removed ("" when it may): the console always keeps one
+    platform admin of its own. Superusers do not count: they are managed outside the console
+    (and may lose the flag there), so the last platform-admin binding of an active user stays."""
+    if binding.role != Role.PLATFORM_ADMIN:
+        return ""
+    others = RoleBinding.objects.filter(role=Role.PLATFORM_ADMIN, user__is_active=True) \
+        .exclude(pk=binding.pk)
+    if others.exists():
+        return ""
+    return (f"{binding.user.get_username()} is the last platform admin: the console would have "
+            "no one left to manage it. Grant the platform admin role to someone else first, "
+            "then remove this one.")
+
+
+def member_rows(access: Access, workspace_of: dict[str, str]) -> list[dict]:
+    """The members list as effective rights: each binding the user may manage, plus every
+    active superuser, who is a platform admin with or without a binding."""
+    User = get_user_model()
+    rows = []
+    bound_admins = set()
+    for binding in RoleBinding.objects.select_related("user").order_by("user__username", "role"):
+        if binding.role == Role.PLATFORM_ADMIN:
+            bound_admins.add(binding.user_id)
+        if not can_grant(access, binding.role, binding.workspace, binding.project, workspace_of):
+            continue
+        rows.append({"username": binding.user.get_username(), "role": binding.get_role_display(),
+                     "superuser": (binding.role == Role.PLATFORM_ADMIN
+                                   and binding.user.is_superuser and binding.user.is_active),
+                     "workspace": binding.workspace, "project": binding.project,
+                     "binding": binding})
+    if access.platform_admin:
+        for user in User.objects.filter(is_superuser=True, is_active=True).exclude(
+                pk__in=bound_admins).order_by("username"):
+            rows.append({"username": user.get_username(), "role": Role.PLATFORM_ADMIN.label,
+                         "superuser": True, "workspace": "", "project": "", "binding": None})
+    rows.sort(key=lambda r: (r["username"], r["binding"] is not None))
+    return rows

@@ -66,17 +66,25 @@ class InternalEntryForm(ServiceIssuesMixin, forms.Form):
     resource_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, project: str, workspace_projects: list[str],
-                 services: Callable[[str], list[tuple[str, bool]]], **kwargs) -> None:
+                 services: Callable[[str], list[tuple[str, bool]]],
+                 visible_projects: Iterable[str] | None = None, **kwargs) -> None:
         """`services(project)` lists (Service name, has a pod selector) of a project; it is
-        called only for the project whose Services are offered."""
+        called only for the project whose Services are offered, and only when the user may
+        see that project. `visible_projects` are the projects the user may see; a peer outside
+        them may still be named (as a project, or as the project of the Services) but its
+        Services are never listed. None means only `project` itself (fail closed)."""
         super().__init__(*args, **kwargs)
         self.project = project
+        self.visible_projects = (frozenset(visible_projects) if visible_projects is not None
+                                 else frozenset({project}))
         others = [p for p in workspace_projects if p != project]
         self.fields["projects"].choices = [(p, p) for p in others]
         self.fields["service_project"].choices = [(p, p) for p in workspace_projects]
         chosen = self._chosen_service_project(workspace_projects)
         self.service_project_value = chosen
-        offered = services(chosen) if self._wants_services() else []
+        self.services_hidden = chosen not in self.visible_projects
+        offered = (services(chosen) if self._wants_services() and not self.services_hidden
+                   else [])
         self.fields["services"].choices = [
             (f"{chosen}/{name}", name if selector else f"{name} (no pod selector)")
             for name, selector in offered]
@@ -104,7 +112,12 @@ class InternalEntryForm(ServiceIssuesMixin, forms.Form):
             self.add_error("projects", "Select at least one project.")
         if kind == "service":
             chosen = data.get("services") or []
-            if not chosen:
+            if self.services_hidden:
+                self.errors.pop("services", None)
+                self.add_error("services", f"You cannot see the Services of "
+                               f"{self.service_project_value}: choose a project you can see, "
+                               "or allow the whole project instead.")
+            elif not chosen:
                 self.add_error("services", "Select at least one Service.")
             elif any(s in self.services_without_selector for s in chosen):
                 self.add_error("services", "A Service without a pod selector cannot be "

@@ -269,10 +269,11 @@ def services_of(namespace: str) -> list[tuple[str, bool]]:
 
 
 def entry_form_for(kind: str, project: str, directory: Directory, *, data=None,
-                   entry: dict[str, Any] | None = None):
+                   entry: dict[str, Any] | None = None, access=None):
     """The add/edit form of an allowlist entry of `kind`, bound to `data` when posted and
     filled from `entry` when editing; None when `entry` is shaped beyond what the form
-    writes (its YAML is shown instead)."""
+    writes (its YAML is shown instead). The Service picker lists Services only of projects
+    `access` may see (with no `access`, only of `project` itself)."""
     initial: dict[str, Any] = {}
     rows: list[dict[str, Any]] = [{"protocol": "TCP", "port": ""}]
     if entry is not None:
@@ -290,9 +291,12 @@ def entry_form_for(kind: str, project: str, directory: Directory, *, data=None,
             initial, rows = {**shaped[0], "resource_version": version}, shaped[1]
     if kind == "internal":
         workspace = directory.workspace_of[project]
+        projects = directory.projects_of(workspace)
+        visible = (None if access is None
+                   else access.visible_projects(projects, directory.workspace_of))
         return InternalEntryForm(data, initial=initial, project=project,
-                                 workspace_projects=directory.projects_of(workspace),
-                                 services=services_of)
+                                 workspace_projects=projects, services=services_of,
+                                 visible_projects=visible)
     if data is not None:
         data = port_rows_data(data, data.get("action", ""))
         return ExternalEntryForm(data, ports_data=data)

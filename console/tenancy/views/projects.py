@@ -114,10 +114,10 @@ def project_isolation(request, project: str):
 @require_http_methods(["GET", "POST"])
 @cluster_page
 def project_entry_new(request, project: str, kind: str):
-    directory, _ = _project(request, project, edit=True)
+    directory, access = _project(request, project, edit=True)
     if kind not in ("internal", "external"):
         raise Http404("No such kind of allowlist entry.")
-    form = entry_form_for(kind, project, directory, data=request.POST or None)
+    form = entry_form_for(kind, project, directory, data=request.POST or None, access=access)
     return _entry_dialog(request, project, kind, form, name=None,
                          workspace=directory.workspace_of[project])
 
@@ -125,10 +125,11 @@ def project_entry_new(request, project: str, kind: str):
 @require_http_methods(["GET", "POST"])
 @cluster_page
 def project_entry_edit(request, project: str, name: str):
-    directory, _ = _project(request, project, edit=True)
+    directory, access = _project(request, project, edit=True)
     entry = cluster.gateway().get_object("NamespaceNetworkPolicy", name, project)
     kind = entry_kind(entry)
-    form = entry_form_for(kind, project, directory, data=request.POST or None, entry=entry)
+    form = entry_form_for(kind, project, directory, data=request.POST or None, entry=entry,
+                          access=access)
     if form is None:
         template = "projects/entry_form.html" + ("#dialog" if partial(request) else "")
         return render(request, template, {

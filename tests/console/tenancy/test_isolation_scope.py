@@ -112,3 +112,79 @@ def test_someone_who_sees_everything_still_sees_every_project(demo_cluster, pers
         assert f'data-reach-row="{namespace}"' in body
     assert FOLDED not in body
     assert "team-b" in body
+
+
+# -- the Service picker of the internal allowlist (issue 13, item 11) --------------------------
+
+def service_names(namespace: str) -> list[str]:
+    return [s["metadata"]["name"] for s in cluster.gateway().list_objects("Service", namespace)]
+
+
+@pytest.mark.parametrize("action", ["reload", "preview"])
+def test_the_service_picker_lists_no_services_of_a_project_the_user_cannot_see(
+        demo_cluster, personas, login_as, action):
+    hidden = service_names("billing")
+    assert hidden
+    url = reverse("project_entry_new", args=["shop", "internal"])
+    response = login_as("carol").post(url, {"action": action, "direction": "egress",
+                                            "peer_type": "service", "service_project": "billing"},
+                                      HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code in (200, 400)
+    for name in hidden:
+        assert f"billing/{name}" not in body and f">{name}<" not in body
+
+
+def test_the_edit_form_lists_no_services_of_a_project_the_user_cannot_see(
+        demo_cluster, personas, login_as, run):
+    bob = login_as("bob")
+    saved = run(bob.post, reverse("project_entry_new", args=["shop", "internal"]),
+                {"action": "save", "direction": "egress", "peer_type": "project",
+                 "projects": ["catalog"]})
+    assert saved.status_code == 302
+    (name,) = [e["metadata"]["name"]
+               for e in cluster.gateway().list_objects("NamespaceNetworkPolicy", "shop")]
+    response = login_as("carol").post(
+        reverse("project_entry_edit", args=["shop", name]),
+        {"action": "reload", "direction": "egress", "peer_type": "service",
+         "service_project": "billing"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    for service in service_names("billing"):
+        assert f"billing/{service}" not in body
+
+
+def test_a_service_of_a_project_the_user_cannot_see_cannot_be_allowed(demo_cluster, personas,
+                                                                      login_as, run):
+    (service, *_) = service_names("billing")
+    url = reverse("project_entry_new", args=["shop", "internal"])
+    response = run(login_as("carol").post, url,
+                   {"action": "save", "direction": "egress", "peer_type": "service",
+                    "service_project": "billing", "services": [f"billing/{service}"]})
+    assert response.status_code == 400
+    assert "You cannot see the Services of billing" in response.content.decode()
+    assert not cluster.gateway().list_objects("NamespaceNetworkPolicy", "shop")
+
+
+def test_the_form_asks_for_services_only_of_projects_the_user_may_see():
+    from console.tenancy.forms import InternalEntryForm
+
+    asked: list[str] = []
+
+    def services(project: str) -> list[tuple[str, bool]]:
+        asked.append(project)
+        return [("api", True)]
+
+    data = {"peer_type": "service", "service_project": "billing"}
+    projects = ["shop", "catalog", "billing"]
+    hidden = InternalEntryForm(data, project="shop", workspace_projects=projects,
+                               services=services, visible_projects={"shop", "catalog"})
+    assert list(hidden.fields["services"].choices) == [] and asked == []
+    assert ("billing", "billing") in hidden.fields["service_project"].choices  # may be named
+    by_default = InternalEntryForm(data, project="shop", workspace_projects=projects,
+                                   services=services)
+    assert list(by_default.fields["services"].choices) == [] and asked == []
+    shown = InternalEntryForm({**data, "service_project": "catalog"}, project="shop",
+                              workspace_projects=projects, services=services,
+                              visible_projects={"shop", "catalog"})
+    assert list(shown.fields["services"].choices) == [("catalog/api", "api")]
+    assert asked == ["catalog"]

@@ -180,7 +180,7 @@ def test_an_external_entry_takes_ipv6_several_ports_and_a_range(demo_cluster, pe
 
 def test_a_service_entry_names_the_services_chosen_in_another_project(demo_cluster, personas,
                                                                       login_as, run):
-    client = login_as("carol")
+    client = login_as("bob")   # a workspace admin sees the Services of every project of team-a
     url = reverse("project_entry_new", args=["shop", "internal"])
     reload = run(client.post, url, {"action": "reload", "peer_type": "service",
                                "service_project": "catalog"}, **HTMX)
