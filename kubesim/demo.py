@@ -1,6 +1,7 @@
 """The demo cluster (`--seed demo`): three Calico IPIP nodes, KubeSphere's platform namespaces,
 two workspaces with five projects, Services of every exposure type, Ingresses, hand-written
-NetworkPolicies and the allowlist of an isolated project.
+NetworkPolicies, the allowlist of an isolated project and the NetworkPolicies the isolation
+engine generates from that intent (so a fresh demo starts in step: nothing to repair).
 
 The story it tells: workspace `team-a` has network isolation on; its project `billing` is
 isolated on its own and admits, from outside, only the client range 203.0.113.0/24 on its
@@ -16,11 +17,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from isolation.compiler.generate import IsolationSettings, desired_policies
+from isolation.snapshot import KIND_FIELDS, Snapshot, with_name_label
 from kubesim.demo_builders import (
     container,
     daemonset,
     deployment,
     endpoints_for,
+    generated_policy,
     meta,
     network_policy,
     node,
@@ -249,5 +253,19 @@ def demo_objects() -> list[dict[str, Any]]:
                             "metadata": meta("Endpoints", "kubernetes", "default"),
                             "subsets": [{"addresses": [{"ip": NODES["node-1"]}],
                                          "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]}
-    return [*console_crds(), *_calico(), *_namespaces(), *workspaces, *nodes, *controllers, *pods, *services,
-            kubernetes_endpoints, *endpoints, *_ingresses(), *_policies(), *_allowlist()]
+    objects = [*console_crds(), *_calico(), *_namespaces(), *workspaces, *nodes, *controllers, *pods, *services,
+               kubernetes_endpoints, *endpoints, *_ingresses(), *_policies(), *_allowlist()]
+    return [*objects, *_generated(objects)]
+
+
+def _generated(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The NetworkPolicies the isolation engine generates for the demo's intent, so a fresh
+    demo starts in step (the first reconcile writes nothing). Computed by the pure compiler with
+    the platform settings' defaults (`IsolationSettings()`: no always-allowed namespaces,
+    ingress namespaces detected, no SNAT addresses, engine mode console), which are the defaults
+    of the console's PlatformSettings row."""
+    snapshot = Snapshot()
+    for obj in objects:
+        if obj.get("kind") in KIND_FIELDS:
+            snapshot.add(with_name_label(obj) if obj["kind"] == "Namespace" else obj)
+    return [generated_policy(policy) for policy in desired_policies(snapshot, IsolationSettings()).policies]

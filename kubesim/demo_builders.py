@@ -218,3 +218,12 @@ def nsnp(name: str, namespace: str, spec: dict[str, Any], *, description: str) -
                              annotations={"kubesphere.io/creator": "admin", "kubesphere.io/description": description},
                              minutes=25),
             "spec": spec}
+
+
+def generated_policy(policy: dict[str, Any], *, minutes: int = 30) -> dict[str, Any]:
+    """A NetworkPolicy the isolation compiler produced, with the stable uid and creation time
+    every demo object has (its labels, annotations and spec are kept as compiled)."""
+    metadata = dict(policy["metadata"])
+    stable = meta("NetworkPolicy", metadata["name"], metadata.get("namespace"), minutes=minutes)
+    return {**policy, "metadata": {**metadata, "uid": stable["uid"],
+                                   "creationTimestamp": stable["creationTimestamp"]}}

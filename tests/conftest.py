@@ -18,11 +18,23 @@ WS_A, WS_B = "team-a", "team-b"
 
 @pytest.fixture
 def simulator():
-    """A fresh built-in API server seeded with the demo cluster, on a free port."""
+    """A fresh built-in API server with the demo cluster as it was before the isolation engine
+    first ran: its generated policies are removed, so the tests see the engine write them.
+    (`make run` serves the demo in step; tests/kubesim/test_demo.py checks that state.)"""
+    from cluster.config import ClusterConfig
+    from cluster.gateway import Gateway
+    from isolation.compiler.generate import MANAGED_BY_LABEL, MANAGED_BY_VALUE
     from kubesim import SimulatorServer
 
     server = SimulatorServer(seed="demo")
     server.start()
+    gateway = Gateway(ClusterConfig(source="url", api_url=server.url))
+    generated = gateway.list_objects("NetworkPolicy",
+                                     label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}")
+    for policy in generated:
+        gateway.delete("NetworkPolicy", policy["metadata"]["name"],
+                       namespace=policy["metadata"]["namespace"])
+    gateway.close()
     yield server
     server.stop()
 

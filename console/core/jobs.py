@@ -18,6 +18,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cluster.errors import ClusterError, TransientClusterError
 from console.core.models import Job, JobStatus
@@ -27,6 +30,11 @@ log = logging.getLogger(__name__)
 # A running job whose heartbeat is older than this is taken to be dead (its worker was killed).
 # The default of settings.JOB_STALE_SECONDS.
 STALE_AFTER = timedelta(seconds=60)
+
+# What publishing a task raises when the broker cannot be reached (kombu wraps most of them).
+QUEUE_UNREACHABLE = (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError,
+                     TimeoutError)
+QUEUE_UNREACHABLE_MESSAGE = "the job queue (Redis) is unreachable; try again when it is back"
 
 Handler = Callable[["JobContext"], dict[str, Any] | None]
 _handlers: dict[str, Handler] = {}
@@ -69,7 +77,15 @@ def start(kind: str, *, target: str = "", params: dict[str, Any] | None = None,
                              workspace=workspace, project=project,
                              requested_by=user if user and user.is_authenticated else None)
     def enqueue() -> None:
-        result = run_job.delay(job.pk)
+        try:
+            result = run_job.delay(job.pk)
+        except QUEUE_UNREACHABLE as exc:
+            # Left queued, the job would wait forever for a message that was never sent.
+            log.warning("job %s (%s) not enqueued: %s: %s", job.pk, kind,
+                        exc.__class__.__name__, exc)
+            finish(job.pk, error=QUEUE_UNREACHABLE_MESSAGE)
+            job.refresh_from_db()
+            return
         Job.objects.filter(pk=job.pk, celery_task_id="").update(celery_task_id=result.id or "")
 
     transaction.on_commit(enqueue)

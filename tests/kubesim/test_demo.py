@@ -122,6 +122,38 @@ def test_hand_written_policies_deny_by_default_and_allow_dns_and_the_ingress_con
     assert {"default-deny", "allow-dns-egress", "allow-from-ingress-controller"} <= names
 
 
+@pytest.fixture
+def fresh_demo():
+    """The demo exactly as `make run` serves it (the shared `simulator` fixture removes its
+    generated policies)."""
+    server = SimulatorServer(seed="demo")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_fresh_demo_is_in_step_with_its_isolation_intent(fresh_demo) -> None:
+    """The demo ships the policies the engine generates: a reconcile plan of a brand-new demo,
+    read over HTTP as the console reads it and compiled with the default platform settings,
+    has nothing to create, update or delete and no drift to repair."""
+    from cluster.config import ClusterConfig
+    from cluster.gateway import Gateway
+    from isolation.compiler.generate import IsolationSettings, desired_policies
+    from isolation.compiler.reconcile import plan_reconcile
+
+    gateway = Gateway(ClusterConfig(source="url", api_url=fresh_demo.url))
+    try:
+        snapshot = gateway.snapshot()
+    finally:
+        gateway.close()
+    compiled = desired_policies(snapshot, IsolationSettings())
+    assert compiled.policies and not compiled.problems
+    plan = plan_reconcile(compiled.policies, snapshot.network_policies)
+    assert (plan.creates, plan.updates, plan.deletes, plan.drift, plan.conflicts) == ([], [], [], [], [])
+    generated = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in compiled.policies}
+    assert generated <= {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in snapshot.network_policies}
+
+
 def test_the_demo_snapshot_file_matches_the_seed() -> None:
     expected = demo_snapshot_yaml()
     if os.environ.get("KUBESIM_REGENERATE"):

@@ -11,6 +11,7 @@ from console.traffic.advisor import fix_spec
 from console.traffic.services import Client, Ref, context_from, parse_client, traced
 from isolation.cli.traffic import with_compiled_isolation
 from isolation.compiler.generate import IsolationSettings
+from isolation.compiler.reconcile import is_ours
 from isolation.snapshot import Snapshot, load_snapshot
 
 DEMO = Path(__file__).resolve().parents[3] / "kubesim" / "demo.yaml"
@@ -62,8 +63,14 @@ def test_a_range_is_sampled_once_per_stretch_no_ip_block_cuts(client, blocks, sa
     assert Client(parse_client(client).network).samples(snapshot) == samples
 
 
+def _before_first_reconcile(demo: Snapshot) -> Snapshot:
+    """The demo without the policies the isolation engine generated."""
+    return demo.with_network_policies([p for p in demo.network_policies
+                                       if not is_ours(p)])
+
+
 def test_verdicts_anticipate_generated_policies_the_cluster_does_not_hold_yet(demo):
-    ctx = context_from(demo, IsolationSettings())
+    ctx = context_from(_before_first_reconcile(demo), IsolationSettings())
     assert {"billing", "shop", "catalog"} <= ctx.anticipated
     assert ctx.modes["billing"] == "project" and ctx.modes["shop"] == "workspace"
     assert traced(ctx, PAYMENTS_API, DEFAULT).status == "some"

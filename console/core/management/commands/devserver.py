@@ -2,12 +2,21 @@
 
 Migrates, creates the first admin, starts the built-in API simulator with the demo cluster when
 no cluster is configured, starts a Celery worker and beat when REDIS_URL is set, then serves the
-console on 127.0.0.1:8000 until Ctrl-C, stopping what it started.
+console on 127.0.0.1:8000 until Ctrl-C, SIGTERM or SIGHUP, stopping what it started.
+
+Every child runs in a process group of its own, so stopping one stops its own children too (the
+Celery worker's pool processes): each group gets SIGTERM, and SIGKILL when it has not exited
+within STOP_SECONDS. A port it needs that another program holds is refused before anything
+starts, with a message naming the option that chooses another.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +30,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from console.core import cluster
 
+# How long a child may take to stop after SIGTERM before it is killed.
+STOP_SECONDS = 10.0
+# The signals that stop the command like Ctrl-C does.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(Exception):
+    """A stop signal arrived: leave whatever is running and stop the children."""
+
 
 class Command(BaseCommand):
     help = "Run the console locally with the simulator (when no cluster is configured)."
@@ -30,45 +48,116 @@ class Command(BaseCommand):
         parser.add_argument("--simulator-port", type=int, default=8001)
 
     def handle(self, *args, addr: str, simulator_port: int, **options):
-        call_command("migrate", interactive=False, verbosity=0)
-        call_command("ensure_admin")
-        env = dict(os.environ, DEBUG=os.environ.get("DEBUG", "1"))
+        host, port = _split_addr(addr)
+        _refuse_taken_port(host, port, "--addr")
+        simulator_url = f"http://127.0.0.1:{simulator_port}"
+        start_simulator = not cluster.configured() and not _is_simulator(simulator_url)
+        if start_simulator:
+            _refuse_taken_port("127.0.0.1", simulator_port, "--simulator-port")
+
+        previous = {sig: signal.signal(sig, _raise_stopped) for sig in STOP_SIGNALS}
         children: list[subprocess.Popen] = []
-        manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
         try:
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("ensure_admin")
+            env = dict(os.environ, DEBUG=os.environ.get("DEBUG", "1"))
+            manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
             if not cluster.configured():
-                url = f"http://127.0.0.1:{simulator_port}"
-                if not _is_simulator(url):
+                if start_simulator:
                     state = Path(settings.DATA_DIR) / "kubesim-state.json"
-                    children.append(subprocess.Popen(
-                        [*manage, "kubesim", "--port", str(simulator_port), "--seed", "demo",
-                         "--state", str(state)], env=env))
-                    _wait_for(url, children[-1])
-                env["KUBE_API_URL"] = url
-                self.stdout.write(f"Built-in Kubernetes API simulator (demo cluster) at {url}")
+                    children.append(_start([*manage, "kubesim", "--port", str(simulator_port),
+                                            "--seed", "demo", "--state", str(state)], env))
+                    _wait_for(simulator_url, children[-1])
+                env["KUBE_API_URL"] = simulator_url
+                self.stdout.write(f"Built-in Kubernetes API simulator (demo cluster) at "
+                                  f"{simulator_url}")
                 # Write the demo's generated isolation policies (nothing when already in step).
-                subprocess.run([*manage, "reconcile"], env=env, check=False)
+                reconcile = _start([*manage, "reconcile"], env)
+                children.append(reconcile)
+                reconcile.wait()
+                children.remove(reconcile)
             if settings.REDIS_URL:
                 celery = [sys.executable, "-m", "celery", "-A", "console"]
-                children.append(subprocess.Popen([*celery, "worker", "-l", "info", "-c", "2"], env=env))
-                children.append(subprocess.Popen([*celery, "beat", "-l", "info", "-s",
-                                                  str(Path(settings.DATA_DIR) / "celerybeat-schedule")],
-                                                 env=env))
+                children.append(_start([*celery, "worker", "-l", "info", "-c", "2"], env))
+                children.append(_start([*celery, "beat", "-l", "info", "-s",
+                                        str(Path(settings.DATA_DIR) / "celerybeat-schedule")],
+                                       env))
                 self.stdout.write("Celery worker and beat started (REDIS_URL is set).")
             else:
-                self.stdout.write("REDIS_URL is not set: background jobs run inside the web process.")
+                self.stdout.write("REDIS_URL is not set: background jobs run inside the web "
+                                  "process.")
             self.stdout.write(self.style.SUCCESS(f"Console: http://{addr}/"))
-            subprocess.run([*manage, "runserver", addr, "--noreload"], env=env, check=False)
-        except KeyboardInterrupt:
+            self.stdout.flush()
+            server = _start([*manage, "runserver", addr, "--noreload"], env)
+            children.append(server)
+            status = server.wait()
+            if status != 0:
+                raise CommandError(f"The web server exited with status {status}.")
+        except (KeyboardInterrupt, Stopped):
             pass
         finally:
-            for child in reversed(children):
-                child.terminate()
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            # A second signal must not cut the cleanup short.
+            for sig in (*STOP_SIGNALS, signal.SIGINT):
+                signal.signal(sig, signal.SIG_IGN)
+            try:
+                _stop(children)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _raise_stopped(signum, frame) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
+def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start a child in a process group of its own (its group id is its pid)."""
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
+def _stop(children: list[subprocess.Popen], seconds: float = STOP_SECONDS) -> None:
+    """SIGTERM every child's process group (last started first), wait, then SIGKILL what is
+    left. Children already gone are skipped; their groups' stragglers are still signalled."""
+    for child in reversed(children):
+        _signal_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    for child in reversed(children):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+    for child in reversed(children):
+        _signal_group(child, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=5)
+
+
+def _signal_group(child: subprocess.Popen, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, sig)
+
+
+def _split_addr(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    if not port.isdigit():
+        raise CommandError(f"{addr!r} is not an address and port such as 127.0.0.1:8000.")
+    host = host.strip("[]") or "127.0.0.1"
+    return host, int(port)
+
+
+def _refuse_taken_port(host: str, port: int, option: str) -> None:
+    """CommandError when another program listens on host:port (a TIME_WAIT left by an earlier
+    run does not count: the servers bind with SO_REUSEADDR too)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise CommandError(f"port {port} is in use by another program; choose another "
+                                   f"with {option}") from None
+            raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; "
+                               f"choose another with {option}") from None
 
 
 def _is_simulator(url: str) -> bool:
