@@ -20,7 +20,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.installed
-	DEBUG=$${DEBUG:-1} $(PY) manage.py devserver $(RUN_ARGS)
+	DEBUG=$${DEBUG:-1} $(PY) manage.py devserver $(if $(filter real,$(CLUSTER)),--real-cluster) $(RUN_ARGS)
 
 services:
 	@bash deploy/test-services.sh

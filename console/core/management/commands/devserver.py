@@ -46,12 +46,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--simulator-port", type=int, default=8001)
+        parser.add_argument("--real-cluster", action="store_true",
+                            help="run a real kube-apiserver seeded with the demo cluster "
+                                 "(manage.py realcluster) instead of the simulator")
+        parser.add_argument("--real-cluster-port", type=int, default=6443)
 
-    def handle(self, *args, addr: str, simulator_port: int, **options):
+    def handle(self, *args, addr: str, simulator_port: int, real_cluster: bool,
+               real_cluster_port: int, **options):
         host, port = _split_addr(addr)
         _refuse_taken_port(host, port, "--addr")
         simulator_url = f"http://127.0.0.1:{simulator_port}"
-        start_simulator = not cluster.configured() and not _is_simulator(simulator_url)
+        start_simulator = (not real_cluster and not cluster.configured()
+                           and not _is_simulator(simulator_url))
+        if real_cluster:
+            _refuse_taken_port("127.0.0.1", real_cluster_port, "--real-cluster-port")
         if start_simulator:
             _refuse_taken_port("127.0.0.1", simulator_port, "--simulator-port")
 
@@ -62,7 +70,16 @@ class Command(BaseCommand):
             call_command("ensure_admin")
             env = dict(os.environ, DEBUG=os.environ.get("DEBUG", "1"))
             manage = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
-            if not cluster.configured():
+            if real_cluster:
+                kubeconfig = Path(settings.DATA_DIR) / "realcluster.kubeconfig"
+                kubeconfig.unlink(missing_ok=True)
+                children.append(_start([*manage, "realcluster", "--port", str(real_cluster_port),
+                                        "--kubeconfig-out", str(kubeconfig)], env))
+                _wait_for_file(kubeconfig, children[-1])
+                env.pop("KUBE_API_URL", None)
+                env["KUBECONFIG"] = str(kubeconfig)
+                self.stdout.write(f"Real kube-apiserver (demo cluster): KUBECONFIG={kubeconfig}")
+            elif not cluster.configured():
                 if start_simulator:
                     state = Path(settings.DATA_DIR) / "kubesim-state.json"
                     children.append(_start([*manage, "kubesim", "--port", str(simulator_port),
@@ -177,3 +194,16 @@ def _wait_for(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
             return
         time.sleep(0.2)
     raise CommandError(f"The simulator did not start at {url} within {seconds:.0f} s.")
+
+
+def _wait_for_file(path: Path, process: subprocess.Popen, seconds: float = 1800) -> None:
+    """Wait for `manage.py realcluster` to write its kubeconfig (the first run builds the
+    server from the Kubernetes Go modules, which takes minutes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(f"The real API server exited with status {process.returncode}.")
+        if path.exists():
+            return
+        time.sleep(0.5)
+    raise CommandError(f"The real API server did not start within {seconds:.0f} s.")
