@@ -7,15 +7,23 @@ from cluster.errors import ClusterError
 from console.core import cluster
 from console.core.access import access_of
 from console.core.models import Job
-from console.core.responses import render_cluster_error
+from console.core.responses import error_status, partial, render_cluster_error
 from console.reachability import grid, matrix, whatif
 from console.reachability import services as svc
 
 
-def _page(request, template: str, partial: str, context: dict, status: int = 200):
-    """The full page, or only `partial` for an htmx request."""
-    name = f"{template}#{partial}" if request.htmx else template
+def _page(request, template: str, fragment: str, context: dict, status: int = 200):
+    """The full page, or only `fragment` for an htmx request (not a boosted page load)."""
+    name = f"{template}#{fragment}" if partial(request) else template
     return render(request, name, context, status=status)
+
+
+def _form_page(request, template: str, fragment: str, context: dict):
+    """A form's page or fragment; refused input (`context["error"]`) is shown at its field:
+    400 with the full page for a browser, 200 with the form fragment for htmx, which swaps
+    only successful responses (see console.core.responses.error_status)."""
+    return _page(request, template, fragment, context,
+                 status=error_status(request, bool(context["error"])))
 
 
 @require_GET
@@ -97,14 +105,13 @@ def check(request):
                                           request.GET.get("destination", ""),
                                           request.GET.get("port", ""),
                                           request.GET.get("protocol", "TCP"))
-        if not request.htmx:
+        if not partial(request):
             context["suggestions"] = svc.suggestions(scope)
     except svc.CheckInputError as exc:
         context["error"] = exc
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Reachability")
-    status = 400 if context["error"] else 200
-    return _page(request, "reachability/check.html", "result", context, status=status)
+    return _form_page(request, "reachability/check.html", "result", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -121,5 +128,4 @@ def what_if(request):
         context["error"] = exc
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Reachability")
-    status = 400 if context["error"] else 200
-    return _page(request, "reachability/whatif.html", "result", context, status=status)
+    return _form_page(request, "reachability/whatif.html", "result", context)

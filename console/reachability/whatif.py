@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
@@ -26,10 +28,11 @@ from console.core.scope import HIDDEN_NAMESPACE, Scope, scoped_delta
 from console.reachability.delta import delta_between
 from isolation.compiler.generate import IsolationSettings
 from isolation.compiler.reconcile import plan_reconcile
-from isolation.netpol.validation import parse_field_path, validate_network_policy
+from isolation.fielderrors import UNKNOWN_FIELD
+from isolation.netpol.validation import parse_field_path, unknown_fields, validate_network_policy
 from isolation.review.impact import with_generated_policies
 from isolation.snapshot import KIND_FIELDS, Snapshot
-from isolation.yamlio import YamlInputError, load_documents, locate
+from isolation.yamlio import Document, YamlInputError, load_documents, locate
 
 INTENT_KINDS = frozenset({"Namespace", "Workspace", "NamespaceNetworkPolicy"})
 JOB_KIND = "reachability-what-if"
@@ -39,6 +42,7 @@ INLINE_SECONDS = 1.0       # previews expected to take longer are computed by a 
 GUESS_NAMESPACES = 200     # before any preview was measured, more namespaces means "slow"
 ISOLATE_ANNOTATION = "kubesphere.io/network-isolate"
 CHANGES = ("workspace", "project", "policy")
+API_VERSION = "networking.k8s.io/v1"
 
 Ref = tuple[str, str, str]   # kind, namespace ("" when cluster-scoped), name
 
@@ -230,27 +234,82 @@ def _parse_drafts(scope: Scope, pending: PendingChange) -> list[dict[str, Any]]:
     try:
         documents = load_documents(pending.yaml, max_bytes=django_settings.MAX_YAML_BYTES)
     except YamlInputError as exc:
-        raise WhatIfInputError("yaml", exc.message, exc.line) from exc
+        raise WhatIfInputError("yaml", exc.message, exc.line or 1) from exc
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        # An explicit tag whose value cannot be built, e.g. `!!int abc` (as the editor says).
+        raise WhatIfInputError("yaml", "A value does not match its tag (such as !!int or "
+                               f"!!timestamp): {exc.__class__.__name__}: {exc}", 1) from exc
+    several = len(documents) > 1
     policies = []
     for document in documents:
+        prefix = f"Document {document.index}: " if several else ""
+        problem = draft_problem(document)
+        if problem is not None:
+            line, message = problem
+            raise WhatIfInputError("yaml", prefix + message, line)
         obj = document.data
-        if not isinstance(obj, dict) or obj.get("kind") != "NetworkPolicy":
-            line = document.node.start_mark.line + 1
-            raise WhatIfInputError("yaml", f"Document {document.index} is not a NetworkPolicy "
-                                   "(kind: NetworkPolicy, apiVersion: networking.k8s.io/v1).",
-                                   line)
-        issues = validate_network_policy(obj)
-        if issues:
-            line, _ = locate(document.node, parse_field_path(issues[0].field))
-            raise WhatIfInputError("yaml", f"Document {document.index}: {issues[0]}", line)
         metadata = obj.setdefault("metadata", {})
         namespace = metadata.setdefault("namespace", "default")
         if not scope.sees(namespace):
             line, _ = locate(document.node, ("metadata", "namespace"))
-            raise WhatIfInputError("yaml", f"Document {document.index}: namespace {namespace} "
-                                   "is not one of your projects.", line)
+            raise WhatIfInputError("yaml", f"{prefix}namespace {namespace} is not one of your "
+                                   "projects.", line)
         policies.append(obj)
     return policies
+
+
+def draft_problem(document: Document) -> tuple[int, str] | None:
+    """The first reason a drafted NetworkPolicy document is refused, with its line, in the
+    words of the policy editor (console.policies.draft): the kind, the schema (unknown fields
+    and wrong types, `isolation.netpol.validation.unknown_fields`), the API server's rules
+    (`validate_network_policy`), then the apiVersion. None when it is a valid NetworkPolicy.
+    """
+    obj = document.data
+    start = document.node.start_mark.line + 1
+    if not isinstance(obj, dict) or obj.get("kind") != "NetworkPolicy":
+        return start, ("The document is not a NetworkPolicy (kind: NetworkPolicy, "
+                       f"apiVersion: {API_VERSION}).")
+    for issue in unknown_fields(obj):
+        if issue.reason == UNKNOWN_FIELD:
+            return _key_line(document, issue.field), (
+                f'Unknown field "{issue.field}": it is not part of the NetworkPolicy schema '
+                "and the API server would drop it. Check its spelling and indentation.")
+        return _line_of(document, issue.field), f"{issue.field}: {issue.message}"
+    for issue in validate_network_policy(obj):
+        return _line_of(document, issue.field), f"{issue.field}: {issue.message}"
+    if obj.get("apiVersion") != API_VERSION:
+        version = obj.get("apiVersion")
+        found = (f"apiVersion is {json.dumps(version, default=str)}" if version is not None
+                 else "apiVersion is missing")
+        line, _ = locate(document.node, ("apiVersion",))
+        return line, f"{found}: a NetworkPolicy is apiVersion: {API_VERSION}."
+    return None
+
+
+def _line_of(document: Document, path: str) -> int:
+    if not path or path == "<root>":
+        return document.node.start_mark.line + 1
+    return locate(document.node, parse_field_path(path))[0]
+
+
+def _key_line(document: Document, path: str) -> int:
+    """The line of the key that ends `path` (an unknown field is its key's mistake)."""
+    *parents, last = parse_field_path(path) or ("",)
+    node = document.node
+    for step in parents:
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            node = next((v for k, v in node.value
+                         if isinstance(k, yaml.ScalarNode) and k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and \
+                0 <= step < len(node.value):
+            node = node.value[step]
+        else:
+            return _line_of(document, path)
+    if isinstance(node, yaml.MappingNode):
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(last):
+                return key.start_mark.line + 1
+    return _line_of(document, path)
 
 
 def diff_grid(delta: dict[str, Any], scope: Scope) -> dict[str, Any]:

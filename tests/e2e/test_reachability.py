@@ -76,3 +76,26 @@ def test_what_if_shows_the_connections_a_switch_would_cut(page, demo_cluster, al
     expect(impact.get_by_text("Turn project isolation on for shop")).to_be_visible()
     expect(impact.locator(".badge", has_text="newly blocked")).to_be_visible()
     screenshot(page, "reachability-what-if")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_a_bad_port_in_check_is_shown_at_its_field_in_the_styled_page(page, demo_cluster, alice,
+                                                                      screenshot, settings,
+                                                                      debug):
+    settings.DEBUG = debug   # in DEBUG, django-htmx would replace the page with a 400's body
+    login(page, "alice", "pw-alice-1")
+    page.goto("/reachability/check/")
+    page.get_by_label("From", exact=True).fill(STOREFRONT)
+    page.get_by_label("To", exact=True).fill(DASHBOARD)
+    page.get_by_label("Port", exact=True).fill("70000")
+    page.get_by_role("button", name="Check").click()
+    port = page.get_by_label("Port", exact=True)
+    expect(port).to_have_class(re.compile(r"\bis-invalid\b"))
+    feedback = page.locator("#c-port ~ .invalid-feedback")
+    expect(feedback).to_contain_text("not between 1 and 65535")
+    expect(feedback).to_be_visible()
+    # Still the whole, styled page: its heading, tabs and navigation bar are there.
+    expect(page.get_by_role("heading", name="Reachability", level=1)).to_be_visible()
+    expect(page.locator("header.navbar")).to_have_css("background-color", "rgb(33, 37, 41)")
+    expect(port).to_have_value("70000")
+    screenshot(page, f"reachability-check-bad-port-{'debug' if debug else 'production'}")

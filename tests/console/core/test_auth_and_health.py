@@ -110,8 +110,8 @@ def test_an_oversized_post_gets_an_explanation_not_a_bare_error(no_cluster, sett
     response = strict.post(reverse("job_check_cluster"), data=body,
                            content_type="application/x-www-form-urlencoded",
                            HTTP_X_CSRFTOKEN=token)
-    assert response.status_code == 400
-    assert "larger than the limit of 1 MiB" in response.content.decode()
+    assert response.status_code == 413
+    assert "the largest accepted is" in response.content.decode()
 
 
 @pytest.mark.django_db
