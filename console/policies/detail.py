@@ -12,7 +12,8 @@ from console.core.access import Access
 from console.core.models import Change, Job, JobStatus
 from console.core.scope import OTHER_LABEL, Scope
 from console.policies import services
-from console.policies.text import live_yaml, side_by_side
+from console.policies.conflict import conflict_context, read_base
+from console.policies.text import live_yaml
 from isolation.compiler.reconcile import is_ours
 from isolation.netpol.describe import describe_policy
 from isolation.reachability.engine import Cluster
@@ -159,7 +160,10 @@ def job_outcome(job: Job) -> dict[str, Any]:
     except ClusterError as exc:
         context["live_error"] = exc.message
     if context["live"] is not None:
-        context["live_yaml"] = live_yaml(context["live"])
-        context["live_version"] = context["live"]["metadata"].get("resourceVersion", "")
-        context["conflict_diff"] = side_by_side(context["live_yaml"], context["draft"])
+        token, version = params.get("base") or "", params.get("base_version") or ""
+        draft = params.get("object") if isinstance(params.get("object"), dict) else None
+        context.update(conflict_context(
+            base=read_base(token, (namespace, name), version), base_token=token,
+            base_version=version, live=context["live"], draft_text=context["draft"],
+            draft=draft))
     return context

@@ -40,7 +40,7 @@ from isolation.compiler.reconcile import is_ours
 from isolation.fielderrors import UNKNOWN_FIELD
 from isolation.netpol.validation import parse_field_path, unknown_fields, validate_network_policy
 from isolation.review.impact import Impact, impact_of, with_policies
-from isolation.review.lint import Finding, lint_policy
+from isolation.review.lint import Finding, bidi_lines, lint_policy
 from isolation.yamlio import Document, YamlInputError, load_documents, locate
 
 API_VERSION = "networking.k8s.io/v1"
@@ -163,6 +163,7 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
     `preview=False` skips the diff, impact and lint (the apply step re-checks without them).
     """
     review = Review(normalise(text), mode, target, base_version)
+    _mark_bidi(review)
     document = _parse(review)
     if document is None or not _validate(review, document, access, directory):
         return review
@@ -173,6 +174,16 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
 
 
 # -- stages ------------------------------------------------------------------------------------
+
+
+def _mark_bidi(review: Review) -> None:
+    """A warning at each line holding a bidirectional control character: such text (a name,
+    an annotation) can show differently from what it is."""
+    for found in bidi_lines(review.text):
+        message = found.message
+        review.diagnostics.append(Diagnostic(found.line, found.column, "warning",
+                                             message[0].upper() + message[1:] + ".",
+                                             source="text"))
 
 
 def _parse(review: Review) -> Document | None:
@@ -444,8 +455,15 @@ def without_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def start_apply(review: Review, *, user, directory: tenants.Directory) -> Job:
-    """Start the job that writes an `ok` review's draft (create, or replace at its version)."""
+def live_policy(namespace: str, name: str) -> dict[str, Any] | None:
+    """The live policy, or None when there is none."""
+    return _live(namespace, name)
+
+
+def start_apply(review: Review, *, user, directory: tenants.Directory,
+                base_token: str = "") -> Job:
+    """Start the job that writes an `ok` review's draft (create, or replace at its version);
+    `base_token` is the signed object the edit started from, for a merge if the job conflicts."""
     if not review.ok:
         raise ValueError("only a draft that passed its review can be applied")
     namespace, name = review.namespace, review.name
@@ -453,7 +471,7 @@ def start_apply(review: Review, *, user, directory: tenants.Directory) -> Job:
                       workspace=directory.workspace_of.get(namespace, ""), project=namespace,
                       params={"mode": review.mode, "namespace": namespace, "name": name,
                               "object": review.draft, "yaml": review.text,
-                              "base_version": review.base_version})
+                              "base_version": review.base_version, "base": base_token})
 
 
 def start_delete(policy: dict[str, Any], *, user, directory: tenants.Directory) -> Job:

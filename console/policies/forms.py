@@ -11,7 +11,7 @@ from console.policies.text import TEMPLATES
 from isolation.yamlio import YamlInputError, decode_text
 
 SORT_CHOICES = [(s, s) for s in SORTS] + [(f"-{s}", f"-{s}") for s in SORTS]
-REVIEW, APPLY = "review", "apply"
+REVIEW, APPLY, MERGE = "review", "apply", "merge"
 
 
 class PolicyFilterForm(forms.Form):
@@ -47,7 +47,12 @@ class PolicyDraftForm(forms.Form):
     upload = forms.FileField(required=False, label="Or load a YAML file")
     base_version = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     reviewed = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-    action = forms.ChoiceField(required=False, choices=[(REVIEW, REVIEW), (APPLY, APPLY)])
+    # The signed object the edit started from (console.policies.conflict.sign_base).
+    base = forms.CharField(required=False, widget=forms.HiddenInput,
+                           max_length=2 * settings.MAX_YAML_BYTES)
+    live_version = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    action = forms.ChoiceField(required=False, choices=[(REVIEW, REVIEW), (APPLY, APPLY),
+                                                        (MERGE, MERGE)])
 
     def clean_upload(self):
         upload = self.cleaned_data.get("upload")

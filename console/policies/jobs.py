@@ -48,6 +48,8 @@ def apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
         raise ClusterError(f"{namespace}/{name} was deleted since you started editing it. "
                            "Nothing was written; you can create it again from your draft.") from None
     except ConflictError:
+        # The snapshot was read before the write; whoever won the race wrote after it.
+        live = _read_live(gw, namespace, name)
         if live is not None and same_policy(live, draft):
             written = live  # an earlier run of this job wrote it before being interrupted
         else:
@@ -118,6 +120,13 @@ def _conflict_message(mode: str, namespace: str, name: str, params: dict[str, An
             f"(version {params.get('base_version')} then, {_version(live) or 'unknown'} now). "
             "Nothing was written: compare the live version with your draft, then apply your "
             "draft on top of it.")
+
+
+def _read_live(gw, namespace: str, name: str) -> dict[str, Any] | None:
+    try:
+        return gw.get_object("NetworkPolicy", name, namespace)
+    except NotFoundError:
+        return None
 
 
 def _find(snapshot: Snapshot, namespace: str, name: str) -> dict[str, Any] | None:

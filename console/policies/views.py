@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,12 +12,19 @@ from console.core import tenants
 from console.core.access import access_of
 from console.core.models import Job, JobStatus
 from console.core.responses import partial, render_cluster_error
+from console.policies import conflict, services
 from console.policies import detail as policy_detail
 from console.policies import draft as policy_draft
 from console.policies import editor as policy_editor
-from console.policies import services
 from console.policies.draft import CREATE, EDIT
-from console.policies.forms import APPLY, DeleteForm, PolicyDraftForm, PolicyFilterForm
+from console.policies.forms import (
+    APPLY,
+    MERGE,
+    REVIEW,
+    DeleteForm,
+    PolicyDraftForm,
+    PolicyFilterForm,
+)
 from console.policies.text import live_yaml
 
 TITLE = "Network Policies"
@@ -100,26 +107,67 @@ def policy_edit(request, namespace: str, name: str):
 
 def _submit(request, directory, *, mode: str, target=None):
     """Review the posted draft, or start its apply when it was reviewed as it is."""
-    try:
-        form = PolicyDraftForm(request.POST, request.FILES)
-    except RequestDataTooBig:
-        context = policy_editor.too_big_context(mode, target, directory, access_of(request))
-        return render(request, "policies/editor.html", context, status=400)
+    form = PolicyDraftForm(request.POST, request.FILES)
     if not form.is_valid():
         context = policy_editor.form_error_context(form, mode, target, directory,
                                                    access_of(request))
         return render(request, "policies/editor.html", context, status=400)
     data = form.cleaned_data
+    if data["action"] == MERGE and mode == EDIT:
+        return _merge(request, directory, data, target)
     applying = data["action"] == APPLY and data["reviewed"] == policy_draft.digest_of(
         data["text"], data["base_version"])
     review = policy_draft.review_draft(
         data["text"], access=access_of(request), directory=directory, mode=mode, target=target,
         base_version=data["base_version"], preview=not applying)
     if applying and review.ok:
-        job = policy_draft.start_apply(review, user=request.user, directory=directory)
+        job = policy_draft.start_apply(review, user=request.user, directory=directory,
+                                       base_token=data["base"])
         return redirect("policy_job", job.pk)
     context = policy_editor.review_context(review, data, directory, access_of(request))
     return render(request, "policies/editor.html", context, status=200 if review.ok else 400)
+
+
+def _merge(request, directory, data, target):
+    """Merge a stale draft onto the live version with the per-field choices posted, then
+    review the merged draft; refused while a field both sides changed has no choice."""
+    access = access_of(request)
+    choices = conflict.choices_of(request.POST)
+    review = policy_draft.review_draft(
+        data["text"], access=access, directory=directory, mode=EDIT, target=target,
+        base_version=data["base_version"], preview=False)
+    live = policy_draft.live_policy(*target) if review.draft is not None and \
+        review.checks["Permission"] == policy_draft.PASSED else None
+    if live is None:  # the draft itself has problems, or the policy is gone: say so
+        context = policy_editor.review_context(review, data, directory, access)
+        return render(request, "policies/editor.html", context, status=400)
+    live_version = live["metadata"].get("resourceVersion", "")
+    base = conflict.read_base(data["base"], target, data["base_version"])
+    result = conflict.merge(base, live, review.draft, choices)
+    moved = bool(data["live_version"]) and data["live_version"] != live_version
+    if moved or not result.clean:
+        review.conflict, review.live = True, live
+        context = policy_editor.review_context(review, data, directory, access,
+                                               choices=choices)
+        unresolved = len(result.unresolved)
+        context["merge_error"] = (
+            f"{target[1]} changed again (now at resourceVersion {live_version}) while you "
+            "were merging: check the fields below again." if moved else
+            f"Choose “keep theirs” or “take mine” for each field changed on both sides "
+            f"({unresolved} left): nothing is applied until every one has a choice.")
+        return render(request, "policies/editor.html", context, status=400)
+    token = conflict.sign_base(live)
+    merged = policy_draft.review_draft(
+        conflict.merged_yaml(result), access=access, directory=directory, mode=EDIT,
+        target=target, base_version=live_version)
+    context = policy_editor.review_context(merged, {"action": REVIEW, "base": token},
+                                           directory, access)
+    if merged.ok:
+        context["notice"] = (
+            f"Your draft was merged onto the live version (resourceVersion {live_version}): "
+            "the other change is kept, and the review below shows what yours adds to it. "
+            "Check it, then apply.")
+    return render(request, "policies/editor.html", context, status=200 if merged.ok else 400)
 
 
 @require_http_methods(["GET", "POST"])

@@ -303,3 +303,43 @@ def _adds_nothing(snapshot: Snapshot, key: tuple[str, str]) -> bool:
         if [c.allowed for c in a.connections()] != [c.allowed for c in b.connections()]:
             return False
     return True
+
+
+# -- text that reads differently from what it is -----------------------------------------------
+
+BIDI_CONTROLS: dict[str, str] = {
+    "\u202a": "left-to-right embedding", "\u202b": "right-to-left embedding",
+    "\u202c": "pop directional formatting", "\u202d": "left-to-right override",
+    "\u202e": "right-to-left override", "\u2066": "left-to-right isolate",
+    "\u2067": "right-to-left isolate", "\u2068": "first strong isolate",
+    "\u2069": "pop directional isolate", "\u200e": "left-to-right mark",
+    "\u200f": "right-to-left mark",
+}
+
+
+@dataclass(frozen=True)
+class BidiLine:
+    """A line of a text holding bidirectional control characters (1-based line and column
+    of the first one, and every distinct one in order of appearance)."""
+
+    line: int
+    column: int
+    characters: tuple[str, ...]
+
+    @property
+    def message(self) -> str:
+        names = [f"a {BIDI_CONTROLS[c]} character (U+{ord(c):04X})" for c in self.characters]
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        return (f"line {self.line} contains {listed} that can make text read differently "
+                "from what it is")
+
+
+def bidi_lines(text: str) -> list[BidiLine]:
+    """The lines of `text` that hold bidirectional control characters (Trojan Source)."""
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        columns = [i for i, c in enumerate(line) if c in BIDI_CONTROLS]
+        if columns:
+            seen = tuple(dict.fromkeys(line[i] for i in columns))
+            found.append(BidiLine(number, columns[0] + 1, seen))
+    return found

@@ -97,7 +97,8 @@ def test_a_policy_is_created_from_a_template_fixed_applied_edited_twice_and_dele
     expect(table.get_by_role("link", name="deny-ingress")).to_be_visible()
     expect(table.get_by_role("link", name="default-deny")).to_have_count(0)
 
-    # Two sessions edit it at once: bob applies first, alice sees both versions.
+    # Two sessions edit it at once: bob applies first; alice's draft is merged onto his version,
+    # and the one field both changed waits for her choice.
     page.goto("/policies/shop/deny-ingress/edit/")
     page.wait_for_selector(".cm-editor")
     other = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
@@ -105,23 +106,42 @@ def test_a_policy_is_created_from_a_template_fixed_applied_edited_twice_and_dele
     login(bob, "bob", PASSWORD)
     bob.goto("/policies/shop/deny-ingress/edit/")
     bob.wait_for_selector(".cm-editor")
-    set_editor_text(bob, editor_text(bob).replace("- Ingress", "- Ingress\n  - Egress"))
+    set_editor_text(bob, editor_text(bob).replace("- Ingress", "- Ingress\n  - Egress").replace(
+        "metadata:\n", "metadata:\n  annotations:\n    note: from bob\n", 1))
     review(bob)
     bob.get_by_role("button", name="Apply shop/deny-ingress").click()
     expect(bob.get_by_role("status").filter(has_text="Replaced shop/deny-ingress")).to_be_visible()
     other.close()
 
-    set_editor_text(page, editor_text(page).replace("- Ingress", "- Ingress  # from alice"))
+    set_editor_text(page, editor_text(page).replace("- Ingress", "- Ingress  # from alice").replace(
+        "metadata:\n", "metadata:\n  annotations:\n    note: from alice\n  labels:\n"
+        "    owner: alice\n", 1))
     page.get_by_role("button", name="Review changes").first.click()
     conflict = page.locator("#conflict")
     expect(conflict).to_contain_text("Someone changed shop/deny-ingress")
     assert "- Egress" in editor_text(page, "#live-yaml")
     assert "# from alice" in editor_text(page, "#policy-yaml")
+    conflicts = page.locator("#merge-conflicts")
+    expect(conflicts.locator("tbody tr")).to_have_count(1)
+    expect(conflicts).to_contain_text("metadata.annotations.note")
+    expect(conflicts).to_contain_text("from bob")
+    expect(conflicts).to_contain_text("from alice")
+    expect(page.locator("#merge-summary")).to_contain_text("spec.policyTypes")
+    expect(page.locator("#merge-summary")).to_contain_text("metadata.labels")
+    expect(page.locator("#merged-yaml")).to_contain_text("- Egress")
+    expect(page.get_by_role("button", name=re.compile("^Apply"))).to_have_count(0)
     screenshot(page, "policies-05-conflict")
-    page.get_by_role("button", name="Review my draft on top of the live version").click()
+    page.get_by_label("Take mine").check()
+    page.get_by_role("button", name="Review the merged draft").click()
+    expect(page.get_by_role("heading", name="Review", exact=True)).to_be_visible()
+    merged = editor_text(page)
+    assert "- Egress" in merged and "note: from alice" in merged and "owner: alice" in merged
     page.get_by_role("button", name="Apply shop/deny-ingress").click()
     expect(page.get_by_role("status").filter(has_text="Replaced shop/deny-ingress")).to_be_visible()
-    expect(page.get_by_text("Egress is not restricted by this policy")).to_be_visible()
+    expect(page.get_by_text("Egress is not restricted by this policy")).to_have_count(0)
+    page.wait_for_function("() => window.ConsoleEditor && window.ConsoleEditor.view('#policy-yaml')")
+    stored = editor_text(page)
+    assert "- Egress" in stored and "note: from alice" in stored and "owner: alice" in stored
 
     # Delete it, after seeing what that changes.
     page.get_by_role("link", name="Delete").click()

@@ -204,10 +204,11 @@ def test_a_stale_review_shows_the_live_version_beside_the_draft(web_policy, pers
     response = review(client, draft, edit_url(), base_version=start["base_version"])
     body = response.content.decode()
     assert response.status_code == 400 and response.context["review"].conflict
-    assert "Someone changed shop/web while you were editing" in body
+    assert 'Someone changed <bdi class="user-text">shop/web</bdi> while you were editing' in body
     assert "by: bob" in response.context["live_yaml"] and "9090" in body
     new_version = live("shop", "web")["metadata"]["resourceVersion"]
-    assert f'name="base_version" value="{new_version}"' in body
+    assert f'name="live_version" value="{new_version}"' in body
+    assert f'name="base_version" value="{start["base_version"]}"' in body
     assert live("shop", "web")["spec"]["ingress"][0]["ports"][0]["port"] == 8080
 
 
@@ -229,6 +230,7 @@ def test_a_conflict_during_the_job_keeps_the_draft_and_offers_the_live_version(
     monkeypatch.setattr(policy_draft, "start_apply", start_after_a_concurrent_edit)
     response = run_jobs(client, edit_url(), {"yaml": draft, "action": "apply",
                                              "base_version": start["base_version"],
+                                             "base": start["base_token"],
                                              "reviewed": reviewed.context["reviewed"]})
     job = Job.objects.get(kind="apply-policy")
     assert job.status == JobStatus.FAILED and job.result["conflict"]
@@ -236,13 +238,22 @@ def test_a_conflict_during_the_job_keeps_the_draft_and_offers_the_live_version(
     page = client.get(response["Location"])
     body = page.content.decode()
     assert "by: bob" in page.context["live_yaml"] and "9090" in page.context["draft"]
-    assert "Review my draft on top of the live version" in body
+    assert "Review the merged draft" in body and not page.context["conflict_rows"]
     assert live("shop", "web")["spec"]["ingress"][0]["ports"][0]["port"] == 8080
     assert not Change.objects.exists()
-    # Re-applying on top of the live version succeeds.
-    final = apply(client, run_jobs, draft, edit_url(), base_version=page.context["live_version"])
+    # Merging onto the live version, then applying, keeps both changes.
+    merged = client.post(edit_url(), {
+        "yaml": draft, "action": "merge", "base_version": start["base_version"],
+        "base": page.context["base_token"], "live_version": page.context["live_version"]})
+    assert merged.status_code == 200, merged.context["review"].diagnostics
+    final = run_jobs(client, edit_url(), {
+        "yaml": merged.context["text"], "action": "apply",
+        "base_version": merged.context["base_version"], "base": merged.context["base_token"],
+        "reviewed": merged.context["reviewed"]})
     assert final.status_code == 302
-    assert live("shop", "web")["spec"]["ingress"][0]["ports"][0]["port"] == 9090
+    now = live("shop", "web")
+    assert now["spec"]["ingress"][0]["ports"][0]["port"] == 9090
+    assert now["metadata"]["labels"]["by"] == "bob"
 
 
 def test_editing_a_generated_policy_warns_before_and_during_review(demo_cluster, personas,

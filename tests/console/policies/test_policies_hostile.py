@@ -317,11 +317,12 @@ def test_a_nul_character_in_the_editor_is_refused_by_the_form(alice, shared_demo
     assert any("Null characters are not allowed" in m for m in messages_of(response))
 
 
-def test_a_request_too_large_to_read_is_refused_with_a_message(alice, shared_demo):
+def test_a_draft_over_the_limit_is_refused_by_the_editor_and_kept(alice, shared_demo):
     text = "#" * (3 * MIB)
     response = alice.post(reverse("policy_create"), {"yaml": text, "action": "apply"})
     assert response.status_code == 400
-    assert "was not read" in messages_of(response)[0]
+    assert "a policy may be at most" in messages_of(response)[0]
+    assert response.context["text"] == text
     assert not Job.objects.exists()
 
 

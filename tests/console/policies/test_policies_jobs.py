@@ -89,3 +89,24 @@ def test_a_delete_records_the_impact_of_removing_the_policy(demo_cluster):
 ])
 def test_same_policy_compares_meaning_not_spelling(a, b, same):
     assert same_policy(a, b) is same
+
+
+def test_a_conflict_names_the_edited_version_and_the_one_that_won_the_race(demo_cluster,
+                                                                            monkeypatch):
+    from console.core import cluster
+
+    first = create(netpol("shop", "deny"))
+    base = first["metadata"]["resourceVersion"]
+    stale = cluster.snapshot()  # what the job reads just before someone else writes
+    theirs = live("shop", "deny")
+    theirs["spec"]["ingress"] = [{}]
+    won = cluster.gateway().replace(theirs)["metadata"]["resourceVersion"]
+    monkeypatch.setattr(cluster, "snapshot", lambda *args, **kwargs: stale)
+
+    mine = netpol("shop", "deny", ingress=[{"ports": [{"port": 8080, "protocol": "TCP"}]}])
+    job = run("apply-policy", apply_params(mine,
+                                           mode="edit", base_version=base))
+
+    assert job.status == JobStatus.FAILED and job.result["conflict"]
+    assert f"version {base} then, {won} now" in job.error
+    assert base != won

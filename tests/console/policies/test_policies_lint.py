@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from isolation.compiler.generate import IsolationSettings
+from isolation.compiler.reconcile import is_ours
 from isolation.review.impact import with_generated_policies
 from isolation.review.lint import lint_policy, selected_pods
 from isolation.snapshot import Snapshot, load_snapshot
@@ -21,7 +22,10 @@ FROM_CONTROLLER = {"from": [{"namespaceSelector": {
 
 @pytest.fixture(scope="module")
 def demo():
-    return load_snapshot(DEMO.read_text())
+    """The demo cluster before the isolation engine first wrote its policies."""
+    snapshot = load_snapshot(DEMO.read_text())
+    return snapshot.with_network_policies([p for p in snapshot.network_policies
+                                           if not is_ours(p)])
 
 
 @pytest.fixture(scope="module")
