@@ -6,8 +6,9 @@
 Runs the real job path (`isolation_service.start_workspace_isolation`, jobs run in-process as
 without Redis) against the API simulator seeded with one workspace of N projects, each with
 its pods. Prints wall time and the API requests the simulator served, by verb, for: the
-preview, the change, the same change again, and a full reconcile. The simulator serves from
-this process, so client and server share the GIL; figures against a real API server differ.
+preview, the change, the same change again, a full reconcile, and the repair of drift in
+every project (one history entry). The simulator serves from this process, so client and
+server share the GIL; figures against a real API server differ.
 """
 
 from __future__ import annotations
@@ -143,6 +144,24 @@ def main() -> int:
         outcome = reconcile.repair_drift()
         show("full reconcile (drift check)", time.perf_counter() - started, counter.take(),
              outcome.summary())
+
+        # Drift in every project of the workspace (its generated policies deleted by hand):
+        # one reconcile repairs them all and records one history entry.
+        from console.core import cluster
+        from console.core.models import Change
+
+        gw = cluster.gateway()
+        for policy in reconcile.generated_policies(gw.list_objects("NetworkPolicy"), None,
+                                                   "console"):
+            metadata = policy["metadata"]
+            gw.delete("NetworkPolicy", metadata["name"], namespace=metadata["namespace"])
+        counter.take()
+        entries = Change.objects.count()
+        started = time.perf_counter()
+        outcome = reconcile.repair_drift()
+        show("repair drift everywhere", time.perf_counter() - started, counter.take(),
+             f"{outcome.write_count} repairs, {Change.objects.count() - entries} history "
+             f"entr{'y' if Change.objects.count() - entries == 1 else 'ies'}")
     finally:
         server.stop()
     return 0

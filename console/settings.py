@@ -135,6 +135,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "600"))}
 # A running job without a heartbeat for this long is taken over by another delivery.
 JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "60"))
+# Worker liveness: each Celery worker refreshes a Redis key every WORKER_HEARTBEAT_INTERVAL
+# seconds that expires after WORKER_HEARTBEAT_TTL; /healthz and the job cards read it. A queued
+# job waiting longer than WORKER_WAIT_WARNING_SECONDS with no live worker says so.
+WORKER_HEARTBEAT_TTL = float(os.environ.get("WORKER_HEARTBEAT_TTL", "30"))
+WORKER_HEARTBEAT_INTERVAL = float(os.environ.get("WORKER_HEARTBEAT_INTERVAL", "10"))
+WORKER_WAIT_WARNING_SECONDS = float(os.environ.get("WORKER_WAIT_WARNING_SECONDS", "5"))
 ISOLATION_WRITE_CONCURRENCY = int(os.environ.get("ISOLATION_WRITE_CONCURRENCY", "8"))
 CELERY_BEAT_SCHEDULE = {
     "reconcile-cluster": {

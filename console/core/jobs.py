@@ -36,6 +36,9 @@ QUEUE_UNREACHABLE = (OperationalError, RedisConnectionError, RedisTimeoutError, 
                      TimeoutError)
 QUEUE_UNREACHABLE_MESSAGE = "the job queue (Redis) is unreachable; try again when it is back"
 
+# The key of `Job.result` holding what a running job keeps across its attempts.
+ATTEMPT_STATE = "attempt_state"
+
 Handler = Callable[["JobContext"], dict[str, Any] | None]
 _handlers: dict[str, Handler] = {}
 
@@ -66,6 +69,20 @@ class JobContext:
             progress=percent, message=message, heartbeat_at=timezone.now()
         )
         self.job.progress, self.job.message = percent, message
+
+    # What a handler keeps across the attempts of one job (a retry after a transient error, a
+    # redelivery after a worker died): stored in the job's `result` under ATTEMPT_STATE until
+    # the job finishes, when the final result replaces it.
+    def recall(self, key: str, default: Any = None) -> Any:
+        """What an earlier attempt (or this one) kept under `key`, else `default`."""
+        return (self.job.result or {}).get(ATTEMPT_STATE, {}).get(key, default)
+
+    def remember(self, **values: Any) -> None:
+        """Keep `values` for the later attempts of this job (written to the database now)."""
+        result = dict(self.job.result or {})
+        result[ATTEMPT_STATE] = {**result.get(ATTEMPT_STATE, {}), **values}
+        Job.objects.filter(pk=self.job.pk).update(result=result)
+        self.job.result = result
 
 
 def start(kind: str, *, target: str = "", params: dict[str, Any] | None = None,
@@ -143,6 +160,11 @@ def finish(job_id: int, *, result: dict[str, Any] | None = None, error: str = ""
         fields["progress"] = 100
         if result.get("message"):
             fields["message"] = result["message"]
+    else:
+        # What the attempts kept for each other is of no use once the job has ended.
+        kept = Job.objects.filter(pk=job_id).values_list("result", flat=True).first() or {}
+        if ATTEMPT_STATE in kept:
+            fields["result"] = {k: v for k, v in kept.items() if k != ATTEMPT_STATE}
     Job.objects.filter(pk=job_id).update(**fields)
     return status
 

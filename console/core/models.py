@@ -91,6 +91,13 @@ class Job(models.Model):
     def finished(self) -> bool:
         return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
 
+    @property
+    def worker_note(self) -> str:
+        """Why no worker is making progress on this job, for its card ("" when one is)."""
+        from console.core import worker
+
+        return worker.job_note(self)
+
 
 class Change(models.Model):
     """The history: one change the console made or repaired, with what it did to reachability."""

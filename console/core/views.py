@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from console.core import cluster, jobs
+from console.core import cluster, jobs, worker
 from console.core.access import access_of, require_writer
 from console.core.models import Job
 
@@ -45,9 +45,15 @@ def check_cluster(request):
 @login_not_required
 @require_GET
 def healthz(request):
-    """Readiness for probes: database, Redis and cluster as words, no addresses or secrets."""
-    checks = {"database": _database(), "redis": _redis(), "cluster": _cluster()}
-    ready = checks["database"] == "ok" and checks["redis"] in {"ok", "not configured"}
+    """Readiness for probes: database, Redis, Celery workers and cluster as words, no
+    addresses or secrets. With Redis configured, no live worker is unavailable: jobs would
+    wait in the queue for nobody."""
+    checks = {"database": _database(), "redis": _redis()}
+    checks["worker"] = worker.status() if checks["redis"] == "ok" else (
+        worker.NOT_CONFIGURED if checks["redis"] == "not configured" else worker.UNKNOWN)
+    checks["cluster"] = _cluster()
+    ready = (checks["database"] == "ok" and checks["redis"] in {"ok", "not configured"}
+             and checks["worker"] in {worker.OK, worker.NOT_CONFIGURED})
     return JsonResponse({"status": "ok" if ready else "unavailable", **checks},
                         status=200 if ready else 503)
 

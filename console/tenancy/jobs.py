@@ -39,6 +39,7 @@ from console.tenancy.reconcile import (
     predicted_snapshot,
     reconcile,
     repair_drift,
+    summarize_writes,
 )
 from isolation.compiler.generate import ENGINE_KUBESPHERE
 from isolation.compiler.intent import (
@@ -49,7 +50,7 @@ from isolation.compiler.intent import (
 )
 from isolation.compiler.reconcile import differences
 from isolation.review.impact import Impact
-from isolation.snapshot import Snapshot
+from isolation.snapshot import KIND_FIELDS, Snapshot
 
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation",
                  "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds")
@@ -138,7 +139,14 @@ def reconcile_job(ctx: jobs.JobContext) -> dict[str, Any]:
 
 def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
                write: Writer) -> dict[str, Any]:
-    """Check, write the intent, reconcile, record: the body of every intent-change job."""
+    """Check, write the intent, reconcile, record: the body of every intent-change job.
+
+    The history entry covers the whole job, across all its attempts: the first attempt keeps
+    the cluster as it read it (the intent and the generated policies of the scope) in the job
+    row, and the entry goes from that first state to the state after the last attempt, so a
+    job retried after writing part of its policies still records every policy it wrote, the
+    intent it changed and the full reachability delta.
+    """
     gw = cluster.gateway()
     settings = isolation_settings()
     ctx.progress(5, "Reading the cluster")
@@ -148,6 +156,16 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
         raise PermanentClusterError("Nothing was changed: " + "; ".join(
             f"{f}: {m}" if f else m for f, m in change.issues))
     assert change.snapshot is not None
+    engine = settings.engine_mode
+    kubesphere = engine == ENGINE_KUBESPHERE
+    first = ctx.recall(FIRST_ATTEMPT)
+    earlier = first is not None
+    if first is None:
+        first = {"intent_before": list(change.before), "intent_after": list(change.after),
+                 "namespaces": sorted(change.namespaces),
+                 "generated_before": generated_policies(before.network_policies,
+                                                        sorted(change.namespaces), engine)}
+        ctx.remember(**{FIRST_ATTEMPT: first})
     snapshot, after_intent = change.snapshot, list(change.after)
     if change.writes_intent:
         ctx.progress(15, change.description)
@@ -155,45 +173,101 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
         if written is not None:
             snapshot = intent.with_object(change.snapshot, written)
             after_intent = [written]
+        if not ctx.recall(INTENT_WRITTEN):
+            ctx.remember(**{INTENT_WRITTEN: True})
         if change.kind in (intent.KIND_WORKSPACE_ISOLATION, intent.KIND_MOVE_PROJECT,
                            intent.KIND_CREATE_WORKSPACE, intent.KIND_PROJECT_ISOLATION):
             tenants.forget()
-    scope = sorted(change.namespaces)
-    kubesphere = settings.engine_mode == ENGINE_KUBESPHERE
+    scope = sorted(set(change.namespaces) | set(first["namespaces"]))
     outcome = reconcile(gw, snapshot, settings, scope, progress=_progress(ctx, 20, 90))
+    first_before = _first_snapshot(before, first, scope, engine) if earlier else before
+    intent_written = change.writes_intent or bool(ctx.recall(INTENT_WRITTEN)) or (
+        earlier and _objects_differ(first["intent_before"], after_intent))
     if kubesphere:
         # Nothing is written here: record what KubeSphere's controller will make of it.
         generated_before, generated_after = changed_only(
-            generated_policies(before.network_policies, scope, settings.engine_mode),
-            outcome.desired)
+            generated_policies(first_before.network_policies, scope, engine), outcome.desired)
         after = predicted_snapshot(snapshot, outcome.desired, scope, kubesphere=True)
+    elif earlier:
+        # From the first attempt's policies to those in place now: every write of every
+        # attempt, not only the last one's.
+        generated_before, generated_after = changed_only(
+            generated_policies(first_before.network_policies, scope, engine),
+            generated_policies(outcome.policies_after, scope, engine))
+        after = outcome.snapshot_after(snapshot)
     else:
         generated_before = [w.before for w in outcome.writes if w.before is not None]
         generated_after = [w.after for w in outcome.writes if w.after is not None]
         after = outcome.snapshot_after(snapshot)
     impact, failure = None, ""
-    if change.writes_intent or generated_before or generated_after:
+    if intent_written or generated_before or generated_after:
         ctx.progress(92, "Computing the reachability change")
-        impact, failure = impact_between(before, after)
+        impact, failure = impact_between(first_before, after)
     elif scope:
         impact = Impact()   # nothing was written, so nothing can reach more or less
-    message = change.done + ("." if change.writes_intent else
+    message = change.done + ("." if intent_written else
                              " (the cluster already held this intent).")
-    message += " " + outcome.summary()
+    if earlier and not kubesphere:
+        message += " " + summarize_writes(scope, generated_before, generated_after)
+    else:
+        message += " " + outcome.summary()
     if impact is not None and not impact.unchanged:
         message += (f" Reachability: {len(impact.newly_blocked)} connections blocked, "
                     f"{len(impact.newly_allowed)} allowed.")
     problems = list(outcome.plan.conflicts) + ([failure] if failure else [])
+    intent_before = first["intent_before"] if earlier else change.before
     record = Change.objects.filter(job=ctx.job).first()
     if record is None:
         record = audit.record_change(
             kind=change.kind, target=change.target, summary=message,
             author=ctx.job.requested_by, workspace=change.workspace, project=change.project,
-            before=change.before, after=after_intent, generated_before=generated_before,
+            before=intent_before, after=after_intent, generated_before=generated_before,
             generated_after=generated_after, impact=impact, job=ctx.job)
-    return {"message": message, "intent_written": change.writes_intent,
-            "writes": outcome.write_count, "namespaces": scope, "change": record.pk,
-            "problems": problems, "notes": list(change.notes)}
+    writes = (len(generated_before) + len(generated_after)
+              - len(_keys(generated_before) & _keys(generated_after))) if earlier else (
+        outcome.write_count)
+    return {"message": message, "intent_written": intent_written,
+            "writes": writes, "namespaces": scope, "change": record.pk,
+            "problems": problems, "notes": list(change.notes), "attempts": ctx.job.attempts}
+
+
+# What the first attempt of a change keeps in the job row for the later ones.
+FIRST_ATTEMPT = "first_attempt"
+INTENT_WRITTEN = "intent_written"
+
+
+def _first_snapshot(now: Snapshot, first: dict[str, Any], scope: list[str],
+                    engine: str) -> Snapshot:
+    """The cluster as the first attempt read it, rebuilt from `now`: the intent objects and
+    the generated policies of the scope put back as they were then."""
+    snapshot = now
+    known = {_object_key(o) for o in first["intent_before"]}
+    for obj in first["intent_after"]:
+        if _object_key(obj) not in known and obj.get("kind") in KIND_FIELDS:
+            snapshot = intent.with_object(snapshot, obj, remove=True)   # created meanwhile
+    for obj in first["intent_before"]:
+        if obj.get("kind") in KIND_FIELDS:
+            snapshot = intent.with_object(snapshot, obj)
+    extra = sorted(set(scope) - set(first["namespaces"]))
+    generated = list(first["generated_before"]) + generated_policies(
+        now.network_policies, extra, engine)
+    return predicted_snapshot(snapshot, generated, scope,
+                              kubesphere=engine == ENGINE_KUBESPHERE)
+
+
+def _object_key(obj: dict[str, Any]) -> tuple[str, str, str]:
+    metadata = obj.get("metadata") or {}
+    return obj.get("kind") or "", metadata.get("namespace") or "", metadata.get("name") or ""
+
+
+def _objects_differ(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> bool:
+    """Whether the intent objects differ, server-set fields aside."""
+    return ({_object_key(o): audit.clean(o) for o in before}
+            != {_object_key(o): audit.clean(o) for o in after})
+
+
+def _keys(policies: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {_key(p) for p in policies}
 
 
 def changed_only(before: list[dict[str, Any]], after: list[dict[str, Any]]

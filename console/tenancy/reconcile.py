@@ -39,7 +39,7 @@ from isolation.compiler.generate import (
 from isolation.compiler.intent import GENERATED_PREFIX
 from isolation.compiler.reconcile import Plan, canonical_spec, differences, is_ours, plan_reconcile
 from isolation.compiler.tenancy import Tenancy, TenancyInputError
-from isolation.review.impact import Impact, PairDelta, impact_of
+from isolation.review.impact import Impact, impact_of
 from isolation.snapshot import Snapshot
 
 Key = tuple[str, str]
@@ -121,14 +121,26 @@ class Outcome:
             count = self.plan.writes
             return (f"{where.capitalize()} is in step: nothing to write." if count == 0 else
                     f"{count} write{'s' if count != 1 else ''} would bring {where} in step.")
-        if not self.writes:
-            return f"{where.capitalize()} was already in step: nothing written."
         counts = {a: sum(1 for w in self.writes if w.action == a)
                   for a in ("create", "update", "delete")}
-        parts = [f"{n} {verb}" for verb, n in (("created", counts["create"]),
-                                               ("rewritten", counts["update"]),
-                                               ("deleted", counts["delete"])) if n]
-        return f"Generated policies of {where}: {', '.join(parts)}."
+        return _writes_phrase(where, counts["create"], counts["update"], counts["delete"])
+
+
+def _writes_phrase(where: str, created: int, rewritten: int, deleted: int) -> str:
+    if not created + rewritten + deleted:
+        return f"{where.capitalize()} was already in step: nothing written."
+    parts = [f"{n} {verb}" for verb, n in (("created", created), ("rewritten", rewritten),
+                                           ("deleted", deleted)) if n]
+    return f"Generated policies of {where}: {', '.join(parts)}."
+
+
+def summarize_writes(namespaces: list[str] | None, before: list[dict[str, Any]],
+                     after: list[dict[str, Any]]) -> str:
+    """Outcome.summary's sentence for the generated policies that went from `before` to
+    `after` (those changed only), e.g. over all the attempts of a job."""
+    where = "the cluster" if namespaces is None else _namespaces_phrase(namespaces)
+    old, new = {_key(p) for p in before}, {_key(p) for p in after}
+    return _writes_phrase(where, len(new - old), len(new & old), len(old - new))
 
 
 def _namespaces_phrase(namespaces: list[str]) -> str:
@@ -292,10 +304,11 @@ def repair_drift(*, namespaces: list[str] | None = None, dry_run: bool = False, 
 
     Drift is a generated policy edited or deleted by hand, or a policy of ours that no intent
     requires any more. Guarantees: with `dry_run` nothing is written or recorded and
-    `outcome.writes` lists the planned writes; otherwise each repaired namespace gets one
-    history entry (author label "drift repair", the policies before and after, the
-    reachability delta of its repairs); a cluster in step gets 0 writes and no entry; in
-    engine mode kubesphere nothing is written.
+    `outcome.writes` lists the planned writes; otherwise the run is one change: one history
+    entry (author label "drift repair") naming every repair, with the policies before and
+    after and the reachability delta of them all; a cluster in step gets 0 writes and no
+    entry; in engine mode kubesphere nothing is written. Writes go out
+    ISOLATION_WRITE_CONCURRENCY namespaces at a time.
     """
     gw = cluster.gateway()
     settings = isolation_settings()
@@ -325,23 +338,27 @@ def report_lines(outcome: Outcome) -> list[str]:
 
 
 def _record_repairs(snapshot: Snapshot, outcome: Outcome, author, job) -> list[Any]:
+    """One history entry for the whole run: every repair it made, in every namespace."""
     impact, _failure = impact_between(snapshot, outcome.snapshot_after(snapshot))
     workspace_of = Tenancy.from_snapshot(snapshot).workspace_of
-    by_namespace: dict[str, list[Write]] = {}
-    for write in outcome.writes:
-        by_namespace.setdefault(write.namespace, []).append(write)
-    changes = []
-    for namespace, writes in sorted(by_namespace.items()):
-        changes.append(audit.record_change(
-            kind=DRIFT_KIND, target=f"namespace/{namespace}",
-            summary=" ".join(_repair_sentence(w) for w in writes), author=author,
-            author_label=DRIFT_AUTHOR, workspace=workspace_of(namespace) or "",
-            project=namespace,
-            generated_before=[w.before for w in writes if w.before is not None],
-            generated_after=[w.after for w in writes if w.after is not None],
-            impact=_impact_touching(impact, namespace) if impact is not None else None,
-            job=job))
-    return changes
+    writes = sorted(outcome.writes, key=lambda w: (w.namespace, w.name))
+    namespaces = sorted({w.namespace for w in writes})
+    workspaces = {workspace_of(ns) or "" for ns in namespaces}
+    if len(namespaces) == 1:
+        target, project = f"namespace/{namespaces[0]}", namespaces[0]
+    else:
+        target, project = f"{len(namespaces)} namespaces", ""
+    count = len(writes)
+    summary = (f"Drift repaired in {_namespaces_phrase(namespaces)} "
+               f"({count} polic{'y' if count == 1 else 'ies'}): "
+               + " ".join(_repair_sentence(w) for w in writes))
+    return [audit.record_change(
+        kind=DRIFT_KIND, target=target, summary=summary, author=author,
+        author_label=DRIFT_AUTHOR, workspace=workspaces.pop() if len(workspaces) == 1 else "",
+        project=project,
+        generated_before=[w.before for w in writes if w.before is not None],
+        generated_after=[w.after for w in writes if w.after is not None],
+        impact=impact, job=job)]
 
 
 def _repair_sentence(write: Write) -> str:
@@ -353,20 +370,6 @@ def _repair_sentence(write: Write) -> str:
     changed = differences(write.after or {}, write.before or {}) or ["spec"]
     return (f"{write.ref} had been changed outside the console ({', '.join(changed)}); it was "
             "rewritten from its source.")
-
-
-def _impact_touching(impact: Impact, namespace: str) -> Impact:
-    """The part of `impact` whose connections start or end in `namespace`."""
-    prefix = namespace + "/"
-
-    def touches(connection: Any) -> bool:
-        return connection.src.startswith(prefix) or connection.dst.startswith(prefix)
-
-    pairs: list[PairDelta] = [p for p in impact.pairs
-                              if namespace in (p.src_namespace, p.dst_namespace)]
-    return Impact(newly_allowed=[c for c in impact.newly_allowed if touches(c)],
-                  newly_blocked=[c for c in impact.newly_blocked if touches(c)], pairs=pairs,
-                  warnings=[w for w in impact.warnings if prefix in w])
 
 
 def _planned_writes(plan: Plan) -> list[Write]:
@@ -472,4 +475,5 @@ def _key(policy: dict[str, Any]) -> Key:
 
 __all__ = ["Outcome", "Write", "reconcile", "read_policies", "generated_policies", "in_scope",
            "kubesphere_differences", "compile_intent", "concurrency", "repair_drift",
-           "predicted_snapshot", "impact_between", "report_lines", "DRIFT_AUTHOR"]
+           "predicted_snapshot", "impact_between", "report_lines", "summarize_writes",
+           "DRIFT_AUTHOR"]

@@ -23,9 +23,15 @@ from console.tenancy.reconcile import (
     in_scope,
     kubesphere_differences,
 )
-from isolation.compiler.generate import ENGINE_KUBESPHERE, CompileResult, IsolationSettings
+from isolation.compiler.generate import (
+    ENGINE_KUBESPHERE,
+    ISOLATION_POLICY_NAME,
+    SOURCE_ANNOTATION,
+    CompileResult,
+    IsolationSettings,
+)
 from isolation.compiler.reconcile import plan_reconcile
-from isolation.compiler.tenancy import MODE_OFF, MODE_PROJECT, Project, Tenancy
+from isolation.compiler.tenancy import MODE_OFF, MODE_PROJECT, MODE_WORKSPACE, Project, Tenancy
 from isolation.snapshot import Snapshot
 
 DESCRIPTION_ANNOTATIONS = ("kubesphere.io/description", "kubesphere.io/alias-name")
@@ -56,7 +62,8 @@ class EntryState:
 
 
 class _LastJobOutcome:
-    """`pending` and `failed` of the `last_job` field of the dataclass this is mixed into."""
+    """`pending` and `failed` of the `last_job` field of the dataclass this is mixed into,
+    and how the isolation in effect (the cluster's) stands against the intent."""
 
     @property
     def pending(self) -> bool:
@@ -68,6 +75,71 @@ class _LastJobOutcome:
         job = self.last_job
         return job.error if job is not None and job.status == JobStatus.FAILED else ""
 
+    @property
+    def transition(self) -> str:
+        """How the intent differs from the isolation in effect: "turning off" (pending),
+        "turning off failed", "intent: off" (drift, no job under way)…; "" when they match."""
+        return _transition(self._applied_on(), self._intended_on(), self._applied_kind(),
+                           self._intended_kind(), self.pending, self.failed)
+
+    @property
+    def shown(self) -> str:
+        """The isolation in effect, with the intent beside it: "On (turning off failed)"."""
+        text = "On" if self._applied_on() else "Off"
+        return f"{text} ({self.transition})" if self.transition else text
+
+    # what a project (mode / intent_mode) or a workspace (applied_isolated / isolated) has
+    def _applied_kind(self) -> str:
+        return getattr(self, "mode", "")
+
+    def _intended_kind(self) -> str:
+        return getattr(self, "intent_mode", "") or self._applied_kind()
+
+    def _applied_on(self) -> bool:
+        return self._applied_kind() != MODE_OFF
+
+    def _intended_on(self) -> bool:
+        return self._intended_kind() != MODE_OFF
+
+
+def _transition(applied_on: bool, intended_on: bool, applied: str, intended: str,
+                pending: bool, failed: str) -> str:
+    if applied == intended:
+        return ""
+    if not intended_on:
+        verb = "turning off"
+    elif not applied_on:
+        verb = "turning on"
+    else:
+        verb = f"changing to {intended} isolation"
+    if pending:
+        return verb
+    if failed:
+        return f"{verb} failed"
+    # Drift: no job is under way; the next reconcile brings the cluster to the intent.
+    return "intent: " + (f"{intended} isolation" if intended_on else "off")
+
+
+def applied_mode(generated: list[dict[str, Any]], namespace: str) -> str:
+    """The isolation the generated policies present in `namespace` put in effect: "project",
+    "workspace" (the isolation policy comes from a workspace) or "off" (none)."""
+    for policy in generated:
+        metadata = policy.get("metadata") or {}
+        if metadata.get("namespace") == namespace and metadata.get("name") == ISOLATION_POLICY_NAME:
+            source = (metadata.get("annotations") or {}).get(SOURCE_ANNOTATION) or ""
+            return MODE_WORKSPACE if source.startswith("workspace/") else MODE_PROJECT
+    return MODE_OFF
+
+
+def _shown_mode(intended: str, in_step: bool, generated: list[dict[str, Any]], namespace: str,
+                engine_mode: str) -> str:
+    """The mode shown as in effect: the intent's while the cluster is in step with it, else
+    the one the generated policies present make (in engine mode kubesphere, whose controller
+    writes them, the intent's)."""
+    if in_step or engine_mode == ENGINE_KUBESPHERE:
+        return intended
+    return applied_mode(generated, namespace)
+
 
 @dataclass
 class ProjectState(_LastJobOutcome):
@@ -78,8 +150,9 @@ class ProjectState(_LastJobOutcome):
     workspace_exists: bool
     workspace_isolated: bool
     project_isolated: bool            # the annotation says "enabled"
-    mode: str                         # "project", "workspace" or "off" (what is applied)
+    mode: str                         # "project", "workspace" or "off": in effect (cluster's)
     engine_mode: str
+    intent_mode: str = ""             # what the intent asks for ("" = the same as `mode`)
     entries: list[EntryState] = field(default_factory=list)
     generated: list[dict[str, Any]] = field(default_factory=list)   # live nsnp-* policies
     desired: list[dict[str, Any]] = field(default_factory=list)     # what the intent wants
@@ -103,13 +176,14 @@ class ProjectSummary(_LastJobOutcome):
     """One row of the workspace page."""
 
     name: str
-    mode: str
+    mode: str                         # in effect (the cluster's)
     project_isolated: bool
     in_step: bool
     drift: list[str]
     entries: int
     active_entries: int
     last_job: Job | None = None
+    intent_mode: str = ""             # what the intent asks for
 
     @property
     def drifted(self) -> bool:
@@ -125,16 +199,24 @@ class WorkspaceState(_LastJobOutcome):
     """A workspace's isolation switch and the applied state of each of its projects."""
 
     name: str
-    isolated: bool
+    isolated: bool                    # the intent: the workspace's switch
     engine_mode: str
     projects: list[ProjectSummary] = field(default_factory=list)
     generated: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     last_job: Job | None = None
+    applied_isolated: bool | None = None   # its isolation policies are in the cluster
 
     @property
     def in_step(self) -> bool:
         return all(p.in_step for p in self.projects)
+
+    def _applied_kind(self) -> str:
+        applied = self.isolated if self.applied_isolated is None else self.applied_isolated
+        return MODE_WORKSPACE if applied else MODE_OFF
+
+    def _intended_kind(self) -> str:
+        return MODE_WORKSPACE if self.isolated else MODE_OFF
 
 
 def _status(pending: bool, failed: str, in_step: bool) -> str:
@@ -165,6 +247,9 @@ def project_state(project: str) -> ProjectState:
                                          settings.engine_mode)
     state.desired = in_scope(compiled.policies, [project])
     state.in_step, state.drift, state.conflicts = _step(snapshot, compiled, settings, project)
+    state.intent_mode = info.mode
+    state.mode = _shown_mode(info.mode, state.in_step, state.generated, project,
+                             settings.engine_mode)
     state.problems = [p.message for p in compiled.problems
                       if p.namespace == project and not p.entry]
     state.last_job = _last_jobs([project], info.workspace or "").get(project)
@@ -182,6 +267,7 @@ def workspace_state(workspace: str) -> WorkspaceState:
     compiled = compile_intent(snapshot, settings)
     names = sorted(p.name for p in tenancy.projects.values() if p.workspace == workspace)
     last = _last_jobs(names, workspace)
+    generated = generated_policies(snapshot.network_policies, names, settings.engine_mode)
     rows = []
     for name in names:
         info = tenancy.projects[name]
@@ -190,18 +276,25 @@ def workspace_state(workspace: str) -> WorkspaceState:
         in_step, drift, conflicts = _step(snapshot, compiled, settings, name)
         active = (sum(1 for e in entries if e["metadata"]["name"] not in broken)
                   if info.mode == MODE_PROJECT else 0)
-        rows.append(ProjectSummary(name=name, mode=info.mode,
+        shown = _shown_mode(info.mode, in_step, generated, name, settings.engine_mode)
+        rows.append(ProjectSummary(name=name, mode=shown,
                                    project_isolated=info.project_isolation, in_step=in_step,
                                    drift=drift + conflicts, entries=len(entries),
-                                   active_entries=active, last_job=last.get(name)))
+                                   active_entries=active, last_job=last.get(name),
+                                   intent_mode=info.mode))
     isolated = bool(((tenancy.workspaces[workspace].get("spec") or {})
                      .get("networkIsolation")) is True)
+    # In effect: whether the projects that follow the workspace's switch (those without
+    # their own isolation) hold its isolation policies now.
+    followers = [r for r in rows if not r.project_isolated]
+    applied_isolated = (any(r.mode == MODE_WORKSPACE for r in followers)
+                        if followers and not all(r.in_step for r in followers) else None)
     return WorkspaceState(
         name=workspace, isolated=isolated, engine_mode=settings.engine_mode, projects=rows,
-        generated=generated_policies(snapshot.network_policies, names, settings.engine_mode),
+        generated=generated,
         problems=[f"{p.namespace}: {p.message}" for p in compiled.problems
                   if p.namespace in set(names) and not p.entry],
-        last_job=last.get(""))
+        last_job=last.get(""), applied_isolated=applied_isolated)
 
 
 def _step(snapshot: Snapshot, compiled: CompileResult, settings: IsolationSettings,
@@ -298,4 +391,4 @@ def describe_port(port: dict[str, Any]) -> str:
 
 
 __all__ = ["EntryState", "ProjectState", "ProjectSummary", "WorkspaceState", "project_state",
-           "workspace_state", "describe_peer", "describe_port"]
+           "workspace_state", "applied_mode", "describe_peer", "describe_port"]

@@ -52,7 +52,7 @@ def test_healthz_needs_no_login_and_names_no_addresses(client, settings):
     assert response.status_code == 200
     data = json.loads(response.content)
     assert data == {"status": "ok", "database": "ok", "redis": "not configured",
-                    "cluster": "unreachable"}
+                    "worker": "not configured", "cluster": "unreachable"}
     assert "127.0.0.1" not in response.content.decode()
 
 

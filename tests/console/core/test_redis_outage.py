@@ -53,7 +53,8 @@ def test_healthz_answers_503_json_with_redis_unreachable(client, redis_down, no_
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert json.loads(response.content) == {"status": "unavailable", "database": "ok",
-                                            "redis": "unreachable", "cluster": "not configured"}
+                                            "redis": "unreachable", "worker": "unknown",
+                                            "cluster": "not configured"}
 
 
 @pytest.mark.django_db

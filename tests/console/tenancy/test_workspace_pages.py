@@ -116,7 +116,10 @@ def test_a_drifted_project_and_a_failed_job_are_shown(reconciled, personas, logi
     Job.objects.create(kind="isolation-project", project="catalog", workspace="team-a",
                        status=JobStatus.FAILED, error="The API server refused the patch.")
     body = login_as("bob").get(reverse("workspace_detail", args=["team-a"])).content.decode()
-    assert 'data-project="shop" data-mode="workspace" data-status="drifted"' in body
+    # The isolation in effect is the cluster's: shop's policy is gone, so shop is not
+    # isolated until the next reconcile puts it back (the intent is shown beside it).
+    assert 'data-project="shop" data-mode="off" data-status="drifted"' in body
+    assert "Off (intent: workspace isolation)" in body
     assert "nsnp-network-isolate is missing" in body
     assert 'data-project="catalog" data-mode="workspace" data-status="failed"' in body
     assert "The API server refused the patch." in body
