@@ -79,6 +79,11 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
     Kind("IPPool", "crd.projectcalico.org", "v1", "ippools", namespaced=False, custom=True),
 )}
 
+# Kinds written only to set up a cluster (manage.py realcluster), never read or written by the
+# console itself, so its least-privilege role (deploy/kubernetes/rbac.yaml) does not grant them.
+SETUP_ONLY_KINDS: frozenset[str] = frozenset({
+    "Deployment", "DaemonSet", "IngressClass", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"})
+
 # The CRDs this console ships and needs (deploy/crds/).
 CONSOLE_CRD_KINDS: tuple[str, ...] = ("Workspace", "NamespaceNetworkPolicy")
 
