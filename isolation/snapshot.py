@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from isolation.fielderrors import clip
+from isolation.yamlfast import fast_load_documents, skip_value
 from isolation.yamlio import YamlInputError, decode_text, load_documents, load_json
 
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -91,7 +92,7 @@ class SnapshotError(ValueError):
 
 
 def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
-                  max_bytes: int | None = None) -> Snapshot:
+                  max_bytes: int | None = None, engine_fields_only: bool = False) -> Snapshot:
     """Load multi-document YAML or `kind: List` objects into a Snapshot.
 
     Guarantees: every object has a kind and a string metadata.name (else SnapshotError naming
@@ -101,10 +102,14 @@ def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
     and name twice is a SnapshotError naming both positions); Namespaces carry their
     `kubernetes.io/metadata.name` label; duplicate keys, invalid UTF-8 and the rest of
     `isolation.yamlio`'s refusals are SnapshotErrors.
+
+    With `engine_fields_only`, the fields no engine reads (`prune_unread`: managedFields, and
+    a Pod's volumes, container env, mounts, resources and probes, status conditions and
+    container statuses) are left out; on kubectl-shaped YAML they are then never built.
     """
     snapshot = Snapshot()
     first_seen: dict[tuple[str, str, str, str], str] = {}
-    for index, data in _parse(text, max_bytes):
+    for index, data in _parse(text, max_bytes, engine_fields_only):
         for position, obj in _items(data, index):
             where = f"document {index}" + (f", item {position}" if position is not None else "")
             _check_object(obj, where)
@@ -125,6 +130,8 @@ def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
                 raise SnapshotError(f"{where}: {clip(label)} appears twice: first at "
                                     f"{first_seen[identity]}, again at {where}")
             first_seen[identity] = where
+            if engine_fields_only:
+                prune_unread(obj)
             if kind == "Namespace":
                 labels = metadata.get("labels")
                 if labels is not None and not isinstance(labels, dict):
@@ -143,8 +150,57 @@ def _unsupported(kind: str, api_version: str) -> str:
             f"(supported: {', '.join(API_VERSIONS[kind])})")
 
 
-def _parse(text: str | bytes, max_bytes: int | None) -> list[tuple[int, Any]]:
-    """(document index, data) pairs; `kubectl -o json` output takes the much faster JSON path."""
+# Fields of an object that no engine reads, by kind (see `prune_unread`). A NetworkPolicy's
+# (and a NamespaceNetworkPolicy's) metadata is validated as kube-apiserver does, so kept whole.
+_UNREAD_CONTAINER = ("env", "envFrom", "volumeMounts", "volumeDevices", "resources",
+                     "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
+                     "securityContext")
+_UNREAD_POD_SPEC = ("volumes", "tolerations", "affinity", "topologySpreadConstraints")
+_UNREAD_POD_STATUS = ("conditions", "containerStatuses", "initContainerStatuses",
+                      "ephemeralContainerStatuses")
+_KEEP_METADATA = frozenset(("NetworkPolicy", "NamespaceNetworkPolicy"))
+
+
+def prune_unread(obj: dict[str, Any]) -> dict[str, Any]:
+    """Remove, in place, the fields of `obj` that no engine reads; idempotent."""
+    kind = obj.get("kind")
+    metadata = obj.get("metadata")
+    if kind not in _KEEP_METADATA and isinstance(metadata, dict):
+        metadata.pop("managedFields", None)
+    if kind == "Pod":
+        spec, status = obj.get("spec"), obj.get("status")
+        if isinstance(spec, dict):
+            for key in _UNREAD_POD_SPEC:
+                spec.pop(key, None)
+            for key in ("containers", "initContainers"):
+                for container in spec.get(key) or () if isinstance(spec.get(key), list) else ():
+                    if isinstance(container, dict):
+                        for field_ in _UNREAD_CONTAINER:
+                            container.pop(field_, None)
+        if isinstance(status, dict):
+            for key in _UNREAD_POD_STATUS:
+                status.pop(key, None)
+    return obj
+
+
+def _skip_tree(kind: str) -> Any:
+    """What the fast YAML reader need not build of an object of `kind` (as `prune_unread`)."""
+    if kind in _KEEP_METADATA:
+        return None
+    tree: dict[str, Any] = {"metadata": {"managedFields": skip_value()}}
+    if kind == "Pod":
+        container = [dict.fromkeys(_UNREAD_CONTAINER, skip_value())]
+        tree["spec"] = {**dict.fromkeys(_UNREAD_POD_SPEC, skip_value()),
+                        "containers": container, "initContainers": container}
+        tree["status"] = dict.fromkeys(_UNREAD_POD_STATUS, skip_value())
+    return tree
+
+
+def _parse(text: str | bytes, max_bytes: int | None,
+           engine_fields_only: bool = False) -> list[tuple[int, Any]]:
+    """(document index, data) pairs; `kubectl -o json` output takes the much faster JSON path,
+    kubectl-shaped YAML the fast reader (`isolation.yamlfast.fast_load_documents`), anything
+    else the careful YAML reader."""
     if max_bytes is not None and len(text) > max_bytes:
         raise SnapshotError(f"the input is larger than the limit of {max_bytes:,} bytes")
     try:
@@ -159,6 +215,10 @@ def _parse(text: str | bytes, max_bytes: int | None) -> list[tuple[int, Any]]:
                 # not JSON after all (YAML flow style): the YAML loader reports precisely
             except RecursionError:
                 raise SnapshotError("document 1: the document is nested too deeply") from None
+        if max_bytes is None or len(text) <= max_bytes // 4 or len(text.encode()) <= max_bytes:
+            fast = fast_load_documents(text, _skip_tree if engine_fields_only else None)
+            if fast is not None:
+                return fast
         return [(doc.index, doc.data) for doc in load_documents(text, max_bytes=max_bytes)]
     except YamlInputError as exc:
         raise SnapshotError(str(exc)) from None

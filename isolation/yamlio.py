@@ -34,6 +34,11 @@ import yaml
 
 from isolation.fielderrors import clip_value
 
+try:  # several times faster than the json module on kubectl -o json output; optional
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - pinned in requirements.txt
+    _orjson = None
+
 try:  # the C loader is an order of magnitude faster on cluster-sized snapshots
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml is part of the PyYAML wheels
@@ -43,7 +48,7 @@ MAX_DEPTH = 64
 ALIAS_EXPANSION_RATIO = 10
 ALIAS_EXPANSION_FLOOR = 10_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_STR_TAG = "tag:yaml.org,2002:str"
+STR_TAG = "tag:yaml.org,2002:str"
 
 
 class YamlInputError(ValueError):
@@ -160,11 +165,13 @@ class _DuplicateJsonKey(ValueError):
 
 
 def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateJsonKey(key)
-        result[key] = value
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _DuplicateJsonKey(key)
+            seen.add(key)
     return result
 
 
@@ -176,6 +183,9 @@ def load_json(text: str | bytes) -> Any:
     """
     if isinstance(text, bytes):
         text = decode_text(text)
+    fast = _fast_json(text)
+    if fast is not _NO_FAST_JSON:
+        return fast
     try:
         return json.loads(text, object_pairs_hook=_refuse_duplicates)
     except _DuplicateJsonKey as exc:
@@ -185,6 +195,29 @@ def load_json(text: str | bytes) -> Any:
             if "duplicate key" in located.message:
                 raise located from None
         raise YamlInputError(f"duplicate key {clip_value(exc.key)}") from None
+
+
+_NO_FAST_JSON = object()
+
+
+def _fast_json(text: str) -> Any:
+    """`text` read by orjson when that is sure to be what `json.loads` returns and it has no
+    duplicate key; else _NO_FAST_JSON (the json module then reads it and reports).
+
+    orjson keeps the last of duplicate keys silently, so duplicates are found by counting:
+    every ':' of a JSON text is a key's separator or a character of a string. Read back
+    without duplicates, the text re-serialised holds the same strings and separators, so the
+    same number of ':'; a duplicate drops a separator (and its value's strings), so fewer.
+    An escaped colon (\\u003a) would turn into one, so such text takes the json module."""
+    if _orjson is None or "\\u003a" in text or "\\u003A" in text:
+        return _NO_FAST_JSON
+    try:
+        data = _orjson.loads(text)
+    except (ValueError, TypeError, RecursionError):   # NaN, big integers, lone surrogates
+        return _NO_FAST_JSON
+    if _orjson.dumps(data).count(b":") != text.count(":"):
+        return _NO_FAST_JSON
+    return data
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
@@ -229,7 +262,7 @@ def _check_duplicate_keys(node: yaml.MappingNode, document: int, loader: Any) ->
         if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
             continue
         key: Any = key_node.value
-        if key_node.tag != _STR_TAG:
+        if key_node.tag != STR_TAG:
             try:  # `1` and `0x1`, `true` and `yes` are the same key once constructed
                 key = (key_node.tag, loader.construct_object(key_node))
             except (ValueError, TypeError, yaml.YAMLError):
@@ -317,6 +350,32 @@ def locate(node: yaml.Node, path: tuple[str | int, ...]) -> tuple[int, int]:
             break
         current = nxt
     return current.start_mark.line + 1, current.start_mark.column + 1
+
+
+def locate_key(node: yaml.Node, path: tuple[str | int, ...]) -> tuple[int, int]:
+    """1-based (line, column) of the key that ends `path` (an unknown field is its key's
+    mistake); where the key is not there, `locate` of the path."""
+    *parents, last = path or ("",)
+    parent = node
+    for step in parents:
+        parent = _child(parent, step)
+        if parent is None:
+            return locate(node, path)
+    if isinstance(parent, yaml.MappingNode):
+        for key, _ in reversed(parent.value):  # the written key wins over a merged one
+            if isinstance(key, yaml.ScalarNode) and key.value == str(last):
+                return key.start_mark.line + 1, key.start_mark.column + 1
+    return locate(node, path)
+
+
+def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+        return next((value for key, value in reversed(node.value)
+                     if isinstance(key, yaml.ScalarNode) and key.value == step), None)
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and \
+            0 <= step < len(node.value):
+        return node.value[step]
+    return None
 
 
 def document_objects(document: Document) -> list[tuple[tuple[str | int, ...], Any]]:

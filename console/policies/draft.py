@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from django.conf import settings
 
 from cluster.errors import (
@@ -37,11 +36,10 @@ from console.policies import services
 from console.policies.detail import scope_of
 from console.policies.text import DiffRow, live_yaml, side_by_side
 from isolation.compiler.reconcile import is_ours
-from isolation.fielderrors import UNKNOWN_FIELD
-from isolation.netpol.validation import parse_field_path, unknown_fields, validate_network_policy
+from isolation.netpol.problems import position, rule_problems, schema_problems
 from isolation.review.impact import Impact, impact_of, with_policies
 from isolation.review.lint import Finding, bidi_lines, lint_policy
-from isolation.yamlio import Document, YamlInputError, load_documents, locate
+from isolation.yamlio import Document, YamlInputError, load_documents
 
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
@@ -236,16 +234,8 @@ def _parse(review: Review) -> Document | None:
 
 def _validate(review: Review, document: Document, access: Access,
               directory: tenants.Directory) -> bool:
-    for issue in unknown_fields(document.data):
-        if issue.reason == UNKNOWN_FIELD:
-            line, column = _key_at(document, issue.field)
-            message = (f'Unknown field "{issue.field}": it is not part of the NetworkPolicy '
-                       "schema and the API server would drop it. Check its spelling and "
-                       "indentation.")
-        else:
-            line, column = _at(document, issue.field)
-            message = f"{issue.field}: {issue.message}"
-        review.fail("Schema", line, column, message, path=issue.field)
+    for problem in schema_problems(document):
+        review.fail("Schema", problem.line, problem.column, problem.message, path=problem.field)
     if review.errors:
         return False
     review.passed("Schema")
@@ -268,10 +258,9 @@ def _validate(review: Review, document: Document, access: Access,
                     f"Editing {review.target[0]}/{review.target[1]}: its project and name "
                     "cannot change. To copy it under another name, create a new policy.",
                     path="metadata.name")
-    for issue in validate_network_policy(draft):
-        line, column = _at(document, issue.field)
-        review.fail("Validation", line, column, f"{issue.field}: {issue.message}",
-                    path=issue.field)
+    for problem in rule_problems(document, draft):
+        review.fail("Validation", problem.line, problem.column, problem.message,
+                    path=problem.field)
     if review.errors:
         return False
     review.passed("Validation")
@@ -407,36 +396,7 @@ def redact_names(text: str, scope: Scope) -> str:
 
 
 def _at(document: Document, path: str) -> tuple[int, int]:
-    """Line and column of `path` in the document (its start when the path is not there)."""
-    if not path or path == "<root>":
-        mark = document.node.start_mark
-        return mark.line + 1, mark.column + 1
-    return locate(document.node, parse_field_path(path))
-
-
-def _key_at(document: Document, path: str) -> tuple[int, int]:
-    """Line and column of the key that ends `path` (an unknown field is its key's mistake)."""
-    steps = parse_field_path(path)
-    node: yaml.Node | None = document.node
-    for step in steps[:-1]:
-        node = _child(node, step)
-        if node is None:
-            return _at(document, path)
-    if steps and isinstance(node, yaml.MappingNode):
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == str(steps[-1]):
-                return key.start_mark.line + 1, key.start_mark.column + 1
-    return _at(document, path)
-
-
-def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-        return next((value for key, value in node.value
-                     if isinstance(key, yaml.ScalarNode) and key.value == step), None)
-    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and \
-            0 <= step < len(node.value):
-        return node.value[step]
-    return None
+    return position(document, path)
 
 
 def _live(namespace: str, name: str) -> dict[str, Any] | None:

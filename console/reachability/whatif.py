@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
@@ -28,8 +27,7 @@ from console.core.scope import HIDDEN_NAMESPACE, Scope, scoped_delta
 from console.reachability.delta import delta_between
 from isolation.compiler.generate import IsolationSettings
 from isolation.compiler.reconcile import plan_reconcile
-from isolation.fielderrors import UNKNOWN_FIELD
-from isolation.netpol.validation import parse_field_path, unknown_fields, validate_network_policy
+from isolation.netpol.problems import rule_problems, schema_problems
 from isolation.review.impact import with_generated_policies
 from isolation.snapshot import KIND_FIELDS, Snapshot
 from isolation.yamlio import Document, YamlInputError, load_documents, locate
@@ -260,23 +258,17 @@ def _parse_drafts(scope: Scope, pending: PendingChange) -> list[dict[str, Any]]:
 
 def draft_problem(document: Document) -> tuple[int, str] | None:
     """The first reason a drafted NetworkPolicy document is refused, with its line, in the
-    words of the policy editor (console.policies.draft): the kind, the schema (unknown fields
-    and wrong types, `isolation.netpol.validation.unknown_fields`), the API server's rules
-    (`validate_network_policy`), then the apiVersion. None when it is a valid NetworkPolicy.
+    words of the policy editor (both use `isolation.netpol.problems`): the kind, the schema
+    (unknown fields, wrong types), the API server's rules, then the apiVersion. None when it is
+    a valid NetworkPolicy.
     """
     obj = document.data
     start = document.node.start_mark.line + 1
     if not isinstance(obj, dict) or obj.get("kind") != "NetworkPolicy":
         return start, ("The document is not a NetworkPolicy (kind: NetworkPolicy, "
                        f"apiVersion: {API_VERSION}).")
-    for issue in unknown_fields(obj):
-        if issue.reason == UNKNOWN_FIELD:
-            return _key_line(document, issue.field), (
-                f'Unknown field "{issue.field}": it is not part of the NetworkPolicy schema '
-                "and the API server would drop it. Check its spelling and indentation.")
-        return _line_of(document, issue.field), f"{issue.field}: {issue.message}"
-    for issue in validate_network_policy(obj):
-        return _line_of(document, issue.field), f"{issue.field}: {issue.message}"
+    for problem in [*schema_problems(document), *rule_problems(document)]:
+        return problem.line, problem.message
     if obj.get("apiVersion") != API_VERSION:
         version = obj.get("apiVersion")
         found = (f"apiVersion is {json.dumps(version, default=str)}" if version is not None
@@ -284,32 +276,6 @@ def draft_problem(document: Document) -> tuple[int, str] | None:
         line, _ = locate(document.node, ("apiVersion",))
         return line, f"{found}: a NetworkPolicy is apiVersion: {API_VERSION}."
     return None
-
-
-def _line_of(document: Document, path: str) -> int:
-    if not path or path == "<root>":
-        return document.node.start_mark.line + 1
-    return locate(document.node, parse_field_path(path))[0]
-
-
-def _key_line(document: Document, path: str) -> int:
-    """The line of the key that ends `path` (an unknown field is its key's mistake)."""
-    *parents, last = parse_field_path(path) or ("",)
-    node = document.node
-    for step in parents:
-        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-            node = next((v for k, v in node.value
-                         if isinstance(k, yaml.ScalarNode) and k.value == step), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and \
-                0 <= step < len(node.value):
-            node = node.value[step]
-        else:
-            return _line_of(document, path)
-    if isinstance(node, yaml.MappingNode):
-        for key, _ in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == str(last):
-                return key.start_mark.line + 1
-    return _line_of(document, path)
 
 
 def diff_grid(delta: dict[str, Any], scope: Scope) -> dict[str, Any]:

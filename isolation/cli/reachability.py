@@ -16,14 +16,10 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from isolation.cli.common import warn_ignored
-from isolation.netpol.validation import parse_field_path
-from isolation.reachability.engine import Cluster, InvalidPolicyError, Matrix, Verdict
-from isolation.reachability.inventory import canonical_ip
-from isolation.snapshot import SnapshotError, load_snapshot
-from isolation.yamlio import YamlInputError, document_objects, load_documents, load_json, locate
+if TYPE_CHECKING:  # the engine (and numpy) is imported when a snapshot is read, not for --help
+    from isolation.reachability.engine import Cluster, Matrix, Verdict
 
 MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -76,12 +72,17 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
 # -- input ----------------------------------------------------------------------------------
 
 def _load_cluster(path: str, from_ips: list[str]) -> Cluster:
+    from isolation.cli.common import warn_ignored
+    from isolation.reachability.engine import Cluster, InvalidPolicyError
+    from isolation.reachability.inventory import canonical_ip
+    from isolation.snapshot import SnapshotError, load_snapshot
+
     try:
         data = Path(path).read_bytes()
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror or error}") from None
     try:
-        snapshot = load_snapshot(data, max_bytes=MAX_SNAPSHOT_BYTES)
+        snapshot = load_snapshot(data, max_bytes=MAX_SNAPSHOT_BYTES, engine_fields_only=True)
     except SnapshotError as error:
         raise InputError(f"{path}: {error}") from None
     warn_ignored(snapshot, path, sys.stderr)
@@ -99,8 +100,12 @@ def _load_cluster(path: str, from_ips: list[str]) -> Cluster:
         raise InputError(f"{path}: {error}") from None
 
 
-def _policy_error(path: str, data: bytes, error: InvalidPolicyError) -> str:
-    """Name the document, policy, field and line of a NetworkPolicy the API would reject."""
+def _policy_error(path: str, data: bytes, error: Any) -> str:
+    """Name the document, policy, field and line of a NetworkPolicy the API would reject
+    (`error` is the engine's InvalidPolicyError)."""
+    from isolation.netpol.validation import parse_field_path
+    from isolation.yamlio import YamlInputError, document_objects, load_documents, locate
+
     issue = error.issues[0]
     where = f"{path}"
     try:
@@ -136,6 +141,8 @@ def _parse_port(text: str) -> tuple[int, str]:
 
 
 def _read_queries(path: str) -> list[dict[str, Any]]:
+    from isolation.yamlio import YamlInputError, load_json
+
     try:
         queries = load_json(Path(path).read_bytes())
     except OSError as error:

@@ -1,0 +1,118 @@
+"""The fast YAML reader (`isolation.yamlfast.fast_load_documents`) returns exactly what the careful
+one (`load_documents`) returns, or gives up (None) so that the careful one reads the file."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from isolation import snapshot as snapshot_module
+from isolation import yamlio
+from isolation.snapshot import load_snapshot, prune_unread
+from isolation.yamlfast import fast_load_documents
+from isolation.yamlio import YamlInputError, load_documents, load_json
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOT_FILES = [ROOT / "kubesim" / "demo.yaml",
+                  *sorted((ROOT / "tests" / "isolation" / "data").rglob("*.yaml"))]
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("kubectl_snapshot",
+                                                  ROOT / "bench" / "kubectl_snapshot.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _careful(text):
+    return [(doc.index, doc.data) for doc in load_documents(text)]
+
+
+@pytest.mark.parametrize("path", SNAPSHOT_FILES, ids=lambda p: p.name)
+def test_fast_reader_matches_the_careful_one_on_the_snapshot_files(path):
+    text = path.read_text(encoding="utf-8")
+    fast = fast_load_documents(text)
+    assert fast is None or fast == _careful(text)
+
+
+@pytest.fixture(scope="module")
+def generated_yaml():
+    data = _generator().snapshot_list(60)
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                     default_flow_style=False, sort_keys=True, width=80)
+
+
+def test_fast_reader_reads_generated_kubectl_snapshots_exactly(generated_yaml):
+    fast = fast_load_documents(generated_yaml)
+    assert fast is not None   # the whole file is in the part of YAML the fast reader knows
+    assert fast == _careful(generated_yaml)
+
+
+def test_pruned_snapshot_is_the_same_on_both_paths(generated_yaml, monkeypatch):
+    fast = load_snapshot(generated_yaml, engine_fields_only=True)
+    monkeypatch.setattr(snapshot_module, "fast_load_documents", lambda *a, **k: None)
+    careful = load_snapshot(generated_yaml, engine_fields_only=True)
+    assert fast == careful
+    whole = load_snapshot(generated_yaml)
+    assert [prune_unread(copy.deepcopy(o)) for o in whole.objects()] == fast.objects()
+    pod = fast.pods[0]
+    assert "managedFields" not in pod["metadata"] and "volumes" not in pod["spec"]
+    assert pod["spec"]["containers"][0]["ports"] and pod["status"]["podIP"]
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\na: 2\n",                       # duplicate key: the careful path names both lines
+    "a: &x {b: 1}\nc: *x\n",              # anchors and aliases
+    "a: !!str 1\n",                       # tags
+    "a: 1 # comment\n",
+    "a:\n\tb: 1\n",
+    "a: [1, 2]\n",
+    "a: b\n  c: d\n",
+    "a: 'x\n",
+    "<<: {a: 1}\n",
+    "a: >\n  folded\n",
+    "? a\n: b\n",
+    "1: a\n",                             # a key that is not a string
+    "a: \"\\x41\"\n",
+])
+def test_fast_reader_gives_up_on_what_it_does_not_know(text):
+    assert fast_load_documents(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "a: yes\nb: No\nc: ~\nd: 0x1F\ne: 1_000\nf: 1.5e3\ng: .inf\nh: 2026-01-02\n"
+    "i: 2026-01-02T03:04:05Z\nj: '08'\nk: \"t\\u00e9\\n\"\nl: -x\nm: a:b\n",
+    "a: |\n  line 1\n\n  line 3\nb: |-\n  x\n  y\n",
+    "a:\n- 1\n- b: 2\n  c: [ ]\n- {}\n-\n",
+    "# comment\n---\na: 1\n---\nb: long plain\n  folded\n\n  text\n",
+    "items:\n- kind: Pod\n  metadata:\n    name: p\n",
+])
+def test_fast_reader_matches_on_scalars_and_blocks(text):
+    fast = fast_load_documents(text)
+    assert fast is None or fast == _careful(text)
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1, "a": 2}', '{"a": {"b": ":", "b": 1}}', '[{"x": "a:b"}, {"x": 1, "y": 2, "x": 3}]',
+    '{"k": "\\u003a", "k": "\\u003A"}', '{"a" : 1, "a" : 2, "b" : 3}',
+])
+def test_json_duplicates_are_refused_with_their_line(text):
+    with pytest.raises(YamlInputError, match="duplicate key"):
+        load_json(text)
+
+
+def test_fast_json_returns_what_the_json_module_returns(generated_yaml):
+    data = yaml.safe_load(generated_yaml)
+    for text in (json.dumps(data, indent=4), json.dumps(data), '{"a": NaN, "b": 1e400}',
+                 '{"n": 123456789012345678901234567890, "s": "\\ud800 \\u003a"}',
+                 '[1.5, -0.0, 1E-7, "k:{\\"name\\":\\"x\\"}", {"\\\\": ":"}]'):
+        expected = json.loads(text)
+        got = load_json(text)
+        assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+    assert yamlio._fast_json(json.dumps(data)) is not yamlio._NO_FAST_JSON
