@@ -1,4 +1,5 @@
-"""Response headers Django 5.2 does not set itself: the Content-Security-Policy.
+"""What every request passes through before a view: the Content-Security-Policy header, and
+refusals of request bodies the console will not read (too large, or text that is not UTF-8).
 
 The policy comes from settings.CONTENT_SECURITY_POLICY (directive -> sources), rendered once.
 It is sent on every response, error pages and static files included; a response that already
@@ -10,6 +11,7 @@ blocked before enforcing it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from urllib.parse import parse_qsl
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
@@ -51,16 +53,16 @@ _TOO_LARGE_PAGE = """<!doctype html>
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Request too large · Network isolation console</title>
+  <title>{title} · Network isolation console</title>
   <link rel="stylesheet" href="{bootstrap}">
   <link rel="stylesheet" href="{console}">
 </head>
 <body>
 <header class="navbar navbar-dark bg-dark px-3 py-2"><a class="navbar-brand fw-semibold" href="/">Network isolation console</a></header>
 <main id="main" class="container-fluid px-4 py-3">
-<h1 class="h3">The request was too large</h1>
+<h1 class="h3">{title}</h1>
 {fragment}
-<p>Go back to keep what you wrote, then make it smaller. Nothing was changed in the cluster.</p>
+<p>Go back to keep what you wrote, then {advice}. Nothing was changed in the cluster.</p>
 </main>
 </body>
 </html>
@@ -125,17 +127,71 @@ def too_large_message(length: int, exc: Exception | None = None) -> str:
 
 def too_large_response(request: HttpRequest, length: int,
                        exc: Exception | None = None) -> HttpResponse:
-    """The 413 page, or for an htmx request (not boosted) the fragment alone with status 200.
+    """The 413 page, or for an htmx request (not boosted) the fragment alone with status 200."""
+    fragment = format_html(_TOO_LARGE_FRAGMENT, message=too_large_message(length, exc),
+                           policy_limit=f"{settings.MAX_YAML_BYTES:,}")
+    return refusal(request, TOO_LARGE_STATUS, "The request was too large", fragment,
+                   "make it smaller")
+
+
+def refusal(request: HttpRequest, status: int, title: str, fragment: str,
+            advice: str) -> HttpResponse:
+    """A refused request's page, or for an htmx request (not boosted) the fragment alone with
+    status 200 (htmx swaps only successful responses).
 
     Rendered without templates, session, user or database: it answers before any of them.
     """
-    fragment = format_html(_TOO_LARGE_FRAGMENT, message=too_large_message(length, exc),
-                           policy_limit=f"{settings.MAX_YAML_BYTES:,}")
     headers = request.headers
     if headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true":
-        response = HttpResponse(fragment, status=200)
-    else:
-        page = format_html(_TOO_LARGE_PAGE, fragment=fragment, console=static("console.css"),
-                           bootstrap=static("vendor/bootstrap/css/bootstrap.min.css"))
-        response = HttpResponse(page, status=TOO_LARGE_STATUS)
-    return response
+        return HttpResponse(fragment, status=200)
+    page = format_html(_TOO_LARGE_PAGE, title=title, fragment=fragment, advice=advice,
+                       console=static("console.css"),
+                       bootstrap=static("vendor/bootstrap/css/bootstrap.min.css"))
+    return HttpResponse(page, status=status)
+
+
+# -- form text that is not UTF-8 -------------------------------------------------------------
+
+REPLACEMENT = "\ufffd"
+_NOT_UTF8_FRAGMENT = ('<div class="alert alert-danger" role="alert" id="request-not-utf8">'
+                      '<p class="mb-0">{message}</p></div>')
+
+
+class StrictFormEncodingMiddleware:
+    """Refuse form data that is not valid UTF-8, instead of storing what Django made of it.
+
+    Django decodes form fields with errors="replace", so `caf\xe9` would arrive as "caf\ufffd"
+    and be written into the cluster. Form-encoded bodies are decoded again strictly; in
+    multipart bodies (file uploads, which are checked by the forms themselves) a field holding
+    U+FFFD is refused, since a replaced byte and a typed U+FFFD cannot be told apart.
+    Placed after RequestSizeLimitMiddleware, which has read the form data already.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST":
+            problem = form_encoding_problem(request)
+            if problem:
+                fragment = format_html(_NOT_UTF8_FRAGMENT, message=problem)
+                return refusal(request, 400, "The form held text that is not UTF-8", fragment,
+                               "send it again as UTF-8 text")
+        return self.get_response(request)
+
+
+def form_encoding_problem(request: HttpRequest) -> str:
+    """Why the POSTed form data is not UTF-8 text, or "" when it is."""
+    if request.content_type == "application/x-www-form-urlencoded":
+        try:
+            parse_qsl(request.body.decode("utf-8"), keep_blank_values=True, encoding="utf-8",
+                      errors="strict")
+        except UnicodeDecodeError:
+            return ("A field of the form is not valid UTF-8 text (the browser or client sent "
+                    "bytes in another encoding); nothing was read.")
+        return ""
+    for name, values in request.POST.lists():
+        if any(REPLACEMENT in value for value in values):
+            return (f"The field {name!s} holds U+FFFD, the character that replaces bytes that "
+                    "are not valid UTF-8; nothing was read. Send the text as UTF-8.")
+    return ""
