@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import copy
 import re
-import secrets
-import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from isolation.compiler.entries import draft_entry_name
 from isolation.compiler.intent import (
     NSNP_API_VERSION,
     NSNP_KIND,
@@ -41,7 +40,6 @@ WORKSPACE_API_VERSION = "tenant.kubesphere.io/v1alpha1"
 # KubeSphere v4 lists allowlist entries by these labels; v3 ignores them.
 POLICY_TYPE_LABEL = "kubesphere.io/policy-type"
 POLICY_TRAFFIC_LABEL = "kubesphere.io/policy-traffic"
-ENTRY_NAME_ALPHABET = string.ascii_lowercase + string.digits
 _WORKSPACE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 Issue = tuple[str, str]
@@ -205,7 +203,7 @@ def save_entry(snapshot: Snapshot, project: str, name: str | None,
     """Create (name None: a generated `policy-from-…`/`policy-to-…` name) or replace an
     allowlist entry of `project`. Issues name the spec's fields (`spec.egress[0].to[1]…`)."""
     existing = find(snapshot, "NamespaceNetworkPolicy", name, project) if name else None
-    entry_name = name or new_entry_name(spec)
+    entry_name = name or new_entry_name(snapshot, project, spec)
     verb, past = ("Change", "changed") if existing is not None else ("Add", "added")
     change = IntentChange(KIND_SAVE_ENTRY, f"project/{project}/entry/{entry_name}",
                           f"{verb} allowlist entry {entry_name} of project {project}",
@@ -320,14 +318,13 @@ def create_workspace(snapshot: Snapshot, name: str) -> IntentChange:
 
 # -- helpers ----------------------------------------------------------------------------------
 
-def new_entry_name(spec: Any) -> str:
-    """A fresh entry name as KubeSphere's console makes them: `policy-from-<6 chars>` for
-    ingress, `policy-to-<6 chars>` for egress."""
-    direction = "from"
-    if isinstance(spec, dict) and spec.get("egress") and not spec.get("ingress"):
-        direction = "to"
-    suffix = "".join(secrets.choice(ENTRY_NAME_ALPHABET) for _ in range(6))
-    return f"policy-{direction}-{suffix}"
+def new_entry_name(snapshot: Snapshot, project: str, spec: Any) -> str:
+    """The deterministic name of a new entry of `project` with `spec`, so a preview names the
+    entry exactly as it will be written: derived from the draft, never one of the project's
+    existing entries (see isolation.compiler.entries.draft_entry_name)."""
+    taken = {(entry.get("metadata") or {}).get("name") for entry in snapshot.nsnps
+             if (entry.get("metadata") or {}).get("namespace") == project}
+    return draft_entry_name(project, spec, taken)
 
 
 def _entry_labels(spec: dict[str, Any]) -> dict[str, str]:

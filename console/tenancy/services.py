@@ -29,7 +29,6 @@ from console.tenancy.reconcile import (
     predicted_snapshot,
 )
 from console.tenancy.state import ProjectState, WorkspaceState, project_state, workspace_state
-from isolation.compiler.entries import draft_entry_name
 from isolation.compiler.generate import ENGINE_KUBESPHERE, IsolationSettings
 from isolation.compiler.reconcile import plan_reconcile
 from isolation.review.impact import Impact
@@ -91,18 +90,10 @@ def preview_project_isolation(project: str, enabled: bool) -> Preview:
 def preview_entry(project: str, name: str | None, spec: dict[str, Any]) -> Preview:
     """The preview of creating (name None) or replacing an allowlist entry.
 
-    A new entry's name (`preview.name`) is `new_entry_name(...)` of the same draft, which is
+    A new entry's name (`preview.name`) is `intent.new_entry_name(...)` of the same draft, which is
     the name `start_save_entry` writes while the project's entries stay as they are."""
     return _preview(lambda snap: intent.save_entry(
-        snap, project, name or new_entry_name(snap, project, spec), spec))
-
-
-def new_entry_name(snapshot: Snapshot, project: str, spec: dict[str, Any]) -> str:
-    """The deterministic name of a new entry of `project` with `spec`: derived from the draft
-    and never one of the project's existing entries (see draft_entry_name)."""
-    taken = {_name(entry) for entry in snapshot.nsnps
-             if (entry.get("metadata") or {}).get("namespace") == project}
-    return draft_entry_name(project, spec, taken)
+        snap, project, name, spec))
 
 
 def preview_entry_delete(project: str, name: str) -> Preview:
@@ -210,7 +201,8 @@ def start_save_entry(user, project: str, name: str | None, spec: dict[str, Any],
                      resource_version: str | None = None) -> Job:
     """Start the job that creates (name None) or replaces an allowlist entry.
 
-    A new entry is written under `new_entry_name(...)` of the draft: the name its preview showed.
+    A new entry is written under `intent.new_entry_name(...)` of the draft: the name its preview
+    showed.
 
     With `resource_version` (the version the user edited), an entry changed since is
     refused as a conflict instead of being overwritten.
@@ -218,7 +210,7 @@ def start_save_entry(user, project: str, name: str | None, spec: dict[str, Any],
     namespaces = [project, *sorted(intent.entry_peer_namespaces(spec) - {project})]
     snapshot = _scoped_snapshot(namespaces=namespaces, entries_of=project)
     change = intent.save_entry(snapshot, project,
-                               name or new_entry_name(snapshot, project, spec), spec)
+                               name, spec)
     if change.valid and resource_version and name:
         current = intent.find(snapshot, "NamespaceNetworkPolicy", name or "", project)
         if current is None:
