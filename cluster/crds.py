@@ -1,4 +1,5 @@
-"""Install the console's two CRDs (Workspace, NamespaceNetworkPolicy) into a cluster."""
+"""Install the console's CRDs (deploy/crds/: Workspace, NamespaceNetworkPolicy and the connectivity
+expectations) into a cluster."""
 
 from __future__ import annotations
 

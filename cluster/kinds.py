@@ -77,6 +77,11 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
          namespaced=False),
     # Calico's own IP pools: read only to learn the encapsulation mode (IPIP / VXLAN).
     Kind("IPPool", "crd.projectcalico.org", "v1", "ippools", namespaced=False, custom=True),
+    # Guardrails (deploy/crds/): connectivity expectations; absent CRDs read as none.
+    Kind("ConnectivityExpectation", "isolation.tenant-console.io", "v1alpha1",
+         "connectivityexpectations", namespaced=True, custom=True),
+    Kind("ClusterConnectivityExpectation", "isolation.tenant-console.io", "v1alpha1",
+         "clusterconnectivityexpectations", namespaced=False, custom=True),
 )}
 
 # Kinds written only to set up a cluster (manage.py realcluster), never read or written by the

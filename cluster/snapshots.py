@@ -24,6 +24,7 @@ class Gateway(Protocol):
 SNAPSHOT_KINDS: tuple[str, ...] = (
     "Namespace", "Node", "Pod", "Service", "Endpoints", "EndpointSlice", "Ingress",
     "NetworkPolicy", "Workspace", "NamespaceNetworkPolicy", "IPPool",
+    "ConnectivityExpectation", "ClusterConnectivityExpectation",
 )
 # A snapshot of up to this many namespaces lists each namespace separately; a larger one lists
 # cluster-wide and filters, which is cheaper than thousands of small calls.

@@ -36,6 +36,8 @@ KIND_FIELDS: dict[str, str] = {
     "Workspace": "workspaces",
     "NamespaceNetworkPolicy": "nsnps",
     "IPPool": "ip_pools",
+    "ConnectivityExpectation": "expectations",
+    "ClusterConnectivityExpectation": "cluster_expectations",
 }
 
 # kind -> the apiVersions of it the engines read (those `kubectl get -o yaml` prints today)
@@ -51,6 +53,8 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "Workspace": ("tenant.kubesphere.io/v1alpha1",),
     "NamespaceNetworkPolicy": ("network.kubesphere.io/v1alpha1",),
     "IPPool": ("crd.projectcalico.org/v1",),
+    "ConnectivityExpectation": ("isolation.tenant-console.io/v1alpha1",),
+    "ClusterConnectivityExpectation": ("isolation.tenant-console.io/v1alpha1",),
 }
 
 
@@ -69,6 +73,9 @@ class Snapshot:
     workspaces: list[dict[str, Any]] = field(default_factory=list)
     nsnps: list[dict[str, Any]] = field(default_factory=list)
     ip_pools: list[dict[str, Any]] = field(default_factory=list)
+    # guardrails (isolation.guardrails): namespaced and cluster-scoped expectations
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+    cluster_expectations: list[dict[str, Any]] = field(default_factory=list)
     # "apiVersion Kind namespace/name" of the objects read but not evaluated (load_snapshot)
     ignored: list[str] = field(default_factory=list)
 

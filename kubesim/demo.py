@@ -24,6 +24,7 @@ from kubesim.demo_builders import (
     daemonset,
     deployment,
     endpoints_for,
+    expectation,
     generated_policy,
     meta,
     network_policy,
@@ -209,6 +210,44 @@ def _allowlist() -> list[dict[str, Any]]:
     ]
 
 
+def _expectations() -> list[dict[str, Any]]:
+    """Guardrails: connectivity promises of the platform and of projects. All hold in the demo
+    as seeded except `no-project-reaches-cloud-metadata`: only `reporting` restricts its egress,
+    so every other project's pods can reach 169.254.169.254 (no policy of theirs selects them
+    for egress); the Guardrails page shows it violated until those projects restrict egress."""
+    projects = {"namespaceSelector": {"matchExpressions": [
+        {"key": "kubesphere.io/workspace", "operator": "Exists"}]}, "podSelector": {}}
+    return [
+        expectation("every-project-reaches-dns", None, {
+            "description": "Every project resolves names through CoreDNS",
+            "from": projects,
+            "to": {"namespace": "kube-system", "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}},
+            "ports": [{"port": 53, "protocol": "UDP"}], "expect": "Allowed"}),
+        expectation("no-project-reaches-cloud-metadata", None, {
+            "description": "No project can read the cloud provider's instance metadata",
+            "from": projects, "to": {"cidr": "169.254.169.254/32"},
+            "ports": [{"port": 80, "protocol": "TCP"}], "expect": "Denied"}),
+        expectation("shop-reaches-ledger", "shop", {
+            "description": "The shop books orders in billing's ledger",
+            "from": {"namespace": "shop"},
+            "to": {"namespace": "billing", "podSelector": {"matchLabels": {"app": "ledger"}}},
+            "ports": [{"port": 5432, "protocol": "TCP"}], "expect": "Allowed"}),
+        expectation("card-terminals-reach-payments", ISOLATED_PROJECT, {
+            "description": "Card terminals reach the payments gateway",
+            "from": {"cidr": "203.0.113.0/24"}, "to": {"service": "billing/payments-gateway"},
+            "expect": "Allowed"}),
+        expectation("reporting-cannot-reach-billing", ISOLATED_PROJECT, {
+            "description": "Team B's reporting never talks to billing",
+            "from": {"namespace": "reporting"}, "to": {"namespace": ISOLATED_PROJECT},
+            "expect": "Denied"}),
+        expectation("ingress-reaches-dashboard", "reporting", {
+            "description": "The ingress controller serves reports.example.com",
+            "from": {"namespace": "kubesphere-controls-system",
+                     "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}}},
+            "to": {"service": "reporting/dashboard"}, "expect": "Allowed"}),
+    ]
+
+
 def _calico() -> list[dict[str, Any]]:
     crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
            "metadata": {"name": "ippools.crd.projectcalico.org"},
@@ -255,7 +294,7 @@ def demo_objects() -> list[dict[str, Any]]:
                                          "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]}
     objects = [*console_crds(), *_calico(), *_namespaces(), *workspaces, *nodes, *controllers, *pods, *services,
                kubernetes_endpoints, *endpoints, *_ingresses(), *_policies(), *_allowlist()]
-    return [*objects, *_generated(objects)]
+    return [*objects, *_generated(objects), *_expectations()]
 
 
 def _generated(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:

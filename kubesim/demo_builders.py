@@ -227,3 +227,13 @@ def generated_policy(policy: dict[str, Any], *, minutes: int = 30) -> dict[str, 
     stable = meta("NetworkPolicy", metadata["name"], metadata.get("namespace"), minutes=minutes)
     return {**policy, "metadata": {**metadata, "uid": stable["uid"],
                                    "creationTimestamp": stable["creationTimestamp"]}}
+
+
+def expectation(name: str, namespace: str | None, spec: dict[str, Any], *,
+                minutes: int = 35) -> dict[str, Any]:
+    """A ConnectivityExpectation (with `namespace`) or a ClusterConnectivityExpectation."""
+    kind = "ConnectivityExpectation" if namespace else "ClusterConnectivityExpectation"
+    return {"apiVersion": "isolation.tenant-console.io/v1alpha1", "kind": kind,
+            "metadata": meta(kind, name, namespace, annotations={"kubesphere.io/creator": "admin"},
+                             minutes=minutes),
+            "spec": spec}

@@ -14,7 +14,9 @@ def demo_snapshot_yaml() -> str:
     server = SimulatorServer(seed="demo")
     order = ["namespaces", "nodes", "pods", "services", "endpoints", "endpointslices.discovery.k8s.io",
              "ingresses.networking.k8s.io", "networkpolicies.networking.k8s.io", "workspaces.tenant.kubesphere.io",
-             "namespacenetworkpolicies.network.kubesphere.io", "ippools.crd.projectcalico.org"]
+             "namespacenetworkpolicies.network.kubesphere.io", "ippools.crd.projectcalico.org",
+             "connectivityexpectations.isolation.tenant-console.io",
+             "clusterconnectivityexpectations.isolation.tenant-console.io"]
     items = []
     for resource in order:
         for obj in server.store.scan(resource):

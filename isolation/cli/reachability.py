@@ -2,6 +2,14 @@
 
     reachability --snapshot FILE.yaml [--queries Q.json] [--port 80/TCP ...]
                  [--from-ip IP ...] [--format json|table|summary]
+    reachability --snapshot FILE.yaml (--expect EXPECT.yaml | --expect-from-snapshot)
+                 [--format json|table]
+    reachability --snapshot BEFORE.yaml --proposed FILE_OR_DIR [--delete NS/NAME ...]
+                 [--expect EXPECT.yaml] [--expect-from-snapshot] [--format json|table]
+
+With expectations (isolation.guardrails) the exit status is 0 when every expectation holds, 1
+when one does not (with --proposed: when the proposed change newly violates one), 2 on bad
+input. With --proposed and no --expect, the snapshot's own expectations are checked.
 
 Bad input (unreadable files, bad YAML or JSON, a NetworkPolicy the API server would reject,
 an unknown pod, the same object twice) ends with exit status 2 and one message naming the
@@ -19,7 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # the engine (and numpy) is imported when a snapshot is read, not for --help
+    from isolation.guardrails.evaluate import ExpectationResult
+    from isolation.guardrails.model import Expectation
     from isolation.reachability.engine import Cluster, Matrix, Verdict
+    from isolation.review.impact import Impact
+    from isolation.snapshot import Snapshot
 
 MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -43,6 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
                              "destination's declared ports)")
     parser.add_argument("--from-ip", action="append", default=[], metavar="IP",
                         help="an address outside the pods to use as a source (repeatable)")
+    parser.add_argument("--expect", metavar="EXPECT.yaml",
+                        help="ConnectivityExpectation / ClusterConnectivityExpectation documents "
+                             "to evaluate (exit 1 when one does not hold)")
+    parser.add_argument("--expect-from-snapshot", action="store_true",
+                        help="evaluate the expectations the snapshot carries")
+    parser.add_argument("--proposed", metavar="FILE_OR_DIR",
+                        help="objects to create or replace (NetworkPolicies, "
+                             "NamespaceNetworkPolicies, expectations; List items with "
+                             "$patch: delete are deleted); reports newly violated "
+                             "expectations and the reachability delta")
+    parser.add_argument("--delete", action="append", default=[], metavar="NS/NAME",
+                        help="a NetworkPolicy (or NamespaceNetworkPolicy) the proposed change "
+                             "deletes (repeatable)")
     parser.add_argument("--format", choices=("json", "table", "summary"), default="json")
     return parser
 
@@ -55,6 +80,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    if args.expect or args.expect_from_snapshot or args.proposed or args.delete:
+        return _guardrails(args, out)
     try:
         cluster = _load_cluster(args.snapshot, args.from_ip)
         ports = [_parse_port(text) for text in args.port]
@@ -71,10 +98,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
 
 # -- input ----------------------------------------------------------------------------------
 
-def _load_cluster(path: str, from_ips: list[str]) -> Cluster:
+def _load_snapshot(path: str) -> tuple[Snapshot, bytes]:
     from isolation.cli.common import warn_ignored
-    from isolation.reachability.engine import Cluster, InvalidPolicyError
-    from isolation.reachability.inventory import canonical_ip
     from isolation.snapshot import SnapshotError, load_snapshot
 
     try:
@@ -86,6 +111,18 @@ def _load_cluster(path: str, from_ips: list[str]) -> Cluster:
     except SnapshotError as error:
         raise InputError(f"{path}: {error}") from None
     warn_ignored(snapshot, path, sys.stderr)
+    return snapshot, data
+
+
+def _load_cluster(path: str, from_ips: list[str]) -> Cluster:
+    snapshot, data = _load_snapshot(path)
+    return _cluster_of(snapshot, path, data, from_ips)
+
+
+def _cluster_of(snapshot: Snapshot, path: str, data: bytes, from_ips: list[str]) -> Cluster:
+    from isolation.reachability.engine import Cluster, InvalidPolicyError
+    from isolation.reachability.inventory import canonical_ip
+
     addresses = []
     for value in from_ips:
         address = canonical_ip(value)
@@ -121,7 +158,7 @@ def _policy_error(path: str, data: bytes, error: Any) -> str:
         else:
             continue
         break
-    more = f" (and {len(error.issues) - 1} more problem(s))" if len(error.issues) > 1 else ""
+    more = f" (and {_count(len(error.issues) - 1, 'more problem')})" if len(error.issues) > 1 else ""
     return f"{where}: NetworkPolicy {error.policy}: {issue}{more}"
 
 
@@ -255,3 +292,211 @@ def _columns(rows: list[Sequence[str]]) -> str:
     return "\n".join("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths,
                                                                               strict=True)).rstrip()
                      for row in rows)
+
+
+
+# -- guardrails: expectations and proposed changes ------------------------------------------
+
+def _guardrails(args: argparse.Namespace, out: TextIO) -> int:
+    """Evaluate expectations (and a proposed change); 0 all hold, 1 violated, 2 bad input."""
+    if args.format == "summary":
+        args.format = "table"
+    if args.queries or args.port or args.from_ip:
+        print("reachability: --queries, --port and --from-ip cannot be combined with "
+              "--expect, --expect-from-snapshot or --proposed", file=sys.stderr)
+        return 2
+    try:
+        snapshot, data = _load_snapshot(args.snapshot)
+        expectations = _expectations(args, snapshot)
+        if args.proposed or args.delete:
+            output, failed = _run_proposed(args, snapshot, data, expectations)
+        else:
+            output, failed = _run_expectations(snapshot, data, args.snapshot, expectations,
+                                               args.format)
+    except InputError as error:
+        print(f"reachability: {error}", file=sys.stderr)
+        return 2
+    out.write(output if output.endswith("\n") else output + "\n")
+    return 1 if failed else 0
+
+
+def _expectations(args: argparse.Namespace, snapshot: Snapshot) -> list[Expectation]:
+    from isolation.guardrails.evaluate import expectation_objects, parse_expectations
+
+    found: list[Expectation] = []
+    if args.expect_from_snapshot or (not args.expect and (args.proposed or args.delete)):
+        valid, errors = parse_expectations(expectation_objects(snapshot))
+        if errors:
+            raise InputError(f"{args.snapshot}: {errors[0]}")
+        found += valid
+    if args.expect:
+        found += _read_expectations(args.expect)
+    seen: set[str] = set()
+    if not found:
+        print(f"warning: {args.expect or args.snapshot}: no expectations to evaluate",
+              file=sys.stderr)
+    for expectation in found:
+        if expectation.name in seen:
+            raise InputError(f"expectation {expectation.name} is given twice")
+        seen.add(expectation.name)
+    return found
+
+
+def _documents(path: str) -> list[tuple[str, Any, Any, tuple]]:
+    """(where, object, document node, path in it) of every object in the YAML or JSON file(s)
+    at `path` (a directory: its *.yaml, *.yml and *.json files in name order)."""
+    from isolation.yamlio import YamlInputError, document_objects, load_documents
+
+    target = Path(path)
+    files = (sorted(p for p in target.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+             if target.is_dir() else [target])
+    found = []
+    for file in files:
+        try:
+            documents = load_documents(file.read_bytes(), max_bytes=MAX_SNAPSHOT_BYTES)
+        except OSError as error:
+            raise InputError(f"cannot read {file}: {error.strerror or error}") from None
+        except YamlInputError as error:
+            raise InputError(f"{file}: {error}") from None
+        for document in documents:
+            if document.data is None:
+                continue
+            objects = document_objects(document)
+            listed = any(prefix for prefix, _ in objects)
+            for prefix, obj in objects:
+                where = f"{file}: document {document.index}"
+                if listed:
+                    where += f", item {prefix[1] + 1}"
+                found.append((where, obj, document.node, prefix))
+    return found
+
+
+def _read_expectations(path: str) -> list[Expectation]:
+    from isolation.guardrails.model import ExpectationError, is_expectation, parse_expectation
+    from isolation.netpol.validation import parse_field_path
+    from isolation.yamlio import locate
+
+    expectations = []
+    for where, obj, node, prefix in _documents(path):
+        if not is_expectation(obj):
+            kind = obj.get("kind") if isinstance(obj, dict) else None
+            raise InputError(f"{where}: expected a ConnectivityExpectation or "
+                             f"ClusterConnectivityExpectation, not {kind or 'an object without kind'}")
+        try:
+            expectations.append(parse_expectation(obj))
+        except ExpectationError as error:
+            issue = error.issues[0]
+            line, _ = locate(node, prefix + parse_field_path(issue.field)) if issue.field else (0, 0)
+            at = f", line {line}" if line else ""
+            raise InputError(f"{where}{at}: {error}") from None
+    return expectations
+
+
+def _evaluate(snapshot: Snapshot, data: bytes, path: str,
+              expectations: list[Expectation]) -> list[ExpectationResult]:
+    from isolation.guardrails.evaluate import evaluate
+
+    return evaluate(snapshot, expectations, _cluster_of(snapshot, path, data, []))
+
+
+def _run_expectations(snapshot: Snapshot, data: bytes, path: str,
+                      expectations: list[Expectation], fmt: str) -> tuple[str, bool]:
+    results = _evaluate(snapshot, data, path, expectations)
+    failed = any(not r.holds for r in results)
+    if fmt == "json":
+        return json.dumps({"expectations": [r.to_dict() for r in results]}, indent=2), failed
+    return _expectation_table(results), failed
+
+
+def _expectation_table(results: list[ExpectationResult], newly: set[str] | None = None) -> str:
+    if not results:
+        return "No expectations to evaluate."
+    rows = [("expectation", "expect", "state", "pairs", "violations")]
+    for r in results:
+        state = "holds" if r.holds else ("NEWLY VIOLATED" if newly and r.name in newly
+                                         else "VIOLATED")
+        rows.append((r.name, r.expect, state, str(r.pairs),
+                     str(r.violation_count) if r.violation_count or r.holds else "-"))
+    lines = [_columns(rows)]
+    for r in results:
+        if r.holds:
+            continue
+        lines.append("")
+        lines.append(f"{r.name}: {r.reason}" if r.reason else
+                     f"{r.name}: {r.violation_count} of {_count(r.pairs, 'pair')} violate "
+                     f"'{r.expect}'" + (f" (first {len(r.violations)} shown)"
+                                        if r.violation_count > len(r.violations) else ""))
+        for v in r.violations:
+            lines.append(f"  {v.src} -> {v.dst} {v.port}/{v.protocol}: {v.reason}")
+    held = sum(r.holds for r in results)
+    lines += ["", f"{held} of {_count(len(results), 'expectation')} "
+              f"{'holds' if len(results) == 1 else 'hold'}."]
+    return "\n".join(lines)
+
+
+def _run_proposed(args: argparse.Namespace, before: Snapshot, data: bytes,
+                  expectations: list[Expectation]) -> tuple[str, bool]:
+    from isolation.guardrails.evaluate import evaluate, newly_violated
+    from isolation.guardrails.model import is_expectation, parse_expectation
+    from isolation.guardrails.proposed import (
+        Change,
+        ProposalError,
+        add_object,
+        apply_change,
+        delete_key,
+    )
+    from isolation.reachability.engine import InvalidPolicyError
+    from isolation.review.impact import impact_of
+
+    change = Change()
+    try:
+        if args.proposed:
+            for where, obj, _, _ in _documents(args.proposed):
+                add_object(change, obj, where)
+        for ref in args.delete:
+            change.delete.append(delete_key(before, ref))
+        after = apply_change(before, change)
+    except ProposalError as error:
+        raise InputError(str(error)) from None
+    # expectations proposed with the change replace (or join) those checked
+    proposed = [parse_expectation(o) for o in change.upsert if is_expectation(o)]
+    names = {e.name for e in proposed}
+    checked_before = expectations
+    checked_after = [e for e in expectations if e.name not in names] + proposed
+    before_results = _evaluate(before, data, args.snapshot, checked_before)
+    try:
+        after_results = evaluate(after, checked_after)
+        impact = impact_of(before, after)
+    except InvalidPolicyError as error:
+        raise InputError(f"{args.proposed or 'the proposed change'}: {error}") from None
+    except ValueError as error:
+        raise InputError(f"{args.proposed or 'the proposed change'}: {error}") from None
+    newly = newly_violated(before_results, after_results)
+    failed = bool(newly)
+    if args.format == "json":
+        return json.dumps({
+            "expectations": [r.to_dict() for r in after_results],
+            "newly_violated": [r.name for r in newly],
+            "reachability": impact.to_dict(),
+        }, indent=2), failed
+    return _proposed_table(after_results, {r.name for r in newly}, impact), failed
+
+
+def _proposed_table(results: list[ExpectationResult], newly: set[str], impact: Impact) -> str:
+    lines = [f"Proposed change: {_count(len(newly), 'expectation')} newly violated; "
+             f"{_count(len(impact.newly_allowed), 'connection')} newly allowed, "
+             f"{len(impact.newly_blocked)} newly blocked.", ""]
+    lines.append(_expectation_table(results, newly))
+    if impact.pairs:
+        lines += ["", "Reachability delta by project pair:"]
+        rows = [("from", "to", "newly allowed", "newly blocked")]
+        rows += [(p.src_namespace, p.dst_namespace, str(p.allowed), str(p.blocked))
+                 for p in impact.pairs]
+        lines.append(_columns(rows))
+    for warning in impact.warnings:
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")

@@ -15,6 +15,8 @@ def test_install_creates_the_crds_and_they_are_served_at_once(gateway):
     results = install_crds(gateway)
 
     assert sorted((r.name, r.action) for r in results) == [
+        ("clusterconnectivityexpectations.isolation.tenant-console.io", "created"),
+        ("connectivityexpectations.isolation.tenant-console.io", "created"),
         ("namespacenetworkpolicies.network.kubesphere.io", "created"),
         ("workspaces.tenant.kubesphere.io", "created"),
     ]
@@ -48,10 +50,11 @@ def test_install_updates_a_crd_that_differs_from_the_shipped_one(gateway):
     assert results["namespacenetworkpolicies.network.kubesphere.io"] == "unchanged"
 
 
-def test_shipped_crd_files_define_the_two_kinds():
+def test_shipped_crd_files_define_the_four_kinds():
     kinds = sorted(crd["spec"]["names"]["kind"] for crd in load_crds())
 
-    assert kinds == ["NamespaceNetworkPolicy", "Workspace"]
+    assert kinds == ["ClusterConnectivityExpectation", "ConnectivityExpectation",
+                     "NamespaceNetworkPolicy", "Workspace"]
 
 
 @pytest.mark.parametrize(("content", "expected"), [
@@ -77,6 +80,8 @@ def test_install_crds_command_reports_each_crd(settings, empty_simulator):
     call_command("install_crds", stdout=out)
 
     assert out.getvalue().splitlines() == [
+        "clusterconnectivityexpectations.isolation.tenant-console.io: created",
+        "connectivityexpectations.isolation.tenant-console.io: created",
         "namespacenetworkpolicies.network.kubesphere.io: created",
         "workspaces.tenant.kubesphere.io: created",
         "The console's CRDs are installed and served.",

@@ -7,7 +7,8 @@ import yaml
 from cluster.kinds import KINDS, SETUP_ONLY_KINDS
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
-WRITTEN = {"NetworkPolicy", "Workspace", "NamespaceNetworkPolicy", "Namespace"}
+WRITTEN = {"NetworkPolicy", "Workspace", "NamespaceNetworkPolicy", "Namespace",
+           "ConnectivityExpectation", "ClusterConnectivityExpectation"}
 
 
 def _console_rules():

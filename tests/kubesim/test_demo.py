@@ -160,3 +160,22 @@ def test_the_demo_snapshot_file_matches_the_seed() -> None:
         DEMO_YAML.write_text(expected, encoding="utf-8")
     assert DEMO_YAML.read_text(encoding="utf-8") == expected, \
         "kubesim/demo.yaml is stale: run `python -m kubesim.demo` (or KUBESIM_REGENERATE=1 pytest)"
+
+
+def test_the_demo_serves_its_expectations_and_exactly_one_is_violated(demo) -> None:
+    from isolation.guardrails.evaluate import evaluate_snapshot
+    from isolation.snapshot import KIND_FIELDS, Snapshot, with_name_label
+    from kubesim.demo import demo_objects
+
+    namespaced = _all(demo, "connectivityexpectations.isolation.tenant-console.io")
+    cluster_scoped = _all(demo, "clusterconnectivityexpectations.isolation.tenant-console.io")
+    assert len(namespaced) >= 3 and len(cluster_scoped) >= 2
+    snapshot = Snapshot()
+    for obj in demo_objects():
+        if obj.get("kind") in KIND_FIELDS:
+            snapshot.add(with_name_label(obj) if obj["kind"] == "Namespace" else obj)
+    results, errors = evaluate_snapshot(snapshot)
+    assert errors == []
+    assert len(results) == len(namespaced) + len(cluster_scoped)
+    assert all(r.reason is None for r in results)  # every end matches pods
+    assert [r.name for r in results if not r.holds] == ["no-project-reaches-cloud-metadata"]
