@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
 
 from console.core.access import Access
 from console.core.models import Role, RoleBinding
@@ -23,7 +24,9 @@ class RoleBindingForm(forms.Form):
     def clean_username(self) -> str:
         name = self.cleaned_data["username"]
         if not get_user_model().objects.filter(username=name).exists():
-            raise forms.ValidationError(f"There is no user named {name!r}.")
+            hint = ("Create the account under \u201cCreate a user\u201d first."
+                    if self.access.platform_admin else "Ask a platform admin to create it.")
+            raise forms.ValidationError(f"There is no user named {name!r}. {hint}")
         return name
 
     def clean(self):
@@ -107,3 +110,38 @@ def member_rows(access: Access, workspace_of: dict[str, str]) -> list[dict]:
                          "superuser": True, "workspace": "", "project": "", "binding": None})
     rows.sort(key=lambda r: (r["username"], r["binding"] is not None))
     return rows
+
+
+class LocalUserForm(UserCreationForm):
+    """A local account: username, the password twice (checked by AUTH_PASSWORD_VALIDATORS) and
+    an optional email address."""
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = False
+        self.fields["email"].help_text = "Optional."
+        # Django's own form also offers "password-based authentication: disabled"; a console
+        # account always has a password.
+        self.fields.pop("usable_password", None)
+
+
+def deactivation_refusal(user, actor) -> str:
+    """Why `user` may not be deactivated by `actor` ("" when they may): not oneself, and never
+    the last active platform admin (the rule of `removal_refusal`, for every admin binding)."""
+    if user.pk == actor.pk:
+        return "You cannot deactivate your own account: ask another platform admin."
+    for binding in RoleBinding.objects.filter(user=user, role=Role.PLATFORM_ADMIN):
+        if removal_refusal(binding):
+            return (f"{user.get_username()} is the last active platform admin: the console would "
+                    "have no one left to manage it. Grant the platform admin role to someone "
+                    "else first, then deactivate this account.")
+    return ""
+
+
+def local_users():
+    """Every account, for the platform admin's Users table: active first, then by name."""
+    return get_user_model().objects.order_by("-is_active", "username")

@@ -1,4 +1,6 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,7 +11,15 @@ from console.core import tenants
 from console.core.access import access_of
 from console.core.models import Role, RoleBinding
 from console.core.responses import render_cluster_error
-from console.members.forms import RoleBindingForm, can_grant, member_rows, removal_refusal
+from console.members.forms import (
+    LocalUserForm,
+    RoleBindingForm,
+    can_grant,
+    deactivation_refusal,
+    local_users,
+    member_rows,
+    removal_refusal,
+)
 
 
 def _require_member_manager(request):
@@ -33,9 +43,83 @@ def member_list(request):
         binding = form.save()
         messages.success(request, f"Granted: {binding}.")
         return redirect("member_list")
-    return render(request, "console/members.html",
-                  {"form": form, "rows": member_rows(access, workspace_of)},
+    return _members_page(request, access, workspace_of, form=form,
+                         status=400 if form.errors else 200)
+
+
+def _members_page(request, access, workspace_of, *, form=None, user_form=None, status=200):
+    if form is None:
+        form = RoleBindingForm(access=access, workspace_of=workspace_of,
+                               workspaces=set(workspace_of.values()))
+    context = {"form": form, "rows": member_rows(access, workspace_of)}
+    if access.platform_admin:
+        context["users"] = local_users()
+        context["user_form"] = user_form or LocalUserForm()
+    return render(request, "console/members.html", context, status=status)
+
+
+def _require_platform_admin(request):
+    access = access_of(request)
+    if not access.platform_admin:
+        raise PermissionDenied("Only platform admins manage user accounts.")
+    return access
+
+
+@require_http_methods(["POST"])
+def member_user_create(request):
+    """A platform admin creates a local account; roles are granted with the form beside it."""
+    access = _require_platform_admin(request)
+    user_form = LocalUserForm(request.POST)
+    if user_form.is_valid():
+        user = user_form.save()
+        messages.success(request, f"Created user {user.get_username()}. Grant a role to let "
+                                  "them see or change something.")
+        return redirect("member_list")
+    try:
+        workspace_of = tenants.directory().workspace_of
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Members")
+    return _members_page(request, access, workspace_of, user_form=user_form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def member_user_password(request, user_id: int):
+    """A platform admin sets a new password for a local account (twice, validated)."""
+    _require_platform_admin(request)
+    account = get_object_or_404(get_user_model(), pk=user_id)
+    form = SetPasswordForm(account, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Set a new password for {account.get_username()}.")
+        return redirect("member_list")
+    return render(request, "members/user_password.html", {"account": account, "form": form},
                   status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def member_user_active(request, user_id: int):
+    """GET asks; POST deactivates (or reactivates) an account. The last active platform admin
+    and one's own account are never deactivated."""
+    _require_platform_admin(request)
+    account = get_object_or_404(get_user_model(), pk=user_id)
+    activate = not account.is_active
+    refusal = ""
+    if request.method == "POST":
+        with transaction.atomic():
+            list(RoleBinding.objects.select_for_update().filter(role=Role.PLATFORM_ADMIN))
+            refusal = "" if activate else deactivation_refusal(account, request.user)
+            if not refusal:
+                account.is_active = activate
+                account.save(update_fields=["is_active"])
+        if not refusal:
+            messages.success(request, f"{'Reactivated' if activate else 'Deactivated'} "
+                                      f"{account.get_username()}.")
+            return redirect("member_list")
+    elif not activate:
+        refusal = deactivation_refusal(account, request.user)
+    return render(request, "members/user_active.html",
+                  {"account": account, "activate": activate, "refusal": refusal},
+                  status=409 if refusal and request.method == "POST" else 200)
 
 
 @require_http_methods(["GET", "POST"])

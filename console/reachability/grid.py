@@ -148,7 +148,7 @@ def compute_grid(scope: Scope, query: MatrixQuery, snapshot: Snapshot,
     report = progress or (lambda _pct, _msg: None)
     engine = engine_of(snapshot)
     grouping = _Grouping(scope, query)
-    report(30, f"Evaluating {len(engine.pods)} pods")
+    report(30, f"Evaluating {len(engine.pods)} pod{'' if len(engine.pods) == 1 else 's'}")
     row_of: dict[str, str] = {}
     col_of: dict[str, str] = {}
     for pod in engine.pods:

@@ -166,7 +166,8 @@ def present(grid: dict[str, Any]) -> dict[str, Any]:
             counts = ""
             if "total" in cell:
                 counts = f"{cell['allowed']}/{cell['total']}"
-                title += f" ({cell['allowed']} of {cell['total']} connections)"
+                title += (f" ({cell['allowed']} of {cell['total']} "
+                          f"connection{'' if cell['total'] == 1 else 's'})")
             inner = (f'<span class="reach-symbol" aria-hidden="true">{SYMBOLS[status]}</span>'
                      f'{counts}<span class="visually-hidden"> {title}</span>')
             if drillable:

@@ -190,7 +190,8 @@ def project_isolation(snapshot: Snapshot, project: str, enabled: bool) -> Intent
     entries = tenancy.entries.get(project, [])
     if not enabled and entries:
         change.notes.append(f"The project's {_count(entries, 'allowlist entry')} "
-                            f"{'is' if len(entries) == 1 else 'are'} kept and become active "
+                            f"{'is' if len(entries) == 1 else 'are'} kept and "
+                            f"{'becomes' if len(entries) == 1 else 'become'} active "
                             "again when project isolation is switched back on.")
     if not enabled and info.workspace_isolation:
         change.notes.append(f"Workspace {info.workspace} is isolated, so the project stays "

@@ -212,7 +212,8 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
     else:
         message += " " + outcome.summary()
     if impact is not None and not impact.unchanged:
-        message += (f" Reachability: {len(impact.newly_blocked)} connections blocked, "
+        blocked = len(impact.newly_blocked)
+        message += (f" Reachability: {blocked} connection{'' if blocked == 1 else 's'} blocked, "
                     f"{len(impact.newly_allowed)} allowed.")
     problems = list(outcome.plan.conflicts) + ([failure] if failure else [])
     intent_before = first["intent_before"] if earlier else change.before
@@ -296,7 +297,8 @@ def _progress(ctx: jobs.JobContext, start: int, end: int):
         percent = start + (end - start) * done // max(total, 1)
         if percent != shown["percent"] or done == total:
             shown["percent"] = percent
-            ctx.progress(percent, f"Reconciled {namespace} ({done} of {total} projects)")
+            ctx.progress(percent, f"Reconciled {namespace} ({done} of {total} "
+                                  f"project{'' if total == 1 else 's'})")
 
     return report
 

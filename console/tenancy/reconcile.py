@@ -119,7 +119,8 @@ class Outcome:
                     f"{where}; the console wrote none.")
         if self.dry_run:
             count = self.plan.writes
-            return (f"{where.capitalize()} is in step: nothing to write." if count == 0 else
+            return (f"{where.capitalize()} {_be(where, 'is', 'are')} in step: nothing to write."
+                    if count == 0 else
                     f"{count} write{'s' if count != 1 else ''} would bring {where} in step.")
         counts = {a: sum(1 for w in self.writes if w.action == a)
                   for a in ("create", "update", "delete")}
@@ -128,7 +129,8 @@ class Outcome:
 
 def _writes_phrase(where: str, created: int, rewritten: int, deleted: int) -> str:
     if not created + rewritten + deleted:
-        return f"{where.capitalize()} was already in step: nothing written."
+        return (f"{where.capitalize()} {_be(where, 'was', 'were')} already in step: "
+                "nothing written.")
     parts = [f"{n} {verb}" for verb, n in (("created", created), ("rewritten", rewritten),
                                            ("deleted", deleted)) if n]
     return f"Generated policies of {where}: {', '.join(parts)}."
@@ -143,7 +145,15 @@ def summarize_writes(namespaces: list[str] | None, before: list[dict[str, Any]],
     return _writes_phrase(where, len(new - old), len(new & old), len(old - new))
 
 
+def _be(where: str, singular: str, plural: str) -> str:
+    """The verb agreeing with a phrase of `_namespaces_phrase` (or "the cluster")."""
+    first = where.split(" ", 1)[0]
+    return plural if first == "projects" or first.isdigit() else singular
+
+
 def _namespaces_phrase(namespaces: list[str]) -> str:
+    if not namespaces:
+        return "no project"
     if len(namespaces) == 1:
         return f"project {namespaces[0]}"
     if len(namespaces) <= 3:

@@ -163,9 +163,10 @@ def _summary(change: IntentChange, preview: Preview, kubesphere: bool) -> str:
         if impact.unchanged:
             sentence += " Reachability does not change."
         else:
-            sentence += (f" {len(impact.newly_blocked)} connection"
-                         f"{'s' if len(impact.newly_blocked) != 1 else ''} become blocked and "
-                         f"{len(impact.newly_allowed)} become allowed.")
+            blocked, allowed = len(impact.newly_blocked), len(impact.newly_allowed)
+            sentence += (f" {blocked} connection{'' if blocked == 1 else 's'} "
+                         f"{'becomes' if blocked == 1 else 'become'} blocked and "
+                         f"{allowed} {'becomes' if allowed == 1 else 'become'} allowed.")
     return sentence
 
 

@@ -103,6 +103,46 @@ def _clip(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
+_NARROW = set("iljtfr.,:;|!'()[]/ ")
+_WIDE = set("mwMW@%")
+LANE_MAX = 280  # the widest a lane grows for a long name; longer names get an ellipsis
+
+
+def _text_width(text: str, size: int = 12, bold: bool = False) -> float:
+    """An estimate of the rendered width of `text` in the sans-serif face, in px: wide enough
+    that boxes and columns sized by it hold the text in the common browsers' fonts."""
+    em = 0.0
+    for ch in text:
+        if ch in _NARROW:
+            em += 0.32
+        elif ch in _WIDE:
+            em += 0.88
+        elif ch.isupper():
+            em += 0.68
+        else:  # digits and lower case
+            em += 0.6
+    return em * size * (1.08 if bold else 1.0)
+
+
+def _fit(text: str, width_px: float, size: int = 12, bold: bool = False,
+         middle: bool = False) -> str:
+    """`text` shortened with an ellipsis (at the end, or in the middle) to fit `width_px`."""
+    if _text_width(text, size, bold) <= width_px:
+        return text
+    for chars in range(len(text) - 1, 3, -1):
+        short = _clip_middle(text, chars) if middle else _clip(text, chars)
+        if _text_width(short, size, bold) <= width_px:
+            return short
+    return _clip(text, 4)
+
+
+def _titled(markup: str, full: str, shown: str) -> str:
+    """A <text> that was shortened carries the full text in a <title> (a tooltip)."""
+    if full == shown:
+        return markup
+    return f"<g><title>{escape(full)}</title>{markup}</g>"
+
+
 def _clip_middle(text: str, chars: int) -> str:
     """Shortened in the middle, so a pod's distinguishing suffix stays visible."""
     if len(text) <= chars:
@@ -205,7 +245,8 @@ def _needed_text(entries: list[dict]) -> str:
 
 
 class _Canvas:
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, lane: float = LANE_WIDTH) -> None:
+        self.lane = lane
         self.prefix = prefix
         self.parts: list[str] = []
 
@@ -216,7 +257,8 @@ class _Canvas:
 def _panel(canvas: _Canvas, group: PathGroup, path: Path, top: float, width: float) -> float:
     """Draw one path from `top`; returns the y just below it."""
     actors = _actors(path)
-    lane_x = {a: MARGIN + i * LANE_WIDTH + LANE_WIDTH / 2 for i, a in enumerate(actors)}
+    lane = canvas.lane
+    lane_x = {a: MARGIN + i * lane + lane / 2 for i, a in enumerate(actors)}
     label, colour = _outcome(path)
     others = [m for m in group.members or [] if m is not path]
     heading = f"Enters on {path.entry_node}"
@@ -247,12 +289,16 @@ def _panel(canvas: _Canvas, group: PathGroup, path: Path, top: float, width: flo
         name, role, address = _lane_title(actor, path)
         add(f'<line x1="{x:.0f}" y1="{lanes_top + HEADER_HEIGHT:.0f}" x2="{x:.0f}" '
             f'y2="{lanes_bottom:.0f}" stroke="{GRID}" stroke-width="1.5" stroke-dasharray="3 3"/>')
-        add(f'<rect x="{x - LANE_WIDTH / 2 + 6:.0f}" y="{lanes_top:.0f}" width="{LANE_WIDTH - 12}" '
+        add(f'<rect x="{x - lane / 2 + 6:.0f}" y="{lanes_top:.0f}" width="{lane - 12:.0f}" '
             f'height="{HEADER_HEIGHT - 6}" rx="6" fill="{LANE_FILL[actor.split(":")[0]]}" '
             f'stroke="{GRID}"><title>{escape(actor.partition(":")[2] or name)}</title></rect>')
-        add(_text(x, lanes_top + 16, _clip_middle(name, 22), anchor="middle", weight="600"))
-        add(_text(x, lanes_top + 31, _clip(role, 28), size=11, fill=MUTED, anchor="middle"))
-        add(_text(x, lanes_top + 45, _clip(address, 28), size=11, fill=MUTED, anchor="middle"))
+        room = lane - 24  # inside the box, with padding on both sides
+        shown = _fit(name, room, 12, bold=True, middle=True)
+        add(_titled(_text(x, lanes_top + 16, shown, anchor="middle", weight="600"), name, shown))
+        for line_y, words in ((31, role), (45, address)):
+            shown = _fit(words, room, 11)
+            add(_titled(_text(x, lanes_top + line_y, shown, size=11, fill=MUTED,
+                              anchor="middle"), words, shown))
     y = lanes_top + HEADER_HEIGHT + 12
     for index, hop in enumerate(steps):
         if divider_at is not None and index == divider_at:
@@ -297,16 +343,15 @@ def _step(canvas: _Canvas, lane_x: dict[str, float], origin: str, hop: Hop, y: f
         f'stroke-width="2"{dash_attr} marker-end="url(#{canvas.prefix}-{marker})"/>')
     mid = (x1 + x2) / 2
     label = _arrow_text(hop)
-    add(_text(mid, y - 7, _clip(label, int(abs(x2 - x1) / CHAR_WIDTH) + 4), anchor="middle",
-              fill=RED if hop.blocked else INK))
+    span = abs(x2 - x1) - 12  # a label never reaches past the lanes its arrow joins
+    add(_text(mid, y - 7, _fit(label, span), anchor="middle", fill=RED if hop.blocked else INK))
     if hop.blocked:
         add(_text(mid, y + 16, "✕ blocked by policy", size=11, fill=RED, anchor="middle",
                   weight="600"))
     elif hop.kind == "pod":
         add(_text(mid, y + 16, "✓ admitted", size=11, fill=GREEN, anchor="middle", weight="600"))
     elif hop.note:
-        add(_text(mid, y + 16, _clip(hop.note, int(abs(x2 - x1) / CHAR_WIDTH) + 8), size=11,
-                  fill=MUTED, anchor="middle"))
+        add(_text(mid, y + 16, _fit(hop.note, span, 11), size=11, fill=MUTED, anchor="middle"))
     add("</g>")
 
 
@@ -415,6 +460,18 @@ def _summary(result: TraceResult) -> str:
     return ", ".join(parts) + f". From {result.client_ip} it works through {through[result.status]}."
 
 
+def _lane_width(paths: list[Path]) -> float:
+    """Lanes as wide as their widest title needs (name, role, address), between LANE_WIDTH and
+    LANE_MAX, so neighbouring titles never overlap; longer names are shortened."""
+    widest = 0.0
+    for path in paths:
+        for actor in _actors(path):
+            name, role, address = _lane_title(actor, path)
+            widest = max(widest, _text_width(name, 12, bold=True), _text_width(role, 11),
+                         _text_width(address, 11))
+    return float(min(max(LANE_WIDTH, round(widest + 24)), LANE_MAX))
+
+
 def render_svg(trace_or_path_group: TraceResult | list[Path] | PathGroup | Path, *,
                title: str) -> str:
     """An SVG document drawing the given paths, with `title`, a full-text <desc> and a legend.
@@ -436,8 +493,9 @@ def render_svg(trace_or_path_group: TraceResult | list[Path] | PathGroup | Path,
     description = _describe(groups) or "No path: nothing enters the cluster for this exposure."
     prefix = "tp" + hashlib.sha256((title + description).encode()).hexdigest()[:10]
     lanes = max((len(_actors(p)) for g in groups for p in g.paths), default=3)
-    width = max(MARGIN * 2 + lanes * LANE_WIDTH, 720)
-    canvas = _Canvas(prefix)
+    lane = _lane_width([p for g in groups for p in g.paths])
+    width = max(MARGIN * 2 + lanes * lane, 720)
+    canvas = _Canvas(prefix, lane)
     y = 34.0
     canvas.add(_text(MARGIN, 24, title, size=16, weight="700"))
     if subtitle:

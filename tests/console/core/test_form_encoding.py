@@ -42,7 +42,7 @@ def test_a_replacement_character_in_a_multipart_field_is_refused(demo_cluster, p
 
 def test_utf8_text_passes(demo_cluster, personas, login_as):
     alice = login_as("alice")
-    body = "action=review&yaml=".encode() + "kind: café".encode().replace(b" ", b"+")
+    body = b"action=review&yaml=" + "kind: café".encode().replace(b" ", b"+")
     response = post_form(alice, reverse("policy_create"), body.replace("é".encode(), b"%C3%A9"))
     assert response.context is not None, "the editor answered, not the encoding refusal"
     assert response.context["text"] == "kind: café"

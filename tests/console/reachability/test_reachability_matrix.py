@@ -75,7 +75,7 @@ def test_external_sources_are_rows_cut_at_node_addresses(demo_cluster, personas,
     titles = cell_titles(matrix(login_as("alice"), external="192.168.0.0/24, 203.0.113.9"
                                 ).content.decode())
     assert "192.168.0.0/24 → reporting: partly allowed (1 of 5 connections)" in titles
-    assert "203.0.113.9 → reporting: all blocked (0 of 1 connections)" in titles
+    assert "203.0.113.9 → reporting: all blocked (0 of 1 connection)" in titles
 
 
 @pytest.mark.parametrize(("params", "field", "message"), [
