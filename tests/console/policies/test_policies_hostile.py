@@ -343,3 +343,9 @@ def test_a_valid_policy_carrying_markup_is_shown_escaped(alice, shared_demo, fie
     body = response.content.decode()
     assert field_value not in body
     assert html.escape(field_value) in body
+
+
+def test_the_editor_says_which_yaml_it_accepts(alice, shared_demo):
+    page = alice.get(reverse("policy_create")).content.decode()
+    assert 'id="yaml-rules"' in page
+    assert "anchors, aliases and merge keys" in page and "alias bomb" in page
