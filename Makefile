@@ -44,7 +44,13 @@ unit: $(VENV)/.installed
 conformance: $(VENV)/.installed
 	$(VENV)/bin/pytest -q tests/kubesim/test_conformance.py
 
-bench: $(VENV)/.installed
+# The load generator of bench/console_load_bench.py (locust, gevent) lives apart from the console.
+.venv-bench/.installed: requirements-bench.txt
+	$(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/pip install -q -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.installed .venv-bench/.installed
 	@for script in bench/*_bench.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:

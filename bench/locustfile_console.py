@@ -1,0 +1,45 @@
+"""Users of the load bench (bench/console_load_bench.py): each signs in once, then opens the
+list pages in turn, as people browsing the console do. Run by locust, never imported by the
+console or the tests."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from locust import HttpUser, between, task
+
+PAGES = [
+    ("policies", "/policies/"),
+    ("policies filtered + search", "/policies/?workspace=ws-07&q=allow-web"),
+    ("policy detail", "/policies/project-0040/allow-web-40/"),
+    ("workspaces", "/workspaces/"),
+    ("projects", "/projects/"),
+    ("traffic paths", "/traffic/"),
+    ("history", "/history/"),
+    ("reachability", "/reachability/"),
+]
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class ConsoleUser(HttpUser):
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self) -> None:
+        form = self.client.get("/login/", name="sign in (form)")
+        token = CSRF.search(form.text).group(1)
+        self.client.post("/login/", name="sign in", data={
+            "username": os.environ.get("BENCH_USER", "alice"),
+            "password": os.environ.get("BENCH_PASSWORD", "bench-password"),
+            "csrfmiddlewaretoken": token}, headers={"Referer": self.host + "/login/"})
+        self.index = 0
+
+    @task
+    def browse(self) -> None:
+        name, path = PAGES[self.index % len(PAGES)]
+        self.index += 1
+        with self.client.get(path, name=name, catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")
+            elif "/login/" in response.url:
+                response.failure("signed out")
