@@ -6,19 +6,13 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 from locust import HttpUser, between, task
 
-PAGES = [
-    ("policies", "/policies/"),
-    ("policies filtered + search", "/policies/?workspace=ws-07&q=allow-web"),
-    ("policy detail", "/policies/project-0040/allow-web-40/"),
-    ("workspaces", "/workspaces/"),
-    ("projects", "/projects/"),
-    ("traffic paths", "/traffic/"),
-    ("history", "/history/"),
-    ("reachability", "/reachability/"),
-]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from console_pages import PAGES  # noqa: E402
+
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
