@@ -43,7 +43,7 @@ def trace_digest(snapshot: Snapshot, *, service: tuple[str, str] | None = None,
     Guarantees: equal inputs give equal digests whatever the order of objects in the snapshot;
     an Ingress whose controller cannot be recognised still gets a digest (of what is known).
     """
-    view = ClusterView(snapshot)
+    view = ClusterView.of(snapshot)
     namespaces: set[str] = set()
     services: set[tuple[str, str]] = set()
     parts: list[Any] = [DIGEST_VERSION, client_ip, cni or "", list(service or ()), list(ingress or ())]
@@ -65,13 +65,15 @@ def trace_digest(snapshot: Snapshot, *, service: tuple[str, str] | None = None,
                 namespaces.add(_ns(carrier))
     parts.append(sorted((_stable(s) for key, s in view.services.items() if key in services),
                         key=_sort_key))
-    parts.append(sorted((_stable(e) for e in snapshot.endpoints
+    service_namespaces = {namespace for namespace, _ in services}
+    parts.append(sorted((_stable(e) for e in view.in_namespaces("endpoints", service_namespaces)
                          if (_ns(e), _name(e)) in services), key=_sort_key))
-    parts.append(sorted((_stable(e) for e in snapshot.endpoint_slices
+    parts.append(sorted((_stable(e) for e in view.in_namespaces("endpoint_slices", service_namespaces)
                          if (_ns(e), ((e.get("metadata") or {}).get("labels") or {})
                              .get(SERVICE_NAME_LABEL)) in services), key=_sort_key))
-    parts.append(sorted((_stable(p) for p in snapshot.pods if _ns(p) in namespaces), key=_sort_key))
-    parts.append(sorted((_stable(p) for p in snapshot.network_policies if _ns(p) in namespaces),
+    parts.append(sorted((_stable(p) for p in view.in_namespaces("pods", namespaces)),
+                        key=_sort_key))
+    parts.append(sorted((_stable(p) for p in view.in_namespaces("network_policies", namespaces)),
                         key=_sort_key))
     parts.append(sorted(((_name(n), (n.get("metadata") or {}).get("labels") or {})
                          for n in snapshot.namespaces), key=lambda item: item[0]))

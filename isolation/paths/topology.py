@@ -218,10 +218,29 @@ def service_type(service: dict[str, Any]) -> str:
 
 
 class ClusterView:
-    """Indexes over one snapshot, built once per trace."""
+    """Indexes over one snapshot. `ClusterView.of(snapshot)` shares one view between every
+    trace and digest of the same snapshot (a list page traces hundreds of exposures)."""
+
+    _recent: list[ClusterView] = []  # the last few views, most recent last
+    RECENT = 4
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> ClusterView:
+        """The view of `snapshot`, built once while the snapshot's lists stay the same objects
+        of the same lengths (what the console and the commands do: a snapshot read is never
+        changed in place; a what-if copy gets lists of its own, hence a view of its own)."""
+        fingerprint = _fingerprint(snapshot)
+        for view in cls._recent:
+            if view.snapshot is snapshot and view.fingerprint == fingerprint:
+                return view
+        view = cls(snapshot)
+        cls._recent = [*cls._recent[-(cls.RECENT - 1):], view]
+        return view
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
+        self.fingerprint = _fingerprint(snapshot)
+        self._by_namespace: dict[str, dict[str, list[tuple[int, dict[str, Any]]]]] = {}
         self.nodes: dict[str, NodeInfo] = {}
         for node in snapshot.nodes:
             info = node_info(node)
@@ -250,6 +269,20 @@ class ClusterView:
 
     def node_names(self) -> list[str]:
         return sorted(self.nodes)
+
+    def in_namespaces(self, kind: str, namespaces: set[str] | frozenset[str]) -> list[dict[str, Any]]:
+        """The snapshot's objects of `kind` ("pods", "network_policies", "endpoints",
+        "endpoint_slices") in `namespaces`, in snapshot order, from an index built once."""
+        index = self._by_namespace.get(kind)
+        if index is None:
+            index = {}
+            for position, obj in enumerate(getattr(self.snapshot, kind)):
+                index.setdefault(_meta(obj).get("namespace", "default"), []).append((position, obj))
+            self._by_namespace[kind] = index
+        found = [entry for ns in namespaces for entry in index.get(ns, ())]
+        if len(namespaces) > 1:
+            found.sort(key=lambda entry: entry[0])
+        return [obj for _, obj in found]
 
     def service(self, namespace: str, name: str) -> dict[str, Any]:
         try:
@@ -287,9 +320,10 @@ class ClusterView:
         else:
             selector = (service.get("spec") or {}).get("selector") or {}
             if selector:
-                for (pod_ns, pod_name), pod in self.pods.items():
+                for pod in self.in_namespaces("pods", {namespace}):
                     labels = _labels(pod)
-                    if pod_ns == namespace and all(labels.get(k) == v for k, v in selector.items()):
+                    pod_ns, pod_name = namespace, _meta(pod)["name"]
+                    if all(labels.get(k) == v for k, v in selector.items()):
                         if (pod.get("status") or {}).get("phase", "Running") != "Running":
                             continue
                         ip = (pod.get("status") or {}).get("podIP")
@@ -315,6 +349,13 @@ class ClusterView:
             backends.append(Backend(pod_ns, pod_name, ip, node, bool(spec.get("hostNetwork")),
                                     int(target), port.protocol))
         return sorted(backends, key=lambda b: (b.namespace, b.name, b.ip))
+
+
+def _fingerprint(snapshot: Snapshot) -> tuple[tuple[int, int], ...]:
+    lists = (snapshot.namespaces, snapshot.nodes, snapshot.pods, snapshot.services,
+             snapshot.endpoints, snapshot.endpoint_slices, snapshot.ingresses,
+             snapshot.network_policies, snapshot.ip_pools)
+    return tuple((id(items), len(items)) for items in lists)
 
 
 def _endpoint_port(ports: list[dict[str, Any]], port: ServicePort) -> int | None:

@@ -72,7 +72,7 @@ def exposures(snapshot: Snapshot) -> list[Exposure]:
     An Ingress carries the traffic policy, ports and load balancer of the controller Service
     recognised for it; when none is recognised those are empty and `controller` is None.
     """
-    view = ClusterView(snapshot)
+    view = ClusterView.of(snapshot)
     found = [_service_exposure(key, svc) for key, svc in view.services.items()
              if service_type(svc) in EXPOSED_TYPES]
     for key, ingress in view.ingresses.items():
@@ -109,13 +109,9 @@ def engine_checker(snapshot: Snapshot, namespaces: Iterable[str] | None = None) 
 
     if namespaces is not None:
         wanted = set(namespaces)
-
-        def inside(obj: dict) -> bool:
-            return (obj.get("metadata") or {}).get("namespace", "default") in wanted
-
-        snapshot = snapshot.with_network_policies(
-            [p for p in snapshot.network_policies if inside(p)])
-        snapshot.pods = [p for p in snapshot.pods if inside(p)]
+        view = ClusterView.of(snapshot)
+        snapshot = snapshot.with_network_policies(view.in_namespaces("network_policies", wanted))
+        snapshot.pods = view.in_namespaces("pods", wanted)
     cluster = Cluster.from_snapshot(snapshot)
 
     def check(source: str, destination: str, port: int, protocol: str) -> PolicyVerdict:
@@ -162,7 +158,7 @@ def trace(snapshot: Snapshot, *, service: tuple[str, str] | None = None,
         if cni not in CNI_MODES:
             raise PathInputError(f"CNI mode {cni!r} is not one of {', '.join(CNI_MODES)}")
         detected = CniMode(cni, False, "set explicitly")
-    view = ClusterView(snapshot)
+    view = ClusterView.of(snapshot)
     if entry_nodes is not None:
         unknown = sorted(set(entry_nodes) - set(view.nodes))
         if unknown:
