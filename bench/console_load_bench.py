@@ -41,6 +41,7 @@ LOCUST = ROOT / ".venv-bench" / "bin" / "locust"
 PASSWORD = "bench-password"
 TARGET_P50_MS, TARGET_P99_MS = 150, 1000
 PAGE_NAMES = {name for name, _ in PAGES}
+LOGS = ROOT / "test-artifacts" / "bench"
 
 
 def objects(policies: int, namespaces: int, pods: int) -> list[dict[str, Any]]:
@@ -176,11 +177,14 @@ def main() -> None:
             env = console_env(api_url, tmp)
             prepare(env)
             port = free_port()
+            LOGS.mkdir(parents=True, exist_ok=True)
+            web_log = open(LOGS / "console-load-web.log", "w")  # noqa: SIM115 (closed below)
+            print(f"web server errors: {LOGS / 'console-load-web.log'}")
             url = f"http://127.0.0.1:{port}"
             children.append(subprocess.Popen(
                 [str(ROOT / ".venv" / "bin" / "gunicorn"), "console.wsgi", "--bind",
                  f"127.0.0.1:{port}", "--workers", str(args.workers), "--timeout", "60"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=web_log,
                 start_new_session=True))
             children.append(subprocess.Popen(
                 [str(ROOT / ".venv" / "bin" / "celery"), "-A", "console", "worker",
@@ -196,6 +200,8 @@ def main() -> None:
                 report(f"{label}, {time.perf_counter() - started:.0f} s "
                        f"(load average {os.getloadavg()[0]:.2f})", rows)
         finally:
+            if "web_log" in locals():
+                web_log.close()
             for child in reversed(children):
                 with contextlib.suppress(ProcessLookupError):
                     if child is simulator:
