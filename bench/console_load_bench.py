@@ -69,7 +69,7 @@ def console_env(api_url: str, data_dir: str) -> dict[str, str]:
         "DATA_DIR": data_dir, "SECRET_KEY": "bench-only-secret-key-0123456789-0123456789-0123",
         "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0",
         "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0", "DEBUG": "0",
-        "LOG_LEVEL": "WARNING", "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        "LOG_LEVEL": "WARNING", "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
         "RECONCILE_INTERVAL_SECONDS": "3600"})
     env.setdefault("DATABASE_URL", f"sqlite:///{data_dir}/bench.sqlite3")
     return env

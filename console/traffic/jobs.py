@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import ngettext
+
 from cluster.errors import ClusterError
 from console.core import jobs
 from console.traffic import services
@@ -31,3 +33,29 @@ def render_diagram(ctx: jobs.JobContext) -> dict[str, Any]:
     message = (f"Drew {len(svg) // 1024 or 1} KiB for {ref.key}"
                + (": the cluster changed since the page was opened, reload it" if changed else ""))
     return {"message": message, "digest": digest, "changed": changed}
+
+
+@jobs.handler(services.LIST_JOB)
+def trace_exposures(ctx: jobs.JobContext) -> dict[str, Any]:
+    """Trace every exposure on the cluster as it is now for one client and cache the rows.
+
+    Idempotent: the rows are keyed by the digest of what they depend on. When the cluster
+    changed since the page asked, the rows are stored under the new key (and as the latest),
+    and the result says so.
+    """
+    params = ctx.params
+    client = services.parse_client(params["client"])
+    ctx.progress(10, "Reading the cluster")
+    live = services.cluster.snapshot()
+    settings = services.iso.isolation_settings()
+    cni = services.PlatformSettings.load().cni_mode or None
+    key = services.list_key(live, settings, cni, client)
+    context = services.context_from(live, settings, cni)
+    ctx.progress(30, "Tracing every exposure")
+    listing = services.compute_list(context, client, key)
+    changed = key != params.get("key")
+    count = len(listing.rows)
+    message = (ngettext("Traced %(count)d exposure", "Traced %(count)d exposures", count)
+               % {"count": count}
+               + (": the cluster changed since the page was opened" if changed else ""))
+    return {"message": message, "key": key, "changed": changed}

@@ -14,12 +14,16 @@ policies gives a new key, so nothing is ever invalidated by hand. Drawings are m
 from __future__ import annotations
 
 import functools
+import hashlib
 import ipaddress
+import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Q
+from django.utils import timezone
 
 from console.core import cluster, jobs
 from console.core.models import Job, JobStatus, PlatformSettings
@@ -40,12 +44,13 @@ from isolation.paths.trace import (
 )
 from isolation.paths.types import merge_allowlist
 from isolation.review.impact import with_generated_policies
-from isolation.snapshot import Snapshot
+from isolation.snapshot import KIND_FIELDS, Snapshot
 
 CACHE_PREFIX = "traffic:v1"
 CACHE_SECONDS = 24 * 3600  # keys are content digests: an entry is never stale, only unused
 MAX_CLIENT_SAMPLES = 16
 RENDER_JOB = "render-diagram"
+LIST_VERSION = "1"  # bump when the rows' content changes, so older lists are not shown
 KINDS = ("service", "ingress")
 STATUS_ORDER = {"none": 0, "some": 1, "every": 2, "unknown": -1}
 
@@ -286,6 +291,112 @@ def exposure_rows(ctx: TrafficContext, client: Client, visible_namespaces: set[s
         except PathInputError as exc:
             rows.append(ExposureRow(exposure, ref, "unknown", str(exc)))
     return rows
+
+
+# ---- the list, traced in the background -------------------------------------------------------
+#
+# Tracing every exposure of a large cluster takes seconds to a minute, so a page never does it:
+# the "trace-exposures" job traces all of them once per state of the cluster and caches the
+# rows under `list_key` of what they depend on; pages read that entry, or show the latest rows
+# with a "being traced" note while the job runs. One job per key (single flight).
+
+LIST_JOB = "trace-exposures"
+
+
+@dataclass
+class ExposureList:
+    """Every exposure of the cluster traced for one client (all namespaces; pages filter)."""
+
+    key: str
+    rows: list[ExposureRow]
+    namespaces: list[str]
+    anticipated: set[str]
+    warnings: list[str]
+    traced_at: datetime
+
+
+def list_key(live: Snapshot, settings: IsolationSettings, cni: str | None, client: Client) -> str:
+    """A digest of everything the list's rows depend on: each object's identity and
+    resourceVersion (its whole content when it has none), the isolation settings, the CNI
+    override and the client. Cheap: no object is serialised when versions are present."""
+    digest = hashlib.sha256()
+    digest.update(f"{LIST_VERSION}|{settings!r}|{cni or ''}|{client.text}".encode())
+    for kind in KIND_FIELDS.values():
+        for obj in getattr(live, kind):
+            meta = obj.get("metadata") or {}
+            version = meta.get("resourceVersion")
+            if version is None:
+                version = hashlib.sha256(json.dumps(obj, sort_keys=True, default=str)
+                                         .encode()).hexdigest()
+            digest.update(f"\n{kind}|{meta.get('namespace', '')}|{meta.get('name', '')}|"
+                          f"{version}".encode())
+    return digest.hexdigest()
+
+
+def compute_list(ctx: TrafficContext, client: Client, key: str) -> ExposureList:
+    """Trace every exposure of `ctx` for `client` and cache the rows under `key`."""
+    listing = ExposureList(key, exposure_rows(ctx, client, None), exposure_namespaces(ctx),
+                           set(ctx.anticipated), list(ctx.warnings), timezone.now())
+    cache.set(f"{CACHE_PREFIX}:list:{key}", listing, CACHE_SECONDS)
+    cache.set(f"{CACHE_PREFIX}:list-latest:{client.text}", listing, CACHE_SECONDS)
+    return listing
+
+
+def cached_list(key: str) -> ExposureList | None:
+    return cache.get(f"{CACHE_PREFIX}:list:{key}")
+
+
+def latest_list(client: Client) -> ExposureList | None:
+    """The rows last traced for `client`, whatever the cluster's state then (shown while the
+    current state is being traced, marked as such)."""
+    return cache.get(f"{CACHE_PREFIX}:list-latest:{client.text}")
+
+
+def request_list(user, key: str, client: Client) -> Job:
+    """The job tracing the list for `key`: one already queued or running for it, else a new one."""
+    waiting = Job.objects.filter(Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING),
+                                 kind=LIST_JOB, params__key=key).first()
+    if waiting is not None:
+        return waiting
+    return jobs.start(LIST_JOB, target="every exposure", user=user,
+                      params={"key": key, "client": client.text})
+
+
+@dataclass
+class ListInputs:
+    """What the list page reads on every request: the live cluster and the settings."""
+
+    live: Snapshot
+    settings: IsolationSettings
+    cni: str | None
+    exposed: list[str]  # namespaces with at least one exposure
+
+
+def list_inputs() -> ListInputs:
+    """The inputs of the list now (raises ClusterError when the cluster cannot be read)."""
+    live = cluster.snapshot()
+    return ListInputs(live, iso.isolation_settings(), PlatformSettings.load().cni_mode or None,
+                      sorted({e.namespace for e in exposures(live)}))
+
+
+def current_list(inputs: ListInputs, user, client: Client) -> tuple[ExposureList | None, Job | None, bool]:
+    """(rows, job, stale): the rows for the cluster's current state, starting their job when
+    they are not cached; while it runs, the latest rows with stale=True (or None)."""
+    key = list_key(inputs.live, inputs.settings, inputs.cni, client)
+    listing = cached_list(key)
+    job = None
+    if listing is None:
+        job = request_list(user, key, client)
+        listing = cached_list(key)  # traced already when jobs run eagerly
+    if listing is not None:
+        return listing, job, False
+    latest = latest_list(client)
+    return latest, job, latest is not None
+
+
+def list_job(key: str) -> Job | None:
+    """The latest job asked to trace the list for `key`."""
+    return Job.objects.filter(kind=LIST_JOB, params__key=key).order_by("-pk").first()
 
 
 def exposure_namespaces(ctx: TrafficContext) -> list[str]:

@@ -76,6 +76,8 @@ def _load_exposure(request, kind: str, namespace: str, name: str, *, edit: bool 
 def _queries(request) -> dict[str, str]:
     """Query strings for links: pages (keeps sort), sort headers (filters only), detail pages."""
     page, filters = request.GET.copy(), request.GET.copy()
+    for params in (page, filters):
+        params.pop("poll", None)
     page.pop("page", None)
     filters.pop("page", None)
     filters.pop("sort", None)
@@ -91,25 +93,38 @@ def _sorted(rows: list[traffic.ExposureRow], sort: str) -> list[traffic.Exposure
 
 @require_GET
 def traffic_list(request):
+    """Every exposure the user may see, from the rows the "trace-exposures" job cached for the
+    cluster's current state; while it runs, the latest rows marked as being updated (or a
+    waiting note), and the results poll until the current ones are there."""
     try:
         directory = tenants.directory()
-        ctx = traffic.load_context()
+        inputs = traffic.list_inputs()
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Traffic Paths")
-    visible = _visible_namespaces(request, directory, traffic.exposure_namespaces(ctx))
+    visible = _visible_namespaces(request, directory, inputs.exposed)
     form = TrafficFilterForm(request.GET or None, projects=visible)
-    rows = None
+    client = form.client_or_default()
+    rows = listing = job = None
+    stale = False
     if not form.is_bound or form.is_valid():
-        project = form.cleaned_data.get("project", "") if form.is_bound else ""
-        rows = _sorted(traffic.exposure_rows(ctx, form.client_or_default(), set(visible), project),
-                       request.GET.get("sort", "project"))
+        listing, job, stale = traffic.current_list(inputs, request.user, client)
+        if listing is not None:
+            project = form.cleaned_data.get("project", "") if form.is_bound else ""
+            shown = set(visible) if not project else {project} & set(visible)
+            rows = _sorted([row for row in listing.rows if row.exposure.namespace in shown],
+                           request.GET.get("sort", "project"))
+    tracing = (job is not None and listing is None) or stale
     page = Paginator(rows or [], PAGE_SIZE).get_page(request.GET.get("page"))
     template = "traffic/list.html#results" if request.htmx else "traffic/list.html"
-    return render(request, template, {
-        "form": form, "page": page, "rows": rows, "client": form.client_or_default(), "ctx": ctx,
+    response = render(request, template, {
+        "form": form, "page": page, "rows": rows, "client": client, "listing": listing,
+        "job": job, "tracing": tracing, "stale": stale, "exposure_count": len(inputs.exposed),
         "sort": request.GET.get("sort", "project"), "sort_columns": SORT_COLUMNS,
-        "anticipated": sorted(ctx.anticipated & set(visible)),
+        "anticipated": sorted(listing.anticipated & set(visible)) if listing else [],
         **_queries(request)})
+    if request.htmx and request.GET.get("poll") and not tracing:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
 
 
 @require_GET
