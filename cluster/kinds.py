@@ -82,6 +82,11 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
          "connectivityexpectations", namespaced=True, custom=True),
     Kind("ClusterConnectivityExpectation", "isolation.tenant-console.io", "v1alpha1",
          "clusterconnectivityexpectations", namespaced=False, custom=True),
+    # The network-policy-api's cluster-wide policies (read only; absent CRDs read as none).
+    Kind("AdminNetworkPolicy", "policy.networking.k8s.io", "v1alpha1", "adminnetworkpolicies",
+         namespaced=False, custom=True),
+    Kind("BaselineAdminNetworkPolicy", "policy.networking.k8s.io", "v1alpha1",
+         "baselineadminnetworkpolicies", namespaced=False, custom=True),
 )}
 
 # Kinds written only to set up a cluster (manage.py realcluster), never read or written by the

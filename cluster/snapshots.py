@@ -25,6 +25,7 @@ SNAPSHOT_KINDS: tuple[str, ...] = (
     "Namespace", "Node", "Pod", "Service", "Endpoints", "EndpointSlice", "Ingress",
     "NetworkPolicy", "Workspace", "NamespaceNetworkPolicy", "IPPool",
     "ConnectivityExpectation", "ClusterConnectivityExpectation",
+    "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
 )
 # A snapshot of up to this many namespaces lists each namespace separately; a larger one lists
 # cluster-wide and filters, which is cheaper than thousands of small calls.
@@ -85,6 +86,6 @@ def _tolerant(k: Kind, read: Read, strict: bool) -> list[dict[str, Any]]:
             raise
         return []
     except NotFoundError:
-        if k.custom:  # a third-party CRD (Calico's IPPool) this cluster lacks
+        if k.custom:  # a third-party CRD (Calico's IPPool, AdminNetworkPolicy) it lacks
             return []
         raise

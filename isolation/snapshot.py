@@ -5,10 +5,10 @@ is filled either from YAML that `kubectl get ... -o yaml` printed (`load_snapsho
 live cluster through the gateway. Objects stay as the API server would return them; engines
 read only the fields they need.
 
-An object is read by its apiVersion *and* kind (`API_VERSIONS`): a Calico
-`projectcalico.org/v3 NetworkPolicy` has other fields and another meaning than a
-`networking.k8s.io/v1` one, so it is never read as one; objects the engines do not evaluate are
-listed in `Snapshot.ignored` for the caller to warn about.
+An object is read by its apiVersion *and* kind (`API_VERSIONS`) and filed by its API group and
+kind (`field_of`): a Calico `projectcalico.org/v3 NetworkPolicy` has other fields and another
+meaning than a `networking.k8s.io/v1` one, so it is never read as one; objects the engines do
+not evaluate are listed in `Snapshot.ignored` for the caller to warn about.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ KIND_FIELDS: dict[str, str] = {
     "IPPool": "ip_pools",
     "ConnectivityExpectation": "expectations",
     "ClusterConnectivityExpectation": "cluster_expectations",
+    "AdminNetworkPolicy": "admin_network_policies",
+    "BaselineAdminNetworkPolicy": "baseline_admin_network_policies",
 }
 
 # kind -> the apiVersions of it the engines read (those `kubectl get -o yaml` prints today)
@@ -55,7 +57,32 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "IPPool": ("crd.projectcalico.org/v1",),
     "ConnectivityExpectation": ("isolation.tenant-console.io/v1alpha1",),
     "ClusterConnectivityExpectation": ("isolation.tenant-console.io/v1alpha1",),
+    "AdminNetworkPolicy": ("policy.networking.k8s.io/v1alpha1",),
+    "BaselineAdminNetworkPolicy": ("policy.networking.k8s.io/v1alpha1",),
 }
+
+
+def api_group(api_version: str) -> str:
+    """The group of an apiVersion ("" for the core group's "v1")."""
+    return api_version.rpartition("/")[0]
+
+
+# (API group, kind) -> Snapshot attribute: objects are filed by group and kind, never by kind
+# alone (a kind of the same name in another group, such as Calico's NetworkPolicy, needs its
+# own entry here and its apiVersions in API_VERSIONS).
+GROUP_KIND_FIELDS: dict[tuple[str, str], str] = {
+    (api_group(version), kind): KIND_FIELDS[kind]
+    for kind, versions in API_VERSIONS.items() for version in versions}
+
+
+def field_of(obj: dict[str, Any]) -> str | None:
+    """The Snapshot attribute an object of this apiVersion and kind belongs in, or None when
+    no engine reads it (an object without apiVersion is of its kind's first one)."""
+    kind = obj.get("kind")
+    api_version = obj.get("apiVersion") or API_VERSIONS.get(kind, ("",))[0]
+    if api_version not in API_VERSIONS.get(kind, ()):
+        return None
+    return GROUP_KIND_FIELDS.get((api_group(api_version), kind))
 
 
 @dataclass
@@ -76,11 +103,21 @@ class Snapshot:
     # guardrails (isolation.guardrails): namespaced and cluster-scoped expectations
     expectations: list[dict[str, Any]] = field(default_factory=list)
     cluster_expectations: list[dict[str, Any]] = field(default_factory=list)
+    # policy.networking.k8s.io/v1alpha1 (cluster-scoped; one BaselineAdminNetworkPolicy)
+    admin_network_policies: list[dict[str, Any]] = field(default_factory=list)
+    baseline_admin_network_policies: list[dict[str, Any]] = field(default_factory=list)
     # "apiVersion Kind namespace/name" of the objects read but not evaluated (load_snapshot)
     ignored: list[str] = field(default_factory=list)
 
     def add(self, obj: dict[str, Any]) -> None:
-        getattr(self, KIND_FIELDS[obj["kind"]]).append(obj)
+        """File `obj` by its API group and kind (any version of the group; `load_snapshot`
+        checks versions); KeyError for a group and kind no engine reads."""
+        kind = obj["kind"]
+        api_version = obj.get("apiVersion") or API_VERSIONS.get(kind, ("",))[0]
+        attr = GROUP_KIND_FIELDS.get((api_group(api_version), kind))
+        if attr is None:
+            raise KeyError(f"{api_version} {kind} is not read into a Snapshot")
+        getattr(self, attr).append(obj)
 
     def objects(self) -> list[dict[str, Any]]:
         """Every object, in KIND_FIELDS order."""
@@ -132,7 +169,7 @@ def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
                     raise SnapshotError(f"{where}: {_unsupported(kind, api_version)}")
                 snapshot.ignored.append(clip(label))
                 continue
-            identity = (api_version.rpartition("/")[0], kind, namespace, metadata["name"])
+            identity = (api_group(api_version), kind, namespace, metadata["name"])
             if identity in first_seen:
                 raise SnapshotError(f"{where}: {clip(label)} appears twice: first at "
                                     f"{first_seen[identity]}, again at {where}")
@@ -157,15 +194,17 @@ def _unsupported(kind: str, api_version: str) -> str:
             f"(supported: {', '.join(API_VERSIONS[kind])})")
 
 
-# Fields of an object that no engine reads, by kind (see `prune_unread`). A NetworkPolicy's
-# (and a NamespaceNetworkPolicy's) metadata is validated as kube-apiserver does, so kept whole.
+# Fields of an object that no engine reads, by kind (see `prune_unread`). A policy's metadata
+# (NetworkPolicy, NamespaceNetworkPolicy, ANP, BANP) is validated as kube-apiserver does, so
+# kept whole.
 _UNREAD_CONTAINER = ("env", "envFrom", "volumeMounts", "volumeDevices", "resources",
                      "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
                      "securityContext")
 _UNREAD_POD_SPEC = ("volumes", "tolerations", "affinity", "topologySpreadConstraints")
 _UNREAD_POD_STATUS = ("conditions", "containerStatuses", "initContainerStatuses",
                       "ephemeralContainerStatuses")
-_KEEP_METADATA = frozenset(("NetworkPolicy", "NamespaceNetworkPolicy"))
+_KEEP_METADATA = frozenset(("NetworkPolicy", "NamespaceNetworkPolicy", "AdminNetworkPolicy",
+                            "BaselineAdminNetworkPolicy"))
 
 
 def prune_unread(obj: dict[str, Any]) -> dict[str, Any]:

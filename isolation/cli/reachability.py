@@ -11,10 +11,14 @@ With expectations (isolation.guardrails) the exit status is 0 when every expecta
 when one does not (with --proposed: when the proposed change newly violates one), 2 on bad
 input. With --proposed and no --expect, the snapshot's own expectations are checked.
 
-Bad input (unreadable files, bad YAML or JSON, a NetworkPolicy the API server would reject,
-an unknown pod, the same object twice) ends with exit status 2 and one message naming the
-document and field. Objects the engine does not evaluate (other kinds, a Calico
-NetworkPolicy) are named in one warning on stderr.
+Bad input (unreadable files, bad YAML or JSON, a NetworkPolicy, AdminNetworkPolicy or
+BaselineAdminNetworkPolicy the API server would reject, an unknown pod, the same object twice)
+ends with exit status 2 and one message naming the document and field. Objects the engine does
+not evaluate (other kinds, a Calico NetworkPolicy) are named in one warning on stderr, and so
+are AdminNetworkPolicies sharing a priority (their order is undefined).
+
+With `--format json`, each result keeps its fields and adds the kind of the deciding policy
+(`kind`, per direction and for the connection) and the deciding rule (`decided_by`).
 """
 
 from __future__ import annotations
@@ -130,11 +134,14 @@ def _cluster_of(snapshot: Snapshot, path: str, data: bytes, from_ips: list[str])
             raise InputError(f"--from-ip {value!r} is not an IP address")
         addresses.append(address)
     try:
-        return Cluster.from_snapshot(snapshot, extra_ips=addresses)
+        cluster = Cluster.from_snapshot(snapshot, extra_ips=addresses)
     except InvalidPolicyError as error:
         raise InputError(_policy_error(path, data, error)) from None
     except ValueError as error:
         raise InputError(f"{path}: {error}") from None
+    for warning in cluster.warnings:
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+    return cluster
 
 
 def _policy_error(path: str, data: bytes, error: Any) -> str:
@@ -149,9 +156,10 @@ def _policy_error(path: str, data: bytes, error: Any) -> str:
         documents = load_documents(data, max_bytes=MAX_SNAPSHOT_BYTES)
     except YamlInputError:
         documents = []
+    kind = getattr(error, "kind", "NetworkPolicy")
     for document in documents:
         for prefix, obj in document_objects(document):
-            if _policy_key(obj) == error.policy:
+            if _policy_key(obj, kind) == error.policy:
                 line, _ = locate(document.node, prefix + parse_field_path(issue.field))
                 where = f"{path}: document {document.index}, line {line}"
                 break
@@ -159,13 +167,17 @@ def _policy_error(path: str, data: bytes, error: Any) -> str:
             continue
         break
     more = f" (and {_count(len(error.issues) - 1, 'more problem')})" if len(error.issues) > 1 else ""
-    return f"{where}: NetworkPolicy {error.policy}: {issue}{more}"
+    return f"{where}: {kind} {error.policy}: {issue}{more}"
 
 
-def _policy_key(obj: Any) -> str | None:
-    if not isinstance(obj, dict) or obj.get("kind") != "NetworkPolicy":
+def _policy_key(obj: Any, kind: str = "NetworkPolicy") -> str | None:
+    """How the engine names a policy of `kind` (namespace/name, or the name of a
+    cluster-scoped kind)."""
+    if not isinstance(obj, dict) or obj.get("kind") != kind:
         return None
     metadata = obj.get("metadata") or {}
+    if kind != "NetworkPolicy":
+        return str(metadata.get("name"))
     return f"{metadata.get('namespace') or 'default'}/{metadata.get('name')}"
 
 

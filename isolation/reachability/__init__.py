@@ -1,1 +1,15 @@
-"""What can reach what under NetworkPolicy v1, and why: inventory, matrix build, verdicts, explanations."""
+"""What can reach what, and why: inventory, matrix build, verdicts, explanations.
+
+Policies are evaluated as ordered layers (`layers`), per direction (egress at the source pod,
+ingress at the destination pod). Each layer answers ALLOW or DENY (final), PASS (on to the
+next layer) or nothing (no match, next layer); what no layer decides is allowed. The default
+order is AdminNetworkPolicies (`admin`, priority order), NetworkPolicies (`netpol_layer`,
+decisive for the pods they isolate), the BaselineAdminNetworkPolicy; `engine.Cluster(...,
+layers=[...])` takes another order, e.g. with Calico tiers. A layer implements
+`layers.PolicyLayer`:
+
+    kind: str
+    class_inputs() -> ClassInputs            # label keys, node label keys, address blocks
+    evaluate(direction, space: ClassSpace) -> list[ClassBlock]       # the matrix, by class
+    decide(direction, view, pod, other, port, protocol, named) -> LayerDecision  # one check
+"""

@@ -5,6 +5,11 @@ selector mentions, same named ports, same port slots, inside the same ipBlocks) 
 Selectors are evaluated once over all classes with numpy; each rule contributes "these peers ×
 these port slots" to its policy's selected classes; egress is accumulated by source rows and
 ingress by destination rows (then transposed), and the matrix is their AND.
+
+With policy layers besides the NetworkPolicies (`isolation.reachability.layers`), each
+direction is decided layer by layer: a layer's ALLOW / DENY bits settle the cells still open,
+and cells no layer settles are allowed. A cluster with NetworkPolicies only takes the direct
+path above.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 
 from isolation.netpol.model import EGRESS, INGRESS, IPBlock, Peer, Policy, PortSpec
-from isolation.netpol.selectors import LabelIndex
+from isolation.netpol.selectors import LabelIndex, Selector
 from isolation.reachability.inventory import NODE_KIND, ClusterView, Endpoint
+from isolation.reachability.layers import ClassBlock, ClassInputs, PolicyLayer
 from isolation.reachability.matrix import Matrix, Slot, full_masks, word_dtype
+from isolation.reachability.netpol_layer import NetworkPolicyLayer
 
 
 def build_matrix(cluster: ClusterView, sources: Sequence[Endpoint], destinations: Sequence[Endpoint],
@@ -36,13 +43,21 @@ class _Builder:
         self.slots = slots
         self.policies: list[Policy] = cluster.policies
         self._peer_cache: dict[Hashable, np.ndarray] = {}
-        self._port_cache: dict[tuple[PortSpec, ...], np.ndarray] = {}
+        self._port_cache: dict[tuple, np.ndarray] = {}
+        layers = getattr(cluster, "layers", None)
+        # Only NetworkPolicies (or a view without layers): the direct path, no bookkeeping.
+        direct = layers is None or (len(layers) == 1 and isinstance(layers[0], NetworkPolicyLayer))
+        self.layers: list[PolicyLayer] | None = None if direct else list(layers)
 
     def build(self) -> Matrix:
         self._entities()
         self._classes()
-        allowed = self._egress()
-        allowed &= self._ingress_by_destination().transpose(1, 0, 2)
+        if self.layers is None:
+            allowed = self._egress()
+            allowed &= self._ingress_by_destination().transpose(1, 0, 2)
+        else:
+            allowed = self._layered(EGRESS)
+            allowed &= self._layered(INGRESS).transpose(1, 0, 2)
         src_class = self.entity_class[[self.entity_of[e.name] for e in self.sources]]
         dst_class = self.entity_class[[self.entity_of[e.name] for e in self.destinations]]
         overrides = {}
@@ -75,9 +90,16 @@ class _Builder:
             self.entity_slots[self.entity_of[endpoint.name]] = tuple(slots)
 
     def _selector_inputs(self) -> tuple[set[str], dict[IPBlock, int]]:
-        """Label keys any pod selector reads, and every distinct ipBlock."""
+        """Label keys any pod selector reads, and every distinct ipBlock (of every layer)."""
         label_keys: set[str] = set()
         blocks: dict[IPBlock, int] = {}
+        self.node_label_keys: set[str] = set()
+        for layer in self.layers or ():
+            inputs: ClassInputs = layer.class_inputs()
+            label_keys |= inputs.pod_label_keys
+            self.node_label_keys |= inputs.node_label_keys
+            for block in inputs.blocks:
+                blocks.setdefault(block, len(blocks))
         for policy in self.policies:
             label_keys |= policy.pod_selector.keys()
             for rule in policy.ingress + policy.egress:
@@ -118,7 +140,7 @@ class _Builder:
                 key: Hashable = (True, pod.namespace, labels, named, slots, signatures[position])
             else:
                 labels, named = frozenset(), ()
-                key = (False, slots, signatures[position])
+                key = (False, slots, signatures[position], self._node_key(endpoint))
             number = class_of.get(key)
             if number is None:
                 number = class_of[key] = len(class_of)
@@ -137,6 +159,8 @@ class _Builder:
         self.cls_named = [dict(named) for named in cls_named]
         self.cls_blocks = (membership[representative] if self.block_index
                            else np.zeros((len(cls_pod), 0), dtype=bool))
+        self.cls_node = [self.entities[r].node if self.entities[r].kind == NODE_KIND else None
+                         for r in representative]
         self.ns_position = ns_position
         self.pod_labels = LabelIndex([dict(labels) for labels in label_rows])
         self.ns_labels = LabelIndex([cluster.labels_of_namespace(n) for n in self.namespaces])
@@ -149,6 +173,74 @@ class _Builder:
         for position, (slots, named) in enumerate(zip(cls_slots, cls_named, strict=True)):
             groups.setdefault((slots, named), []).append(position)
         self.port_groups = list(groups.values())
+
+    def _node_key(self, endpoint: Endpoint) -> Hashable:
+        """What the layers' node selectors can read of a node endpoint (its relevant labels)."""
+        if not self.node_label_keys or endpoint.kind != NODE_KIND or not endpoint.node:
+            return None
+        labels = self.cluster.labels_of_node(endpoint.node)  # type: ignore[attr-defined]
+        return frozenset((k, v) for k, v in labels.items() if k in self.node_label_keys)
+
+    # -- the class space the layers read (isolation.reachability.layers.ClassSpace) -------
+
+    def pods_matching(self, namespace_selector: Selector,
+                      pod_selector: Selector | None) -> np.ndarray:
+        """Pod classes in namespaces `namespace_selector` matches (and `pod_selector`)."""
+        by_namespace = np.append(self.ns_labels.evaluate(namespace_selector), False)
+        mask = by_namespace[self.cls_ns] & self.cls_pod
+        if pod_selector is not None:
+            mask = mask & self.pod_labels.evaluate(pod_selector)[self.cls_row]
+        return mask
+
+    def nodes_matching(self, selector: Selector) -> np.ndarray:
+        """Node classes (a node's addresses, host-network pods) whose node `selector` matches."""
+        cluster = self.cluster
+        return np.array([node is not None and selector.matches(
+            cluster.labels_of_node(node))  # type: ignore[attr-defined]
+            for node in self.cls_node], dtype=bool)
+
+    def in_block(self, block: IPBlock) -> np.ndarray:
+        """Classes whose address lies in `block` (declared by a layer's `class_inputs`)."""
+        return self.cls_blocks[:, self.block_index[block]]
+
+    def port_bits(self, ports: tuple) -> np.ndarray:
+        """Allowed-slot bitsets of each destination class for a list of port matchers (any
+        hashable objects with `matches(port, protocol, named_ports)`); empty = every slot."""
+        return self._ports(tuple(ports))
+
+    def network_policy_bits(self, direction: str) -> tuple[np.ndarray, np.ndarray]:
+        """(allowed, isolated rows) of the NetworkPolicies for `direction`, rows as in
+        `ClassBlock`; rows no NetworkPolicy isolates read as all allowed."""
+        return self._direction(direction, by_destination=direction == INGRESS)
+
+    def _layered(self, direction: str) -> np.ndarray:
+        """One direction decided by the layers, rows as in `ClassBlock`.
+
+        Computed from the last layer to the first: a layer's ALLOW / DENY bits override what
+        the layers after it decided, its other bits keep it, and bits no layer decides stay
+        allowed. The NetworkPolicy layer decides every bit of the rows it isolates, so the
+        layers after it only touch the other rows; rows that are not pods have no side of
+        their own, so no layer decides them.
+        """
+        assert self.layers is not None
+        shape = (self.classes, self.classes, self.words)
+        position = next((k for k, layer in enumerate(self.layers)
+                         if isinstance(layer, NetworkPolicyLayer)), None)
+        if position is None:
+            full = self.full[None, :, :] if direction == EGRESS else self.full[:, None, :]
+            result = np.broadcast_to(full, shape).copy()
+            before, after, open_rows = list(self.layers), [], self.cls_pod
+        else:
+            result, isolated = self.network_policy_bits(direction)
+            before, after = self.layers[:position], self.layers[position + 1:]
+            open_rows = self.cls_pod & ~isolated
+        for layer in reversed(after):
+            for block in layer.evaluate(direction, self):
+                _override(result, block, open_rows)
+        for layer in reversed(before):
+            for block in layer.evaluate(direction, self):
+                _override(result, block, self.cls_pod)
+        return result
 
     # -- masks over classes ---------------------------------------------------------------
 
@@ -207,13 +299,13 @@ class _Builder:
 
     def _egress(self) -> np.ndarray:
         """[source class, destination class] bits that egress at the source allows."""
-        return self._direction(EGRESS, by_destination=False)
+        return self._direction(EGRESS, by_destination=False)[0]
 
     def _ingress_by_destination(self) -> np.ndarray:
         """[destination class, source class] bits that ingress at the destination allows."""
-        return self._direction(INGRESS, by_destination=True)
+        return self._direction(INGRESS, by_destination=True)[0]
 
-    def _direction(self, direction: str, by_destination: bool) -> np.ndarray:
+    def _direction(self, direction: str, by_destination: bool) -> tuple[np.ndarray, np.ndarray]:
         """Rows are the classes a policy can isolate for `direction`, columns their peers.
 
         Slots always belong to the destination: the row for ingress, the column for egress.
@@ -253,7 +345,20 @@ class _Builder:
             result[isolated] = 0
         for selected, allowed in by_selection.values():
             result[selected] |= allowed if by_destination else allowed[None, :, :]
-        return result
+        return result, isolated
+
+
+def _override(result: np.ndarray, block: ClassBlock, open_rows: np.ndarray) -> None:
+    """Put one block of a layer in front of what `result` holds (see `_Builder._layered`),
+    on the rows of the block that `open_rows` leaves open."""
+    allow, deny, rows = block.allow, block.deny, block.rows
+    keep = open_rows[rows]
+    if not keep.all():
+        rows = rows[keep]
+        if allow.shape[0] != 1:
+            allow, deny = allow[keep], deny[keep]
+    if len(rows):
+        result[rows] = allow | (result[rows] & ~deny)
 
 
 def _block_membership(entities: list[Endpoint], blocks: list[IPBlock]) -> np.ndarray:

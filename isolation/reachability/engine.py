@@ -7,21 +7,28 @@ and ingress allowed at the destination; an end that is not a pod has no side of 
 Traffic from a pod's own node (its InternalIP or Calico tunnel address) is always allowed
 into the pod, since kubelet probes come from there.
 
+With AdminNetworkPolicies and a BaselineAdminNetworkPolicy (`isolation.adminnetpol`), each
+direction is decided by ordered policy layers (`isolation.reachability.layers`): the ANPs in
+priority order, then the NetworkPolicies, then the BANP; `Cluster.layers` is that order, and
+more layers (Calico tiers) take their places in it.
+
 `Cluster.check` explains one connection; `Cluster.matrix` evaluates many at once with
 equivalence classes (see `reachability_matrix`); `diff` compares two clusters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from isolation.netpol.model import EGRESS, INGRESS, NamedPorts, Peer, Policy, Rule, parse_policy
+from isolation.adminnetpol.model import BASELINE, AdminPolicy, parse_admin_policy, priority_ties
+from isolation.adminnetpol.validation import defaulted_and_issues as admin_defaulted_and_issues
+from isolation.netpol.model import EGRESS, INGRESS, NamedPorts, Peer, Policy, parse_policy
 from isolation.netpol.validation import defaulted_and_issues
+from isolation.reachability.admin import AdminPolicyLayer
 from isolation.reachability.build import build_matrix
-from isolation.reachability.explain import describe_direction, peer_miss
 from isolation.reachability.inventory import (
     EXTERNAL_KIND,
     NODE_KIND,
@@ -31,9 +38,19 @@ from isolation.reachability.inventory import (
     canonical_ip,
     namespace_labels,
     node_addresses,
+    node_labels,
     read_pods,
 )
+from isolation.reachability.layers import (
+    ALLOW,
+    DENY,
+    NETWORK_POLICY_KIND,
+    PASS,
+    PolicyLayer,
+    PolicyRef,
+)
 from isolation.reachability.matrix import Matrix, Slot
+from isolation.reachability.netpol_layer import NetworkPolicyLayer, peer_matches
 from isolation.reachability.verdict import (
     Connection,
     Counts,
@@ -45,29 +62,49 @@ from isolation.snapshot import NAME_LABEL, Snapshot
 
 __all__ = [
     "Cluster", "Connection", "Counts", "DirectionVerdict", "Endpoint", "InvalidPolicyError",
-    "Matrix", "ReachabilityDiff", "RuleRef", "Verdict", "diff",
+    "Matrix", "PolicyRef", "ReachabilityDiff", "RuleRef", "Verdict", "diff",
 ]
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
 class InvalidPolicyError(ValueError):
-    """A NetworkPolicy of the snapshot that the API server would reject."""
+    """A policy of the snapshot (NetworkPolicy, AdminNetworkPolicy, ...) that the API server
+    would reject; `kind` names its kind."""
 
-    def __init__(self, policy: str, issues: list) -> None:
+    def __init__(self, policy: str, issues: list, kind: str = "NetworkPolicy") -> None:
         self.policy = policy
         self.issues = issues
-        super().__init__(f"NetworkPolicy {policy}: " + "; ".join(str(i) for i in issues))
+        self.kind = kind
+        super().__init__(f"{kind} {policy}: " + "; ".join(str(i) for i in issues))
 
 
 class Cluster:
-    """Namespaces, pods, nodes and parsed NetworkPolicies of one snapshot, ready to query."""
+    """Namespaces, pods, nodes and parsed policies of one snapshot, ready to query.
+
+    `layers` is the evaluation order of the policy layers (see `isolation.reachability.
+    layers`); `warnings` says what the engine evaluated in an order the API leaves undefined.
+    """
 
     def __init__(self, namespaces: dict[str, dict[str, str]], pods: list[PodInfo],
                  policies: list[Policy], node_of_address: dict[str, str],
-                 extra_ips: Sequence[str] = ()) -> None:
+                 extra_ips: Sequence[str] = (), *,
+                 admin_policies: Sequence[AdminPolicy] = (),
+                 node_labels: Mapping[str, Mapping[str, str]] | None = None,
+                 layers: Sequence[PolicyLayer] | None = None) -> None:
         self.namespace_labels = namespaces
         self.pods = [pod for pod in pods if not pod.host_network]
         self.policies = policies
+        self.admin_policies = list(admin_policies)
+        self.node_labels = dict(node_labels or {})
+        self.network_policy_layer = NetworkPolicyLayer(policies)
+        if layers is None:
+            layers = [layer for layer in (
+                AdminPolicyLayer(self.admin_policies),
+                self.network_policy_layer,
+                AdminPolicyLayer(self.admin_policies, BASELINE),
+            ) if not isinstance(layer, AdminPolicyLayer) or layer]
+        self.layers: list[PolicyLayer] = list(layers)
+        self.warnings = priority_ties(self.admin_policies)
         self.node_of_address = node_of_address
         self.extra_ips = [ip for ip in (canonical_ip(v) for v in extra_ips) if ip]
         self._all_pods = {pod.key: pod for pod in pods}
@@ -75,14 +112,13 @@ class Cluster:
         for pod in self.pods:
             for ip in pod.ips:
                 self._pod_by_ip.setdefault(ip, pod)
-        self._policies_by_namespace: dict[str, list[Policy]] = {}
-        for policy in policies:
-            self._policies_by_namespace.setdefault(policy.namespace, []).append(policy)
+        self._policies_by_namespace = self.network_policy_layer.by_namespace
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, extra_ips: Iterable[str] = ()) -> Cluster:
         """Read a snapshot; every NetworkPolicy is validated and defaulted once, here.
 
+        AdminNetworkPolicies and the BaselineAdminNetworkPolicy are validated the same way.
         Raises InvalidPolicyError for a policy the API server would reject and
         InventoryError (a ValueError) for a pod or namespace the engine cannot read.
         """
@@ -94,8 +130,17 @@ class Cluster:
             if issues:
                 raise InvalidPolicyError(key, issues)
             policies.append(parse_policy(defaulted))
+        admin = []
+        for obj in [*getattr(snapshot, "admin_network_policies", ()),
+                    *getattr(snapshot, "baseline_admin_network_policies", ())]:
+            defaulted, issues = admin_defaulted_and_issues(obj)
+            if issues:
+                raise InvalidPolicyError(str((obj.get("metadata") or {}).get("name")), issues,
+                                         kind=obj.get("kind") or "AdminNetworkPolicy")
+            admin.append(parse_admin_policy(defaulted))
         return cls(namespace_labels(snapshot), read_pods(snapshot), policies,
-                   node_addresses(snapshot), list(extra_ips))
+                   node_addresses(snapshot), list(extra_ips), admin_policies=admin,
+                   node_labels=node_labels(snapshot))
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -105,6 +150,10 @@ class Cluster:
     def labels_of_namespace(self, namespace: str) -> dict[str, str]:
         """A namespace's labels; one missing from the snapshot has only its name label."""
         return self.namespace_labels.get(namespace) or {NAME_LABEL: namespace}
+
+    def labels_of_node(self, node: str) -> Mapping[str, str]:
+        """A node's labels (none for a node missing from the snapshot)."""
+        return self.node_labels.get(node) or {}
 
     def endpoint(self, ref: str) -> Endpoint:
         """Resolve "namespace/pod" or an IP address (a pod's IP means that pod).
@@ -206,52 +255,37 @@ class Cluster:
 
     def _direction(self, direction: str, pod: PodInfo, other: Endpoint, port: int,
                    protocol: str, named: NamedPorts | None) -> DirectionVerdict:
-        selecting = [policy for policy in self._policies_by_namespace.get(pod.namespace, ())
-                     if policy.affects(direction) and policy.pod_selector.matches(pod.labels)]
-        matched: list[RuleRef] = []
-        port_misses: list[tuple[Policy, Rule]] = []
-        peer_misses: list[tuple[Policy, Rule]] = []
-        for policy in selecting:
-            for rule in policy.rules(direction):
-                peer_index = next((p.index for p in rule.peers
-                                   if self.peer_matches(policy, p, other)), None)
-                port_index = next((p.index for p in rule.ports
-                                   if p.matches(port, protocol, named)), None)
-                peer_ok = not rule.peers or peer_index is not None
-                port_ok = not rule.ports or port_index is not None
-                if peer_ok and port_ok:
-                    matched.append(RuleRef(policy.key, direction, rule.index, peer_index,
-                                           port_index))
-                elif peer_ok:
-                    port_misses.append((policy, rule))
-                elif port_ok:
-                    peer_misses.append((policy, rule))
-        nearest = None
-        if selecting and not matched:
-            if port_misses:
-                policy, rule = port_misses[0]
-                nearest = (f"{policy.key} {direction} rule {rule.index} matches {other.name} "
-                           f"but port {port}/{protocol} is not in {rule.describe_ports()}")
-            elif peer_misses:
-                policy, rule = peer_misses[0]
-                nearest = peer_miss(self, policy, rule, other, port, protocol)
-        return describe_direction(direction, pod, other, port, protocol,
-                                  [p.key for p in selecting], matched, nearest,
-                                  any(p.rules(direction) for p in selecting))
+        """Walk the layers in order: the first ALLOW or DENY decides, a PASS is told on the
+        way, and traffic no layer decides is allowed (with the NetworkPolicy layer's reason:
+        the pod is not isolated). `isolated` is the NetworkPolicies' isolation, when asked."""
+        notes: list[str] = []      # what was passed on, in order
+        undecided: list[str] = []  # what the layers that did not decide say
+        passes: list[PolicyRef] = []
+        netpol = None
+        for layer in self.layers:
+            decision = layer.decide(direction, self, pod, other, port, protocol, named)
+            if layer is self.network_policy_layer or layer.kind == NETWORK_POLICY_KIND:
+                netpol = decision
+            if decision.action in (ALLOW, DENY):
+                reason = " ".join([*notes, decision.reason])
+                return DirectionVerdict(
+                    direction, True, netpol.isolated if netpol else decision.isolated,
+                    decision.action == ALLOW, reason, list(decision.selecting),
+                    list(decision.matched), decision.nearest_miss, decided_by=decision.ref,
+                    passed_by=passes)
+            if decision.action == PASS and decision.ref is not None:
+                passes.append(decision.ref)
+                notes.append(decision.reason)
+            elif decision.reason:
+                undecided.append(decision.reason)
+        if netpol is None:  # a layer order without the NetworkPolicies
+            undecided.append(f"No policy decides {direction} of {pod.key}, so it is allowed.")
+        return DirectionVerdict(direction, True, False, True, " ".join([*notes, *undecided]),
+                                passed_by=passes)
 
     def peer_matches(self, policy: Policy, peer: Peer, other: Endpoint) -> bool:
         """Whether `other` is one of the endpoints `peer` (of `policy`) designates."""
-        if peer.ip_block is not None:
-            address = other.address()
-            return address is not None and peer.ip_block.contains(address)
-        if not other.is_pod:
-            return False
-        pod = self._all_pods[other.name]
-        if peer.namespace_selector is None:
-            in_namespace = pod.namespace == policy.namespace
-        else:
-            in_namespace = peer.namespace_selector.matches(self.labels_of_namespace(pod.namespace))
-        return in_namespace and (peer.pod_selector is None or peer.pod_selector.matches(pod.labels))
+        return peer_matches(self, policy, peer, other)
 
     # -- many connections -------------------------------------------------------------------
 

@@ -179,6 +179,16 @@ def node_addresses(snapshot: Snapshot) -> dict[str, str]:
     return result
 
 
+def node_labels(snapshot: Snapshot) -> dict[str, dict[str, str]]:
+    """Labels of every node (what AdminNetworkPolicy `nodes` peers select)."""
+    result: dict[str, dict[str, str]] = {}
+    for node in snapshot.nodes:
+        metadata = node.get("metadata") or {}
+        name = metadata.get("name")
+        result[name] = _string_map(metadata.get("labels"), f"Node {name}", "metadata.labels")
+    return result
+
+
 def _add_address(result: dict[str, str], value: Any, node: str) -> None:
     if not isinstance(value, str) or not value:
         return
@@ -224,7 +234,7 @@ def _string_map(value: Any, where: str, field: str) -> dict[str, str]:
 
 class ClusterView(Protocol):
     """What the matrix builder and the explainer read of a cluster (`engine.Cluster` is one):
-    its parsed policies, its namespaces' labels and its pods."""
+    its parsed policies and layers, its namespaces' and nodes' labels and its pods."""
 
     namespace_labels: Mapping[str, dict[str, str]]
     policies: list[Policy]
@@ -232,3 +242,5 @@ class ClusterView(Protocol):
     def pod(self, key: str) -> PodInfo: ...
 
     def labels_of_namespace(self, namespace: str) -> dict[str, str]: ...
+
+    def labels_of_node(self, node: str) -> Mapping[str, str]: ...

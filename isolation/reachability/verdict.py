@@ -33,12 +33,48 @@ class RuleRef:
 
 
 @dataclass(frozen=True)
+class PolicyRef:
+    """The policy rule that decided (or passed on) one direction of a connection."""
+
+    kind: str                      # "AdminNetworkPolicy", "NetworkPolicy", ...
+    policy: str                    # name, or namespace/name for namespaced kinds
+    action: str                    # ALLOW | DENY | PASS
+    direction: str
+    rule_index: int | None = None  # None: no rule matched (a NetworkPolicy's implicit deny)
+    rule_name: str = ""
+    priority: int | None = None    # an AdminNetworkPolicy's priority; a Calico policy's order
+    tier: str | None = None        # a Calico tier
+
+    def describe(self) -> str:
+        """`AdminNetworkPolicy deny-metadata (priority 10) egress rule 0 "block" (Deny)`."""
+        text = f"{self.kind} {self.policy}"
+        if self.tier:
+            text += f" in tier {self.tier}"
+        if self.priority is not None:
+            text += f" (priority {self.priority})"
+        if self.rule_index is not None:
+            text += f" {self.direction} rule {self.rule_index}"
+            if self.rule_name:
+                text += f' "{self.rule_name}"'
+        return f"{text} ({self.action})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "policy": self.policy, "action": self.action,
+                "direction": self.direction, "rule": self.rule_index,
+                "rule_name": self.rule_name or None, "priority": self.priority,
+                "tier": self.tier}
+
+
+@dataclass(frozen=True)
 class DirectionVerdict:
     """One side of a connection: egress at the source or ingress at the destination.
 
     `applies` is False when that end is not a pod (it has no policies of its own). `selecting`
-    lists the policies that isolate the pod for this direction; `matched` the rules that allow
-    the traffic; `nearest_miss` says, for a deny, which rule came closest and why it failed.
+    lists the NetworkPolicies that isolate the pod for this direction; `matched` the
+    NetworkPolicy rules that allow the traffic; `nearest_miss` says, for a NetworkPolicy deny,
+    which rule came closest and why it failed. `decided_by` is the policy rule that decided
+    (of any kind: an AdminNetworkPolicy rule, a NetworkPolicy, the baseline), None when no
+    policy did (traffic allowed by default); `passed_by` the Pass rules it went through.
     """
 
     direction: str
@@ -49,6 +85,13 @@ class DirectionVerdict:
     selecting: list[str] = field(default_factory=list)
     matched: list[RuleRef] = field(default_factory=list)
     nearest_miss: str | None = None
+    decided_by: PolicyRef | None = None
+    passed_by: list[PolicyRef] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str | None:
+        """The kind of the deciding policy, None when no policy decided."""
+        return self.decided_by.kind if self.decided_by else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +102,9 @@ class DirectionVerdict:
             "matched": [ref.to_dict() for ref in self.matched],
             "nearest_miss": self.nearest_miss,
             "reason": self.reason,
+            "kind": self.kind,
+            "decided_by": self.decided_by.to_dict() if self.decided_by else None,
+            "passed_by": [ref.to_dict() for ref in self.passed_by],
         }
 
 
@@ -81,8 +127,17 @@ class Verdict:
                 f"{outcome}.")
         return " ".join([head, self.egress.reason, self.ingress.reason])
 
+    @property
+    def deciding(self) -> DirectionVerdict | None:
+        """The side that decided the outcome: the denying side (egress first) of a denied
+        connection; of an allowed one, the side a policy allowed (ingress first), if any."""
+        if not self.allowed:
+            return self.egress if not self.egress.allowed else self.ingress
+        return next((side for side in (self.ingress, self.egress) if side.decided_by), None)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of one result of the `reachability` command."""
+        deciding = self.deciding
         return {
             "from": self.src.name,
             "to": self.dst.name,
@@ -91,6 +146,7 @@ class Verdict:
             "allowed": self.allowed,
             "egress": self.egress.to_dict(),
             "ingress": self.ingress.to_dict(),
+            "kind": deciding.kind if deciding else None,
         }
 
 

@@ -106,7 +106,11 @@ def test_verdict_json_shape(shop):
     assert result["ingress"]["matched"] == [
         {"policy": "shop/web-in", "direction": "ingress", "rule": 0, "peer": 0, "port": 0}]
     assert set(result["ingress"]) == {"applies", "isolated", "allowed", "selecting", "matched",
-                                      "nearest_miss", "reason"}
+                                      "nearest_miss", "reason", "kind", "decided_by",
+                                      "passed_by"}
+    assert result["ingress"]["kind"] == "NetworkPolicy" and result["kind"] == "NetworkPolicy"
+    assert result["ingress"]["decided_by"]["policy"] == "shop/web-in"
+    assert result["egress"]["kind"] is None
 
 
 def test_an_invalid_policy_is_refused_with_its_field(k8s):

@@ -1,0 +1,238 @@
+"""The AdminNetworkPolicy and BaselineAdminNetworkPolicy layers (see `layers`).
+
+Semantics (network-policy-api v1alpha1, `AdminNetworkPolicySpec` and the rule actions' docs):
+per direction, the AdminNetworkPolicies that select the pod run by ascending `priority`
+(ties: by name, and `priority_ties` warns), each policy's rules in written order; the first
+rule whose peer and port match decides. `Allow` and `Deny` are final; `Pass` skips every
+remaining AdminNetworkPolicy rule, lower precedence included, and hands the traffic to the
+NetworkPolicies. The BaselineAdminNetworkPolicy layer sits after the NetworkPolicy layer, so
+it decides only where no NetworkPolicy isolates the pod in that direction; its first matching
+rule decides, and traffic it does not match is allowed.
+
+Peers: `namespaces` and `pods` match pods only (so an ingress rule never matches an address
+outside the cluster); egress `nodes` match the addresses of the selected nodes, and egress
+`networks` match any address in the CIDRs, pod IPs included (the conformance tests deny
+pod-to-pod traffic with a `networks` rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from isolation.adminnetpol.model import (
+    ADMIN,
+    ALLOW,
+    PASS,
+    PEER_NAMESPACES,
+    PEER_NETWORKS,
+    PEER_NODES,
+    PEER_PODS,
+    AdminPeer,
+    AdminPolicy,
+)
+from isolation.adminnetpol.schema import ADMIN_KIND, BASELINE_KIND
+from isolation.netpol.model import EGRESS, NamedPorts
+from isolation.reachability.inventory import NODE_KIND, Endpoint, PodInfo
+from isolation.reachability.layers import (
+    ClassBlock,
+    ClassInputs,
+    ClassSpace,
+    LayerDecision,
+    LayerView,
+    PolicyRef,
+)
+
+
+class AdminPolicyLayer:
+    """The AdminNetworkPolicies (tier ADMIN, in priority order) or the BaselineAdminNetworkPolicy
+    (tier BASELINE) of a cluster, as one layer."""
+
+    def __init__(self, policies: Sequence[AdminPolicy], tier: str = ADMIN) -> None:
+        self.tier = tier
+        self.kind = ADMIN_KIND if tier == ADMIN else BASELINE_KIND
+        chosen = [p for p in policies if p.tier == tier]
+        self.policies = sorted(chosen, key=AdminPolicy.sort_key)
+
+    def __bool__(self) -> bool:
+        return bool(self.policies)
+
+    # -- what the matrix builder needs ------------------------------------------------------
+
+    def class_inputs(self) -> ClassInputs:
+        pod_keys: set[str] = set()
+        node_keys: set[str] = set()
+        blocks: dict = {}
+        for policy in self.policies:
+            if policy.subject.pod_selector is not None:
+                pod_keys |= policy.subject.pod_selector.keys()
+            for rule in policy.ingress + policy.egress:
+                for peer in rule.peers:
+                    if peer.pod_selector is not None:
+                        pod_keys |= peer.pod_selector.keys()
+                    if peer.node_selector is not None:
+                        node_keys |= peer.node_selector.keys()
+                    for block in peer.blocks:
+                        blocks.setdefault(block, None)
+        return ClassInputs(frozenset(pod_keys), frozenset(node_keys), tuple(blocks))
+
+    def evaluate(self, direction: str, space: ClassSpace) -> list[ClassBlock]:
+        """First-match decisions over classes, computed on a compressed grid: rows selected by
+        the same policies (and, for ingress, with the same port slots) form one group, and
+        columns no peer of this layer tells apart (nor, for egress, their port slots) one
+        column class; each rule then costs (its groups × column classes) bits."""
+        policies = [p for p in self.policies if p.rules(direction)]
+        if not policies:
+            return []
+        selected = np.stack([space.pods_matching(p.subject.namespace_selector,
+                                                 p.subject.pod_selector) for p in policies],
+                            axis=1)
+        if not selected.any():
+            return []
+        ingress = direction != EGRESS
+        port_group = np.zeros(space.classes, dtype=np.int64)
+        for number, members in enumerate(space.port_groups):
+            port_group[members] = number
+        group_rows = _groups(selected, port_group if ingress else None)
+        group_reps = np.array([rows[0] for rows in group_rows], dtype=np.int64)
+        # columns: one class per distinct (peer memberships[, port slots for egress])
+        peer_index: dict[AdminPeer, int] = {}
+        for policy in policies:
+            for rule in policy.rules(direction):
+                for peer in rule.peers:
+                    peer_index.setdefault(_peer_key(peer), len(peer_index))
+        peer_masks = np.stack([_peer_mask(peer, space) for peer in peer_index], axis=1)
+        column_key = np.packbits(peer_masks, axis=1)
+        if not ingress:
+            column_key = np.concatenate(
+                [column_key, port_group.astype("<i8").view(np.uint8).reshape(-1, 8)], axis=1)
+        _, column_reps, column_class = np.unique(column_key, axis=0, return_index=True,
+                                                 return_inverse=True)
+        column_class = column_class.reshape(-1)
+        peer_small = peer_masks[column_reps]
+        rule_bits: dict[int, np.ndarray] = {}
+        zero = space.dtype(0)
+        shape = (len(group_reps), len(column_reps), space.words)
+        if ingress:  # rows are destinations: their slots
+            undecided = np.broadcast_to(space.full[group_reps][:, None, :], shape).copy()
+        else:  # columns are destinations
+            undecided = np.broadcast_to(space.full[column_reps][None, :, :], shape).copy()
+        allow = np.zeros_like(undecided)
+        deny = np.zeros_like(undecided)
+        rep_selected = selected[group_reps]
+        for k, policy in enumerate(policies):
+            groups = np.flatnonzero(rep_selected[:, k])
+            if not len(groups):
+                continue
+            where = slice(None) if len(groups) == len(group_reps) else groups
+            for rule in policy.rules(direction):
+                bits = rule_bits.get(id(rule))
+                if bits is None:
+                    columns = [peer_index[_peer_key(peer)] for peer in rule.peers]
+                    peers = peer_small[:, columns].any(axis=1)
+                    ports = space.port_bits(rule.ports)
+                    if ingress:  # (column classes, 1) peers × (groups, words) port slots
+                        bits = (peers, ports[group_reps])
+                    else:
+                        bits = np.where(peers[:, None], ports[column_reps], zero)[None]
+                    rule_bits[id(rule)] = bits
+                if ingress:
+                    peers, ports = bits
+                    hit = np.where(peers[None, :, None], ports[where][:, None, :], zero) \
+                        & undecided[where]
+                else:
+                    hit = undecided[where] & bits
+                if rule.action != PASS:
+                    target = allow if rule.action == ALLOW else deny
+                    target[where] |= hit
+                undecided[where] &= ~hit
+        allow_full = allow[:, column_class, :]
+        deny_full = deny[:, column_class, :]
+        return [ClassBlock(np.array(rows, dtype=np.int64), allow_full[g][None], deny_full[g][None])
+                for g, rows in enumerate(group_rows)]
+
+    # -- one connection ---------------------------------------------------------------------
+
+    def decide(self, direction: str, view: LayerView, pod: PodInfo, other: Endpoint,
+               port: int, protocol: str, named: NamedPorts | None) -> LayerDecision:
+        namespace_labels = view.labels_of_namespace(pod.namespace)
+        side = f"Egress from {pod.key}" if direction == EGRESS else f"Ingress to {pod.key}"
+        selecting = [p for p in self.policies if p.rules(direction)
+                     and p.subject.matches(namespace_labels, pod.labels)]
+        for policy in selecting:
+            for rule in policy.rules(direction):
+                if not any(peer_matches(peer, view, other) for peer in rule.peers):
+                    continue
+                if rule.ports and not any(p.matches(port, protocol, named) for p in rule.ports):
+                    continue
+                ref = PolicyRef(policy.kind, policy.name, rule.action, direction, rule.index,
+                                rule.name, policy.priority)
+                return LayerDecision(rule.action, self._reason(side, ref), ref)
+        if selecting and self.tier != ADMIN:
+            return LayerDecision(None, f"{side} is selected by {selecting[0].title()}, but no "
+                                       f"rule of it matches {port}/{protocol} "
+                                       f"{'to' if direction == EGRESS else 'from'} {other.name}.")
+        return LayerDecision(None)
+
+    def _reason(self, side: str, ref: PolicyRef) -> str:
+        if ref.action == PASS:
+            return (f"{ref.describe()} passes {side[0].lower() + side[1:]} on to the "
+                    f"NetworkPolicies, skipping every remaining AdminNetworkPolicy.")
+        verdict = "allowed" if ref.action == "Allow" else "denied"
+        if self.tier == ADMIN:
+            return f"{side} is {verdict} by {ref.describe()}, before any NetworkPolicy."
+        return (f"{side} is {verdict} by {ref.describe()}: no NetworkPolicy selects the pod "
+                f"for {ref.direction}, so the baseline decides.")
+
+
+def _groups(selected: np.ndarray, port_group: np.ndarray | None) -> list[list[int]]:
+    """Rows selected by the same policies (and in the same port group, when given)."""
+    signatures = np.packbits(selected, axis=1)
+    groups: dict[bytes, list[int]] = {}
+    for row in np.flatnonzero(selected.any(axis=1)):
+        key = signatures[row].tobytes()
+        if port_group is not None:
+            key += int(port_group[row]).to_bytes(8, "little")
+        groups.setdefault(key, []).append(int(row))
+    return list(groups.values())
+
+
+def _peer_key(peer: AdminPeer) -> AdminPeer:
+    """The peer without its position, so equal peers of different rules share one mask."""
+    return AdminPeer(0, peer.kind, peer.namespace_selector, peer.pod_selector,
+                     peer.node_selector, peer.networks)
+
+
+def _peer_mask(peer: AdminPeer, space: ClassSpace) -> np.ndarray:
+    if peer.kind in (PEER_NAMESPACES, PEER_PODS):
+        assert peer.namespace_selector is not None
+        return space.pods_matching(peer.namespace_selector,
+                                   peer.pod_selector if peer.kind == PEER_PODS else None)
+    if peer.kind == PEER_NODES:
+        assert peer.node_selector is not None
+        return space.nodes_matching(peer.node_selector)
+    mask = np.zeros(space.classes, dtype=bool)
+    for block in peer.blocks:
+        mask |= space.in_block(block)
+    return mask
+
+
+def peer_matches(peer: AdminPeer, view: LayerView, other: Endpoint) -> bool:
+    """Whether `other` is one of the endpoints `peer` designates."""
+    if peer.kind == PEER_NETWORKS:
+        address = other.address()
+        return address is not None and any(
+            address.version == n.version and address in n for n in peer.networks)
+    if peer.kind == PEER_NODES:
+        assert peer.node_selector is not None
+        return (other.kind == NODE_KIND and other.node is not None
+                and peer.node_selector.matches(view.labels_of_node(other.node)))
+    if not other.is_pod:
+        return False
+    pod = view.pod(other.name)
+    assert peer.namespace_selector is not None
+    if not peer.namespace_selector.matches(view.labels_of_namespace(pod.namespace)):
+        return False
+    return peer.kind == PEER_NAMESPACES or peer.pod_selector is None or \
+        peer.pod_selector.matches(pod.labels)

@@ -1,0 +1,133 @@
+"""Ordered policy layers: the interface every policy kind plugs into the engine through.
+
+A connection is decided per direction (egress at the source pod, ingress at the destination
+pod) by walking `Cluster.layers` in order. Each layer answers, for the traffic in front of it:
+
+- ALLOW or DENY: final; no later layer is asked;
+- PASS: this layer hands the traffic on to the next one (an AdminNetworkPolicy `Pass`, a
+  Calico tier's `Pass`), saying so in the explanation;
+- None (no match): the layer has nothing to say; the next layer is asked.
+
+Traffic no layer decides is allowed (no policy isolates the pod). The Kubernetes
+NetworkPolicy layer (`build.NetworkPolicyLayer`) is one layer among them: it decides
+everything for the pods a NetworkPolicy isolates in that direction (allow on a matching rule,
+else deny) and nothing for the others. The default order is
+
+    AdminNetworkPolicy layer, NetworkPolicy layer, BaselineAdminNetworkPolicy layer
+
+so a BANP decides only where no NetworkPolicy selects the pod. Calico tiers are more layers
+placed by their `order` around the NetworkPolicy layer.
+
+A layer implements `PolicyLayer`: `class_inputs` (what it reads, so the matrix builder can
+keep apart the endpoints it tells apart), `evaluate` (its decisions over equivalence classes,
+for the matrix) and `decide` (one connection, explained, for `Cluster.check`). Both must
+agree; the engine's tests compare them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from isolation.netpol.model import IPBlock, NamedPorts
+from isolation.netpol.selectors import Selector
+from isolation.reachability.verdict import PolicyRef, RuleRef
+
+if TYPE_CHECKING:
+    from isolation.reachability.inventory import Endpoint, PodInfo
+
+ALLOW, DENY, PASS = "Allow", "Deny", "Pass"
+NETWORK_POLICY_KIND = "NetworkPolicy"
+__all__ = ["ALLOW", "DENY", "NETWORK_POLICY_KIND", "PASS", "ClassBlock", "ClassInputs",
+           "ClassSpace", "LayerDecision", "LayerView", "PolicyLayer", "PolicyRef"]
+
+
+@dataclass(frozen=True)
+class LayerDecision:
+    """One layer's answer for one direction of one connection (see the module docstring).
+
+    `reason` is a sentence for the explanation ("" when the layer has nothing to say);
+    `selecting`, `matched`, `nearest_miss` and `isolated` are the NetworkPolicy layer's
+    details, which `DirectionVerdict` has always carried.
+    """
+
+    action: str | None
+    reason: str = ""
+    ref: PolicyRef | None = None
+    selecting: tuple[str, ...] = ()
+    matched: tuple[RuleRef, ...] = ()
+    nearest_miss: str | None = None
+    isolated: bool = False
+
+
+@dataclass(frozen=True)
+class ClassInputs:
+    """What a layer's selectors read, so endpoints it tells apart get different classes."""
+
+    pod_label_keys: frozenset[str] = frozenset()
+    node_label_keys: frozenset[str] = frozenset()
+    blocks: tuple[IPBlock, ...] = ()  # address ranges matched by IP (pods' included)
+
+
+@dataclass
+class ClassBlock:
+    """Decisions of one layer for some rows of a direction's class matrix.
+
+    Rows are source classes for egress and destination classes for ingress; columns are the
+    other end's classes; bits are the destination's port slots. `allow` and `deny` have shape
+    (len(rows), classes, words) or (1, classes, words) (the same for every row); they must be
+    disjoint. Bits in neither are passed on or unmatched. The blocks of one layer have
+    disjoint rows. Rows that are not pods (outside addresses, nodes) are ignored: such an end
+    has no side of its own, as in `Cluster.check`.
+    """
+
+    rows: np.ndarray
+    allow: np.ndarray
+    deny: np.ndarray
+
+
+class ClassSpace(Protocol):
+    """What the matrix builder offers a layer: masks over the equivalence classes."""
+
+    classes: int
+    words: int
+    dtype: type
+    full: np.ndarray          # (classes, words): every slot of each class as destination
+    port_groups: list[list[int]]  # classes with the same slots and named ports
+
+    def pods_matching(self, namespace_selector: Selector,
+                      pod_selector: Selector | None) -> np.ndarray: ...
+
+    def nodes_matching(self, selector: Selector) -> np.ndarray: ...
+
+    def in_block(self, block: IPBlock) -> np.ndarray: ...
+
+    def port_bits(self, ports: tuple[Any, ...]) -> np.ndarray: ...
+
+    def network_policy_bits(self, direction: str) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class LayerView(Protocol):
+    """What `PolicyLayer.decide` reads of the cluster (`engine.Cluster` is one)."""
+
+    def pod(self, key: str) -> PodInfo: ...
+
+    def labels_of_namespace(self, namespace: str) -> dict[str, str]: ...
+
+    def labels_of_node(self, node: str) -> Mapping[str, str]: ...
+
+
+class PolicyLayer(Protocol):
+    """One ordered layer of policies (see the module docstring)."""
+
+    kind: str
+
+    def class_inputs(self) -> ClassInputs: ...
+
+    def evaluate(self, direction: str, space: ClassSpace) -> list[ClassBlock]: ...
+
+    def decide(self, direction: str, view: LayerView, pod: PodInfo, other: Endpoint,
+               port: int, protocol: str, named: NamedPorts | None) -> LayerDecision: ...
