@@ -1,0 +1,114 @@
+"""Kubernetes NetworkPolicies as Calico sees them: default-tier policies of order 1000.
+
+Calico programs a `networking.k8s.io/v1` NetworkPolicy as a policy named
+`knp.default.<name>` in the default tier with order 1000
+(https://docs.tigera.io/calico/latest/network-policy/policy-tiers/tiered-policy), so it is not
+final: a Calico policy of lower order can deny first, and when none of its Allow rules
+matches, later default-tier policies still run before the end-of-tier deny.
+
+One Kubernetes rule becomes one Calico Allow rule per (peer, protocol): Calico rules carry a
+single protocol, and separate peers are ORed. Every converted rule keeps the Kubernetes rule
+index (`Rule.index`) and peer index (`Rule.peer_index`) so explanations point at the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from isolation.calico.model import (
+    ALLOW,
+    DEFAULT_TIER,
+    INGRESS,
+    KUBERNETES_NETWORK_POLICY,
+    KUBERNETES_POLICY_ORDER,
+    CalicoPolicy,
+    EntityMatch,
+    PortMatch,
+    Rule,
+)
+from isolation.calico.selector import All, And, Compare, Has, InSet, Node, Not
+from isolation.netpol import model as k8s
+from isolation.netpol.selectors import Selector
+
+
+def selector_node(selector: Selector) -> Node:
+    """A Kubernetes label selector as a Calico selector expression (`{}` → `all()`)."""
+    parts: list[Node] = []
+    for requirement in selector.requirements:
+        values = requirement.values
+        if requirement.operator == "In":
+            parts.append(Compare(requirement.key, "==", next(iter(values))) if len(values) == 1
+                         else InSet(requirement.key, values))
+        elif requirement.operator == "NotIn":
+            parts.append(InSet(requirement.key, values, negated=True))
+        elif requirement.operator == "Exists":
+            parts.append(Has(requirement.key))
+        else:
+            parts.append(Not(Has(requirement.key)))
+    if not parts:
+        return All()
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+def policy_name(name: str) -> str:
+    return f"knp.{DEFAULT_TIER}.{name}"
+
+
+def from_kubernetes(policy: k8s.Policy) -> CalicoPolicy:
+    """The Calico policy a Kubernetes NetworkPolicy (the netpol model) is evaluated as."""
+    return CalicoPolicy(
+        kind=KUBERNETES_NETWORK_POLICY, name=policy_name(policy.name),
+        namespace=policy.namespace, tier=DEFAULT_TIER, order=KUBERNETES_POLICY_ORDER,
+        selector=selector_node(policy.pod_selector), types=frozenset(policy.policy_types),
+        ingress=tuple(_rules(policy.ingress, policy.namespace)),
+        egress=tuple(_rules(policy.egress, policy.namespace)), source=policy.source)
+
+
+def _rules(rules: Iterable[k8s.Rule], namespace: str) -> Iterable[Rule]:
+    for rule in rules:
+        peers: list[tuple[int | None, EntityMatch]] = [
+            (peer.index, _peer(peer, namespace)) for peer in rule.peers] or [(None, EntityMatch())]
+        for protocol, ports in _ports_by_protocol(rule.ports):
+            for peer_index, peer in peers:
+                port_side = EntityMatch(ports=ports)
+                if rule.direction == INGRESS:
+                    source, destination = peer, port_side
+                else:
+                    source, destination = EntityMatch(), _merge(peer, ports)
+                yield Rule(direction=rule.direction, index=rule.index, action=ALLOW,
+                           source=source, destination=destination, protocol=protocol,
+                           peer_index=peer_index)
+
+
+def _merge(peer: EntityMatch, ports: tuple[PortMatch, ...]) -> EntityMatch:
+    return replace(peer, ports=ports)
+
+
+def _ports_by_protocol(
+        ports: tuple[k8s.PortSpec, ...]) -> list[tuple[str | None, tuple[PortMatch, ...]]]:
+    """(protocol, port matches) groups; no entries → one group for every protocol."""
+    if not ports:
+        return [(None, ())]
+    groups: dict[str, list[PortMatch] | None] = {}
+    for port in ports:
+        if port.port is None:
+            groups[port.protocol] = None  # every port of this protocol
+            continue
+        if port.protocol in groups and groups[port.protocol] is None:
+            continue
+        if isinstance(port.port, str):
+            match = PortMatch(name=port.port)
+        else:
+            match = PortMatch(port.port, port.end_port if port.end_port is not None else port.port)
+        groups.setdefault(port.protocol, []).append(match)  # type: ignore[union-attr]
+    return [(protocol, tuple(matches or ())) for protocol, matches in groups.items()]
+
+
+def _peer(peer: k8s.Peer, namespace: str) -> EntityMatch:
+    if peer.ip_block is not None:
+        return EntityMatch(nets=(peer.ip_block.cidr,), not_nets=peer.ip_block.excepts)
+    pods = All() if peer.pod_selector is None else selector_node(peer.pod_selector)
+    if peer.namespace_selector is None:
+        return EntityMatch(selector=pods, namespace=namespace)
+    return EntityMatch(selector=pods, namespace_selector=selector_node(peer.namespace_selector))
