@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint unit services testenv realapi conformance bench clean
+.PHONY: run test lint unit services testenv dex oidc-provider realapi conformance bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,22 @@ services:
 testenv:
 	@bash tools/kube-testenv/build.sh >/dev/null
 
+# The OpenID providers of the single sign-on tests (once; cached in .cache/): Dex built from
+# the Go module proxy with a test LDAP directory for its users' groups, and the npm
+# oidc-provider.
+dex:
+	@bash tools/dex/build.sh >/dev/null
+
+oidc-provider:
+	@bash tools/oidc-provider/install.sh >/dev/null
+
 realapi: $(VENV)/.installed testenv
 	$(VENV)/bin/pytest -q -m realapi
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed .venv-nca/.installed services testenv lint
+test: $(VENV)/.installed .venv-nca/.installed services testenv dex oidc-provider lint
 	$(VENV)/bin/pytest -q
 
 unit: $(VENV)/.installed

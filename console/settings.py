@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "console.reachability",
     "console.history",
     "console.members",
+    "console.guardrails",
+    "console.sso",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +150,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "console.tasks.reconcile_cluster",
         "schedule": float(os.environ.get("RECONCILE_INTERVAL_SECONDS", "300")),
     },
+    "evaluate-guardrails": {
+        "task": "console.tasks.evaluate_guardrails",
+        "schedule": float(os.environ.get("GUARDRAILS_INTERVAL_SECONDS", "60")),
+    },
 }
 
 # Cluster access: KUBECONFIG (+ KUBE_CONTEXT), in-cluster service account, or KUBE_API_URL.
@@ -162,6 +168,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Single sign-on with OpenID Connect (README, "Single sign-on"): off unless OIDC_ISSUER and
+# OIDC_CLIENT_ID are set. Local accounts keep working beside it.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_GROUP_ROLES = os.environ.get("OIDC_GROUP_ROLES", "")
+OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_RP_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile groups")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "console.sso.backend.OIDCBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

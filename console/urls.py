@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("oidc/", include("console.sso.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("policies/", include("console.policies.urls")),
     path("workspaces/", include(tenancy_urls.workspace_patterns)),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("jobs/<int:job_id>/", views.job_status, name="job_status"),
     path("jobs/check-cluster/", views.check_cluster, name="job_check_cluster"),
     path("members/", include("console.members.urls")),
+    path("guardrails/", include("console.guardrails.urls")),
     path("settings/", include(tenancy_urls.platform_patterns)),
     path("admin/", admin.site.urls),
 ]

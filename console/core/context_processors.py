@@ -8,22 +8,25 @@ template uses it, and a request without a user gets nothing.
 
 from django.utils.functional import SimpleLazyObject
 
-from console.core import cluster
+from cluster.errors import ClusterError
+from console.core import cluster, tenants
 from console.core.access import access_of
+from console.core.models import ExpectationState, ExpectationStatus
 
 NAV = [
     ("Cluster", [("policy_list", "Network Policies", "policies")]),
     ("Tenants", [("workspace_list", "Workspaces", "workspaces"),
                  ("project_list", "Projects", "projects")]),
     ("Analysis", [("traffic_list", "Traffic Paths", "traffic"),
-                  ("reachability", "Reachability", "reachability")]),
+                  ("reachability", "Reachability", "reachability"),
+                  ("guardrail_list", "Guardrails", "guardrails")]),
     ("Audit", [("history", "History", "history")]),
 ]
 
 
 SECTIONS = {"policy": "policies", "workspace": "workspaces", "project": "projects",
             "traffic": "traffic", "reachability": "reachability", "history": "history",
-            "member": "members", "platform": "platform"}
+            "member": "members", "platform": "platform", "guardrail": "guardrails"}
 
 
 def console(request):
@@ -48,9 +51,24 @@ def console(request):
             groups.append(("Access", access_items))
         return groups
 
+    def violated_guardrails() -> int:
+        if not signed_in():
+            return 0
+        access = access_of(request)
+        states = ExpectationState.objects.filter(status=ExpectationStatus.VIOLATED)
+        if access.view_all:
+            return states.count()
+        try:
+            workspace_of = tenants.directory().workspace_of
+        except ClusterError:
+            return 0
+        return sum(s.visible_to(access, workspace_of)
+                   for s in states.only("namespace", "namespaces"))
+
     match = getattr(request, "resolver_match", None)
     prefix = match.url_name.split("_")[0] if match and match.url_name else ""
     return {"cluster_status": SimpleLazyObject(lambda: cluster.status() if signed_in() else None),
             "access": SimpleLazyObject(lambda: access_of(request)),
             "nav": SimpleLazyObject(nav),
+            "violated_guardrails": SimpleLazyObject(violated_guardrails),
             "active_section": SECTIONS.get(prefix, "")}

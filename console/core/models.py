@@ -160,3 +160,96 @@ class PlatformSettings(models.Model):
     def load(cls) -> PlatformSettings:
         obj, _ = cls.objects.get_or_create(pk=1)
         return obj
+
+
+class ExpectationStatus(models.TextChoices):
+    HOLDS = "holds", "Holds"
+    VIOLATED = "violated", "Violated"
+    UNCHECKED = "unchecked", "Not checked"
+
+
+class ExpectationState(models.Model):
+    """The last evaluated state of one connectivity expectation of the cluster (the
+    expectation itself lives in the cluster as a CRD object; this is what the console found).
+
+    `since` is when the current status began; `change` the history entry that caused a
+    violation, when the console knows it. `namespaces` are those either end can name: what
+    decides which tenants see a platform expectation.
+    """
+
+    name = models.CharField(max_length=512, unique=True)   # "ns/name", or "name" (cluster)
+    kind = models.CharField(max_length=64)
+    namespace = models.CharField(max_length=253, blank=True, db_index=True)
+    status = models.CharField(max_length=12, choices=ExpectationStatus.choices)
+    since = models.DateTimeField(default=timezone.now)
+    change = models.ForeignKey(Change, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="violations")
+    expect = models.CharField(max_length=16, blank=True)
+    description = models.TextField(blank=True)
+    source = models.TextField(blank=True)         # the `from` end, in words
+    destination = models.TextField(blank=True)    # the `to` end, in words
+    namespaces = models.JSONField(default=list, blank=True)
+    pairs = models.PositiveBigIntegerField(default=0)
+    violation_count = models.PositiveBigIntegerField(default=0)
+    violations = models.JSONField(default=list, blank=True)   # the first few, explained
+    reason = models.TextField(blank=True)          # why it could not be checked
+    evaluated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["namespace", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"
+
+    @property
+    def cluster_scoped(self) -> bool:
+        return not self.namespace
+
+    def visible_to(self, access, workspace_of) -> bool:
+        """Whether `access` (console.core.access.Access) may see this expectation: every one
+        for global viewers; a project's own for those who see the project; a platform one
+        when either end involves a project they see."""
+        if access.view_all:
+            return True
+        if self.namespace:
+            return access.can_view_project(self.namespace, workspace_of)
+        return any(access.can_view_project(ns, workspace_of) for ns in self.namespaces)
+
+
+class ExpectationTransition(models.Model):
+    """One change of an expectation's status (holds → violated and back), for its timeline."""
+
+    name = models.CharField(max_length=512, db_index=True)
+    status = models.CharField(max_length=12, choices=ExpectationStatus.choices)
+    previous = models.CharField(max_length=12, blank=True)
+    change = models.ForeignKey(Change, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.previous or 'new'} → {self.status}"
+
+
+class GuardrailOverride(models.Model):
+    """A platform admin's reason to apply one change that breaks a platform expectation.
+
+    Given on the preview, taken once by the change it names (`key`) within a few minutes;
+    the history records it with the change.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    key = models.CharField(max_length=512)
+    reason = models.TextField()
+    expectations = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"override of {self.key} by {self.user}"

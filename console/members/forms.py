@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from console.core.access import Access
 from console.core.models import Role, RoleBinding
@@ -145,3 +146,24 @@ def deactivation_refusal(user, actor) -> str:
 def local_users():
     """Every account, for the platform admin's Users table: active first, then by name."""
     return get_user_model().objects.order_by("-is_active", "username")
+
+
+class InviteForm(forms.Form):
+    """An account for someone who signs in with the identity provider: a username and no
+    password, so nobody can sign in to it locally; their first single sign-on takes it over."""
+
+    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()],
+                               help_text="Exactly the username the identity provider sends.")
+    email = forms.EmailField(required=False, help_text="Optional; the provider's is used after "
+                                                       "the first sign-in.")
+
+    def clean_username(self) -> str:
+        name = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username=name).exists():
+            raise forms.ValidationError(f"There already is an account named {name!r}.")
+        return name
+
+    def save(self):
+        user = get_user_model().objects.create_user(self.cleaned_data["username"],
+                                                    email=self.cleaned_data["email"])
+        return user  # create_user without a password leaves it unusable

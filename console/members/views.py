@@ -12,6 +12,7 @@ from console.core.access import access_of
 from console.core.models import Role, RoleBinding
 from console.core.responses import render_cluster_error
 from console.members.forms import (
+    InviteForm,
     LocalUserForm,
     RoleBindingForm,
     can_grant,
@@ -80,6 +81,21 @@ def member_user_create(request):
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Members")
     return _members_page(request, access, workspace_of, user_form=user_form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def member_user_invite(request):
+    """A platform admin invites someone who signs in with the identity provider: an account
+    without a password, which their first single sign-on takes over."""
+    _require_platform_admin(request)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        messages.success(request, f"Invited {user.get_username()}: they sign in with single "
+                                  "sign-on. Grant a role to let them see or change something.")
+        return redirect("member_list")
+    return render(request, "members/user_invite.html", {"form": form},
+                  status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])

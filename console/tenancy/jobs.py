@@ -30,6 +30,7 @@ from cluster.errors import (
 from cluster.gateway import Gateway
 from console.core import audit, cluster, jobs, tenants
 from console.core.models import Change
+from console.guardrails import services as guardrails
 from console.tenancy import intent
 from console.tenancy.config import isolation_settings
 from console.tenancy.intent import IntentChange
@@ -224,6 +225,8 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
             author=ctx.job.requested_by, workspace=change.workspace, project=change.project,
             before=intent_before, after=after_intent, generated_before=generated_before,
             generated_after=generated_after, impact=impact, job=ctx.job)
+    ctx.progress(96, "Checking the guardrails")
+    guardrails.evaluate_after(after, record)
     writes = (len(generated_before) + len(generated_after)
               - len(_keys(generated_before) & _keys(generated_after))) if earlier else (
         outcome.write_count)

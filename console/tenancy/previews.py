@@ -23,6 +23,7 @@ from console.core import cluster as console_cluster
 from console.core.audit import to_yaml
 from console.core.scope import HIDDEN_NAMESPACE, OTHER_LABEL, Scope
 from console.core.tenants import Directory
+from console.guardrails import services as guardrails
 from console.tenancy.forms import (
     ExternalEntryForm,
     InternalEntryForm,
@@ -373,7 +374,18 @@ def preview_context(preview: Any, scope: Scope) -> dict[str, Any]:
     """What a page shows of a preview for a user of `scope`: the preview as they may see it
     (`scoped_preview`) and its generated policies as YAML."""
     shown = scoped_preview(preview, scope)
-    return {"preview": shown, **preview_yaml(shown)}
+    return {"preview": shown, "guardrails": preview_guardrails(preview, scope),
+            **preview_yaml(shown)}
+
+
+def preview_guardrails(preview: Any, scope: Scope) -> Any:
+    """The guardrails a preview's change newly violates, as a user of `scope` may see them
+    (console.guardrails.services.GuardrailCheck; rendered by guardrails/_preview_checks.html,
+    whose override form shows to platform admins)."""
+    return guardrails.scoped_check(list(getattr(preview, "new_violations", None) or []), scope,
+                                   platform_admin=False,
+                                   key=getattr(preview, "guardrail_key", ""),
+                                   error=getattr(preview, "guardrail_error", ""))
 
 
 def scoped_preview(preview: Any, scope: Scope) -> Any:

@@ -29,6 +29,7 @@ from cluster.errors import (
 )
 from cluster.gateway import Gateway
 from console.core import audit, cluster
+from console.guardrails import services as guardrails
 from console.tenancy.config import isolation_settings
 from isolation.compiler.generate import (
     ENGINE_KUBESPHERE,
@@ -326,6 +327,9 @@ def repair_drift(*, namespaces: list[str] | None = None, dry_run: bool = False, 
     outcome = reconcile(gw, snapshot, settings, namespaces, dry_run=dry_run, progress=progress)
     if not dry_run and outcome.writes:
         outcome.changes = _record_repairs(snapshot, outcome, author, job)
+    if not dry_run:
+        guardrails.evaluate_after(outcome.snapshot_after(snapshot),
+                                  outcome.changes[0] if outcome.changes else None)
     return outcome
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from cluster.errors import NotFoundError
 from console.core import cluster, jobs
 from console.core.models import Job
+from console.guardrails import services as guardrails
 from console.tenancy import intent
 from console.tenancy.config import isolation_settings
 from console.tenancy.intent import IntentChange, Issue
@@ -69,6 +70,11 @@ class Preview:
     summary: str = ""
     name: str = ""                  # the entry name a preview_entry would save under
     namespaces: list[str] = field(default_factory=list)
+    # The guardrails the change newly violates (unscoped: see previews.preview_context), the
+    # key an override of it is given under, and why they could not be checked.
+    new_violations: list[Any] = field(default_factory=list)
+    guardrail_key: str = ""
+    guardrail_error: str = ""
 
     @property
     def valid(self) -> bool:
@@ -110,7 +116,7 @@ def _preview(make) -> Preview:
     snapshot = cluster.snapshot()
     change: IntentChange = make(snapshot)
     preview = Preview(issues=list(change.issues), summary=change.description + ".",
-                      name=change.target.rsplit("/", 1)[-1])
+                      name=change.target.rsplit("/", 1)[-1], guardrail_key=_key_of(change))
     if not change.valid or change.snapshot is None:
         return preview
     return fill_preview(preview, change, snapshot, isolation_settings())
@@ -138,6 +144,10 @@ def fill_preview(preview: Preview, change: IntentChange, snapshot: Snapshot,
     preview.impact, failure = impact_between(snapshot, after)
     if failure:
         preview.problems.append(failure)
+    try:
+        preview.new_violations = guardrails.newly_violated(snapshot, after)
+    except ValueError as exc:
+        preview.guardrail_error = f"The guardrails could not be checked: {exc}"
     preview.summary = _summary(change, preview, kubesphere)
     return preview
 
@@ -183,19 +193,25 @@ def _problem_text(namespace: str, entry: str, message: str) -> str:
 def start_workspace_isolation(user, workspace: str, enabled: bool) -> Job:
     """Start the job that switches workspace isolation; IntentError when it cannot be."""
     snapshot = _scoped_snapshot(workspaces_only=True)
-    _check(intent.workspace_isolation(snapshot, workspace, bool(enabled)))
-    return jobs.start(intent.KIND_WORKSPACE_ISOLATION, target=f"workspace/{workspace}",
-                      params={"workspace": workspace, "enabled": bool(enabled)}, user=user,
-                      workspace=workspace)
+    make = lambda snap: intent.workspace_isolation(snap, workspace, bool(enabled))  # noqa: E731
+    change = _check(make(snapshot))
+    override = _guard(user, make)
+    return _guarded(user, override, jobs.start(
+        intent.KIND_WORKSPACE_ISOLATION, target=f"workspace/{workspace}",
+        params={"workspace": workspace, "enabled": bool(enabled)}, user=user,
+        workspace=workspace), change)
 
 
 def start_project_isolation(user, project: str, enabled: bool) -> Job:
     """Start the job that switches project isolation (switching off keeps the entries)."""
     snapshot = _scoped_snapshot(namespaces=[project])
-    change = _check(intent.project_isolation(snapshot, project, bool(enabled)))
-    return jobs.start(intent.KIND_PROJECT_ISOLATION, target=f"project/{project}",
-                      params={"project": project, "enabled": bool(enabled)}, user=user,
-                      workspace=change.workspace, project=project)
+    make = lambda snap: intent.project_isolation(snap, project, bool(enabled))  # noqa: E731
+    change = _check(make(snapshot))
+    override = _guard(user, make)
+    return _guarded(user, override, jobs.start(
+        intent.KIND_PROJECT_ISOLATION, target=f"project/{project}",
+        params={"project": project, "enabled": bool(enabled)}, user=user,
+        workspace=change.workspace, project=project), change)
 
 
 def start_save_entry(user, project: str, name: str | None, spec: dict[str, Any], *,
@@ -224,28 +240,33 @@ def start_save_entry(user, project: str, name: str | None, spec: dict[str, Any],
                                   "you opened it; reload it and make your change again."))
     _check(change)
     entry_name = change.after[0]["metadata"]["name"]
-    return jobs.start(intent.KIND_SAVE_ENTRY, target=change.target, params={
+    override = _guard(user, lambda snap: intent.save_entry(snap, project, name, spec))
+    return _guarded(user, override, jobs.start(intent.KIND_SAVE_ENTRY, target=change.target, params={
         "project": project, "name": entry_name, "spec": spec, "create": not change.before,
         "resource_version": resource_version or None,
-    }, user=user, workspace=change.workspace, project=project)
+    }, user=user, workspace=change.workspace, project=project), change)
 
 
 def start_delete_entry(user, project: str, name: str) -> Job:
     """Start the job that deletes an allowlist entry and its generated policy."""
     snapshot = _scoped_snapshot(namespaces=[project], entries_of=project)
     change = _check(intent.delete_entry(snapshot, project, name))
-    return jobs.start(intent.KIND_DELETE_ENTRY, target=change.target,
-                      params={"project": project, "name": name}, user=user,
-                      workspace=change.workspace, project=project)
+    override = _guard(user, lambda snap: intent.delete_entry(snap, project, name))
+    return _guarded(user, override, jobs.start(
+        intent.KIND_DELETE_ENTRY, target=change.target,
+        params={"project": project, "name": name}, user=user,
+        workspace=change.workspace, project=project), change)
 
 
 def start_move_project(user, project: str, workspace: str) -> Job:
     """Start the job that moves a project into another workspace."""
     snapshot = _scoped_snapshot(namespaces=[project])
-    _check(intent.move_project(snapshot, project, workspace))
-    return jobs.start(intent.KIND_MOVE_PROJECT, target=f"project/{project}",
-                      params={"project": project, "workspace": workspace}, user=user,
-                      workspace=workspace, project=project)
+    change = _check(intent.move_project(snapshot, project, workspace))
+    override = _guard(user, lambda snap: intent.move_project(snap, project, workspace))
+    return _guarded(user, override, jobs.start(
+        intent.KIND_MOVE_PROJECT, target=f"project/{project}",
+        params={"project": project, "workspace": workspace}, user=user,
+        workspace=workspace, project=project), change)
 
 
 def start_create_workspace(user, name: str) -> Job:
@@ -269,6 +290,44 @@ def _check(change: IntentChange) -> IntentChange:
     if change.issues:
         raise IntentError(change.issues)
     return change
+
+
+def _key_of(change: IntentChange) -> str:
+    """What an override of this change is given under (see console.guardrails.services)."""
+    return f"{change.kind}:{change.target}"
+
+
+def _guard(user, make) -> tuple[Any, str] | None:
+    """(the check, the override reason) when the change breaks a platform guardrail and
+    `user` may apply it anyway; None when it breaks none. IntentError when it breaks one and
+    no platform admin's override was given for it. Read only when the cluster has platform
+    expectations: the change is then worked out on the whole cluster."""
+    if not cluster.gateway().list_objects(guardrails.CLUSTER_KIND):
+        return None
+    snapshot = cluster.snapshot()
+    change = make(snapshot)
+    if not change.valid or change.snapshot is None:
+        return None
+    settings = isolation_settings()
+    scope = sorted(change.namespaces)
+    kubesphere = settings.engine_mode == ENGINE_KUBESPHERE
+    generated = in_scope(compile_intent(change.snapshot, settings).policies, scope)
+    after = predicted_snapshot(change.snapshot, generated, scope, kubesphere)
+    check = guardrails.check_change(user, snapshot, after, key=_key_of(change))
+    try:
+        reason = guardrails.require_override(user, check)
+    except guardrails.GuardrailBlocked as exc:
+        raise IntentError([("guardrails", str(exc))]) from exc
+    return (check, reason) if reason else None
+
+
+def _guarded(user, override: tuple[Any, str] | None, job: Job, change: IntentChange) -> Job:
+    """`job`, with the override it was started under recorded in the history."""
+    if override is not None:
+        check, reason = override
+        guardrails.record_override(user, check, reason, target=change.target, job=job,
+                                   workspace=change.workspace, project=change.project)
+    return job
 
 
 def _scoped_snapshot(*, namespaces: list[str] = (), workspaces_only: bool = False,

@@ -14,6 +14,8 @@ from cluster.errors import ClusterError
 from console.core import tenants
 from console.core.access import access_of, require_project
 from console.core.responses import render_cluster_error
+from console.reachability.services import scope_for
+from console.tenancy.previews import preview_guardrails
 from console.tenancy.services import IntentError
 from console.traffic import advisor
 from console.traffic import services as traffic
@@ -202,12 +204,14 @@ def traffic_fix(request, kind: str, namespace: str, name: str):
         if request.method == "POST" and request.POST.get("digest") == result.digest:
             return _start_fix(request, ctx, context, advice)
         fix = advisor.preview_fix(ctx, result, advice)
+        guardrails = preview_guardrails(fix.preview, scope_for(request))
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=f"{namespace}/{name}")
     except PathInputError as exc:
         raise Http404(str(exc)) from exc
     changed = request.method == "POST"  # posted for a trace that is no longer current
-    return render(request, "traffic/fix.html", {**context, "fix": fix, "changed": changed})
+    return render(request, "traffic/fix.html", {**context, "fix": fix, "changed": changed,
+                                                "guardrails": guardrails})
 
 
 def _start_fix(request, ctx: traffic.TrafficContext, context: dict, advice: advisor.Advice):

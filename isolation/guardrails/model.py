@@ -68,7 +68,10 @@ class PeerSpec:
         assert self.namespace_selector is not None
         if self.namespace_selector.is_empty:
             return f"{'any pod' if self.pod_selector.is_empty else pods} in any namespace"
-        return f"{pods} in namespaces with {self.namespace_selector.describe()}"
+        which = self.namespace_selector.describe()
+        if which.startswith("has "):
+            return f"{pods} in namespaces that have {which[4:]}"
+        return f"{pods} in namespaces with {which}"
 
 
 @dataclass(frozen=True)
@@ -323,3 +326,25 @@ def representative_address(cidr: str) -> str:
     if network.num_addresses <= 2:
         return str(network.network_address)
     return str(next(network.hosts()))
+
+
+def peer_namespaces(peer: PeerSpec, namespace_labels: dict[str, dict[str, str]]) -> set[str]:
+    """The namespaces of `namespace_labels` (name → labels) that `peer` can name pods of:
+    its namespace, those its namespaceSelector matches, a Service's namespace; none for a CIDR.
+    What the console uses to decide which tenants an expectation involves."""
+    if peer.cidr is not None:
+        return set()
+    if peer.service is not None:
+        return {peer.service.split("/", 1)[0]}
+    if peer.namespace is not None:
+        return {peer.namespace}
+    assert peer.namespace_selector is not None
+    return {name for name, labels in namespace_labels.items()
+            if peer.namespace_selector.matches(labels)}
+
+
+def involved_namespaces(expectation: Expectation,
+                        namespace_labels: dict[str, dict[str, str]]) -> set[str]:
+    """Every namespace either end of `expectation` can name (see `peer_namespaces`)."""
+    return (peer_namespaces(expectation.source, namespace_labels)
+            | peer_namespaces(expectation.destination, namespace_labels))

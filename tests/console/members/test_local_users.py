@@ -115,3 +115,20 @@ def test_deactivating_the_last_active_platform_admin_is_refused(demo_cluster, pe
     assert refused.status_code == 409
     personas["alice"].refresh_from_db()
     assert personas["alice"].is_active
+
+
+@pytest.mark.parametrize("name", ["bob", "carol", "dave", "erin", "frank"])
+def test_no_one_but_a_platform_admin_creates_resets_or_deactivates(demo_cluster, personas,
+                                                                   login_as, name):
+    other = login_as(name)
+    target = personas["erin"] if name != "erin" else personas["dave"]
+    assert other.post(reverse("member_user_create"),
+                      {"username": "mallory", "password1": NEW_PASSWORD,
+                       "password2": NEW_PASSWORD}).status_code == 403
+    assert other.post(reverse("member_user_password", args=[target.pk]),
+                      {"new_password1": NEW_PASSWORD,
+                       "new_password2": NEW_PASSWORD}).status_code == 403
+    assert other.post(reverse("member_user_active", args=[target.pk])).status_code == 403
+    target.refresh_from_db()
+    assert target.is_active and not target.check_password(NEW_PASSWORD)
+    assert not User.objects.filter(username="mallory").exists()
