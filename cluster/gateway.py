@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import urllib3
@@ -39,6 +39,7 @@ from isolation.snapshot import Snapshot
 
 FIELD_MANAGER = "tenant-isolation-console"
 PAGE_SIZE = 500
+POOL_SIZE = 32
 SIMULATOR_SUFFIX = "+kubesim"
 
 JSON = "application/json"
@@ -155,7 +156,58 @@ class Gateway:
         k = kind_named(kind)
         query = [("labelSelector", label_selector), ("fieldSelector", field_selector)]
         return self._paged_list(k, namespace, [(key, v) for key, v in query if v], page_size,
-                                lean=not managed_fields)
+                                lean=not managed_fields)[0]
+
+    def list_with_version(self, kind: str) -> tuple[list[dict[str, Any]], str]:
+        """Every object of `kind` (all namespaces, without managedFields) and the list's
+        resourceVersion: the point a `watch` continues from without missing a change."""
+        return self._paged_list(kind_named(kind), None, [], PAGE_SIZE, lean=True)
+
+    def watch(self, kind: str, resource_version: str, *,
+              timeout_seconds: int = 300) -> Iterator[dict[str, Any]]:
+        """The changes to `kind` (all namespaces) after `resource_version`, as the server
+        sends them: {"type": ADDED | MODIFIED | DELETED | BOOKMARK, "object": ...}.
+
+        The request is made at once (its errors raise here); the events are read as the
+        returned iterator is consumed. Objects carry `kind` and `apiVersion` and lose
+        managedFields. The stream ends when the server closes it (after about
+        `timeout_seconds`); call again from the last version seen. An ERROR event raises its
+        error: a 410 (the server has compacted past the version) means list again and watch
+        from the new list's version. A dropped connection, or a read silent for longer than
+        the timeout, raises TransientClusterError.
+        """
+        k = kind_named(kind)
+        action = f"watch {k.resource}"
+        query = [("watch", "true"), ("resourceVersion", resource_version),
+                 ("allowWatchBookmarks", "true"), ("timeoutSeconds", str(timeout_seconds))]
+        request = self._api.param_serialize(
+            method="GET", resource_path=k.path(None), query_params=query,
+            header_params={"Accept": JSON}, auth_settings=["BearerToken"])
+        # A read timeout beyond the server's own end of the stream: a silent peer is a drop.
+        seconds = (self.config.timeout, timeout_seconds + self.config.timeout)
+        try:
+            response = self._api.call_api(*request, _request_timeout=seconds)
+        except k8s.ApiException as exc:  # TLS failures, as in _call
+            raise PermanentClusterError(
+                f"The request to {self.url} could not be sent while trying to {action}: "
+                f"{_first_line(exc.reason)}.") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._transport_error(exc, self.config.timeout, action) from exc
+        if not 200 <= response.status < 300:
+            try:
+                raise self._status_error(response, response.response.read(), k, action, True)
+            finally:
+                response.response.release_conn()
+        return self._watch_stream(response.response, k, action, seconds[1])
+
+    def _watch_stream(self, raw: Any, k: Kind, action: str,
+                      seconds: float) -> Iterator[dict[str, Any]]:
+        try:
+            yield from _watch_events(raw, k, self.url)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise self._transport_error(exc, seconds, action) from exc
+        finally:
+            raw.release_conn()
 
     def snapshot(self, namespaces: list[str] | None = None, *,
                  strict: bool = False) -> Snapshot:
@@ -255,7 +307,7 @@ class Gateway:
                           action=f"{verb} {k.resource} {_ref(namespace, name)}")
 
     def _paged_list(self, k: Kind, namespace: str | None, query: list[tuple[str, str]],
-                    page_size: int, *, lean: bool = False) -> list[dict[str, Any]]:
+                    page_size: int, *, lean: bool = False) -> tuple[list[dict[str, Any]], str]:
         action = f"list {k.resource}" + (f" in namespace {namespace}" if namespace else "")
         try:
             return self._read_pages(k, namespace, query, page_size, action, lean)
@@ -275,9 +327,10 @@ class Gateway:
                 f"{page_size}; try again.", status=410, reason=exc.reason) from exc
 
     def _read_pages(self, k: Kind, namespace: str | None, query: list[tuple[str, str]],
-                    page_size: int, action: str, lean: bool) -> list[dict[str, Any]]:
+                    page_size: int, action: str, lean: bool) -> tuple[list[dict[str, Any]], str]:
         items: list[dict[str, Any]] = []
         token: str | None = None
+        version = ""  # every page of one list is read at the first page's version
         while True:
             page_query = [*query, ("limit", str(page_size))]
             if token:
@@ -290,9 +343,10 @@ class Gateway:
                 if lean:
                     item.get("metadata", {}).pop("managedFields", None)
                 items.append(item)
+            version = version or str((page.get("metadata") or {}).get("resourceVersion") or "")
             token = (page.get("metadata") or {}).get("continue")
             if not token:
-                return items
+                return items, version
 
     def _call(self, method: str, path: str, *, action: str, kind: Kind | None = None,
               query: Iterable[tuple[str, str]] | None = None, body: Any = None,
@@ -380,9 +434,38 @@ class Gateway:
             f"{where} dropped the connection while trying to {action}: {_first_line(cause)}.")
 
 
+def _watch_events(raw: Any, k: Kind, url: str) -> Iterator[dict[str, Any]]:
+    """The events of a watch response, one JSON document per line."""
+    pending = b""
+    for chunk in raw.stream(amt=None, decode_content=True):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield _watch_event(json.loads(line), k, url)
+    if pending.strip():
+        yield _watch_event(json.loads(pending), k, url)
+
+
+def _watch_event(event: dict[str, Any], k: Kind, url: str) -> dict[str, Any]:
+    obj = event.get("object") or {}
+    if event.get("type") == "ERROR":
+        code = int(obj.get("code") or 500)
+        raise error_from_status(code, json.dumps(obj).encode(), api_url=url,
+                                action=f"watch {k.resource}", http_reason=obj.get("reason") or "")
+    obj["kind"] = k.kind
+    obj["apiVersion"] = k.api_version
+    obj.get("metadata", {}).pop("managedFields", None)
+    return event
+
+
 def _build_client(config: ClusterConfig) -> tuple[k8s.ApiClient, str]:
     configuration = k8s.Configuration()
     configuration.retries = False  # see the module docstring: retries belong to the caller
+    # Connections kept for reuse: a watcher (cluster.watch) holds one stream per kind, and
+    # its lists and the pages' parallel reads come on top; the default is 5 per CPU.
+    configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize or 0,
+                                                POOL_SIZE)
     if config.source == "url":
         configuration.host = config.api_url
         return k8s.ApiClient(configuration), str(config.api_url)

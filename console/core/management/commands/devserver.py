@@ -1,8 +1,9 @@
 """`make run`: everything a local console needs, in one command.
 
 Migrates, creates the first admin, starts the built-in API simulator with the demo cluster when
-no cluster is configured, starts a Celery worker and beat when REDIS_URL is set, then serves the
-console on 127.0.0.1:8000 until Ctrl-C, SIGTERM or SIGHUP, stopping what it started.
+no cluster is configured, starts a Celery worker and beat and the cluster watcher
+(`watch_cluster`) when REDIS_URL is set, then serves the console on 127.0.0.1:8000 until Ctrl-C,
+SIGTERM or SIGHUP, stopping what it started.
 
 Every child runs in a process group of its own, so stopping one stops its own children too (the
 Celery worker's pool processes): each group gets SIGTERM, and SIGKILL when it has not exited
@@ -99,7 +100,10 @@ class Command(BaseCommand):
                 children.append(_start([*celery, "beat", "-l", "info", "-s",
                                         str(Path(settings.DATA_DIR) / "celerybeat-schedule")],
                                        env))
-                self.stdout.write("Celery worker and beat started (REDIS_URL is set).")
+                # Keeps the cluster model current from watches, so pages need not list.
+                children.append(_start([*manage, "watch_cluster"], env))
+                self.stdout.write("Celery worker and beat, and the cluster watcher, started "
+                                  "(REDIS_URL is set).")
             else:
                 self.stdout.write("REDIS_URL is not set: background jobs run inside the web "
                                   "process.")
