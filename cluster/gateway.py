@@ -12,6 +12,7 @@ retry is safe (tasks retry `TransientClusterError`, pages show the message).
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -385,7 +386,7 @@ class Gateway:
         if not 200 <= response.status < 300:
             raise self._status_error(response, data, kind, action, collection)
         try:
-            return json.loads(data) if data else {}
+            return _decode_json(data) if data else {}
         except ValueError as exc:
             raise PermanentClusterError(
                 f"The Kubernetes API at {self.url} sent an answer that is not JSON while "
@@ -530,3 +531,16 @@ def _ref(namespace: str | None, name: str) -> str:
 def _first_line(value: object) -> str:
     text = str(value).strip()
     return text.splitlines()[0] if text else type(value).__name__
+
+
+def _decode_json(data: bytes | str) -> Any:
+    """An API answer decoded with the cyclic garbage collector paused: a list of thousands of
+    objects builds millions of dicts, and the collector would rescan the growing heap again
+    and again. Nothing decoded forms a cycle."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(data)
+    finally:
+        if collecting:
+            gc.enable()
