@@ -15,6 +15,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import ngettext
+
 from cluster.errors import (
     ClusterError,
     NotFoundError,
@@ -25,7 +27,7 @@ from console.core import cluster, jobs
 from console.core.audit import record_change, to_yaml
 from console.core.models import Change, Job, JobStatus
 from console.core.scope import Scope, scoped_delta
-from console.history.services import side_by_side
+from console.history.services import diff_page, side_by_side
 from console.reachability.delta import DeltaSummary, delta_between
 from console.reachability.whatif import INTENT_KINDS, Ref, impact_between, ref_of, snapshot_with
 from isolation.compiler.generate import IsolationSettings
@@ -71,8 +73,9 @@ class Step:
         else:
             old, new, labels = self.live, self.desired, ("now", "after the revert")
         before, after = to_yaml([old] if old else []), to_yaml([new] if new else [])
-        return {"title": self.name, "rows": side_by_side(before, after), "changed": before != after,
-                "left": labels[0], "right": labels[1]}
+        rows = side_by_side(before, after)
+        return {"title": self.name, "rows": rows, "changed": before != after,
+                "left": labels[0], "right": labels[1], "page": diff_page(rows)}
 
 
 @dataclass
@@ -264,9 +267,9 @@ def run_revert(ctx) -> dict[str, Any]:
         generated_before=generated_before if namespaces else [],
         generated_after=generated_after if namespaces else [],
         impact=impact, job=ctx.job, reverts=change)
-    return {"message": f"Change #{change.pk} reverted: {len(plan.writes)} object"
-                       f"{'s' if len(plan.writes) != 1 else ''} put back. Recorded as change "
-                       f"#{record.pk}.", "change": record.pk}
+    objects = ngettext("object", "objects", len(plan.writes))
+    return {"message": f"Change #{change.pk} reverted: {len(plan.writes)} {objects} put back. "
+                       f"Recorded as change #{record.pk}.", "change": record.pk}
 
 
 def _write(gateway, step: Step) -> dict[str, Any] | None:

@@ -7,7 +7,6 @@ another tenant's pods even when a change of theirs affected them.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +17,11 @@ from django.http import Http404
 from console.core.access import Access, access_of, scoped_to_user
 from console.core.models import Change
 from console.core.scope import Scope, scoped_delta
+from console.policies.text import line_opcodes
 
 CONTEXT_LINES = 3
+# Rows of a diff sent at once; "show more" fetches the next ones (history_diff).
+DIFF_PAGE_ROWS = 300
 DRIFT_AUTHOR = "drift repair"
 
 
@@ -159,7 +161,7 @@ def side_by_side(before: str, after: str, context: int = CONTEXT_LINES) -> list[
     lines are folded into one "gap" row whose `left` says how many lines it hides."""
     old, new = before.splitlines(), after.splitlines()
     rows: list[DiffRow] = []
-    opcodes = difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
+    opcodes = line_opcodes(old, new)
     for position, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
             count = i2 - i1
@@ -169,10 +171,10 @@ def side_by_side(before: str, after: str, context: int = CONTEXT_LINES) -> list[
                 head, tail = count, 0
             for k in list(range(head)) + list(range(count - tail, count)):
                 if k == count - tail and head < count - tail:
-                    rows.append(DiffRow("gap", left=f"{count - head - tail} unchanged lines"))
+                    rows.append(DiffRow("gap", left=f"{count - head - tail:,} unchanged lines"))
                 rows.append(DiffRow("equal", i1 + k + 1, old[i1 + k], j1 + k + 1, new[j1 + k]))
             if head + tail < count and tail == 0:
-                rows.append(DiffRow("gap", left=f"{count - head} unchanged lines"))
+                rows.append(DiffRow("gap", left=f"{count - head:,} unchanged lines"))
             continue
         for k in range(max(i2 - i1, j2 - j1)):
             left = i1 + k if i1 + k < i2 else None
@@ -194,17 +196,42 @@ def delta_for(change: Change, scope: Scope) -> dict[str, Any]:
     return scoped_delta(change.reachability_delta or {}, scope)
 
 
+def diff_page(rows: list[DiffRow], start: int = 0,
+              size: int = DIFF_PAGE_ROWS) -> dict[str, Any]:
+    """Rows `start` to `start + size` of a diff, with where they stand in it."""
+    start = max(0, min(start, len(rows)))
+    shown = rows[start:start + size]
+    end = start + len(shown)
+    return {"rows": shown, "start": start, "end": end, "total": len(rows),
+            "remaining": len(rows) - end, "next_size": min(len(rows) - end, size)}
+
+
+def _diff_texts(change: Change) -> list[tuple[str, str, str]]:
+    return [(title, before, after) for title, before, after in (
+        ("Objects", change.before_yaml, change.after_yaml),
+        ("Generated NetworkPolicies", change.generated_before_yaml,
+         change.generated_after_yaml)) if before or after]
+
+
 def diffs(change: Change) -> list[dict[str, Any]]:
-    """The two side-by-side diffs of a change: its objects, and its generated policies."""
+    """The two side-by-side diffs of a change: its objects, and its generated policies; each
+    with the first page of its rows (`page`), the rest fetched with `diff_rows`."""
     result = []
-    for title, before, after in (
-            ("Objects", change.before_yaml, change.after_yaml),
-            ("Generated NetworkPolicies", change.generated_before_yaml,
-             change.generated_after_yaml)):
-        if before or after:
-            result.append({"title": title, "rows": side_by_side(before, after),
-                           "changed": before != after})
+    for number, (title, before, after) in enumerate(_diff_texts(change)):
+        changed = before != after
+        rows = side_by_side(before, after) if changed else []
+        result.append({"title": title, "rows": rows, "changed": changed, "number": number,
+                       "page": diff_page(rows), "more": True})
     return result
+
+
+def diff_rows(change: Change, number: int, start: int) -> dict[str, Any] | None:
+    """A page of the `number`th diff of `change` from row `start` (None if there is none)."""
+    texts = _diff_texts(change)
+    if not 0 <= number < len(texts):
+        return None
+    _, before, after = texts[number]
+    return diff_page(side_by_side(before, after), start)
 
 
 def export_record(change: Change, scope: Scope) -> dict[str, Any]:
@@ -239,3 +266,4 @@ def resulting_yaml(change: Change, *, generated: bool = False) -> str:
                      + change.generated_after_yaml.strip())
     body = "\n---\n".join(p for p in parts if p)
     return "\n".join(header) + "\n" + (body + "\n" if body else "")
+

@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -58,6 +58,31 @@ def history_detail(request, change_id: int):
         "can_revert": svc.can_revert(access_of(request), change, scope.workspace_of),
         "reverted_by": change.reverted_by.order_by("-created_at")[:5],
     })
+
+
+@require_GET
+def history_diff(request, change_id: int):
+    """More rows of one of a change's diffs ("show more" on its page)."""
+    try:
+        workspace_of = tenants.directory().workspace_of
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="History")
+    change = svc.get_change_for_user(request, change_id, workspace_of)
+    number, start = _number(request.GET.get("diff")), _number(request.GET.get("start"))
+    page = svc.diff_rows(change, number, start)
+    if page is None:
+        raise Http404("No such diff.")
+    diff = {"page": page, "number": number, "more": True}
+    if request.htmx:
+        return render(request, "history/_diff.html#diff-rows", {"diff": diff, "change": change})
+    return render(request, "history/diff.html", {"diff": diff, "change": change})
+
+
+def _number(value) -> int:
+    try:
+        return max(0, min(int(value or 0), 10_000_000))
+    except (TypeError, ValueError):
+        return 0
 
 
 @require_GET

@@ -15,14 +15,22 @@ from console.policies import services
 from console.policies.conflict import conflict_context, read_base
 from console.policies.text import live_yaml
 from isolation.compiler.reconcile import is_ours
-from isolation.netpol.describe import describe_policy
-from isolation.reachability.engine import Cluster
-from isolation.review.lint import selected_pods
+from isolation.netpol.describe import DirectionText, describe_parsed, describe_policy
+from isolation.netpol.model import parse_policy
+from isolation.netpol.validation import default_network_policy
+from isolation.reachability.inventory import read_pods
+from isolation.review.clusters import declared_ports_cluster
+from isolation.review.lint import pods_selected_by, selected_pods
 from isolation.snapshot import Snapshot
 
 CREATOR_ANNOTATION = "kubesphere.io/creator"
 DESCRIPTION_ANNOTATION = "kubesphere.io/description"
 OUTSIDE = "outside the cluster"
+# Rules described per direction on the page; "show more" fetches the next page of them.
+RULES_PAGE = 50
+# The YAML tab shows a policy whole up to this size, else its first lines and the download.
+YAML_INLINE_BYTES = 200 * 1024
+YAML_PREVIEW_LINES = 2000
 
 
 def detail_context(policy: dict[str, Any], access: Access,
@@ -31,9 +39,15 @@ def detail_context(policy: dict[str, Any], access: Access,
     meta = policy["metadata"]
     namespace, name = meta["namespace"], meta["name"]
     workspace_of = directory.workspace_of
-    pods = selected_pods(policy, Snapshot(pods=cluster.gateway().list_objects(
-        "Pod", namespace)))
+    parsed = parse_policy(default_network_policy(policy))  # once, for its pods and its words
+    pods = pods_selected_by(parsed, read_pods(Snapshot(pods=cluster.gateway().list_objects(
+        "Pod", namespace))))
     annotations = meta.get("annotations") or {}
+    yaml_text = live_yaml(policy)
+    preview, hidden_lines = yaml_text, 0
+    if len(yaml_text) > YAML_INLINE_BYTES:
+        lines = yaml_text.splitlines(keepends=True)
+        preview, hidden_lines = "".join(lines[:YAML_PREVIEW_LINES]), len(lines) - YAML_PREVIEW_LINES
     return {
         "policy": policy, "namespace": namespace, "name": name,
         "workspace": workspace_of.get(namespace, ""), "is_project": namespace in workspace_of,
@@ -41,10 +55,19 @@ def detail_context(policy: dict[str, Any], access: Access,
         "age": services.age(meta.get("creationTimestamp", "")),
         "creator": annotations.get(CREATOR_ANNOTATION) or _creator_from_history(namespace, name),
         "description": annotations.get(DESCRIPTION_ANNOTATION, ""),
-        "generated": is_ours(policy), "text": describe_policy(policy), "pods": pods,
-        "yaml": live_yaml(policy),
+        "generated": is_ours(policy), "text": describe_parsed(parsed, limit=RULES_PAGE),
+        "pods": pods, "page_size": RULES_PAGE, "yaml": preview, "yaml_hidden_lines": hidden_lines,
+        "yaml_bytes": len(yaml_text.encode()),
         "can_edit": services.can_edit(access, namespace, workspace_of),
     }
+
+
+def rules_page(policy: dict[str, Any], direction: str, start: int,
+               size: int = RULES_PAGE) -> DirectionText | None:
+    """Rules `start` to `start + size` of one direction of `policy` in words (None for an
+    unknown direction)."""
+    text = describe_policy(policy, start=start, limit=size)
+    return next((d for d in text.directions if d.direction == direction), None)
 
 
 def scope_of(access: Access, directory: tenants.Directory) -> Scope:
@@ -100,7 +123,8 @@ def reach_summary(policy: dict[str, Any], directory: tenants.Directory, scope: S
     """
     try:
         snapshot = cluster.snapshot()
-        engine = Cluster.from_snapshot(snapshot)
+        # Counted over declared ports, so rules that admit none of them can be left out.
+        engine = declared_ports_cluster(snapshot, live=True)
     except (ClusterError, ValueError) as exc:
         reason = scope.redact(str(getattr(exc, "message", exc)))
         return Reach(error=f"Reachability cannot be computed: {reason}")

@@ -16,10 +16,12 @@ import dataclasses
 import hashlib
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 
 from cluster.errors import (
     AlreadyExistsError,
@@ -34,9 +36,10 @@ from console.core.models import Job
 from console.core.scope import Scope, scoped_delta
 from console.policies import services
 from console.policies.detail import scope_of
-from console.policies.text import DiffRow, live_yaml, side_by_side
+from console.policies.text import DiffPage, DiffRow, diff_page, folded, live_yaml, side_by_side
 from isolation.compiler.reconcile import is_ours
 from isolation.netpol.problems import position, rule_problems, schema_problems
+from isolation.review.clusters import ChangeClusters
 from isolation.review.impact import Impact, impact_of, with_policies
 from isolation.review.lint import Finding, bidi_lines, lint_policy
 from isolation.yamlio import Document, YamlInputError, load_documents
@@ -50,6 +53,10 @@ SERVER_METADATA = ("uid", "resourceVersion", "creationTimestamp", "managedFields
 CHECKS = ("YAML syntax", "One NetworkPolicy", "Schema", "Validation", "Permission",
           "Server dry-run")
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
+# Problems listed under the review (each kind), and marked in the editor's gutter; the rest
+# are counted. A draft of thousands of broken rules stays a page, not megabytes.
+LISTED_PROBLEMS = 50
+MARKED_PROBLEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ class Review:
     stored: dict[str, Any] | None = None
     live: dict[str, Any] | None = None
     diff: list[DiffRow] = field(default_factory=list)
+    diff_texts: tuple[str, str] | None = None   # the YAML compared: live, after apply
     impact: ImpactView | None = None
     impact_error: str = ""
     findings: list[Finding] = field(default_factory=list)
@@ -129,8 +137,32 @@ class Review:
         return ((self.draft or {}).get("metadata") or {}).get("name") or ""
 
     @property
+    def diff_page(self) -> DiffPage:
+        """The first rows of the diff; the rest is fetched page by page (see `draft_diff`)."""
+        return diff_page(self.diff)
+
+    @property
+    def listed_errors(self) -> list[Diagnostic]:
+        return self.errors[:LISTED_PROBLEMS]
+
+    @property
+    def listed_warnings(self) -> list[Diagnostic]:
+        return self.warnings[:LISTED_PROBLEMS]
+
+    @property
+    def unlisted_errors(self) -> int:
+        return max(len(self.errors) - LISTED_PROBLEMS, 0)
+
+    @property
+    def unlisted_warnings(self) -> int:
+        return max(len(self.warnings) - LISTED_PROBLEMS, 0)
+
+    @property
     def editor_diagnostics(self) -> str:
-        return json.dumps([d.to_editor() for d in self.diagnostics])
+        """The gutter marks, errors first (at most MARKED_PROBLEMS of them)."""
+        marked = self.diagnostics if len(self.diagnostics) <= MARKED_PROBLEMS else \
+            (self.errors + self.warnings)[:MARKED_PROBLEMS]
+        return json.dumps([d.to_editor() for d in marked])
 
     def passed(self, check: str) -> None:
         self.checks[check] = PASSED
@@ -172,6 +204,60 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
 
 
 # -- stages ------------------------------------------------------------------------------------
+
+
+def draft_diff(review: Review) -> list[DiffRow]:
+    """The folded side-by-side diff of a checked draft (`review.stored`, what the dry run
+    returned) against the live object (`review.live`, none for a create); the two texts are
+    kept in `review.diff_texts`."""
+    review.diff_texts = (live_yaml(review.live) if review.live else "",
+                         live_yaml(review.stored or {}))
+    return folded(side_by_side(*review.diff_texts))
+
+
+# A reviewed diff is kept this long for its author, so "show more" pages through it without
+# checking the draft again; once it is gone (or the cache is unreachable) the draft is.
+KEPT_DIFF_SECONDS = 15 * 60
+
+
+def keep_diff(review: Review, user_id: int) -> None:
+    """Keep the diff of a review that passed for `user_id` (see `kept_diff`)."""
+    if review.ok and review.diff_texts is not None:
+        packed = zlib.compress(json.dumps(review.diff_texts).encode())
+        cache.set(_diff_key(user_id, review.target, review.text, review.base_version), packed,
+                  KEPT_DIFF_SECONDS)
+
+
+def kept_diff(user_id: int, target: tuple[str, str] | None, text: str,
+              base_version: str) -> list[DiffRow] | None:
+    """The diff `keep_diff` kept for this user, target, text and version, or None."""
+    packed = cache.get(_diff_key(user_id, target, normalise(text), base_version))
+    if not isinstance(packed, bytes):
+        return None
+    before, after = json.loads(zlib.decompress(packed))
+    return folded(side_by_side(before, after))
+
+
+def _diff_key(user_id: int, target: tuple[str, str] | None, text: str,
+              base_version: str) -> str:
+    where = "/".join(target) if target else "-"
+    return f"policy-review-diff:{user_id}:{where}:{digest_of(text, base_version)}"
+
+
+def review_diff(text: str, *, access: Access, directory: tenants.Directory, mode: str,
+                target: tuple[str, str] | None = None, base_version: str = "") -> Review:
+    """A draft checked as `review_draft` does (nothing written), with its diff but without the
+    impact and lint: what "show more" of the review's diff pages through."""
+    review = review_draft(text, access=access, directory=directory, mode=mode, target=target,
+                          base_version=base_version, preview=False)
+    if review.ok:
+        try:
+            if review.mode == EDIT:
+                review.live = _live(review.namespace, review.name)
+        except ClusterError:
+            return review
+        review.diff = draft_diff(review)
+    return review
 
 
 def _mark_bidi(review: Review) -> None:
@@ -332,14 +418,19 @@ def _preview(review: Review, document: Document, scope: Scope) -> None:
         review.impact_error = ("The cluster could not be read for the preview: "
                                f"{redact_names(exc.message, scope)}")
         return
-    review.diff = side_by_side(live_yaml(review.live) if review.live else "", live_yaml(stored))
+    review.diff = draft_diff(review)
+    clusters = None
     try:
-        impact = impact_of(snapshot, with_policies(snapshot, upsert=[stored]))
-        review.impact = scoped_impact(impact, scope)
+        after = with_policies(snapshot, upsert=[stored])
+        # Read once, for impact and lint: the dry run validated what it returned, and the
+        # snapshot is the cluster as its API server sent it.
+        clusters = ChangeClusters.of(snapshot, after, checked=[stored], live=True)
+        review.impact = scoped_impact(impact_of(snapshot, after, clusters=clusters), scope)
     except ValueError as exc:
         review.impact_error = ("The impact cannot be computed on this cluster: "
                                f"{redact_names(str(exc), scope)}")
-    review.findings = scoped_findings(lint_policy(stored, snapshot, live=review.live), scope)
+    review.findings = scoped_findings(
+        lint_policy(stored, snapshot, live=review.live, clusters=clusters), scope)
     for finding in review.findings:
         line, column = _at(document, finding.field)
         review.diagnostics.append(Diagnostic(line, column, finding.severity, finding.message,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django.utils.translation import ngettext
+
 from cluster.errors import ClusterError, ConflictError, InvalidError, NotFoundError
 from console.core import cluster, jobs
 from console.core.audit import record_change
@@ -149,8 +151,10 @@ def _counts(impact: Impact | None) -> str:
         return ""
     if impact.unchanged:
         return "; reachability unchanged"
-    return (f"; newly allows {len(impact.newly_allowed)} and newly blocks "
-            f"{len(impact.newly_blocked)} connections")
+    allowed, blocked = len(impact.newly_allowed), len(impact.newly_blocked)
+    return (f"; newly allows {allowed} "
+            f"{ngettext('connection', 'connections', allowed)} and newly blocks {blocked} "
+            f"{ngettext('connection', 'connections', blocked)}")
 
 
 def _version(obj: dict[str, Any] | None) -> str:

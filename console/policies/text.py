@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -103,8 +105,87 @@ def template_yaml(key: str, namespace: str, ingress_namespaces: list[str]) -> st
 
 
 def dump(obj: dict[str, Any]) -> str:
-    """Block-style YAML in the object's own key order."""
-    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    """Block-style YAML in the object's own key order, as `yaml.safe_dump` writes it.
+
+    An object whose every key and value is a plain scalar (a name, a number, an address, a
+    boolean, null) is written directly, seconds faster on a policy of thousands of rules; any
+    other is left to PyYAML (libyaml's emitter when present)."""
+    try:
+        return "".join(_block_mapping(obj, 0)) if obj and type(obj) is dict else _yaml(obj)
+    except _NotPlain:
+        return _yaml(obj)
+
+
+def _yaml(obj: Any) -> str:
+    return yaml.dump(obj, Dumper=_DUMPER, sort_keys=False, default_flow_style=False,
+                     allow_unicode=True)
+
+
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# What PyYAML writes without quotes whatever the context: no spaces, colons, quotes, leading
+# indicators or line breaks; `_plain` also asks its resolver that the text reads back as text.
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]*")
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class _NotPlain(Exception):
+    """A key or value `dump` leaves to PyYAML."""
+
+
+@lru_cache(maxsize=1 << 14)
+def _plain(text: str) -> bool:
+    return bool(_PLAIN_TEXT.fullmatch(text)) and \
+        _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int:
+        return str(value)
+    if type(value) is str and _plain(value):
+        return value
+    if type(value) is dict and not value:
+        return "{}"
+    if type(value) is list and not value:
+        return "[]"
+    raise _NotPlain
+
+
+def _key(key: Any) -> str:
+    if type(key) is str and _plain(key):
+        return key
+    raise _NotPlain
+
+
+def _block_mapping(mapping: dict[str, Any], indent: int) -> list[str]:
+    lines, pad = [], " " * indent
+    for key, value in mapping.items():
+        if type(value) is dict and value:
+            lines.append(f"{pad}{_key(key)}:\n")
+            lines += _block_mapping(value, indent + 2)
+        elif type(value) is list and value:
+            lines.append(f"{pad}{_key(key)}:\n")
+            lines += _block_sequence(value, indent)  # PyYAML does not indent a mapping's list
+        else:
+            lines.append(f"{pad}{_key(key)}: {_scalar(value)}\n")
+    return lines
+
+
+def _block_sequence(items: list[Any], indent: int) -> list[str]:
+    lines, pad = [], " " * indent
+    for item in items:
+        if (type(item) is dict or type(item) is list) and item:
+            inner = _block_mapping(item, indent + 2) if type(item) is dict \
+                else _block_sequence(item, indent + 2)
+            lines.append(f"{pad}- {inner[0][indent + 2:]}")
+            lines += inner[1:]
+        else:
+            lines.append(f"{pad}- {_scalar(item)}\n")
+    return lines
 
 
 def live_yaml(obj: dict[str, Any]) -> str:
@@ -114,7 +195,8 @@ def live_yaml(obj: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class DiffRow:
-    """One line pair of a side-by-side diff; kind is equal, change, insert or delete."""
+    """One line pair of a side-by-side diff; kind is equal, change, insert or delete, or gap
+    (a run of unchanged lines folded away: `left` says how many)."""
 
     kind: str
     left_number: int | None
@@ -127,8 +209,7 @@ def side_by_side(before: str, after: str) -> list[DiffRow]:
     """Line pairs of `before` and `after`; changed blocks are paired line by line."""
     left, right = before.splitlines(), after.splitlines()
     rows: list[DiffRow] = []
-    matcher = difflib.SequenceMatcher(a=left, b=right, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in line_opcodes(left, right):
         if tag == "equal":
             rows += [DiffRow("equal", i + 1, left[i], j + 1, right[j])
                      for i, j in zip(range(i1, i2), range(j1, j2), strict=True)]
@@ -141,3 +222,98 @@ def side_by_side(before: str, after: str) -> list[DiffRow]:
             rows.append(DiffRow(kind, i + 1 if has_left else None, left[i] if has_left else "",
                                 j + 1 if has_right else None, right[j] if has_right else ""))
     return rows
+
+
+# Unchanged lines kept around each change; longer unchanged runs fold into one "gap" row.
+DIFF_CONTEXT = 3
+# Rows of a diff sent at once; the rest comes with "show more".
+DIFF_PAGE_ROWS = 300
+
+
+def folded(rows: list[DiffRow], context: int = DIFF_CONTEXT) -> list[DiffRow]:
+    """`rows` with each run of unchanged lines longer than 2×`context` (+1) folded into one
+    gap row ("19,950 unchanged lines"), keeping `context` lines next to each change."""
+    result: list[DiffRow] = []
+    start = 0
+    while start < len(rows):
+        if rows[start].kind != "equal":
+            result.append(rows[start])
+            start += 1
+            continue
+        end = start
+        while end < len(rows) and rows[end].kind == "equal":
+            end += 1
+        head = context if start > 0 else 0
+        tail = context if end < len(rows) else 0
+        hidden = (end - start) - head - tail
+        if hidden <= 1:
+            result += rows[start:end]
+        else:
+            result += rows[start:start + head]
+            result.append(DiffRow("gap", None, f"{hidden:,} unchanged lines", None, ""))
+            result += rows[end - tail:end]
+        start = end
+    return result
+
+
+@dataclass(frozen=True)
+class DiffPage:
+    """One page of a (folded) diff: `rows` from row `start` of `total`."""
+
+    rows: list[DiffRow]
+    start: int
+    total: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows)
+
+    @property
+    def remaining(self) -> int:
+        return max(self.total - self.end, 0)
+
+    @property
+    def next_size(self) -> int:
+        return min(self.remaining, DIFF_PAGE_ROWS)
+
+
+def diff_page(rows: list[DiffRow], start: int = 0, size: int = DIFF_PAGE_ROWS) -> DiffPage:
+    start = max(0, min(start, len(rows)))
+    return DiffPage(rows[start:start + size], start, len(rows))
+
+
+# Above this many differing lines, difflib's junk heuristic is on: without it, a diff of
+# thousands of lines that repeat ("- from:", "ports:") takes minutes.
+EXACT_DIFF_LINES = 4000
+
+
+def line_opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib opcodes of `a` → `b`, computed only over what lies between their common first
+    and last lines (so one edit in 100,000 lines costs a few lines of matching)."""
+    shortest = min(len(a), len(b))
+    prefix = 0
+    while prefix < shortest and a[prefix] == b[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < shortest - prefix and a[-1 - suffix] == b[-1 - suffix]:
+        suffix += 1
+    middle_a, middle_b = a[prefix:len(a) - suffix], b[prefix:len(b) - suffix]
+    ops: list[tuple[str, int, int, int, int]] = []
+
+    def add(tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+        if i1 == i2 and j1 == j2:
+            return
+        if ops and tag == "equal" and ops[-1][0] == "equal":
+            ops[-1] = ("equal", ops[-1][1], i2, ops[-1][3], j2)
+            return
+        ops.append((tag, i1, i2, j1, j2))
+
+    add("equal", 0, prefix, 0, prefix)
+    if middle_a or middle_b:
+        matcher = difflib.SequenceMatcher(
+            a=middle_a, b=middle_b,
+            autojunk=len(middle_a) + len(middle_b) > EXACT_DIFF_LINES)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            add(tag, i1 + prefix, i2 + prefix, j1 + prefix, j2 + prefix)
+    add("equal", len(a) - suffix, len(a), len(b) - suffix, len(b))
+    return ops

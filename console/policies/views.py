@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from cluster.errors import ClusterError
@@ -25,7 +25,7 @@ from console.policies.forms import (
     PolicyDraftForm,
     PolicyFilterForm,
 )
-from console.policies.text import live_yaml
+from console.policies.text import diff_page, live_yaml
 
 TITLE = "Network Policies"
 
@@ -52,6 +52,23 @@ def policy_detail_view(request, namespace: str, name: str):
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=name)
     return render(request, "policies/detail.html", context)
+
+
+@require_GET
+def policy_rules(request, namespace: str, name: str):
+    """A page of one direction's rules in words ("show more" on the detail page)."""
+    direction = request.GET.get("direction", "")
+    try:
+        policy, _, _ = services.get_policy_for_user(request, namespace, name)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+    rules = policy_detail.rules_page(policy, direction, _start(request.GET.get("start")))
+    if rules is None:
+        raise Http404("No such direction.")
+    context = {"d": rules, "namespace": namespace, "name": name,
+               "page_size": policy_detail.RULES_PAGE}
+    template = "policies/_rules.html#rule-rows" if partial(request) else "policies/rules.html"
+    return render(request, template, context)
 
 
 @require_GET
@@ -124,8 +141,52 @@ def _submit(request, directory, *, mode: str, target=None):
         job = policy_draft.start_apply(review, user=request.user, directory=directory,
                                        base_token=data["base"])
         return redirect("policy_job", job.pk)
+    policy_draft.keep_diff(review, request.user.pk)
     context = policy_editor.review_context(review, data, directory, access_of(request))
     return render(request, "policies/editor.html", context, status=200 if review.ok else 400)
+
+
+@require_POST
+def policy_review_diff(request, namespace: str = "", name: str = ""):
+    """The next rows of a review's diff ("show more") from row `start`, as table rows for htmx
+    to put in place: the diff this user's review kept, else the posted draft checked again
+    (nothing is written)."""
+    target = (namespace, name) if name else None
+    try:
+        directory = tenants.directory()
+        access = access_of(request)
+        if target:
+            services.get_policy_for_user(request, namespace, name, edit=True)
+        form = PolicyDraftForm(request.POST)
+        if not form.is_valid():
+            return HttpResponse("The draft cannot be read: review it again.", status=400)
+        data = form.cleaned_data
+        rows = policy_draft.kept_diff(request.user.pk, target, data["text"],
+                                      data["base_version"])
+        if rows is not None:
+            return _diff_rows(request, rows)
+        review = policy_draft.review_diff(
+            data["text"], access=access, directory=directory, mode=EDIT if target else CREATE,
+            target=target, base_version=data["base_version"])
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name or "Create a NetworkPolicy")
+    if not review.ok:
+        return HttpResponse("The draft changed or no longer passes its checks: review it "
+                            "again.", status=409)
+    return _diff_rows(request, review.diff)
+
+
+def _diff_rows(request, rows):
+    page = diff_page(rows, _start(request.POST.get("start")))
+    return render(request, "policies/_diff.html#diff-rows",
+                  {"page": page, "more_url": request.path, "post": True})
+
+
+def _start(value) -> int:
+    try:
+        return max(0, min(int(value or 0), 10_000_000))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _merge(request, directory, data, target):

@@ -11,7 +11,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from isolation.netpol.model import EGRESS, INGRESS, IPBlock, Peer, PortSpec, Rule, parse_policy
+from isolation.netpol.model import (
+    EGRESS,
+    INGRESS,
+    IPBlock,
+    Peer,
+    Policy,
+    PortSpec,
+    Rule,
+    parse_policy,
+)
 from isolation.netpol.selectors import Requirement, Selector
 from isolation.netpol.validation import default_network_policy
 from isolation.snapshot import NAME_LABEL
@@ -50,6 +59,25 @@ class DirectionText:
     isolated: bool                 # the policy restricts this direction for its pods
     rules: tuple[RuleText, ...]
     summary: str
+    count: int | None = None       # every rule of the direction (`rules` may be a page of them)
+
+    @property
+    def total(self) -> int:
+        return len(self.rules) if self.count is None else self.count
+
+    @property
+    def start(self) -> int:
+        """The position of the first rule of `rules` (0 for the first page)."""
+        return self.rules[0].index if self.rules else 0
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rules)
+
+    @property
+    def remaining(self) -> int:
+        """Rules after this page."""
+        return max(self.total - self.end, 0)
 
     @property
     def title(self) -> str:
@@ -67,22 +95,31 @@ class PolicyText:
         return self.ingress, self.egress
 
 
-def describe_policy(policy: Mapping[str, Any]) -> PolicyText:
+def describe_policy(policy: Mapping[str, Any], *, start: int = 0,
+                    limit: int | None = None) -> PolicyText:
     """The plain-language reading of a valid NetworkPolicy (defaults are applied here).
 
     Guarantees: one RuleText per rule, in the policy's order, each with a sentence that names
     the selected pods, the ports and the peers; a direction the policy does not isolate has
-    no rules and says so. Raises ValueError only for a policy the API server would reject.
+    no rules and says so. With `limit`, each direction describes only its rules `start` to
+    `start + limit` (a page of a large policy) and `count` still tells how many it has.
+    Raises ValueError only for a policy the API server would reject.
     """
-    parsed = parse_policy(default_network_policy(dict(policy)))
+    return describe_parsed(parse_policy(default_network_policy(dict(policy))), start=start,
+                           limit=limit)
+
+
+def describe_parsed(parsed: Policy, *, start: int = 0, limit: int | None = None) -> PolicyText:
+    """`describe_policy` of a policy already defaulted and parsed."""
     subject = subject_text(parsed.pod_selector, parsed.namespace)
     texts = []
     for direction in (INGRESS, EGRESS):
         isolated = parsed.affects(direction)
-        rules = tuple(_rule_text(rule, subject, parsed.namespace)
-                      for rule in parsed.rules(direction)) if isolated else ()
+        every = list(parsed.rules(direction)) if isolated else []
+        page = every[start:] if limit is None else every[start:start + limit]
+        rules = tuple(_rule_text(rule, subject, parsed.namespace) for rule in page)
         texts.append(DirectionText(direction, isolated, rules,
-                                   _summary(direction, isolated, rules, subject)))
+                                   _summary(direction, isolated, every, subject), len(every)))
     return PolicyText(subject, texts[0], texts[1])
 
 
@@ -93,7 +130,7 @@ def subject_text(selector: Selector, namespace: str) -> str:
     return f"Pods {_labelled(selector)} in {namespace}"
 
 
-def _summary(direction: str, isolated: bool, rules: Sequence[RuleText], subject: str) -> str:
+def _summary(direction: str, isolated: bool, rules: Sequence[object], subject: str) -> str:
     if not isolated:
         word = "Ingress" if direction == INGRESS else "Egress"
         return (f"{word} is not restricted by this policy: its policyTypes do not list {word}.")

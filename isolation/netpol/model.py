@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from isolation.netpol.formats import IPNetwork, parse_cidr
@@ -167,10 +168,10 @@ def _rule(direction: str, index: int, rule: Mapping[str, Any], peers_key: str) -
 def _peer(index: int, peer: Mapping[str, Any]) -> Peer:
     block = peer.get("ipBlock")
     if block is not None:
-        cidr = parse_cidr(block["cidr"])
+        cidr = cached_cidr(block["cidr"])
         if cidr is None:
             raise ValueError(f"invalid CIDR {block['cidr']!r}")
-        excepts = tuple(e for e in (parse_cidr(x) for x in block.get("except") or []) if e)
+        excepts = tuple(e for e in (cached_cidr(x) for x in block.get("except") or []) if e)
         return Peer(index, ip_block=IPBlock(cidr, excepts))
     pod = peer.get("podSelector")
     namespace = peer.get("namespaceSelector")
@@ -179,6 +180,17 @@ def _peer(index: int, peer: Mapping[str, Any]) -> Peer:
         pod_selector=None if pod is None else Selector.parse(pod),
         namespace_selector=None if namespace is None else Selector.parse(namespace),
     )
+
+
+@lru_cache(maxsize=1 << 16)
+def _cidr(value: str) -> IPNetwork | None:
+    return parse_cidr(value)
+
+
+def cached_cidr(value: object) -> IPNetwork | None:
+    """`parse_cidr(value)`, remembered: a large policy names thousands of CIDRs, and the same
+    ones are read again for each engine built and each review (networks are immutable)."""
+    return _cidr(value) if isinstance(value, str) else None
 
 
 def _port(index: int, port: Mapping[str, Any]) -> PortSpec:

@@ -8,7 +8,6 @@ usually regret (the ingress controller, monitoring scrapes, DNS, calls across wo
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,15 +15,21 @@ from typing import Any
 from isolation.compiler.generate import CompileResult, IsolationSettings, desired_policies
 from isolation.compiler.reconcile import is_ours
 from isolation.compiler.tenancy import detect_ingress_namespaces, workspace_of
-from isolation.reachability.engine import Cluster, Connection, diff
+from isolation.reachability.engine import Connection, diff
+from isolation.review.clusters import ChangeClusters, sample_outside_addresses
 from isolation.snapshot import Snapshot
+
+__all__ = [
+    "DNS_POD_LABELS", "EXAMPLES_PER_PAIR", "MONITORING_POD_LABELS", "STORED_CONNECTIONS",
+    "WORKSPACE_LABEL", "Impact", "PairDelta", "impact_of", "pods_labelled",
+    "sample_outside_addresses", "with_generated_policies", "with_policies",
+]
 
 WORKSPACE_LABEL = "kubesphere.io/workspace"
 MONITORING_POD_LABELS = (("app.kubernetes.io/name", "prometheus"), ("app", "prometheus"))
 DNS_POD_LABELS = (("k8s-app", "kube-dns"),)
 EXAMPLES_PER_PAIR = 5
 STORED_CONNECTIONS = 200
-UNNAMED_OUTSIDE_ADDRESS = "198.18.0.1"  # benchmarking range: never a real client
 
 
 @dataclass(frozen=True)
@@ -62,62 +67,21 @@ class Impact:
         }
 
 
-def impact_of(before: Snapshot, after: Snapshot) -> Impact:
+def impact_of(before: Snapshot, after: Snapshot, *,
+              clusters: ChangeClusters | None = None) -> Impact:
     """The reachability change from `before` to `after`, grouped and with warnings.
 
-    Guarantees: connections are exactly `isolation.reachability.engine.diff` of the two clusters;
-    pairs are sorted by the number of connections they change, largest first.
+    Guarantees: connections are exactly `isolation.reachability.engine.diff` of the two
+    clusters with the outside samples of `sample_outside_addresses`; pairs are sorted by the
+    number of connections they change, largest first. `clusters` is the two snapshots already
+    read (a review reads them once for impact and lint); without it they are read here.
+    Raises ValueError for an object the engine cannot read.
     """
-    outside = sample_outside_addresses(before, after)
-    change = diff(Cluster.from_snapshot(before, extra_ips=outside),
-                  Cluster.from_snapshot(after, extra_ips=outside))
+    clusters = clusters or ChangeClusters.of(before, after)
+    change = diff(clusters.before_matrix, clusters.after_matrix)
     pairs = _pairs(change.newly_allowed, change.newly_blocked)
     return Impact(change.newly_allowed, change.newly_blocked, pairs,
                   _warnings(after, change.newly_blocked))
-
-
-def sample_outside_addresses(*snapshots: Snapshot) -> list[str]:
-    """Addresses outside the cluster that stand for every client a policy can tell apart.
-
-    One address inside each ipBlock of every policy (avoiding its `except` ranges), plus one
-    address that no policy names, so a change that cuts or opens access from outside shows up.
-    Pod and node addresses are left out: they are inside the cluster.
-    """
-    inside = {pod_ip for snap in snapshots for pod_ip in _pod_and_node_ips(snap)}
-    samples: list[str] = []
-    for snap in snapshots:
-        for policy in snap.network_policies:
-            spec = policy.get("spec") or {}
-            for rule in (spec.get("ingress") or []) + (spec.get("egress") or []):
-                for peer in (rule.get("from") or rule.get("to") or []):
-                    block = (peer or {}).get("ipBlock") if isinstance(peer, dict) else None
-                    address = _address_in(block) if isinstance(block, dict) else None
-                    if address and address not in inside and address not in samples:
-                        samples.append(address)
-    if UNNAMED_OUTSIDE_ADDRESS not in samples:
-        samples.append(UNNAMED_OUTSIDE_ADDRESS)
-    return samples
-
-
-def _address_in(block: dict[str, Any]) -> str | None:
-    try:
-        network = ipaddress.ip_network(str(block.get("cidr")), strict=False)
-        excluded = [ipaddress.ip_network(str(e), strict=False) for e in block.get("except") or []]
-    except ValueError:
-        return None
-    for index, address in enumerate(network.hosts() if network.num_addresses > 2 else network):
-        if index >= 256:
-            return None
-        if not any(address in e for e in excluded):
-            return str(address)
-    return None
-
-
-def _pod_and_node_ips(snapshot: Snapshot) -> set[str]:
-    ips = {(p.get("status") or {}).get("podIP") for p in snapshot.pods}
-    for node in snapshot.nodes:
-        ips |= {a.get("address") for a in (node.get("status") or {}).get("addresses") or []}
-    return {ip for ip in ips if ip}
 
 
 def with_policies(snapshot: Snapshot, *, upsert: list[dict[str, Any]] = (),

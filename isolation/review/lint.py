@@ -20,6 +20,7 @@ from isolation.netpol.selectors import Selector
 from isolation.netpol.validation import default_network_policy
 from isolation.reachability.engine import Cluster
 from isolation.reachability.inventory import PodInfo, read_pods
+from isolation.review.clusters import ChangeClusters, Side
 from isolation.review.impact import with_policies
 from isolation.snapshot import Snapshot
 
@@ -44,41 +45,58 @@ class Finding:
 def selected_pods(policy: Mapping[str, Any], snapshot: Snapshot) -> list[PodInfo]:
     """The running pods of the policy's namespace its podSelector selects (host-network pods
     are never selected), in snapshot order. `policy` must be valid."""
-    parsed = parse_policy(default_network_policy(dict(policy)))
-    return [pod for pod in read_pods(snapshot)
-            if pod.namespace == parsed.namespace and not pod.host_network
-            and parsed.pod_selector.matches(pod.labels)]
+    return pods_selected_by(parse_policy(default_network_policy(dict(policy))),
+                            read_pods(snapshot))
+
+
+def pods_selected_by(policy: Policy, pods: Iterable[PodInfo]) -> list[PodInfo]:
+    """`selected_pods` for a policy already parsed, over pods already read."""
+    return [pod for pod in pods if pod.namespace == policy.namespace and not pod.host_network
+            and policy.pod_selector.matches(pod.labels)]
 
 
 def lint_policy(draft: Mapping[str, Any], snapshot: Snapshot, *,
-                live: Mapping[str, Any] | None = None) -> list[Finding]:
+                live: Mapping[str, Any] | None = None,
+                clusters: ChangeClusters | None = None) -> list[Finding]:
     """Every lint finding for `draft` (a valid NetworkPolicy) replacing `live` in `snapshot`.
 
     Guarantees: findings come in a fixed order (generated, selects no pods, named ports, DNS,
     ingress controller, redundant isolation); never raises for a valid draft: when the cluster
     cannot be evaluated, one "info" finding says why and the reachability checks are skipped.
+    `clusters` is `snapshot` before and with `draft` after, already read (a review reads them
+    once for impact and lint); without it they are read here.
     """
-    policy = parse_policy(default_network_policy(dict(draft)))
     findings = _generated(draft, live)
-    pods = selected_pods(draft, snapshot)
+    unread = None
+    if clusters is None:
+        try:
+            clusters = ChangeClusters.of(snapshot, with_policies(snapshot, upsert=[dict(draft)]))
+        except ValueError as exc:
+            unread = exc
+    meta = draft.get("metadata") or {}
+    policy = clusters.after_policy(meta.get("namespace") or "default", meta.get("name") or "") \
+        if clusters else None
+    if policy is None:
+        policy = parse_policy(default_network_policy(dict(draft)))
+    pods = pods_selected_by(policy, clusters.after_side.pods) if clusters else \
+        selected_pods(draft, snapshot)
     if not pods:
         findings.append(Finding(
             "selects-no-pods",
             f"Selects no pods: no running pod in {policy.namespace} matches "
             f"{_selector_words(policy.pod_selector)}, so this policy has no effect until one "
             "does.", "spec.podSelector"))
-    after_snapshot = with_policies(snapshot, upsert=[dict(draft)])
-    try:
-        after = Cluster.from_snapshot(after_snapshot)
-    except ValueError as exc:
-        return [*findings, Finding("not-evaluated", f"Reachability checks skipped: {exc}",
+    if clusters is None:
+        return [*findings, Finding("not-evaluated", f"Reachability checks skipped: {unread}",
                                    severity="info")]
+    after, everyone = clusters.after, clusters.after_side.pods
     findings += _named_ports(policy, pods, after)
     if pods and policy.affects(EGRESS):
-        findings += _dns(policy, pods, after_snapshot, after)
+        findings += _dns(policy, pods, everyone, after)
     if pods and policy.affects(INGRESS):
-        findings += _ingress_controller(pods, after_snapshot, after)
-    findings += _redundant_isolation(policy, snapshot, after_snapshot)
+        findings += _ingress_controller(pods, clusters.after_side.snapshot, everyone, after,
+                                        clusters.after_declared)
+    findings += _redundant_isolation(policy, clusters)
     return findings
 
 
@@ -151,11 +169,11 @@ def _labelled(pods: Iterable[PodInfo], wanted: Mapping[str, str]) -> list[PodInf
     return [pod for pod in pods if all(pod.labels.get(k) == v for k, v in wanted.items())]
 
 
-def _dns(policy: Policy, pods: list[PodInfo], snapshot: Snapshot,
+def _dns(policy: Policy, pods: list[PodInfo], everyone: list[PodInfo],
          cluster: Cluster) -> list[Finding]:
     servers = [p.key for p in _labelled(cluster.pods, DNS_POD_LABELS)]
     # Node-local DNS runs on the host network: pods query its link-local address instead.
-    if _labelled(read_pods(snapshot), NODE_LOCAL_DNS_LABELS):
+    if _labelled(everyone, NODE_LOCAL_DNS_LABELS):
         servers.append(NODE_LOCAL_DNS_ADDRESS)
     if not servers:
         if _allows_udp_53(policy):
@@ -204,10 +222,10 @@ def _is_controller(labels: Mapping[str, str]) -> bool:
     return False
 
 
-def _ingress_controller(pods: list[PodInfo], snapshot: Snapshot,
-                        cluster: Cluster) -> list[Finding]:
+def _ingress_controller(pods: list[PodInfo], snapshot: Snapshot, everyone: list[PodInfo],
+                        cluster: Cluster, declared: Cluster) -> list[Finding]:
+    """`declared` answers as `cluster` for a port the backend declares (see ChangeClusters)."""
     namespaces = set(detect_ingress_namespaces(snapshot))
-    everyone = read_pods(snapshot)
     in_namespaces = [p for p in everyone if p.namespace in namespaces]
     controllers = [p.key for p in in_namespaces if _is_controller(p.labels)] \
         or [p.key for p in in_namespaces]
@@ -219,7 +237,8 @@ def _ingress_controller(pods: list[PodInfo], snapshot: Snapshot,
         if backend.key not in selected:
             continue
         try:
-            reachable = any(cluster.check(c, backend.key, port, "TCP").allowed
+            engine = declared if _declares_target(backend, port) else cluster
+            reachable = any(engine.check(c, backend.key, port, "TCP").allowed
                             for c in controllers)
         except ValueError:  # the backend pod lacks the named target port: nothing to cut
             continue
@@ -232,6 +251,13 @@ def _ingress_controller(pods: list[PodInfo], snapshot: Snapshot,
                 f"project {sorted(namespaces)[0]} on that port.", "spec.ingress"))
             break  # one example is enough to act on
     return findings
+
+
+def _declares_target(pod: PodInfo, port: int | str) -> bool:
+    """Whether `port` (a number or a name) is a TCP port `pod` declares."""
+    if isinstance(port, str):
+        return any(protocol == "TCP" for _, protocol in pod.named_ports().get(port, ()))
+    return (port, "TCP") in pod.declared_ports()
 
 
 def _ingress_backends(snapshot: Snapshot, pods: list[PodInfo]
@@ -269,15 +295,17 @@ def _target_port(service: Mapping[str, Any], port: Mapping[str, Any]) -> int | s
     return None
 
 
-def _redundant_isolation(policy: Policy, before: Snapshot, after: Snapshot) -> list[Finding]:
+def _redundant_isolation(policy: Policy, clusters: ChangeClusters) -> list[Finding]:
     own_key = (policy.namespace, policy.name)
-    generated = [p for p in after.network_policies if is_ours(p)
+    generated = [p for p in clusters.after_side.snapshot.network_policies if is_ours(p)
                  and (p.get("metadata") or {}).get("namespace") == policy.namespace
                  and (p["metadata"].get("namespace"), p["metadata"].get("name")) != own_key]
     findings = []
+    verdicts: dict[tuple[int, str | None], list[list[bool]]] = {}
     for other in generated:
         key = (policy.namespace, other["metadata"]["name"])
-        if _adds_nothing(after, key) and not _adds_nothing(before, key):
+        if _adds_nothing(clusters.after_side, key, verdicts) and \
+                not _adds_nothing(clusters.before_side, key, verdicts):
             findings.append(Finding(
                 "makes-isolation-redundant",
                 f"Makes the generated isolation policy {key[1]} redundant: with this policy "
@@ -286,23 +314,27 @@ def _redundant_isolation(policy: Policy, before: Snapshot, after: Snapshot) -> l
     return findings
 
 
-def _adds_nothing(snapshot: Snapshot, key: tuple[str, str]) -> bool:
-    """Whether removing policy `key` changes no verdict to or from pods of its namespace."""
+def _adds_nothing(side: Side, key: tuple[str, str],
+                  verdicts: dict[tuple[int, str | None], list[list[bool]]]) -> bool:
+    """Whether removing policy `key` from `side` changes no verdict to or from pods of its
+    namespace (over declared ports); `verdicts` keeps those with every policy, per side."""
     namespace = key[0]
-    try:
-        with_it = Cluster.from_snapshot(snapshot)
-        without = Cluster.from_snapshot(with_policies(snapshot, remove=[key]))
-    except ValueError:
-        return False
-    local = [pod.key for pod in with_it.pods if pod.namespace == namespace]
+    local = [pod.key for pod in side.pods if pod.namespace == namespace and not pod.host_network]
     if not local:
         return False
-    for sources, destinations in ((None, local), (local, None)):
-        a = with_it.matrix(sources=sources, destinations=destinations)
-        b = without.matrix(sources=sources, destinations=destinations)
-        if [c.allowed for c in a.connections()] != [c.allowed for c in b.connections()]:
-            return False
-    return True
+    try:
+        with_it = verdicts.get((id(side), None))
+        if with_it is None:
+            with_it = verdicts[(id(side), None)] = _local_verdicts(side.effective_cluster(), local)
+        return with_it == _local_verdicts(side.effective_cluster(without=key), local)
+    except ValueError:
+        return False
+
+
+def _local_verdicts(cluster: Cluster, local: list[str]) -> list[list[bool]]:
+    """Every verdict to pods `local` (from every pod), then from them (to every pod)."""
+    return [[c.allowed for c in cluster.matrix(sources=sources, destinations=destinations)
+             .connections()] for sources, destinations in ((None, local), (local, None))]
 
 
 # -- text that reads differently from what it is -----------------------------------------------

@@ -1,0 +1,207 @@
+"""Time the policy pages on one very large NetworkPolicy (issue 13, item 4).
+
+    .venv/bin/python bench/large_policy_bench.py [--rules 20000] [--runs 3] [--profile PAGE]
+
+The demo cluster is served by the API simulator in this process (as in the tests); the pages are
+called through Django's test client, so the figures are server time. Measured, each as the
+median of `--runs`, beside its target:
+
+- the editor's review (action=review) of the largest draft of one-ipBlock-and-one-port ingress
+  rules that fits MAX_YAML_BYTES (about 1 MiB): time, and the size of the page beyond the
+  draft it carries back in the editor;
+- the detail page of a policy of `--rules` such rules (created straight in the cluster, as
+  kubectl would): time and response size;
+- the History detail of the change that created the review draft's policy (applied through
+  the editor, so recorded as a user's change would be): time and response size.
+
+`--profile review|detail|history` prints the cProfile top 60 of one more request of that page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NAMESPACE = "shop"
+TIME_TARGET = 1.0           # seconds, the review of a 1 MiB document
+SIZE_TARGET = 1024 * 1024   # bytes: "well under 1 MB"
+
+
+def rule(i: int) -> str:
+    """One ingress rule in flow style (the most rules per byte the editor accepts)."""
+    return (f"  - {{from: [{{ipBlock: {{cidr: 10.{(i >> 16) & 255}.{(i >> 8) & 255}."
+            f"{i & 255}/32}}}}], ports: [{{port: {1024 + i % 60000}}}]}}\n")
+
+
+def draft_text(name: str, rules: int) -> str:
+    head = (f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+            f"  name: {name}\n  namespace: {NAMESPACE}\nspec:\n  podSelector:\n"
+            f"    matchLabels: {{app: storefront}}\n  policyTypes: [Ingress]\n  ingress:\n")
+    return head + "".join(rule(i) for i in range(rules))
+
+
+def fitting_rules(name: str, limit: int) -> int:
+    """The most rules whose draft stays within `limit` bytes."""
+    low, high = 1, 100_000
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(draft_text(name, middle).encode()) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def policy_object(name: str, rules: int) -> dict[str, Any]:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": NAMESPACE},
+            "spec": {"podSelector": {"matchLabels": {"app": "storefront"}},
+                     "policyTypes": ["Ingress"],
+                     "ingress": [{"from": [{"ipBlock": {
+                         "cidr": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}/32"}}],
+                         "ports": [{"port": 1024 + i % 60000}]} for i in range(rules)]}}
+
+
+def setup_django(url: str, data_dir: str) -> None:
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "console.settings", "KUBE_API_URL": url, "KUBECONFIG": "",
+        "DATA_DIR": data_dir, "DATABASE_URL": f"sqlite:///{data_dir}/bench.sqlite3",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-0123456789-0123456789",
+        "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING",
+        "REDIS_URL": "",
+    })
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def problem(response) -> str:
+    """The status of a failed request, with the review's errors when it has some."""
+    body = response.content.decode(errors="replace")
+    start = body.find('id="review-errors"')
+    return f"{response.status_code}: {body[start:start + 1500] if start >= 0 else body[:500]}"
+
+
+def timed(call, runs: int) -> tuple[float, int, Any]:
+    times, response = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), len(response.content), response
+
+
+def show(label: str, seconds: float, size: int, time_target: float | None) -> None:
+    target = f"(target < {time_target:.1f} s)" if time_target else "(no time target)"
+    verdict = "ok" if size < SIZE_TARGET and (not time_target or seconds < time_target) else "MISS"
+    print(f"  {label:<42} {seconds:6.2f} s {target:<18} {size / 1e6:6.2f} MB "
+          f"(target < {SIZE_TARGET / 1e6:.2f} MB)  {verdict}")
+
+
+def profile(call) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    call()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", type=int, default=20_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", choices=("review", "detail", "history"))
+    args = parser.parse_args()
+
+    from kubesim import SimulatorServer
+
+    server = SimulatorServer(seed="demo")
+    server.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            setup_django(server.url, tmp)
+            run(args)
+    finally:
+        server.stop()
+
+
+def run(args) -> None:
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from django.test import Client
+    from django.urls import reverse
+
+    from console.core.models import Change
+    from console.policies import services
+    from console.policies.draft import digest_of
+    from tests.console.policies.support import create
+
+    client = Client()
+    client.force_login(User.objects.create_superuser("alice"))
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
+          f"{os.getloadavg()[2]:.2f} on {os.cpu_count()} CPUs; median of {args.runs} runs")
+
+    review_name = "huge-review"
+    fits = fitting_rules(review_name, settings.MAX_YAML_BYTES)
+    text = draft_text(review_name, fits)
+    print(f"review draft: {fits:,} rules in {len(text.encode()):,} bytes "
+          f"(MAX_YAML_BYTES {settings.MAX_YAML_BYTES:,})")
+
+    detail_name = "huge-detail"
+    create(policy_object(detail_name, args.rules))
+    services.forget()
+
+    def detail():
+        response = client.get(reverse("policy_detail", args=[NAMESPACE, detail_name]))
+        assert response.status_code == 200, problem(response)
+        return response
+
+    # The change that created a policy: applied through the editor, as a user would.
+    response = client.post(reverse("policy_create"), {
+        "action": "apply", "yaml": text, "reviewed": digest_of(text, "")})
+    assert response.status_code == 302, problem(response)
+    change = Change.objects.filter(target=f"{NAMESPACE}/{review_name}").latest("pk")
+
+    def history():
+        response = client.get(reverse("history_detail", args=[change.pk]))
+        assert response.status_code == 200, problem(response)
+        return response
+
+    # The review measured is a create under another name, so its diff is the whole object,
+    # in a namespace that already holds both large policies above.
+    other = text.replace(f"name: {review_name}", "name: huge-review-2")
+
+    def review():
+        response = client.post(reverse("policy_create"), {"action": "review", "yaml": other})
+        assert response.status_code == 200, problem(response)
+        return response
+
+    pages = {"review": review, "detail": detail, "history": history}
+    seconds, size, _ = timed(review, args.runs)
+    # The editor page carries the draft itself back in its text area: the review is the rest.
+    show(f"review of a {len(other.encode()) / 2**20:.2f} MiB draft ({fits:,} rules)",
+         seconds, size - len(other.encode()), TIME_TARGET)
+    print(f"  {'':<42} (page {size / 1e6:.2f} MB with the draft it echoes; "
+          "the size shown is the rest)")
+    show(f"detail page, {args.rules:,} rules", *timed(detail, args.runs)[:2], None)
+    show(f"history detail, {fits:,}-rule create", *timed(history, args.runs)[:2], None)
+    if args.profile:
+        profile(pages[args.profile])
+
+
+if __name__ == "__main__":
+    main()
