@@ -7,6 +7,7 @@ the same as the one `kubectl apply` prints.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -141,8 +142,17 @@ def parse_cidr(value: str) -> IPNetwork | None:
     Like kube-apiserver without the StrictIPCIDRValidation gate: host bits are masked off
     ("10.0.0.7/24" is 10.0.0.0/24) and IPv4 octets or prefix lengths with leading zeros are
     read as decimal. Netmask notation, scope ids and a missing "/len" are refused, as there.
+    Answers are remembered (networks are immutable): validation and the engine ask for the
+    same ipBlocks again and again.
     """
-    if not isinstance(value, str) or value.count("/") != 1:
+    if not isinstance(value, str):
+        return None
+    return _parse_cidr(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_cidr(value: str) -> IPNetwork | None:
+    if value.count("/") != 1:
         return None
     address, _, length = value.partition("/")
     if not length.isdigit() or not length.isascii() or "%" in address:

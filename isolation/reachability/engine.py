@@ -334,7 +334,8 @@ def diff(before: Cluster, after: Cluster,
     """
     before_keys = {p.key for p in before.pods}
     common_pods = [pod.key for pod in after.pods if pod.key in before_keys]
-    extra = [ip for ip in after.extra_ips if ip in set(before.extra_ips)]
+    known = set(before.extra_ips)
+    extra = [ip for ip in after.extra_ips if ip in known]
     sources = common_pods + extra
     after_dst = [after.endpoint(key) for key in common_pods]
     slots = after.slots_for(after_dst, ports)
