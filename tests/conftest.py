@@ -40,6 +40,21 @@ def simulator():
 
 
 @pytest.fixture
+def no_platform_guardrails(simulator):
+    """The demo without its platform-wide connectivity expectations, for tests of how changes
+    are applied rather than of what guardrails refuse (tests/console/guardrails covers those):
+    a cluster that promises nothing platform-wide is a valid cluster too."""
+    from cluster.config import ClusterConfig
+    from cluster.gateway import Gateway
+
+    gateway = Gateway(ClusterConfig(source="url", api_url=simulator.url))
+    for obj in gateway.list_objects("ClusterConnectivityExpectation"):
+        gateway.delete("ClusterConnectivityExpectation", obj["metadata"]["name"])
+    gateway.close()
+    return simulator
+
+
+@pytest.fixture
 def empty_simulator():
     from kubesim import SimulatorServer
 

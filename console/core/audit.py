@@ -11,6 +11,10 @@ from isolation.review.impact import Impact
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: much faster
 
+# The History entry of a platform admin's guardrail override, linked to the job of the change it
+# let through; that job's own entry is a separate row.
+OVERRIDE_KIND = "guardrail-override"
+
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation",
                  "selfLink")
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 from cluster.errors import ClusterError
 from console.core import audit, cluster, tenants
 from console.core.access import Access
+from console.core.audit import OVERRIDE_KIND
 from console.core.models import (
     Change,
     ExpectationState,
@@ -466,7 +467,7 @@ def record_override(user, check: GuardrailCheck, reason: str, *, target: str,
     and why."""
     names = [v.name for v in check.violations] or ["a platform guardrail"]
     return audit.record_change(
-        kind="guardrail-override", target=target[:512], author=user, job=job,
+        kind=OVERRIDE_KIND, target=target[:512], author=user, job=job,
         workspace=workspace, project=project,
         summary=(f"Guardrail override for {target}: applied although it breaks "
                  f"{', '.join(names)}. Reason: {reason}"))

@@ -34,6 +34,7 @@ from console.core import cluster, jobs, tenants
 from console.core.access import Access
 from console.core.models import Job
 from console.core.scope import Scope, scoped_delta
+from console.guardrails.services import GuardrailCheck, check_change
 from console.policies import services
 from console.policies.detail import scope_of
 from console.policies.text import DiffPage, DiffRow, diff_page, folded, live_yaml, side_by_side
@@ -110,6 +111,7 @@ class Review:
     impact: ImpactView | None = None
     impact_error: str = ""
     findings: list[Finding] = field(default_factory=list)
+    guardrails: GuardrailCheck | None = None   # the expectations the draft newly breaks
     conflict: bool = False
 
     @property
@@ -186,11 +188,12 @@ def normalise(text: str) -> str:
 
 def review_draft(text: str, *, access: Access, directory: tenants.Directory, mode: str,
                  target: tuple[str, str] | None = None, base_version: str = "",
-                 preview: bool = True) -> Review:
+                 preview: bool = True, user=None) -> Review:
     """Check `text` as a create (mode CREATE) or an edit of `target` read at `base_version`.
 
     Guarantees: nothing is written to the cluster; every error is a Diagnostic with a line;
-    `preview=False` skips the diff, impact and lint (the apply step re-checks without them).
+    `preview=False` skips the diff, impact and lint (the apply step re-checks without them);
+    with `user`, the preview also checks the connectivity expectations (`review.guardrails`).
     """
     review = Review(normalise(text), mode, target, base_version)
     _mark_bidi(review)
@@ -199,8 +202,30 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
         return review
     _dry_run(review, document)
     if review.ok and preview:
-        _preview(review, document, scope_of(access, directory))
+        _preview(review, document, scope_of(access, directory), user)
     return review
+
+
+def guardrail_key(namespace: str, name: str, action: str = "edit") -> str:
+    """What names a policy change for an override given ahead of its apply."""
+    return f"policy-{action}:{namespace}/{name}"
+
+
+def apply_guardrails(review: Review, user) -> GuardrailCheck:
+    """The guardrails an `ok` review's draft breaks, checked again on the cluster as it is at
+    the apply (the preview's check may be minutes old). Raises ClusterError."""
+    snapshot = cluster.snapshot()
+    after = with_policies(snapshot, upsert=[review.stored or review.draft or {}])
+    return check_change(user, snapshot, after, key=guardrail_key(review.namespace, review.name))
+
+
+def delete_guardrails(policy: dict[str, Any], user) -> GuardrailCheck:
+    """The guardrails deleting `policy` breaks (raises ClusterError)."""
+    meta = policy["metadata"]
+    snapshot = cluster.snapshot()
+    after = with_policies(snapshot, remove=[(meta["namespace"], meta["name"])])
+    return check_change(user, snapshot, after,
+                        key=guardrail_key(meta["namespace"], meta["name"], "delete"))
 
 
 # -- stages ------------------------------------------------------------------------------------
@@ -406,7 +431,7 @@ def _dry_run(review: Review, document: Document) -> None:
     review.passed(check)
 
 
-def _preview(review: Review, document: Document, scope: Scope) -> None:
+def _preview(review: Review, document: Document, scope: Scope, user=None) -> None:
     """The diff, impact and lint of a draft that passed; pods and projects outside `scope`
     are never named in them."""
     stored = review.stored or {}
@@ -429,6 +454,9 @@ def _preview(review: Review, document: Document, scope: Scope) -> None:
     except ValueError as exc:
         review.impact_error = ("The impact cannot be computed on this cluster: "
                                f"{redact_names(str(exc), scope)}")
+    if user is not None:
+        review.guardrails = check_change(user, snapshot, with_policies(snapshot, upsert=[stored]),
+                                         key=guardrail_key(review.namespace, review.name))
     review.findings = scoped_findings(
         lint_policy(stored, snapshot, live=review.live, clusters=clusters), scope)
     for finding in review.findings:

@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from cluster.errors import ClusterError, ConflictError, InvalidError, NotFoundError
 from console.core import cluster, jobs
-from console.core.audit import record_change
+from console.core.audit import OVERRIDE_KIND, record_change
 from console.core.models import Change, Job
 from console.policies import services
 from isolation.netpol.model import parse_policy
@@ -35,7 +35,7 @@ def apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
     ctx.progress(10, "Reading the cluster")
     before = cluster.snapshot()
     live = _find(before, namespace, name)
-    if Change.objects.filter(job=ctx.job).exists():
+    if Change.objects.filter(job=ctx.job).exclude(kind=OVERRIDE_KIND).exists():
         return {"message": f"{namespace}/{name} was already applied.", **_ids(live)}
     ctx.progress(40, "Writing the policy")
     gw = cluster.gateway()

@@ -12,6 +12,8 @@ from console.core import tenants
 from console.core.access import access_of
 from console.core.models import Job, JobStatus
 from console.core.responses import partial, render_cluster_error
+from console.guardrails.forms import OverrideForm
+from console.guardrails.services import record_override
 from console.policies import conflict, services
 from console.policies import detail as policy_detail
 from console.policies import draft as policy_draft
@@ -136,14 +138,38 @@ def _submit(request, directory, *, mode: str, target=None):
         data["text"], data["base_version"])
     review = policy_draft.review_draft(
         data["text"], access=access_of(request), directory=directory, mode=mode, target=target,
-        base_version=data["base_version"], preview=not applying)
+        base_version=data["base_version"], preview=not applying, user=request.user)
+    refused = ""
     if applying and review.ok:
-        job = policy_draft.start_apply(review, user=request.user, directory=directory,
-                                       base_token=data["base"])
-        return redirect("policy_job", job.pk)
+        check = policy_draft.apply_guardrails(review, request.user)
+        override = OverrideForm(request.POST, check=check, user=request.user)
+        if override.is_valid():
+            job = policy_draft.start_apply(review, user=request.user, directory=directory,
+                                           base_token=data["base"])
+            _record_override(request, check, override, job, review.namespace, review.name,
+                             directory)
+            return redirect("policy_job", job.pk)
+        # Refused for a guardrail: the review again, with the reason it was not applied.
+        refused = " ".join(override.non_field_errors())
+        review = policy_draft.review_draft(
+            data["text"], access=access_of(request), directory=directory, mode=mode,
+            target=target, base_version=data["base_version"], user=request.user)
     policy_draft.keep_diff(review, request.user.pk)
     context = policy_editor.review_context(review, data, directory, access_of(request))
-    return render(request, "policies/editor.html", context, status=200 if review.ok else 400)
+    if refused:
+        context.pop("notice", None)
+        context["apply_refused"] = refused
+    status = 200 if review.ok and not refused else 409 if refused else 400
+    return render(request, "policies/editor.html", context, status=status)
+
+
+def _record_override(request, check, override: OverrideForm, job, namespace: str, name: str,
+                     directory) -> None:
+    """The history entry of a guardrail override, when the change needed one."""
+    reason = override.cleaned_data["override_reason"]
+    if reason:
+        record_override(request.user, check, reason, target=f"{namespace}/{name}", job=job,
+                        workspace=directory.workspace_of.get(namespace, ""), project=namespace)
 
 
 @require_POST
@@ -237,18 +263,26 @@ def policy_delete(request, namespace: str, name: str):
         policy, access, directory = services.get_policy_for_user(request, namespace, name,
                                                                        edit=True)
         form = DeleteForm(request.POST or None)
+        guardrails = policy_draft.delete_guardrails(policy, request.user)
+        override = OverrideForm(request.POST or None, check=guardrails, user=request.user)
+        refused = ""
         if form.is_valid():
-            policy["metadata"]["resourceVersion"] = form.cleaned_data["resource_version"]
-            job = policy_draft.start_delete(policy, user=request.user, directory=directory)
-            return redirect("policy_job", job.pk)
+            if override.is_valid():
+                policy["metadata"]["resourceVersion"] = form.cleaned_data["resource_version"]
+                job = policy_draft.start_delete(policy, user=request.user, directory=directory)
+                _record_override(request, guardrails, override, job, namespace, name,
+                                 directory)
+                return redirect("policy_job", job.pk)
+            refused = " ".join(override.non_field_errors())
         impact, impact_error, findings = policy_draft.delete_preview(
             policy, policy_detail.scope_of(access, directory))
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=name)
     return render(request, "policies/delete.html", {
         "policy": policy, "namespace": namespace, "name": name, "impact": impact,
-        "impact_error": impact_error, "findings": findings,
-        "version": policy["metadata"].get("resourceVersion", "")})
+        "impact_error": impact_error, "findings": findings, "guardrails": guardrails,
+        "apply_refused": refused, "version": policy["metadata"].get("resourceVersion", "")},
+        status=409 if refused else 200)
 
 
 @require_GET

@@ -29,6 +29,7 @@ from cluster.errors import (
 )
 from cluster.gateway import Gateway
 from console.core import audit, cluster, jobs, tenants
+from console.core.audit import OVERRIDE_KIND
 from console.core.models import Change
 from console.guardrails import services as guardrails
 from console.tenancy import intent
@@ -218,7 +219,8 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
                     f"{len(impact.newly_allowed)} allowed.")
     problems = list(outcome.plan.conflicts) + ([failure] if failure else [])
     intent_before = first["intent_before"] if earlier else change.before
-    record = Change.objects.filter(job=ctx.job).first()
+    # the change this job records (an override given for it is an entry of its own)
+    record = Change.objects.filter(job=ctx.job).exclude(kind=OVERRIDE_KIND).first()
     if record is None:
         record = audit.record_change(
             kind=change.kind, target=change.target, summary=message,

@@ -12,7 +12,9 @@ from console.policies import conflict
 from console.policies.detail import DESCRIPTION_ANNOTATION
 from tests.console.policies.support import create, live, netpol
 
-pytestmark = pytest.mark.django_db
+# These tests are about applying drafts; what platform guardrails refuse is tested in
+# tests/console/policies/test_policies_guardrails.py.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_platform_guardrails")]
 
 RLO = "\u202e"
 

@@ -8,7 +8,9 @@ from console.core import cluster
 from console.core.models import Change, Job, JobStatus
 from tests.console.policies.support import create, exists, live, netpol
 
-pytestmark = pytest.mark.django_db
+# These tests are about applying drafts; what platform guardrails refuse is tested in
+# tests/console/policies/test_policies_guardrails.py.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_platform_guardrails")]
 
 DENY = """apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
