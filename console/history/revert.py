@@ -27,11 +27,13 @@ from console.core import cluster, jobs
 from console.core.audit import record_change, to_yaml
 from console.core.models import Change, Job, JobStatus
 from console.core.scope import Scope, scoped_delta
+from console.guardrails.services import GuardrailCheck, check_change
 from console.history.services import diff_page, side_by_side
 from console.reachability.delta import DeltaSummary, delta_between
 from console.reachability.whatif import INTENT_KINDS, Ref, impact_between, ref_of, snapshot_with
 from isolation.compiler.generate import IsolationSettings
 from isolation.compiler.reconcile import canonical_spec, is_ours
+from isolation.review.impact import with_generated_policies
 from isolation.snapshot import Snapshot
 
 JOB_KIND = "revert-change"
@@ -197,6 +199,22 @@ def preview(plan: RevertPlan, snapshot: Snapshot, settings: IsolationSettings,
     after = snapshot_with(snapshot, upsert, remove)
     delta, notes = impact_between(snapshot, after, settings, [s.ref for s in plan.writes])
     return scoped_delta(delta, scope), notes
+
+
+def revert_guardrails(plan: RevertPlan, snapshot: Snapshot, settings: IsolationSettings, user,
+                      change: Change) -> GuardrailCheck:
+    """The connectivity expectations the revert would newly break, on both sides as the
+    isolation engine will leave them when the revert touches intent."""
+    upsert = [s.desired for s in plan.writes if s.desired is not None]
+    remove = [s.ref for s in plan.writes if s.action == "delete"]
+    before, after = snapshot, snapshot_with(snapshot, upsert, remove)
+    if any(kind in INTENT_KINDS for kind, _, _ in (s.ref for s in plan.writes)):
+        try:
+            before, _ = with_generated_policies(before, settings)
+            after, _ = with_generated_policies(after, settings)
+        except ValueError:
+            pass  # intent that cannot be compiled: checked on the objects as written
+    return check_change(user, before, after, key=f"revert:{change.pk}")
 
 
 def start_revert(user, change: Change) -> Job:

@@ -10,6 +10,8 @@ from console.core import cluster, tenants
 from console.core.access import access_of, scoped_to_user
 from console.core.models import Job
 from console.core.responses import render_cluster_error
+from console.guardrails.forms import OverrideForm
+from console.guardrails.services import record_override
 from console.history import revert
 from console.history import services as svc
 from console.reachability.services import scope_for
@@ -106,12 +108,22 @@ def history_revert(request, change_id: int):
         svc.require_revert(request, change, scope.workspace_of)
         plan = revert.plan_revert(change, cluster.gateway())
         context = {"change": change, "plan": plan, "job": None}
-        if request.method == "POST" and plan.possible and plan.writes:
-            context["job"] = revert.start_revert(request.user, change)
-            return render(request, "history/revert.html", context, status=202)
         if plan.possible and plan.writes:
-            context["delta"], context["notes"] = revert.preview(
-                plan, cluster.snapshot(), isolation_settings(), scope)
+            snapshot, settings = cluster.snapshot(), isolation_settings()
+            check = revert.revert_guardrails(plan, snapshot, settings, request.user, change)
+            context["guardrails"] = check
+            if request.method == "POST":
+                override = OverrideForm(request.POST, check=check, user=request.user)
+                if override.is_valid():
+                    context["job"] = job = revert.start_revert(request.user, change)
+                    if override.cleaned_data["override_reason"]:
+                        record_override(request.user, check,
+                                        override.cleaned_data["override_reason"],
+                                        target=f"revert of change #{change.pk}", job=job,
+                                        workspace=change.workspace, project=change.project)
+                    return render(request, "history/revert.html", context, status=202)
+                context["apply_refused"] = " ".join(override.non_field_errors())
+            context["delta"], context["notes"] = revert.preview(plan, snapshot, settings, scope)
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Revert")
     status = 409 if request.method == "POST" else 200
