@@ -32,7 +32,7 @@ class Access:
 
     @classmethod
     def for_user(cls, user) -> Access:
-        if not user.is_authenticated:
+        if user is None or not user.is_authenticated:
             return cls(username="")
         bindings = list(RoleBinding.objects.filter(user=user))
         roles = {b.role for b in bindings}
