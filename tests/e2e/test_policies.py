@@ -8,7 +8,9 @@ from playwright.sync_api import expect
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The editor's mechanics; what platform guardrails refuse is in tests/e2e/test_guardrails.py.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("no_platform_guardrails")]
 
 
 def editor_text(page, selector="#policy-yaml"):
