@@ -40,9 +40,34 @@ except ImportError:  # pragma: no cover - pinned in requirements.txt
     _orjson = None
 
 try:  # the C loader is an order of magnitude faster on cluster-sized snapshots
-    _Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml is part of the PyYAML wheels
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, remembering which tag a plain scalar resolves to.
+
+    Even the C loader resolves every plain scalar's implicit tag in Python, trying the
+    resolvers' regular expressions on it: most of the time of a large document. The same
+    words come back again and again (keys, protocols, ports), and the tag depends only on
+    the scalar's text and on whether it was plain, so the answer is kept (bounded).
+    """
+
+    _tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+    TAGS_KEPT = 50_000
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, tuple(implicit))
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._tags) >= self.TAGS_KEPT:
+                self._tags.clear()
+            self._tags[key] = tag
+        return tag
 
 MAX_DEPTH = 64
 ALIAS_EXPANSION_RATIO = 10
