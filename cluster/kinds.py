@@ -19,6 +19,13 @@ class Kind:
     plural: str
     namespaced: bool
     custom: bool = False
+    # The table's name for it when another group's kind already has the kind's name (a
+    # Calico NetworkPolicy is "CalicoNetworkPolicy" here, and "NetworkPolicy" on the wire).
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.name or self.kind
 
     @property
     def api_version(self) -> str:
@@ -51,7 +58,7 @@ class Kind:
         return "/".join(parts)
 
 
-KINDS: dict[str, Kind] = {k.kind: k for k in (
+KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("Namespace", "", "v1", "namespaces", namespaced=False),
     Kind("Node", "", "v1", "nodes", namespaced=False),
     Kind("Pod", "", "v1", "pods", namespaced=True),
@@ -87,6 +94,16 @@ KINDS: dict[str, Kind] = {k.kind: k for k in (
          namespaced=False, custom=True),
     Kind("BaselineAdminNetworkPolicy", "policy.networking.k8s.io", "v1alpha1",
          "baselineadminnetworkpolicies", namespaced=False, custom=True),
+    # Calico's policy kinds as its CRDs store them (read only; absent CRDs read as none). With
+    # Calico's API server the same objects are also served as projectcalico.org/v3; the CRDs
+    # are there either way.
+    Kind("NetworkPolicy", "crd.projectcalico.org", "v1", "networkpolicies", namespaced=True,
+         custom=True, name="CalicoNetworkPolicy"),
+    Kind("GlobalNetworkPolicy", "crd.projectcalico.org", "v1", "globalnetworkpolicies",
+         namespaced=False, custom=True),
+    Kind("Tier", "crd.projectcalico.org", "v1", "tiers", namespaced=False, custom=True),
+    Kind("HostEndpoint", "crd.projectcalico.org", "v1", "hostendpoints", namespaced=False,
+         custom=True),
 )}
 
 # Kinds written only to set up a cluster (manage.py realcluster), never read or written by the
@@ -109,12 +126,17 @@ def kind_named(name: str) -> Kind:
 
 
 def kind_of(obj: dict) -> Kind:
-    """The table entry for an object's `kind`, checking its `apiVersion` when it has one."""
-    kind = kind_named(str(obj.get("kind") or ""))
+    """The table entry for an object's `apiVersion` and `kind` (never the kind alone: a Calico
+    NetworkPolicy is not a networking.k8s.io one); without an apiVersion, the entry named as
+    the kind. ValueError for an apiVersion the table does not hold for that kind."""
+    name = str(obj.get("kind") or "")
+    kind = kind_named(name)
     api_version = obj.get("apiVersion")
-    if api_version and api_version != kind.api_version:
-        raise ValueError(
-            f"{kind.kind} objects are served as apiVersion {kind.api_version}, "
-            f"not {api_version}"
-        )
-    return kind
+    if not api_version or api_version == kind.api_version:
+        return kind
+    for other in KINDS.values():
+        if other.kind == name and other.api_version == api_version:
+            return other
+    served = ", ".join(k.api_version for k in KINDS.values() if k.kind == name)
+    raise ValueError(f"{kind.kind} objects are served as apiVersion {served}, "
+                     f"not {api_version}")

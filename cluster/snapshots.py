@@ -20,12 +20,14 @@ class Gateway(Protocol):
     def list_objects(self, kind: str, namespace: str | None = None, *,
                      managed_fields: bool = True) -> list[dict[str, Any]]: ...
 
-# Kinds read into a Snapshot, in isolation.snapshot.KIND_FIELDS order.
+# Kinds (cluster.kinds.KINDS names) read into a Snapshot, in isolation.snapshot.KIND_FIELDS
+# order; both tables name a Calico NetworkPolicy "CalicoNetworkPolicy".
 SNAPSHOT_KINDS: tuple[str, ...] = (
     "Namespace", "Node", "Pod", "Service", "Endpoints", "EndpointSlice", "Ingress",
     "NetworkPolicy", "Workspace", "NamespaceNetworkPolicy", "IPPool",
     "ConnectivityExpectation", "ClusterConnectivityExpectation",
     "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+    "CalicoNetworkPolicy", "GlobalNetworkPolicy", "Tier", "HostEndpoint",
 )
 # A snapshot of up to this many namespaces lists each namespace separately; a larger one lists
 # cluster-wide and filters, which is cheaper than thousands of small calls.
@@ -54,7 +56,7 @@ def read_snapshot(gateway: Gateway, namespaces: list[str] | None = None, *,
 
 def _reads(gateway: Gateway, k: Kind, wanted: list[str] | None) -> list[Read]:
     def listing(namespace: str | None = None) -> list[dict[str, Any]]:
-        return gateway.list_objects(k.kind, namespace, managed_fields=False)
+        return gateway.list_objects(k.key, namespace, managed_fields=False)
 
     small = wanted is not None and len(wanted) <= PER_NAMESPACE_LIMIT
     if k.kind == "Namespace" and small:
@@ -86,6 +88,6 @@ def _tolerant(k: Kind, read: Read, strict: bool) -> list[dict[str, Any]]:
             raise
         return []
     except NotFoundError:
-        if k.custom:  # a third-party CRD (Calico's IPPool, AdminNetworkPolicy) it lacks
+        if k.custom:  # a third-party CRD (Calico's kinds, AdminNetworkPolicy) it lacks
             return []
         raise

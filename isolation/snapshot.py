@@ -23,7 +23,7 @@ from isolation.yamlio import YamlInputError, decode_text, load_documents, load_j
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 
-# kind -> Snapshot attribute
+# kind (or, for a kind of the same name in another group, a name of its own) -> attribute
 KIND_FIELDS: dict[str, str] = {
     "Namespace": "namespaces",
     "Node": "nodes",
@@ -40,9 +40,20 @@ KIND_FIELDS: dict[str, str] = {
     "ClusterConnectivityExpectation": "cluster_expectations",
     "AdminNetworkPolicy": "admin_network_policies",
     "BaselineAdminNetworkPolicy": "baseline_admin_network_policies",
+    # Calico's policy kinds, served as projectcalico.org/v3 by its API server and stored as
+    # crd.projectcalico.org/v1 without it; keyed by a name of their own where the kind is
+    # taken (a Calico NetworkPolicy is not a networking.k8s.io one: `OBJECT_KINDS`)
+    "CalicoNetworkPolicy": "calico_network_policies",
+    "GlobalNetworkPolicy": "calico_global_network_policies",
+    "Tier": "calico_tiers",
+    "HostEndpoint": "calico_host_endpoints",
 }
+CALICO_VERSIONS = ("projectcalico.org/v3", "crd.projectcalico.org/v1")
+# the object kind of the KIND_FIELDS names that are not a kind themselves
+OBJECT_KINDS: dict[str, str] = {"CalicoNetworkPolicy": "NetworkPolicy"}
 
-# kind -> the apiVersions of it the engines read (those `kubectl get -o yaml` prints today)
+# KIND_FIELDS name -> the apiVersions of it the engines read (those `kubectl get -o yaml`
+# prints today); an object without apiVersion is of its kind's first one
 API_VERSIONS: dict[str, tuple[str, ...]] = {
     "Namespace": ("v1",),
     "Node": ("v1",),
@@ -59,6 +70,10 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "ClusterConnectivityExpectation": ("isolation.tenant-console.io/v1alpha1",),
     "AdminNetworkPolicy": ("policy.networking.k8s.io/v1alpha1",),
     "BaselineAdminNetworkPolicy": ("policy.networking.k8s.io/v1alpha1",),
+    "CalicoNetworkPolicy": CALICO_VERSIONS,
+    "GlobalNetworkPolicy": CALICO_VERSIONS,
+    "Tier": CALICO_VERSIONS,
+    "HostEndpoint": CALICO_VERSIONS,
 }
 
 
@@ -70,19 +85,29 @@ def api_group(api_version: str) -> str:
 # (API group, kind) -> Snapshot attribute: objects are filed by group and kind, never by kind
 # alone (a kind of the same name in another group, such as Calico's NetworkPolicy, needs its
 # own entry here and its apiVersions in API_VERSIONS).
+# (API group, kind) -> the KIND_FIELDS name of the objects of that group and kind
+GROUP_KIND_NAMES: dict[tuple[str, str], str] = {
+    (api_group(version), OBJECT_KINDS.get(name, name)): name
+    for name, versions in API_VERSIONS.items() for version in versions}
 GROUP_KIND_FIELDS: dict[tuple[str, str], str] = {
-    (api_group(version), kind): KIND_FIELDS[kind]
-    for kind, versions in API_VERSIONS.items() for version in versions}
+    key: KIND_FIELDS[name] for key, name in GROUP_KIND_NAMES.items()}
+
+
+def read_version(kind: str, api_version: str | None) -> tuple[str, str | None]:
+    """(the apiVersion an object of `kind` is taken as, its KIND_FIELDS name or None when
+    no engine reads that apiVersion of that kind)."""
+    api_version = api_version or API_VERSIONS.get(kind, ("",))[0]
+    name = GROUP_KIND_NAMES.get((api_group(api_version), kind))
+    if name is None or api_version not in API_VERSIONS[name]:
+        return api_version, None
+    return api_version, name
 
 
 def field_of(obj: dict[str, Any]) -> str | None:
     """The Snapshot attribute an object of this apiVersion and kind belongs in, or None when
     no engine reads it (an object without apiVersion is of its kind's first one)."""
-    kind = obj.get("kind")
-    api_version = obj.get("apiVersion") or API_VERSIONS.get(kind, ("",))[0]
-    if api_version not in API_VERSIONS.get(kind, ()):
-        return None
-    return GROUP_KIND_FIELDS.get((api_group(api_version), kind))
+    _, name = read_version(str(obj.get("kind")), obj.get("apiVersion"))
+    return None if name is None else KIND_FIELDS[name]
 
 
 @dataclass
@@ -106,6 +131,12 @@ class Snapshot:
     # policy.networking.k8s.io/v1alpha1 (cluster-scoped; one BaselineAdminNetworkPolicy)
     admin_network_policies: list[dict[str, Any]] = field(default_factory=list)
     baseline_admin_network_policies: list[dict[str, Any]] = field(default_factory=list)
+    # Calico (projectcalico.org/v3 or crd.projectcalico.org/v1): NetworkPolicy,
+    # GlobalNetworkPolicy, Tier, HostEndpoint (isolation.calico)
+    calico_network_policies: list[dict[str, Any]] = field(default_factory=list)
+    calico_global_network_policies: list[dict[str, Any]] = field(default_factory=list)
+    calico_tiers: list[dict[str, Any]] = field(default_factory=list)
+    calico_host_endpoints: list[dict[str, Any]] = field(default_factory=list)
     # "apiVersion Kind namespace/name" of the objects read but not evaluated (load_snapshot)
     ignored: list[str] = field(default_factory=list)
 
@@ -115,7 +146,7 @@ class Snapshot:
         kind = obj["kind"]
         api_version = obj.get("apiVersion") or API_VERSIONS.get(kind, ("",))[0]
         attr = GROUP_KIND_FIELDS.get((api_group(api_version), kind))
-        if attr is None:
+        if attr is None:  # never by kind alone: a Calico NetworkPolicy has its own attribute
             raise KeyError(f"{api_version} {kind} is not read into a Snapshot")
         getattr(self, attr).append(obj)
 
@@ -160,11 +191,11 @@ def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
             kind = obj["kind"]
             # Without an apiVersion (hand-written snapshots and tests) an object is taken to
             # be of the kind's first apiVersion; kubectl itself always prints one.
-            api_version = obj.get("apiVersion") or API_VERSIONS.get(kind, ("",))[0]
+            api_version, name = read_version(kind, obj.get("apiVersion"))
             metadata = obj["metadata"]
             namespace = metadata.get("namespace") or ""
             label = f"{api_version} {kind} {namespace + '/' if namespace else ''}{metadata['name']}"
-            if api_version not in API_VERSIONS.get(kind, ()):
+            if name is None:
                 if not allow_unknown_kinds:
                     raise SnapshotError(f"{where}: {_unsupported(kind, api_version)}")
                 snapshot.ignored.append(clip(label))
@@ -187,11 +218,13 @@ def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
 
 
 def _unsupported(kind: str, api_version: str) -> str:
-    if kind not in API_VERSIONS:
-        return (f"kind {clip(kind)!r} is not supported "
-                f"(supported: {', '.join(sorted(API_VERSIONS))})")
+    versions = [version for name, versions in API_VERSIONS.items()
+                if OBJECT_KINDS.get(name, name) == kind for version in versions]
+    if not versions:
+        kinds = sorted({OBJECT_KINDS.get(name, name) for name in API_VERSIONS})
+        return f"kind {clip(kind)!r} is not supported (supported: {', '.join(kinds)})"
     return (f"apiVersion {clip(api_version)!r} is not served for kind {kind} "
-            f"(supported: {', '.join(API_VERSIONS[kind])})")
+            f"(supported: {', '.join(versions)})")
 
 
 # Fields of an object that no engine reads, by kind (see `prune_unread`). A policy's metadata

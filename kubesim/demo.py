@@ -10,6 +10,15 @@ node-2 only, and behind the Cluster-policy NodePort `payments-api` it works when
 on node-2 but not through the other nodes, until their tunnel addresses are allowlisted.
 Workspace `team-b` is not isolated; its project `reporting` is protected by hand-written
 policies instead.
+
+Platform policies above the projects': a Calico tier `platform` (order 100, before the default
+tier where Calico runs the projects' NetworkPolicies) whose GlobalNetworkPolicy denies every
+project pod's egress to the cloud metadata address and passes the rest on, and the
+BaselineAdminNetworkPolicy `default`, which lets the monitoring stack scrape the projects no
+NetworkPolicy isolates (the isolated ones admit it only once `kubesphere-monitoring-system` is
+an always-allowed namespace of the platform settings). The platform tier does not yet close the
+management network's SSH port: guardrail `no-project-reaches-the-management-network` is
+violated until a Deny rule for 10.10.0.0/16 port 22 joins the platform tier.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from kubesim.demo_builders import (
     service,
 )
 from kubesim.objects import SYSTEM_NAMESPACES, console_crds, namespace
+from kubesim.policy_crds import policy_crds
 
 DEMO_YAML = Path(__file__).resolve().parent / "demo.yaml"
 NODES = {"node-1": "192.168.0.11", "node-2": "192.168.0.12", "node-3": "192.168.0.13"}
@@ -210,13 +220,43 @@ def _allowlist() -> list[dict[str, Any]]:
     ]
 
 
+def _platform_policies() -> list[dict[str, Any]]:
+    """The Calico tier `platform` with its GlobalNetworkPolicy, and the baseline (see the
+    module docstring), stored as a cluster without Calico's API server stores them."""
+    calico = "crd.projectcalico.org/v1"
+    tier = {"apiVersion": calico, "kind": "Tier", "metadata": meta("Tier", "platform"),
+            "spec": {"order": 100}}
+    metadata = {"apiVersion": calico, "kind": "GlobalNetworkPolicy",
+                "metadata": meta("GlobalNetworkPolicy", "platform.deny-cloud-metadata",
+                                 annotations={"kubesphere.io/description":
+                                              "No project reads the cloud instance metadata"}),
+                "spec": {"tier": "platform", "order": 10, "selector": "all()",
+                         "namespaceSelector": "has(kubesphere.io/workspace)",
+                         "types": ["Egress"],
+                         "egress": [{"action": "Deny",
+                                     "destination": {"nets": ["169.254.169.254/32"]}},
+                                    {"action": "Pass"}]}}
+    baseline = {"apiVersion": "policy.networking.k8s.io/v1alpha1",
+                "kind": "BaselineAdminNetworkPolicy", "metadata": meta(
+                    "BaselineAdminNetworkPolicy", "default"),
+                "spec": {"subject": {"namespaces": _PROJECT_NAMESPACES},
+                         "ingress": [{"name": "monitoring-scrapes", "action": "Allow", "from": [
+                             {"namespaces": {"matchLabels": {
+                                 "kubernetes.io/metadata.name": "kubesphere-monitoring-system"}}}]}]}}
+    return [tier, metadata, baseline]
+
+
+_PROJECT_NAMESPACES = {"matchExpressions": [{"key": "kubesphere.io/workspace", "operator": "Exists"}]}
+
+
 def _expectations() -> list[dict[str, Any]]:
     """Guardrails: connectivity promises of the platform and of projects. All hold in the demo
-    as seeded except `no-project-reaches-cloud-metadata`: only `reporting` restricts its egress,
-    so every other project's pods can reach 169.254.169.254 (no policy of theirs selects them
-    for egress); the Guardrails page shows it violated until those projects restrict egress."""
-    projects = {"namespaceSelector": {"matchExpressions": [
-        {"key": "kubesphere.io/workspace", "operator": "Exists"}]}, "podSelector": {}}
+    as seeded except `no-project-reaches-the-management-network`: only `reporting` (and
+    `billing`, once its generated policies restrict egress) limit their egress, so the other
+    projects' pods reach SSH on 10.10.0.0/16; the Guardrails page shows it violated until the
+    platform tier denies it. `no-project-reaches-cloud-metadata` holds through the platform
+    tier's GlobalNetworkPolicy."""
+    projects = {"namespaceSelector": _PROJECT_NAMESPACES, "podSelector": {}}
     return [
         expectation("every-project-reaches-dns", None, {
             "description": "Every project resolves names through CoreDNS",
@@ -245,6 +285,10 @@ def _expectations() -> list[dict[str, Any]]:
             "from": {"namespace": "kubesphere-controls-system",
                      "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}}},
             "to": {"service": "reporting/dashboard"}, "expect": "Allowed"}),
+        expectation("no-project-reaches-the-management-network", None, {
+            "description": "No project opens SSH sessions into the management network",
+            "from": projects, "to": {"cidr": "10.10.0.0/16"},
+            "ports": [{"port": 22, "protocol": "TCP"}], "expect": "Denied"}),
     ]
 
 
@@ -292,8 +336,9 @@ def demo_objects() -> list[dict[str, Any]]:
                             "metadata": meta("Endpoints", "kubernetes", "default"),
                             "subsets": [{"addresses": [{"ip": NODES["node-1"]}],
                                          "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]}
-    objects = [*console_crds(), *_calico(), *_namespaces(), *workspaces, *nodes, *controllers, *pods, *services,
-               kubernetes_endpoints, *endpoints, *_ingresses(), *_policies(), *_allowlist()]
+    objects = [*console_crds(), *_calico(), *policy_crds(), *_namespaces(), *workspaces, *nodes, *controllers, *pods, *services,
+               kubernetes_endpoints, *endpoints, *_ingresses(), *_policies(), *_platform_policies(),
+               *_allowlist()]
     return [*objects, *_generated(objects), *_expectations()]
 
 

@@ -16,7 +16,11 @@ def demo_snapshot_yaml() -> str:
              "ingresses.networking.k8s.io", "networkpolicies.networking.k8s.io", "workspaces.tenant.kubesphere.io",
              "namespacenetworkpolicies.network.kubesphere.io", "ippools.crd.projectcalico.org",
              "connectivityexpectations.isolation.tenant-console.io",
-             "clusterconnectivityexpectations.isolation.tenant-console.io"]
+             "clusterconnectivityexpectations.isolation.tenant-console.io",
+             "adminnetworkpolicies.policy.networking.k8s.io",
+             "baselineadminnetworkpolicies.policy.networking.k8s.io",
+             "tiers.crd.projectcalico.org", "globalnetworkpolicies.crd.projectcalico.org",
+             "networkpolicies.crd.projectcalico.org", "hostendpoints.crd.projectcalico.org"]
     items = []
     for resource in order:
         for obj in server.store.scan(resource):

@@ -13,12 +13,18 @@ ANP_GROUP = "policy.networking.k8s.io"
 CALICO_CRD_GROUP = "crd.projectcalico.org"
 
 
+# kube-apiserver refuses a CRD of a *.k8s.io group without this annotation; "unapproved" says
+# this copy is not the project's own (it is accepted, and marked so in the CRD's conditions).
+_APPROVAL = {ANP_GROUP: {"annotations": {
+    "api-approved.kubernetes.io": "unapproved, the console's copy for its simulator and tests"}}}
+
+
 def _crd(group: str, version: str, kind: str, plural: str, scope: str,
          spec_schema: dict[str, Any] | None = None) -> dict[str, Any]:
     spec = {"type": "object", "x-kubernetes-preserve-unknown-fields": True, **(spec_schema or {})}
     return {
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"{plural}.{group}"},
+        "metadata": {"name": f"{plural}.{group}", **_APPROVAL.get(group, {})},
         "spec": {"group": group, "scope": scope,
                  "names": {"plural": plural, "singular": kind.lower(), "kind": kind,
                            "listKind": f"{kind}List"},

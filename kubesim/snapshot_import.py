@@ -10,6 +10,7 @@ from isolation.snapshot import KIND_FIELDS, SnapshotError, load_snapshot
 from kubesim.crud import Crud
 from kubesim.errors import ApiError
 from kubesim.objects import console_crds, namespace
+from kubesim.policy_crds import policy_crds
 from kubesim.persistence import write_state
 from kubesim.resources import Registry
 from kubesim.services import Allocator
@@ -93,6 +94,7 @@ def import_snapshot(files: list[str], state_file: str) -> ImportSummary:
     seeds = console_crds()
     if any(kind == "IPPool" for kind, _ns, _name in chosen):
         seeds.append(CALICO_IPPOOL_CRD)
+    seeds += policy_crds()  # AdminNetworkPolicy and Calico's kinds, when a snapshot holds them
     _load(crud, [("built-in CRDs", obj) for obj in seeds])
     ordered = sorted(chosen.values(), key=lambda item: list(KIND_FIELDS).index(item[1]["kind"]))
     namespaces = {obj["metadata"]["name"] for _path, obj in ordered if obj["kind"] == "Namespace"}

@@ -9,6 +9,7 @@ the editor does for Kubernetes objects; `null` is accepted everywhere.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from isolation.fielderrors import UNKNOWN_FIELD, FieldIssue, clip_value, type_invalid
@@ -109,7 +110,7 @@ def _scalar_problem(value: Any, kind: str) -> str | None:
         return None if isinstance(value, str) else "string"
     if kind == "boolean":
         return None if isinstance(value, bool) else "boolean"
-    if kind == "integer":
+    if kind in ("integer", "int32", "int64"):  # the sized ones: metadata (OBJECT_META)
         return None if is_int else "integer"
     if kind == "number":
         return None if is_int or (isinstance(value, float) and not isinstance(value, bool)) \
@@ -118,4 +119,6 @@ def _scalar_problem(value: Any, kind: str) -> str | None:
         return None if is_int or isinstance(value, str) else "integer or string"
     if kind == "object":
         return None if isinstance(value, dict) else "object"
+    if kind == "time":  # metadata timestamps (OBJECT_META), as YAML may read them
+        return None if isinstance(value, str | datetime.date) else "string (RFC 3339 time)"
     raise ValueError(f"unknown schema type {kind!r}")

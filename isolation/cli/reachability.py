@@ -14,11 +14,16 @@ input. With --proposed and no --expect, the snapshot's own expectations are chec
 Bad input (unreadable files, bad YAML or JSON, a NetworkPolicy, AdminNetworkPolicy or
 BaselineAdminNetworkPolicy the API server would reject, an unknown pod, the same object twice)
 ends with exit status 2 and one message naming the document and field. Objects the engine does
-not evaluate (other kinds, a Calico NetworkPolicy) are named in one warning on stderr, and so
-are AdminNetworkPolicies sharing a priority (their order is undefined).
+not evaluate (other kinds, such as Calico's NetworkSets) are named in one warning on stderr, and
+so are AdminNetworkPolicies sharing a priority (their order is undefined) and Calico objects
+that cannot be evaluated (an unparsable selector, an unknown tier). Calico NetworkPolicies,
+GlobalNetworkPolicies and Tiers (projectcalico.org/v3 or crd.projectcalico.org/v1) are
+evaluated in Calico's tier order, the Kubernetes NetworkPolicies in its default tier.
 
 With `--format json`, each result keeps its fields and adds the kind of the deciding policy
-(`kind`, per direction and for the connection) and the deciding rule (`decided_by`).
+(`kind`, per direction and for the connection: "GlobalNetworkPolicy" and "Calico
+NetworkPolicy" for Calico's), the deciding rule (`decided_by`, with its `tier` and, as
+`priority`, a Calico policy's order) and the Pass rules on the way (`passed_by`).
 """
 
 from __future__ import annotations

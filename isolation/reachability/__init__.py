@@ -4,8 +4,11 @@ Policies are evaluated as ordered layers (`layers`), per direction (egress at th
 ingress at the destination pod). Each layer answers ALLOW or DENY (final), PASS (on to the
 next layer) or nothing (no match, next layer); what no layer decides is allowed. The default
 order is AdminNetworkPolicies (`admin`, priority order), NetworkPolicies (`netpol_layer`,
-decisive for the pods they isolate), the BaselineAdminNetworkPolicy; `engine.Cluster(...,
-layers=[...])` takes another order, e.g. with Calico tiers. A layer implements
+decisive for the pods they isolate), the BaselineAdminNetworkPolicy. A snapshot with Calico
+policies gets Calico's order (`calico_layer`): one layer per tier by `order`, the default tier
+(the Kubernetes NetworkPolicies among its Calico policies, at order 1000) in place of the
+NetworkPolicy layer, the ANP and BANP layers as the `kube-admin` and `kube-baseline` tiers;
+`engine.Cluster(..., layers=[...])` takes any other order. A layer implements
 `layers.PolicyLayer`:
 
     kind: str

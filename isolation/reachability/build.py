@@ -44,6 +44,8 @@ class _Builder:
         self.policies: list[Policy] = cluster.policies
         self._peer_cache: dict[Hashable, np.ndarray] = {}
         self._port_cache: dict[tuple, np.ndarray] = {}
+        # what the layers compute once per matrix and share (see calico_layer)
+        self.layer_cache: dict = {}
         layers = getattr(cluster, "layers", None)
         # Only NetworkPolicies (or a view without layers): the direct path, no bookkeeping.
         direct = layers is None or (len(layers) == 1 and isinstance(layers[0], NetworkPolicyLayer))
@@ -162,7 +164,8 @@ class _Builder:
         self.cls_node = [self.entities[r].node if self.entities[r].kind == NODE_KIND else None
                          for r in representative]
         self.ns_position = ns_position
-        self.pod_labels = LabelIndex([dict(labels) for labels in label_rows])
+        self.label_rows = [dict(labels) for labels in label_rows]
+        self.pod_labels = LabelIndex(self.label_rows)
         self.ns_labels = LabelIndex([cluster.labels_of_namespace(n) for n in self.namespaces])
         self.classes = len(cls_pod)
         nslots = np.array([len(s) for s in cls_slots], dtype=np.int64)
@@ -198,6 +201,14 @@ class _Builder:
         return np.array([node is not None and selector.matches(
             cluster.labels_of_node(node))  # type: ignore[attr-defined]
             for node in self.cls_node], dtype=bool)
+
+    def class_members(self) -> list[tuple[str, dict[str, str], dict[str, str]] | None]:
+        """Per class: (namespace, the pod labels any selector reads, the namespace's labels)
+        of a pod class, None for an address or node class."""
+        cluster = self.cluster
+        return [(self.namespaces[ns], self.label_rows[row],
+                 cluster.labels_of_namespace(self.namespaces[ns])) if is_pod else None
+                for is_pod, ns, row in zip(self.cls_pod, self.cls_ns, self.cls_row, strict=True)]
 
     def in_block(self, block: IPBlock) -> np.ndarray:
         """Classes whose address lies in `block` (declared by a layer's `class_inputs`)."""
@@ -352,6 +363,11 @@ def _override(result: np.ndarray, block: ClassBlock, open_rows: np.ndarray) -> N
     """Put one block of a layer in front of what `result` holds (see `_Builder._layered`),
     on the rows of the block that `open_rows` leaves open."""
     allow, deny, rows = block.allow, block.deny, block.rows
+    if len(rows) == len(result) and open_rows.all() and (np.diff(rows) > 0).all():
+        # every row, in order: no fancy indexing
+        result &= ~deny
+        result |= allow
+        return
     keep = open_rows[rows]
     if not keep.all():
         rows = rows[keep]

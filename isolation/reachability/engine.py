@@ -9,8 +9,10 @@ into the pod, since kubelet probes come from there.
 
 With AdminNetworkPolicies and a BaselineAdminNetworkPolicy (`isolation.adminnetpol`), each
 direction is decided by ordered policy layers (`isolation.reachability.layers`): the ANPs in
-priority order, then the NetworkPolicies, then the BANP; `Cluster.layers` is that order, and
-more layers (Calico tiers) take their places in it.
+priority order, then the NetworkPolicies, then the BANP; `Cluster.layers` is that order. With
+Calico policies in the snapshot the order is Calico's (`calico_layer`): one layer per tier, the
+default tier holding the Kubernetes NetworkPolicies at order 1000, the ANPs and the BANP as the
+`kube-admin` and `kube-baseline` tiers.
 
 `Cluster.check` explains one connection; `Cluster.matrix` evaluates many at once with
 equivalence classes (see `reachability_matrix`); `diff` compares two clusters.
@@ -25,10 +27,12 @@ import numpy as np
 
 from isolation.adminnetpol.model import BASELINE, AdminPolicy, parse_admin_policy, priority_ties
 from isolation.adminnetpol.validation import defaulted_and_issues as admin_defaulted_and_issues
+from isolation.calico.evaluate import CalicoPolicySet
 from isolation.netpol.model import EGRESS, INGRESS, NamedPorts, Peer, Policy, parse_policy
 from isolation.netpol.validation import defaulted_and_issues
 from isolation.reachability.admin import AdminPolicyLayer
 from isolation.reachability.build import build_matrix
+from isolation.reachability.calico_layer import calico_layers
 from isolation.reachability.inventory import (
     EXTERNAL_KIND,
     NODE_KIND,
@@ -90,13 +94,20 @@ class Cluster:
                  extra_ips: Sequence[str] = (), *,
                  admin_policies: Sequence[AdminPolicy] = (),
                  node_labels: Mapping[str, Mapping[str, str]] | None = None,
-                 layers: Sequence[PolicyLayer] | None = None) -> None:
+                 layers: Sequence[PolicyLayer] | None = None,
+                 calico: CalicoPolicySet | None = None) -> None:
         self.namespace_labels = namespaces
         self.pods = [pod for pod in pods if not pod.host_network]
         self.policies = policies
         self.admin_policies = list(admin_policies)
         self.node_labels = dict(node_labels or {})
         self.network_policy_layer = NetworkPolicyLayer(policies)
+        self.calico = calico
+        if layers is None and calico is not None:
+            admin, baseline = (AdminPolicyLayer(self.admin_policies),
+                               AdminPolicyLayer(self.admin_policies, BASELINE))
+            layers = calico_layers(calico, self.network_policy_layer, admin or None,
+                                   baseline or None)
         if layers is None:
             layers = [layer for layer in (
                 AdminPolicyLayer(self.admin_policies),
@@ -105,6 +116,10 @@ class Cluster:
             ) if not isinstance(layer, AdminPolicyLayer) or layer]
         self.layers: list[PolicyLayer] = list(layers)
         self.warnings = priority_ties(self.admin_policies)
+        if calico is not None:
+            self.warnings += [f"{problem.ref} is not evaluated: "
+                              + "; ".join(str(issue) for issue in problem.issues)
+                              for problem in calico.problems if not problem.evaluated]
         self.node_of_address = node_of_address
         self.extra_ips = [ip for ip in (canonical_ip(v) for v in extra_ips) if ip]
         self._all_pods = {pod.key: pod for pod in pods}
@@ -140,7 +155,8 @@ class Cluster:
             admin.append(parse_admin_policy(defaulted))
         return cls(namespace_labels(snapshot), read_pods(snapshot), policies,
                    node_addresses(snapshot), list(extra_ips), admin_policies=admin,
-                   node_labels=node_labels(snapshot))
+                   node_labels=node_labels(snapshot),
+                   calico=calico_policy_set(snapshot, policies))
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -264,7 +280,8 @@ class Cluster:
         netpol = None
         for layer in self.layers:
             decision = layer.decide(direction, self, pod, other, port, protocol, named)
-            if layer is self.network_policy_layer or layer.kind == NETWORK_POLICY_KIND:
+            if layer is self.network_policy_layer or layer.kind == NETWORK_POLICY_KIND or \
+                    getattr(layer, "carries_network_policies", False):
                 netpol = decision
             if decision.action in (ALLOW, DENY):
                 reason = " ".join([*notes, decision.reason])
@@ -312,6 +329,19 @@ class Cluster:
             given = tuple(dict.fromkeys((int(p), str(proto).upper()) for p, proto in ports))
             return [given] * len(endpoints)
         return [self._all_pods[e.name].declared_ports() if e.is_pod else () for e in endpoints]
+
+
+def calico_policy_set(snapshot: Snapshot, policies: Sequence[Policy]) -> CalicoPolicySet | None:
+    """The Calico policies of a snapshot with its (parsed) Kubernetes NetworkPolicies, or None
+    when it has no Calico NetworkPolicy, GlobalNetworkPolicy or Tier (the engine then runs
+    without Calico's tiers). Calico objects that cannot be evaluated are in `problems`."""
+    objects = [*getattr(snapshot, "calico_tiers", ()),
+               *getattr(snapshot, "calico_network_policies", ()),
+               *getattr(snapshot, "calico_global_network_policies", ())]
+    if not objects:
+        return None
+    return CalicoPolicySet.from_objects(
+        [*objects, *getattr(snapshot, "calico_host_endpoints", ())], k8s_policies=policies)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,10 @@ else deny) and nothing for the others. The default order is
 
     AdminNetworkPolicy layer, NetworkPolicy layer, BaselineAdminNetworkPolicy layer
 
-so a BANP decides only where no NetworkPolicy selects the pod. Calico tiers are more layers
-placed by their `order` around the NetworkPolicy layer.
+so a BANP decides only where no NetworkPolicy selects the pod. With Calico policies the order
+is Calico's (`calico_layer`): its tiers by `order`, the default tier (holding the Kubernetes
+NetworkPolicies at order 1000) in place of the NetworkPolicy layer, the AdminNetworkPolicy
+layer as the `kube-admin` tier and the BANP layer as `kube-baseline`.
 
 A layer implements `PolicyLayer`: `class_inputs` (what it reads, so the matrix builder can
 keep apart the endpoints it tells apart), `evaluate` (its decisions over equivalence classes,
@@ -104,6 +106,8 @@ class ClassSpace(Protocol):
     def nodes_matching(self, selector: Selector) -> np.ndarray: ...
 
     def in_block(self, block: IPBlock) -> np.ndarray: ...
+
+    def class_members(self) -> list[tuple[str, dict[str, str], dict[str, str]] | None]: ...
 
     def port_bits(self, ports: tuple[Any, ...]) -> np.ndarray: ...
 

@@ -42,7 +42,7 @@ class PolicyRef:
     direction: str
     rule_index: int | None = None  # None: no rule matched (a NetworkPolicy's implicit deny)
     rule_name: str = ""
-    priority: int | None = None    # an AdminNetworkPolicy's priority; a Calico policy's order
+    priority: int | float | None = None  # an AdminNetworkPolicy's priority; a Calico order
     tier: str | None = None        # a Calico tier
 
     def describe(self) -> str:
@@ -51,7 +51,7 @@ class PolicyRef:
         if self.tier:
             text += f" in tier {self.tier}"
         if self.priority is not None:
-            text += f" (priority {self.priority})"
+            text += f" ({'order' if self.tier else 'priority'} {self.priority})"
         if self.rule_index is not None:
             text += f" {self.direction} rule {self.rule_index}"
             if self.rule_name:

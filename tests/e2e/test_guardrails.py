@@ -34,10 +34,10 @@ def test_a_project_admin_follows_the_header_to_the_violated_expectation(page, re
     expect(badge).to_have_text("1 guardrail violated")
     badge.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Guardrails")
-    violated = page.locator('tr[data-expectation="no-project-reaches-cloud-metadata"]')
+    violated = page.locator('tr[data-expectation="no-project-reaches-the-management-network"]')
     expect(violated.get_by_text("Violated", exact=True)).to_be_visible()
-    expect(page.locator('tr[data-violations-of="no-project-reaches-cloud-metadata"]')
-           ).to_contain_text("169.254.169.254")
+    expect(page.locator('tr[data-violations-of="no-project-reaches-the-management-network"]')
+           ).to_contain_text("10.10.0.0/16")
     screenshot(page, "guardrails-01-violated")
 
     page.get_by_label("State").select_option("")

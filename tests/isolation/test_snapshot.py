@@ -69,8 +69,9 @@ spec: {podSelector: {}}
 def test_objects_of_other_api_versions_are_ignored_with_a_warning_not_misread():
     snapshot = load_snapshot(MIXED)
     assert [p["metadata"]["name"] for p in snapshot.network_policies] == ["real"]
+    # a Calico NetworkPolicy is read as one, never as a Kubernetes NetworkPolicy
+    assert [p["metadata"]["name"] for p in snapshot.calico_network_policies] == ["deny-all"]
     assert snapshot.ignored == [
-        "projectcalico.org/v3 NetworkPolicy shop/deny-all",
         "k8sV1 NetworkPolicy shop/odd",
         "v1 ConfigMap shop/settings",
     ]
@@ -80,8 +81,9 @@ def test_objects_of_other_api_versions_are_ignored_with_a_warning_not_misread():
 def test_objects_of_other_api_versions_are_refused_when_asked():
     with pytest.raises(SnapshotError) as caught:
         load_snapshot(MIXED, allow_unknown_kinds=False)
-    assert str(caught.value) == ("document 2: apiVersion 'projectcalico.org/v3' is not served "
-                                 "for kind NetworkPolicy (supported: networking.k8s.io/v1)")
+    assert str(caught.value) == ("document 3: apiVersion 'k8sV1' is not served for kind "
+                                 "NetworkPolicy (supported: networking.k8s.io/v1, "
+                                 "projectcalico.org/v3, crd.projectcalico.org/v1)")
 
 
 @pytest.mark.parametrize("text", [
@@ -139,3 +141,55 @@ def test_a_utf16_snapshot_with_a_byte_order_mark_loads():
     as_json = json.dumps(yaml.safe_load(text))
     assert (load_snapshot(b"\xef\xbb\xbf" + as_json.encode()).objects()
             == load_snapshot(text).objects())
+
+
+CALICO_KINDS = """\
+apiVersion: projectcalico.org/v3
+kind: Tier
+metadata: {name: platform}
+spec: {order: 100}
+---
+apiVersion: crd.projectcalico.org/v1
+kind: GlobalNetworkPolicy
+metadata: {name: platform.no-metadata}
+spec: {tier: platform, selector: all(), egress: [{action: Deny}]}
+---
+apiVersion: crd.projectcalico.org/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec: {selector: all()}
+---
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: node-1-eth0}
+spec: {node: node-1, interfaceName: eth0}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkSet
+metadata: {name: partners}
+spec: {nets: [192.0.2.0/24]}
+---
+apiVersion: crd.projectcalico.org/v1
+kind: NetworkSet
+metadata: {name: office, namespace: shop}
+spec: {nets: [198.51.100.0/24]}
+"""
+
+
+def test_calico_kinds_of_both_api_groups_are_read_and_network_sets_listed_as_not_evaluated():
+    snapshot = load_snapshot(CALICO_KINDS)
+    assert [t["metadata"]["name"] for t in snapshot.calico_tiers] == ["platform"]
+    assert [p["metadata"]["name"] for p in snapshot.calico_global_network_policies] == [
+        "platform.no-metadata"]
+    assert [p["metadata"]["name"] for p in snapshot.calico_network_policies] == ["deny-all"]
+    assert [h["metadata"]["name"] for h in snapshot.calico_host_endpoints] == ["node-1-eth0"]
+    assert snapshot.network_policies == []
+    assert snapshot.ignored == ["projectcalico.org/v3 GlobalNetworkSet partners",
+                                "crd.projectcalico.org/v1 NetworkSet shop/office"]
+
+
+def test_the_same_name_in_both_groups_is_two_objects_not_a_duplicate():
+    text = MIXED + "---\n" + MIXED.split("---\n")[1].replace(
+        "projectcalico.org/v3", "crd.projectcalico.org/v1")
+    assert [p["apiVersion"] for p in load_snapshot(text).calico_network_policies] == [
+        "projectcalico.org/v3", "crd.projectcalico.org/v1"]

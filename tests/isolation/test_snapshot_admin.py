@@ -58,9 +58,10 @@ def test_the_same_kinds_of_another_group_or_version_are_ignored_with_a_warning()
     assert snapshot.ignored == [
         "v1 AdminNetworkPolicy wrong-group",
         "policy.networking.k8s.io/v1alpha2 AdminNetworkPolicy other-version",
-        "projectcalico.org/v3 GlobalNetworkPolicy calico-deny",
-        "crd.projectcalico.org/v1 NetworkPolicy shop/calico-np",
     ]
+    assert [p["metadata"]["name"] for p in snapshot.calico_global_network_policies] == [
+        "calico-deny"]
+    assert [p["metadata"]["name"] for p in snapshot.calico_network_policies] == ["calico-np"]
     assert snapshot.network_policies == []
     with pytest.raises(SnapshotError, match="apiVersion 'v1' is not served for kind "
                                             "AdminNetworkPolicy"):
@@ -70,11 +71,13 @@ def test_the_same_kinds_of_another_group_or_version_are_ignored_with_a_warning()
 def test_objects_are_filed_by_group_and_kind():
     assert field_of({"apiVersion": "policy.networking.k8s.io/v1alpha1",
                      "kind": "AdminNetworkPolicy"}) == "admin_network_policies"
-    assert field_of({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy"}) is None
+    assert field_of({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy"}) == \
+        "calico_network_policies"
+    assert field_of({"apiVersion": "projectcalico.org/v2", "kind": "NetworkPolicy"}) is None
     assert field_of({"kind": "BaselineAdminNetworkPolicy"}) == "baseline_admin_network_policies"
     snapshot = Snapshot()
     with pytest.raises(KeyError):
-        snapshot.add({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+        snapshot.add({"apiVersion": "example.com/v1", "kind": "NetworkPolicy",
                       "metadata": {"name": "x", "namespace": "shop"}})
     snapshot.add({"apiVersion": "policy.networking.k8s.io/v1alpha1",
                   "kind": "AdminNetworkPolicy", "metadata": {"name": "a"}})

@@ -178,4 +178,53 @@ def test_the_demo_serves_its_expectations_and_exactly_one_is_violated(demo) -> N
     assert errors == []
     assert len(results) == len(namespaced) + len(cluster_scoped)
     assert all(r.reason is None for r in results)  # every end matches pods
-    assert [r.name for r in results if not r.holds] == ["no-project-reaches-cloud-metadata"]
+    # the platform tier's GlobalNetworkPolicy keeps the metadata address closed, not yet the
+    # management network's SSH port
+    assert [r.name for r in results if not r.holds] == ["no-project-reaches-the-management-network"]
+
+
+def _demo_cluster():
+    from isolation.reachability.engine import Cluster
+    from isolation.snapshot import load_snapshot
+
+    return Cluster.from_snapshot(load_snapshot(DEMO_YAML.read_text(encoding="utf-8")))
+
+
+def test_the_demo_serves_calico_and_admin_policies_with_their_crds(demo) -> None:
+    crds = {c["metadata"]["name"] for c in _all(demo, "customresourcedefinitions.apiextensions.k8s.io")}
+    assert {"globalnetworkpolicies.crd.projectcalico.org", "tiers.crd.projectcalico.org",
+            "networkpolicies.crd.projectcalico.org",
+            "baselineadminnetworkpolicies.policy.networking.k8s.io"} <= crds
+    assert [(t["metadata"]["name"], t["spec"]["order"])
+            for t in _all(demo, "tiers.crd.projectcalico.org")] == [("platform", 100)]
+    assert [p["metadata"]["name"] for p in _all(demo, "globalnetworkpolicies.crd.projectcalico.org")] \
+        == ["platform.deny-cloud-metadata"]
+    assert [p["metadata"]["name"] for p in _all(
+        demo, "baselineadminnetworkpolicies.policy.networking.k8s.io")] == ["default"]
+
+
+def test_the_platform_tier_denies_every_project_the_metadata_address_before_project_policies():
+    cluster = _demo_cluster()
+    assert [getattr(layer, "name", layer.kind) for layer in cluster.layers] == [
+        "platform", "default", "BaselineAdminNetworkPolicy"]
+    web = next(p.key for p in cluster.pods if p.namespace == "web")
+    verdict = cluster.check(web, "169.254.169.254", 80)
+    assert not verdict.allowed
+    assert verdict.egress.decided_by.kind == "GlobalNetworkPolicy"
+    assert verdict.egress.decided_by.tier == "platform"
+    assert "before any project policy" in verdict.egress.reason
+    # kube-system is no project: the policy does not select it
+    dns = next(p.key for p in cluster.pods if p.namespace == "kube-system" and not p.host_network)
+    assert cluster.check(dns, "169.254.169.254", 80).allowed
+
+
+def test_the_baseline_lets_monitoring_scrape_only_the_projects_no_policy_isolates():
+    cluster = _demo_cluster()
+    prometheus = next(p.key for p in cluster.pods if p.namespace == "kubesphere-monitoring-system")
+    blog = next(p.key for p in cluster.pods if p.namespace == "web")
+    ledger = next(p.key for p in cluster.pods if p.name.startswith("ledger"))
+    open_project = cluster.check(prometheus, blog, 2368)
+    assert open_project.allowed and open_project.ingress.decided_by.kind == \
+        "BaselineAdminNetworkPolicy"
+    isolated = cluster.check(prometheus, ledger, 5432)
+    assert not isolated.allowed and isolated.ingress.decided_by.kind == "NetworkPolicy"

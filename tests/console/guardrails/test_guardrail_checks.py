@@ -100,13 +100,13 @@ def test_a_reconcile_evaluates_the_guardrails(demo_cluster, personas):
 
     assert not ExpectationState.objects.exists()
     repair_drift()
-    assert ExpectationState.objects.count() == 6
+    assert ExpectationState.objects.count() == 7
 
 
 def test_the_header_counts_the_violated_expectations_each_user_may_see(demo_cluster, personas,
                                                                        login_as):
     services.refresh(force=True)
-    assert _header_count(login_as("alice")) == 1         # the cloud metadata address
+    assert _header_count(login_as("alice")) == 1         # the management network
     cluster.gateway().create(_deny_all("billing"))
     services.refresh(force=True)
     assert _header_count(login_as("alice")) == 3         # billing admits nobody now

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 LIST = reverse("guardrail_list")
 NEW = reverse("guardrail_new")
-PLATFORM = {"every-project-reaches-dns", "no-project-reaches-cloud-metadata"}
+PLATFORM = {"every-project-reaches-dns", "no-project-reaches-cloud-metadata",
+            "no-project-reaches-the-management-network"}
+VIOLATED = "no-project-reaches-the-management-network"  # the platform tier closes the other
 
 
 def _names(response) -> set[str]:
@@ -39,13 +41,14 @@ def test_a_platform_admin_sees_every_expectation_and_the_violated_one_explained(
         "shop/shop-reaches-ledger", "billing/card-terminals-reach-payments",
         "billing/reporting-cannot-reach-billing", "reporting/ingress-reaches-dashboard"}
     rows = {row.state.name: row for row in response.context["rows"]}
-    metadata = rows["no-project-reaches-cloud-metadata"]
-    assert metadata.state.status == "violated"
-    assert metadata.violations and all(v["reason"].startswith("Allowed:")
-                                       for v in metadata.violations)
+    violated = rows[VIOLATED]
+    assert violated.state.status == "violated"
+    assert violated.violations and all(v["reason"].startswith("Allowed:")
+                                       for v in violated.violations)
+    assert rows["no-project-reaches-cloud-metadata"].state.status == "holds"
     assert rows["shop/shop-reaches-ledger"].state.status == "holds"
     assert all(row.can_edit for row in rows.values())
-    assert "169.254.169.254" in response.content.decode()
+    assert "10.10.0.0/16" in response.content.decode()
 
 
 def test_a_project_admin_sees_their_project_and_the_platform_ones_that_involve_it_read_only(
@@ -74,7 +77,7 @@ def test_viewers_read_every_expectation_they_may_see_and_change_none(demo_cluste
                                                                      login_as):
     client = login_as("dave")
     response = client.get(LIST)
-    assert len(_names(response)) == 6
+    assert len(_names(response)) == 7
     assert not any(row.can_edit for row in response.context["rows"])
     assert client.get(NEW).status_code == 403
     erin = login_as("erin")
@@ -89,8 +92,7 @@ def test_the_page_filters_by_project_and_workspace(demo_cluster, personas, login
         "reporting/ingress-reaches-dashboard", "billing/reporting-cannot-reach-billing"}
     assert "reporting/ingress-reaches-dashboard" not in _names(
         client.get(LIST, {"workspace": "team-a"}))
-    assert _names(client.get(LIST, {"status": "violated"})) == {
-        "no-project-reaches-cloud-metadata"}
+    assert _names(client.get(LIST, {"status": "violated"})) == {VIOLATED}
 
 
 def test_a_project_admin_creates_an_expectation_of_their_project(demo_cluster, personas,

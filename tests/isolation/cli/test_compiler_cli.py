@@ -210,12 +210,12 @@ def test_invalid_utf8_exits_2_with_the_byte_not_a_traceback(tmp_path, capsys):
 
 def test_a_utf16_snapshot_is_read_and_ignored_objects_are_warned_about(tmp_path, capsys):
     text = yaml.safe_dump_all(_isolated().objects(), sort_keys=False) + (
-        "---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
-        "metadata: {name: deny-all, namespace: shop}\nspec: {selector: all()}\n")
+        "---\napiVersion: projectcalico.org/v3\nkind: NetworkSet\n"
+        "metadata: {name: partners, namespace: shop}\nspec: {nets: [192.0.2.0/24]}\n")
     path = tmp_path / "in.yaml"
     path.write_bytes(text.encode("utf-16"))
     code, out, err = _run(capsys, "--snapshot", str(path))
     assert code == 0
     assert out == _run(capsys, "--snapshot", _snapshot_file(tmp_path, _isolated(), "plain.yaml"))[1]
     assert ("warning: " + str(path) + ": ignored 1 object(s) of kinds the engine does not "
-            "evaluate: projectcalico.org/v3 NetworkPolicy shop/deny-all") in err
+            "evaluate: projectcalico.org/v3 NetworkSet shop/partners") in err

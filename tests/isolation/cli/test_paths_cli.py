@@ -102,11 +102,11 @@ def test_bad_input_exits_2_with_a_message_and_no_traceback(argv, message, snapsh
 def test_ignored_objects_are_warned_about_and_duplicates_exit_2(snapshot_file, tmp_path, capsys):
     path = snapshot_file(web_cluster())
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write("---\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\n"
-                     "metadata: {name: deny-all, namespace: shop}\nspec: {selector: all()}\n")
+        handle.write("---\napiVersion: projectcalico.org/v3\nkind: NetworkSet\n"
+                     "metadata: {name: partners, namespace: shop}\nspec: {nets: [192.0.2.0/24]}\n")
     assert main(["--snapshot", path, "--service", "shop/web"]) == 0
     assert ("ignored 1 object(s) of kinds the engine does not evaluate: "
-            "projectcalico.org/v3 NetworkPolicy shop/deny-all") in capsys.readouterr().err
+            "projectcalico.org/v3 NetworkSet shop/partners") in capsys.readouterr().err
     twice = tmp_path / "twice.yaml"
     twice.write_text(yaml.safe_dump_all(web_cluster().objects() * 2))
     assert main(["--snapshot", str(twice), "--service", "shop/web"]) == 2

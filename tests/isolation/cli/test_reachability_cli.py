@@ -221,18 +221,26 @@ spec: {selector: all(), types: [Ingress]}
 """
 
 
-def test_objects_the_engine_does_not_evaluate_are_named_on_stderr_not_misread(tmp_path, capsys):
+def test_a_calico_policy_is_evaluated_as_calico_not_misread_and_other_kinds_are_named(
+        tmp_path, capsys):
+    network_set = ("---\napiVersion: projectcalico.org/v3\nkind: NetworkSet\n"
+                   "metadata: {name: partners, namespace: shop}\nspec: {nets: [192.0.2.0/24]}\n")
     path = tmp_path / "c.yaml"
-    path.write_text(SNAPSHOT + CALICO_POLICY)
-    code, output = run("--snapshot", str(path), "--format", "summary")
+    path.write_text(SNAPSHOT + CALICO_POLICY + network_set)
+    queries = tmp_path / "q.json"
+    queries.write_text(json.dumps([{"from": "dev/tool", "to": "shop/web", "port": 80}]))
+    code, output = run("--snapshot", str(path), "--queries", str(queries))
     error = capsys.readouterr().err
     assert code == 0
     assert "ignored 1 object(s)" in error
-    assert "projectcalico.org/v3 NetworkPolicy shop/deny-all" in error
-    # read as a networking.k8s.io/v1 policy with an empty podSelector it would isolate every
-    # pod of shop; ignored, the verdicts are those of the snapshot without it
-    (tmp_path / "plain.yaml").write_text(SNAPSHOT)
-    assert run("--snapshot", str(tmp_path / "plain.yaml"), "--format", "summary")[1] == output
+    assert "projectcalico.org/v3 NetworkSet shop/partners" in error
+    # evaluated as Calico's: with the Kubernetes policy web-in in the default tier, which
+    # ends in a deny; the decision names the tier's first selecting policy, the reason both
+    result = json.loads(output)["results"][0]
+    assert result["allowed"] is False
+    assert result["ingress"]["decided_by"]["policy"] == "shop/web-in"
+    assert ("denied at the end of Calico tier default: NetworkPolicy shop/web-in, "
+            "Calico NetworkPolicy shop/deny-all select the pod") in result["ingress"]["reason"]
 
 
 @pytest.mark.parametrize(("data", "message"), [

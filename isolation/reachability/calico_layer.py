@@ -1,0 +1,548 @@
+"""Calico tiers as policy layers (see `layers`): one layer per tier, in Calico's order.
+
+Semantics are `isolation.calico.evaluate`'s (Calico's tiered policy: tiers by `order`, ties by
+name; within a tier policies by `order`, then name; the first matching Allow or Deny rule is
+final, Pass leaves the tier, Log goes on; an endpoint some policy of the tier selects for the
+direction gets the end-of-tier deny for what no rule matched, unless the tier's
+`defaultAction` is Pass; what leaves the last tier meets the namespace profile: allowed).
+
+Under Calico a Kubernetes NetworkPolicy is a default-tier policy of order 1000
+(`isolation.calico.kubernetes`), so the default tier's layer replaces the NetworkPolicy layer:
+a Calico policy of lower order decides before the Kubernetes policies, one of higher order
+after them, and the end-of-tier deny is the Kubernetes "isolated, nothing matched" deny. The
+AdminNetworkPolicy layer sits where Calico puts its `kube-admin` tier (order 1,000) and the
+BaselineAdminNetworkPolicy where it puts `kube-baseline` (order 10,000,000)
+(https://docs.tigera.io/calico/latest/reference/resources/tier).
+
+In the matrix a tier is decided by label class: which policies select a class, and which
+classes a rule's `source` / `destination` match, are computed once per class (selectors over
+the classes' label values, `nets` through `ClassSpace.in_block`), and the first-match walk runs
+over groups of rows the tier's policies cannot tell apart. Service accounts are not read from
+the snapshot: `serviceAccounts` criteria match no pod in the matrix and in checks alike.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from isolation.calico import model as cm
+from isolation.calico.endpoint import Endpoint as CalicoEndpoint
+from isolation.calico.evaluate import BY_RULE, CalicoPolicySet, TierPolicies
+from isolation.calico.selector import Node
+from isolation.netpol.model import EGRESS, INGRESS, IPBlock, NamedPorts
+from isolation.reachability.inventory import Endpoint, PodInfo
+from isolation.reachability.layers import (
+    ALLOW,
+    DENY,
+    PASS,
+    ClassBlock,
+    ClassInputs,
+    ClassSpace,
+    LayerDecision,
+    LayerView,
+    PolicyLayer,
+    PolicyRef,
+)
+from isolation.reachability.netpol_layer import NetworkPolicyLayer
+
+CALICO_TIER_KIND = "Calico tier"
+CALICO_NETWORK_POLICY_KIND = "Calico NetworkPolicy"
+KIND_NAMES = {cm.NETWORK_POLICY: CALICO_NETWORK_POLICY_KIND,
+              cm.GLOBAL_NETWORK_POLICY: cm.GLOBAL_NETWORK_POLICY,
+              cm.KUBERNETES_NETWORK_POLICY: "NetworkPolicy"}
+_ALL_V4 = ipaddress.ip_network("0.0.0.0/0")
+_ALL_V6 = ipaddress.ip_network("::/0")
+
+
+def calico_layers(calico: CalicoPolicySet, network_policy_layer: NetworkPolicyLayer,
+                  admin: PolicyLayer | None = None,
+                  baseline: PolicyLayer | None = None) -> list[PolicyLayer]:
+    """The layer order under Calico: its tiers by order (the default tier, holding the
+    Kubernetes NetworkPolicies, always), the AdminNetworkPolicy layer as the `kube-admin` tier
+    and the BaselineAdminNetworkPolicy layer as `kube-baseline`."""
+    placed: list[tuple[tuple[float, str], PolicyLayer]] = []
+    for tier in calico.tiers:
+        if tier.tier.name == cm.DEFAULT_TIER:
+            placed.append((tier.tier.sort_key, CalicoTierLayer(calico, tier, network_policy_layer)))
+        elif tier.policies and tier.tier.name not in cm.BUILT_IN_TIERS:
+            placed.append((tier.tier.sort_key, CalicoTierLayer(calico, tier)))
+    if admin is not None:
+        placed.append(((cm.ADMIN_TIER_ORDER, "kube-admin"), admin))
+    if baseline is not None:
+        placed.append(((cm.BASELINE_TIER_ORDER, "kube-baseline"), baseline))
+    placed.sort(key=lambda pair: pair[0])
+    return [layer for _, layer in placed]
+
+
+def policy_ref(policy: cm.CalicoPolicy, action: str, direction: str,
+               rule_index: int | None) -> PolicyRef:
+    """The PolicyRef of a Calico policy (a converted Kubernetes policy keeps its own name)."""
+    if policy.kind == cm.KUBERNETES_NETWORK_POLICY:
+        return PolicyRef("NetworkPolicy", kubernetes_key(policy), action, direction, rule_index)
+    order = None if policy.order is None else (
+        int(policy.order) if float(policy.order).is_integer() else policy.order)
+    return PolicyRef(KIND_NAMES.get(policy.kind, policy.kind), policy.key, action, direction,
+                     rule_index, priority=order, tier=policy.tier)  # type: ignore[arg-type]
+
+
+def kubernetes_key(policy: cm.CalicoPolicy) -> str:
+    """`namespace/name` of the Kubernetes NetworkPolicy a converted policy came from."""
+    return f"{policy.namespace}/{policy.name.removeprefix(f'knp.{cm.DEFAULT_TIER}.')}"
+
+
+class CalicoTierLayer:
+    """One Calico tier. The default tier (given the NetworkPolicy layer) also holds the
+    Kubernetes NetworkPolicies, and explains their decisions as the NetworkPolicy layer does."""
+
+    kind = CALICO_TIER_KIND
+
+    def __init__(self, calico: CalicoPolicySet, tier: TierPolicies,
+                 network_policy_layer: NetworkPolicyLayer | None = None) -> None:
+        self.calico = calico
+        self.tier = tier.tier
+        self.policies = tier.policies
+        self.network_policy_layer = network_policy_layer
+        self.carries_network_policies = network_policy_layer is not None
+
+    @property
+    def name(self) -> str:
+        return self.tier.name
+
+    # -- the matrix -------------------------------------------------------------------------
+
+    def class_inputs(self) -> ClassInputs:
+        pod_keys: set[str] = set()
+        blocks: dict[IPBlock, None] = {}
+        for policy in self.policies:
+            if policy.kind == cm.KUBERNETES_NETWORK_POLICY:
+                continue  # the builder reads the NetworkPolicies itself
+            pod_keys |= policy.selector.keys()
+            for rule in (*policy.ingress, *policy.egress):
+                for entity in (rule.source, rule.destination):
+                    for node in (entity.selector, entity.not_selector):
+                        if node is not None:
+                            pod_keys |= node.keys()
+                    for network in (*entity.nets, *entity.not_nets):
+                        blocks.setdefault(IPBlock(network), None)
+                if rule.ip_version is not None:
+                    blocks.setdefault(IPBlock(_ALL_V4), None)
+                    blocks.setdefault(IPBlock(_ALL_V6), None)
+        return ClassInputs(frozenset(pod_keys), frozenset(), tuple(blocks))
+
+    def evaluate(self, direction: str, space: ClassSpace) -> list[ClassBlock]:
+        classes = self._classes(space)
+        policies = [p for p in self.policies if p.affects(direction)]
+        if self.network_policy_layer is None or not any(
+                p.kind == cm.KUBERNETES_NETWORK_POLICY for p in policies):
+            return self._first_match(direction, space, classes, policies, end_of_tier=True)
+        calico = [p for p in policies if p.kind != cm.KUBERNETES_NETWORK_POLICY]
+        if any(p.order == cm.KUBERNETES_POLICY_ORDER for p in calico):
+            # interleaved with the Kubernetes policies by name: walk them all, converted
+            return self._first_match(direction, space, classes, policies, end_of_tier=True)
+        before = [p for p in calico if _order(p) < cm.KUBERNETES_POLICY_ORDER]
+        after = [p for p in calico if _order(p) > cm.KUBERNETES_POLICY_ORDER]
+        return self._around_kubernetes(direction, space, classes, before, after)
+
+    def _around_kubernetes(self, direction: str, space: ClassSpace, classes: _Classes,
+                           before: list[cm.CalicoPolicy],
+                           after: list[cm.CalicoPolicy]) -> list[ClassBlock]:
+        """The default tier as three parts: Calico policies ordered before 1000, the
+        Kubernetes policies (allow-only, so their union, from the builder), the Calico
+        policies after; composed first-match from the last part to the first over the rows
+        any of them selects, whose undecided traffic meets the end-of-tier deny."""
+        allowed, isolated = space.network_policy_bits(direction)
+        rows_mask = isolated.copy()
+        for policy in (*before, *after):
+            rows_mask |= classes.selects(policy)
+        rows_mask &= classes.is_pod
+        if not rows_mask.any():
+            return []
+        # whole-matrix arrays (rows: every class), updated in place: no fancy indexing
+        shape = (space.classes, space.classes, space.words)
+        allow = np.zeros(shape, dtype=space.dtype)
+        deny = np.zeros(shape, dtype=space.dtype)
+        if self.tier.default_action != PASS:
+            deny[...] = _row_full(space, direction, np.arange(space.classes))
+            deny[~rows_mask] = 0
+        for part in (after, "kubernetes", before):
+            if isinstance(part, str):
+                hit = allowed
+                hit[~isolated] = 0  # rows no NetworkPolicy isolates read as all allowed
+                allow |= hit
+                np.invert(hit, out=hit)
+                deny &= hit
+                continue
+            walked = self._walk(direction, space, classes, part)
+            if walked is None:
+                continue
+            part_allow, part_deny, keep = walked.gather_all(space.classes)
+            keep |= part_allow  # what the part decided (Pass included) ...
+            keep |= part_deny
+            np.invert(keep, out=keep)  # ... and what it leaves to the parts after it
+            allow &= keep
+            allow |= part_allow
+            deny &= keep
+            deny |= part_deny
+        rows = np.flatnonzero(rows_mask)
+        if len(rows) == space.classes:
+            return [ClassBlock(rows, allow, deny)]
+        return [ClassBlock(rows, allow[rows], deny[rows])]
+
+    def _first_match(self, direction: str, space: ClassSpace, classes: _Classes,
+                     policies: list[cm.CalicoPolicy], end_of_tier: bool) -> list[ClassBlock]:
+        walked = self._walk(direction, space, classes, policies)
+        if walked is None:
+            return []
+        if end_of_tier and self.tier.default_action != PASS:
+            walked.deny |= walked.undecided
+        # one block per group, its bits the same for every row of it
+        allow = np.take(walked.allow, walked.column_class, axis=1)
+        deny = np.take(walked.deny, walked.column_class, axis=1)
+        order = np.argsort(walked.group_of_row, kind="stable")
+        bounds = np.searchsorted(walked.group_of_row[order], np.arange(len(allow) + 1))
+        return [ClassBlock(walked.rows[order[bounds[g]:bounds[g + 1]]], allow[g][None],
+                           deny[g][None]) for g in range(len(allow))]
+
+    def _walk(self, direction: str, space: ClassSpace, classes: _Classes,
+              policies: Sequence[cm.CalicoPolicy]) -> _Walk | None:
+        """First match of `policies` (in order) over the rows they select, on a compressed
+        grid: rows the policies cannot tell apart (same selecting policies, same own-side rule
+        matches, for ingress the same port slots) form one group, columns no rule tells apart
+        (nor, for egress, their port slots) one column class."""
+        policies = [p for p in policies if p.applies_to_workloads]
+        if not policies:
+            return None
+        ingress = direction == INGRESS
+        selected = np.stack([classes.selects(p) for p in policies], axis=1)
+        if not selected.any():
+            return None
+        rules = [(k, rule) for k, policy in enumerate(policies)
+                 for rule in policy.rules(direction) if not rule.unmodelled]
+        own = np.zeros((space.classes, len(rules)), dtype=bool)
+        peer = np.zeros((space.classes, len(rules)), dtype=bool)
+        for r, (_, rule) in enumerate(rules):
+            src, dst = classes.entity(rule.source, rule), classes.entity(rule.destination, rule)
+            own[:, r], peer[:, r] = (dst, src) if ingress else (src, dst)
+        port_group = classes.port_group
+        row_key = np.concatenate([np.packbits(selected, axis=1), np.packbits(own, axis=1)],
+                                 axis=1)
+        if ingress:
+            row_key = np.concatenate([row_key, _bytes(port_group)], axis=1)
+        candidates = np.flatnonzero(selected.any(axis=1))
+        first, group_of_row = _unique_rows(row_key[candidates])
+        group_reps = candidates[first]
+        column_key = np.packbits(peer, axis=1) if rules else np.zeros((space.classes, 1), np.uint8)
+        if not ingress:
+            column_key = np.concatenate([column_key, _bytes(port_group)], axis=1)
+        column_reps, column_class = _unique_rows(column_key)
+        shape = (len(group_reps), len(column_reps), space.words)
+        if ingress:
+            undecided = np.broadcast_to(space.full[group_reps][:, None, :], shape).copy()
+        else:
+            undecided = np.broadcast_to(space.full[column_reps][None, :, :], shape).copy()
+        allow = np.zeros_like(undecided)
+        deny = np.zeros_like(undecided)
+        passed = np.zeros_like(undecided)
+        zero = space.dtype(0)
+        rep_selected, rep_own, peer_small = selected[group_reps], own[group_reps], peer[column_reps]
+        targets = {cm.ALLOW: allow, cm.DENY: deny, cm.PASS: passed}
+        for r, (k, rule) in enumerate(rules):
+            if rule.action == cm.LOG:
+                continue
+            groups = np.flatnonzero(rep_selected[:, k] & rep_own[:, r])
+            if not len(groups) or not peer_small[:, r].any():
+                continue
+            ports = space.port_bits((_RulePorts(rule),))
+            if ingress:  # slots of the rows
+                bits = np.where(peer_small[:, r][None, :, None],
+                                ports[group_reps[groups]][:, None, :], zero)
+            else:
+                bits = np.where(peer_small[:, r][:, None], ports[column_reps], zero)[None]
+            if len(groups) == len(group_reps):
+                hit = undecided & bits
+                targets[rule.action] |= hit
+                undecided &= ~hit
+            else:
+                hit = undecided[groups] & bits
+                targets[rule.action][groups] |= hit
+                undecided[groups] &= ~hit
+        return _Walk(candidates, group_of_row, column_class, allow, deny, passed, undecided)
+
+    @staticmethod
+    def _classes(space: ClassSpace) -> _Classes:
+        """The label criteria over `space`'s classes, shared by every tier of one matrix."""
+        cache = getattr(space, "layer_cache", None)
+        if cache is None:
+            return _Classes(space)
+        found = cache.get(_Classes)
+        if found is None:
+            found = cache[_Classes] = _Classes(space)
+        return found
+
+    # -- one connection ---------------------------------------------------------------------
+
+    def decide(self, direction: str, view: LayerView, pod: PodInfo, other: Endpoint,
+               port: int, protocol: str, named: NamedPorts | None) -> LayerDecision:
+        netpol = None
+        if self.network_policy_layer is not None:
+            netpol = self.network_policy_layer.direction_verdict(
+                direction, view, pod, other, port, protocol, named)  # type: ignore[arg-type]
+        endpoint = calico_endpoint(view, pod)
+        peer = (calico_endpoint(view, view.pod(other.name)) if other.is_pod
+                else CalicoEndpoint.address(other.ip) if other.ip else CalicoEndpoint())
+        decision = self.calico.decide_tier(self.tier.name, direction, endpoint, peer, port,
+                                           protocol)
+        side = f"Egress from {pod.key}" if direction == EGRESS else f"Ingress to {pod.key}"
+        details: dict[str, Any] = {}
+        if netpol is not None:
+            details = {"selecting": tuple(netpol.selecting), "matched": tuple(netpol.matched),
+                       "nearest_miss": netpol.nearest_miss, "isolated": netpol.isolated}
+        if decision is None:
+            return LayerDecision(None, netpol.reason if netpol is not None else "", **details)
+        if decision.reason == BY_RULE:
+            policy = self._policy(decision.policy)
+            ref = policy_ref(policy, decision.action, direction, decision.rule_index)
+            if policy.kind == cm.KUBERNETES_NETWORK_POLICY and netpol is not None \
+                    and netpol.allowed and netpol.matched:
+                first = netpol.matched[0]
+                ref = PolicyRef("NetworkPolicy", first.policy, ALLOW, direction, first.rule_index)
+                return LayerDecision(ALLOW, netpol.reason, ref, **details)
+            return LayerDecision(decision.action, self._reason(side, ref), ref, **details)
+        # the end of the tier
+        selecting = [p for p in self.policies if p.applies_to_workloads and p.affects(direction)
+                     and p.selects(endpoint)]
+        if decision.action == PASS:
+            return LayerDecision(None, f"{side} matches no rule of tier {self.tier.name}, "
+                                       f"whose default action passes it on to the next tier.",
+                                 **details)
+        first = selecting[0]
+        if all(p.kind == cm.KUBERNETES_NETWORK_POLICY for p in selecting) and netpol is not None:
+            ref = PolicyRef("NetworkPolicy", netpol.selecting[0], DENY, direction)
+            return LayerDecision(DENY, netpol.reason, ref, **details)
+        ref = policy_ref(first, DENY, direction, None)
+        names = ", ".join(f"{KIND_NAMES.get(p.kind, p.kind)} "
+                          f"{kubernetes_key(p) if p.kind == cm.KUBERNETES_NETWORK_POLICY else p.key}"
+                          for p in selecting[:3])
+        more = f" and {len(selecting) - 3} more" if len(selecting) > 3 else ""
+        counterpart = f"to {other.name}" if direction == EGRESS else f"from {other.name}"
+        reason = (f"{side} is denied at the end of Calico tier {self.tier.name}: {names}{more} "
+                  f"select{'s' if len(selecting) == 1 else ''} the pod, and no rule of the "
+                  f"tier matches {port}/{protocol} {counterpart}.")
+        return LayerDecision(DENY, reason, ref, **details)
+
+    def _policy(self, key: str | None) -> cm.CalicoPolicy:
+        return next(p for p in self.policies if p.key == key)
+
+    def _reason(self, side: str, ref: PolicyRef) -> str:
+        if ref.action == PASS:
+            return (f"{ref.describe()} passes {side[0].lower() + side[1:]} on to the next "
+                    f"tier, skipping the rest of tier {ref.tier}.")
+        verdict = "allowed" if ref.action == ALLOW else "denied"
+        if self.tier.name == cm.DEFAULT_TIER:
+            early = (math.inf if ref.priority is None else ref.priority) \
+                < cm.KUBERNETES_POLICY_ORDER
+        else:
+            early = self.tier.sort_key < (cm.DEFAULT_TIER_ORDER, cm.DEFAULT_TIER)
+        position = "before any project policy" if early else "after the project policies"
+        return f"{side} is {verdict} by {ref.describe()}, {position}."
+
+
+def calico_endpoint(view: LayerView, pod: PodInfo) -> CalicoEndpoint:
+    """A pod as Calico's selectors see it (its namespace's labels included)."""
+    named = tuple((name, number, protocol) for name, number, protocol in pod.ports if name)
+    return CalicoEndpoint.pod(pod.namespace, pod.labels,
+                              namespace_labels=view.labels_of_namespace(pod.namespace),
+                              ip=pod.ip, named_ports=named)
+
+
+def _order(policy: cm.CalicoPolicy) -> float:
+    return math.inf if policy.order is None else policy.order
+
+
+@dataclass
+class _Walk:
+    """A first-match walk on the compressed grid: `rows` (pod classes) fall in groups
+    `group_of_row`, columns in `column_class`; Allow / Deny / Pass bits and what no rule took
+    are (groups, column classes, words)."""
+
+    rows: np.ndarray
+    group_of_row: np.ndarray
+    column_class: np.ndarray
+    allow: np.ndarray
+    deny: np.ndarray
+    passed: np.ndarray
+    undecided: np.ndarray
+
+    def gather_all(self, classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Allow, Deny and Pass bits as (classes, classes, words): rows outside the walk
+        have none."""
+        group = np.full(classes, len(self.allow), dtype=np.int64)
+        group[self.rows] = self.group_of_row
+        out = []
+        for bits in (self.allow, self.deny, self.passed):
+            columns = np.take(bits, self.column_class, axis=1)
+            columns = np.concatenate([columns, np.zeros_like(columns[:1])])
+            out.append(np.take(columns, group, axis=0))
+        return out[0], out[1], out[2]
+
+
+def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first position of each distinct row, the distinct row of each row) of a 2-D table."""
+    table = np.ascontiguousarray(table)
+    if table.shape[1] == 0:
+        return np.zeros(min(1, len(table)), dtype=np.int64), np.zeros(len(table), dtype=np.int64)
+    keys = table.view(np.dtype((np.void, table.dtype.itemsize * table.shape[1]))).reshape(-1)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def _bytes(values: np.ndarray) -> np.ndarray:
+    return values.astype("<i8").view(np.uint8).reshape(-1, 8)
+
+
+def _row_full(space: ClassSpace, direction: str, rows: np.ndarray) -> np.ndarray:
+    if direction == EGRESS:
+        return space.full[None, :, :]
+    return space.full[rows][:, None, :]
+
+
+@dataclass(frozen=True)
+class _RulePorts:
+    """A Calico rule's protocol and destination ports as a `ClassSpace.port_bits` matcher."""
+
+    rule: cm.Rule
+
+    def matches(self, port: int, protocol: str, named: NamedPorts | None) -> bool:
+        rule = self.rule
+        if not rule.matches_protocol(protocol):
+            return False
+        destination = rule.destination
+        if not (destination.ports or destination.not_ports):
+            return True
+        if protocol not in cm.PORT_PROTOCOLS:
+            return False
+        return destination.matches_port(port, protocol, _NamedPorts(named or {}))
+
+
+class _NamedPorts:
+    """A destination's named ports, answering `Endpoint.resolve` for `PortMatch`."""
+
+    def __init__(self, named: NamedPorts) -> None:
+        self.named = named
+
+    def resolve(self, name: str, protocol: str) -> frozenset[int]:
+        return frozenset(n for n, p in self.named.get(name, ()) if p == protocol)
+
+
+class _Classes:
+    """Label criteria of Calico policies over the classes of one matrix, computed once per
+    distinct combination of the label values a selector reads."""
+
+    def __init__(self, space: ClassSpace) -> None:
+        self.space = space
+        members = space.class_members()  # type: ignore[attr-defined]
+        self.is_pod = np.array([m is not None for m in members], dtype=bool)
+        self.namespaces = np.array([m[0] if m else "" for m in members], dtype=object)
+        endpoints = [CalicoEndpoint.pod(m[0], m[1], namespace_labels=m[2]) if m else None
+                     for m in members]
+        self.pod_labels = [e.selector_labels() if e else {} for e in endpoints]
+        self.namespace_labels = [dict(e.namespace_labels_full()) if e else {}
+                                 for e in endpoints]
+        self.port_group = np.zeros(space.classes, dtype=np.int64)
+        for number, members in enumerate(space.port_groups):
+            self.port_group[members] = number
+        self._values: dict[tuple[str, str], np.ndarray] = {}
+        self._nodes: dict[tuple[Node, str], np.ndarray] = {}
+        self._entities: dict[tuple[cm.EntityMatch, int | None], np.ndarray] = {}
+        self._selects: dict[int, np.ndarray] = {}
+
+    def _column(self, key: str, on: str) -> np.ndarray:
+        column = self._values.get((key, on))
+        if column is None:
+            ids: dict[str | None, int] = {}
+            source = self.pod_labels if on == "pod" else self.namespace_labels
+            column = np.array([ids.setdefault(labels.get(key), len(ids)) for labels in source],
+                              dtype=np.int64)
+            self._values[(key, on)] = column
+        return column
+
+    def node(self, node: Node, on: str = "pod") -> np.ndarray:
+        """Pod classes whose labels (`on` "pod": as Calico selectors see them; "namespace": the
+        namespace's) `node` matches."""
+        mask = self._nodes.get((node, on))
+        if mask is not None:
+            return mask
+        keys = sorted(node.keys())
+        source = self.pod_labels if on == "pod" else self.namespace_labels
+        if not keys:
+            mask = self.is_pod & node.matches({})
+        else:
+            code = self._column(keys[0], on)
+            for key in keys[1:]:
+                column = self._column(key, on)
+                code = code * (int(column.max()) + 1) + column
+            _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+            answers = np.array([node.matches({k: source[int(row)][k] for k in keys
+                                              if k in source[int(row)]}) for row in first],
+                               dtype=bool)
+            mask = answers[inverse.reshape(-1)] & self.is_pod
+        self._nodes[(node, on)] = mask
+        return mask
+
+    def selects(self, policy: cm.CalicoPolicy) -> np.ndarray:
+        """Pod classes `policy` applies to (see `CalicoPolicy.selects`)."""
+        mask = self._selects.get(id(policy))
+        if mask is None:
+            mask = self.node(policy.selector)
+            if policy.namespace is not None:
+                mask = mask & (self.namespaces == policy.namespace)
+            if policy.namespace_selector is not None:
+                mask = mask & self.node(policy.namespace_selector, "namespace")
+            if policy.service_account_selector is not None:
+                mask = np.zeros_like(mask)
+            self._selects[id(policy)] = mask
+        return mask
+
+    def entity(self, entity: cm.EntityMatch, rule: cm.Rule) -> np.ndarray:
+        """Classes a rule's `source` or `destination` matches (labels, then addresses)."""
+        key = (entity, rule.ip_version)
+        mask = self._entities.get(key)
+        if mask is not None:
+            return mask
+        if entity.needs_endpoint:
+            mask = self.is_pod.copy()
+            if entity.namespace is not None:
+                mask &= self.namespaces == entity.namespace
+            if entity.namespace_selector is not None:
+                mask &= self.node(entity.namespace_selector, "namespace")
+            if entity.selector is not None:
+                mask &= self.node(entity.selector)
+            if entity.service_account_names is not None or \
+                    entity.service_account_selector is not None:
+                mask[:] = False
+        else:
+            mask = np.ones(self.space.classes, dtype=bool)
+        if entity.not_selector is not None:
+            mask &= ~self.node(entity.not_selector)
+        if entity.nets:
+            inside = np.zeros(self.space.classes, dtype=bool)
+            for network in entity.nets:
+                inside |= self.space.in_block(IPBlock(network))
+            mask &= inside
+        for network in entity.not_nets:
+            mask &= ~self.space.in_block(IPBlock(network))
+        if rule.ip_version is not None:
+            other = _ALL_V6 if rule.ip_version == 4 else _ALL_V4
+            mask &= ~self.space.in_block(IPBlock(other))
+        self._entities[key] = mask
+        return mask
+
+
+__all__ = ["CALICO_NETWORK_POLICY_KIND", "CALICO_TIER_KIND", "CalicoTierLayer",
+           "calico_endpoint", "calico_layers", "policy_ref"]
