@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint unit services testenv dex oidc-provider realapi conformance bench clean
+.PHONY: run test lint unit messages services testenv dex oidc-provider realapi conformance bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,18 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	.venv-nca/bin/pip install -q network-config-analyzer==2.1.0
 	touch $@
 
-run: $(VENV)/.installed
+# The translations: locale/*/LC_MESSAGES/django.po compiled to the .mo files Django reads, with
+# GNU gettext's msgfmt (`make services` installs it). The .mo files are committed too, so `make
+# run` and the container image work without gettext. After changing user-facing strings:
+# `$(PY) manage.py makemessages -l zh_Hans $(MESSAGE_IGNORES)`, translate, then `make messages`.
+MESSAGE_IGNORES := --ignore '.venv*' --ignore node_modules --ignore static-src --ignore data \
+	--ignore test-artifacts --ignore tests --ignore bench --ignore tools --ignore isolation \
+	--ignore kubesim --ignore cluster --ignore static
+messages: $(VENV)/.installed
+	@if command -v msgfmt >/dev/null 2>&1; then $(PY) manage.py compilemessages $(MESSAGE_IGNORES) >/dev/null; \
+	else echo "msgfmt not found (apt-get install gettext): using the committed .mo files"; fi
+
+run: $(VENV)/.installed messages
 	DEBUG=$${DEBUG:-1} $(PY) manage.py devserver $(if $(filter real,$(CLUSTER)),--real-cluster) $(RUN_ARGS)
 
 services:
@@ -44,7 +55,7 @@ realapi: $(VENV)/.installed testenv
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.installed .venv-nca/.installed services testenv dex oidc-provider lint
+test: $(VENV)/.installed .venv-nca/.installed services messages testenv dex oidc-provider lint
 	$(VENV)/bin/pytest -q
 
 unit: $(VENV)/.installed

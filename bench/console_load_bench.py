@@ -7,7 +7,7 @@ the targets (never asserted).
 Serves a generated cluster (5,000 pods in 500 projects of 50 workspaces, 10,000 NetworkPolicies,
 500 NodePort Services) from the API simulator in a process of its own, and runs the console as
 deployed: gunicorn (4 workers, 60 s timeout) on SQLite (or `DATABASE_URL`), Redis for cache and
-broker, a Celery worker. The load comes from locust, headless, in the virtualenv `.venv-bench`
+broker, a Celery worker and `manage.py watch_cluster` (pages read the watched cluster model). The load comes from locust, headless, in the virtualenv `.venv-bench`
 (`make bench` creates it): its users sign in as a platform admin and open the list pages in turn.
 Targets (issue 15): p50 < 150 ms and p99 < 1 s per page at 50 users, 0 errors. The load
 generator shares the machine with the console: the machine's CPU count and load are printed.
@@ -191,6 +191,9 @@ def main() -> None:
                  "--concurrency", "2", "--loglevel", "WARNING"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True))
+            children.append(subprocess.Popen(
+                [PYTHON, "manage.py", "watch_cluster"], cwd=ROOT, env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
             wait_for(url + "/healthz")
             first_requests(url)
             for label, users, seconds_ in (("1 user", 1, max(20, args.seconds // 3)),

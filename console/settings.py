@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "console.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before common: the language (cookie, then Accept-Language) is known
+    # before CommonMiddleware and the views run.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "console.core.middleware.RequestSizeLimitMiddleware",
     "console.core.middleware.StrictFormEncodingMiddleware",
@@ -190,7 +193,13 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# Two languages: English (the default) and Simplified Chinese. LocaleMiddleware picks one from
+# the language cookie that the header's switcher sets (kept a year), else Accept-Language.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# What the test suite needs from the machine: Debian's chromium for the browser tests, a running
-# Redis for the Celery integration tests and, with --postgres, a running PostgreSQL with a
-# `console` role and database (DATABASE_URL=postgres://console:console@127.0.0.1:5432/console).
+# What the test suite needs from the machine: Debian's chromium and CJK fonts for the browser
+# tests, gettext's msgfmt to compile the translations, a running Redis for the Celery integration tests and, with
+# --postgres, a running PostgreSQL with a `console` role and database (DATABASE_URL=postgres://console:console@127.0.0.1:5432/console).
 # Installs or starts only what is missing; safe to run again.
 set -euo pipefail
 
@@ -15,6 +15,16 @@ apt_install() {
 if ! command -v chromium >/dev/null 2>&1; then
   echo "Installing Debian's chromium for the browser tests..."
   apt_install chromium
+fi
+
+if ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+  echo "Installing Debian's Noto CJK fonts, so the browser tests draw the Chinese pages..."
+  apt_install fonts-noto-cjk
+fi
+
+if ! command -v msgfmt >/dev/null 2>&1; then
+  echo "Installing Debian's gettext to compile the translations..."
+  apt_install gettext
 fi
 
 if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then

@@ -10,8 +10,8 @@ from isolation.snapshot import KIND_FIELDS, SnapshotError, load_snapshot
 from kubesim.crud import Crud
 from kubesim.errors import ApiError
 from kubesim.objects import console_crds, namespace
-from kubesim.policy_crds import policy_crds
 from kubesim.persistence import write_state
+from kubesim.policy_crds import policy_crds
 from kubesim.resources import Registry
 from kubesim.services import Allocator
 from kubesim.store import Store

@@ -7,6 +7,7 @@ template uses it, and a request without a user gets nothing.
 """
 
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
 
 from cluster.errors import ClusterError
 from console.core import cluster, tenants
@@ -14,13 +15,13 @@ from console.core.access import access_of
 from console.core.models import ExpectationState, ExpectationStatus
 
 NAV = [
-    ("Cluster", [("policy_list", "Network Policies", "policies")]),
-    ("Tenants", [("workspace_list", "Workspaces", "workspaces"),
-                 ("project_list", "Projects", "projects")]),
-    ("Analysis", [("traffic_list", "Traffic Paths", "traffic"),
-                  ("reachability", "Reachability", "reachability"),
-                  ("guardrail_list", "Guardrails", "guardrails")]),
-    ("Audit", [("history", "History", "history")]),
+    (_("Cluster"), [("policy_list", _("Network Policies"), "policies")]),
+    (_("Tenants"), [("workspace_list", _("Workspaces"), "workspaces"),
+                 ("project_list", _("Projects"), "projects")]),
+    (_("Analysis"), [("traffic_list", _("Traffic Paths"), "traffic"),
+                  ("reachability", _("Reachability"), "reachability"),
+                  ("guardrail_list", _("Guardrails"), "guardrails")]),
+    (_("Audit"), [("history", _("History"), "history")]),
 ]
 
 
@@ -44,11 +45,11 @@ def console(request):
         groups = [(group, list(items)) for group, items in NAV]
         access_items = []
         if access.can_manage_members:
-            access_items.append(("member_list", "Members", "members"))
+            access_items.append(("member_list", _("Members"), "members"))
         if access.platform_admin:
-            access_items.append(("platform_settings", "Platform settings", "platform"))
+            access_items.append(("platform_settings", _("Platform settings"), "platform"))
         if access_items:
-            groups.append(("Access", access_items))
+            groups.append((_("Access"), access_items))
         return groups
 
     def violated_guardrails() -> int:

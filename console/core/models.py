@@ -8,13 +8,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    PLATFORM_ADMIN = "platform-admin", "Platform admin"
-    WORKSPACE_ADMIN = "workspace-admin", "Workspace admin"
-    PROJECT_ADMIN = "project-admin", "Project admin"
-    VIEWER = "viewer", "Viewer"
+    PLATFORM_ADMIN = "platform-admin", _("Platform admin")
+    WORKSPACE_ADMIN = "workspace-admin", _("Workspace admin")
+    PROJECT_ADMIN = "project-admin", _("Project admin")
+    VIEWER = "viewer", _("Viewer")
 
 
 class RoleBinding(models.Model):
@@ -53,10 +54,10 @@ class RoleBinding(models.Model):
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class Job(models.Model):
@@ -144,11 +145,11 @@ class PlatformSettings(models.Model):
     detect_ingress_namespaces = models.BooleanField(default=True)
     snat_cidrs = models.JSONField(default=list, blank=True)
     cni_mode = models.CharField(max_length=8, blank=True,
-                                choices=[("", "Detect"), ("routed", "Routed"), ("ipip", "IPIP"),
+                                choices=[("", _("Detect")), ("routed", _("Routed")), ("ipip", "IPIP"),
                                          ("vxlan", "VXLAN")])
     engine_mode = models.CharField(max_length=12, default="console",
-                                   choices=[("console", "Console generates policies"),
-                                            ("kubesphere", "KubeSphere generates policies")])
+                                   choices=[("console", _("Console generates policies")),
+                                            ("kubesphere", _("KubeSphere generates policies"))])
 
     class Meta:
         verbose_name_plural = "platform settings"
@@ -163,9 +164,9 @@ class PlatformSettings(models.Model):
 
 
 class ExpectationStatus(models.TextChoices):
-    HOLDS = "holds", "Holds"
-    VIOLATED = "violated", "Violated"
-    UNCHECKED = "unchecked", "Not checked"
+    HOLDS = "holds", _("Holds")
+    VIOLATED = "violated", _("Violated")
+    UNCHECKED = "unchecked", _("Not checked")
 
 
 class ExpectationState(models.Model):

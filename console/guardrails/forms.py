@@ -6,6 +6,7 @@ from typing import Any
 
 import yaml
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from console.core.access import Access
 from console.guardrails import services
@@ -43,7 +44,7 @@ class ExpectationForm(forms.Form):
     named by its field path), one the user may write, and, when editing, the same object."""
 
     document = forms.CharField(widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false"}),
-                               label="Expectation (YAML)", max_length=MAX_BYTES)
+                               label=_("Expectation (YAML)"), max_length=MAX_BYTES)
     resource_version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, access: Access, workspace_of: dict[str, str],
@@ -61,7 +62,7 @@ class ExpectationForm(forms.Form):
         except YamlInputError as exc:
             raise forms.ValidationError(f"The YAML cannot be read: {exc}") from exc
         if len(documents) != 1:
-            raise forms.ValidationError("Give exactly one expectation document.")
+            raise forms.ValidationError(_("Give exactly one expectation document."))
         obj = documents[0].data
         issues = validate_expectation(obj)
         if isinstance(obj, dict) and obj.get("kind") == NAMESPACED_KIND \
@@ -74,12 +75,12 @@ class ExpectationForm(forms.Form):
         meta = obj["metadata"]
         kind, namespace, name = obj["kind"], meta.get("namespace") or "", meta["name"]
         if self.original is not None and (kind, namespace, name) != self.original:
-            raise forms.ValidationError("kind, metadata.name and metadata.namespace cannot "
-                                        "change: create a new expectation instead.")
+            raise forms.ValidationError(_("kind, metadata.name and metadata.namespace cannot "
+                                        "change: create a new expectation instead."))
         if not services.editable(kind, namespace, self.access, self.workspace_of):
             if kind == CLUSTER_KIND:
-                raise forms.ValidationError("kind: only platform admins manage "
-                                            "ClusterConnectivityExpectations.")
+                raise forms.ValidationError(_("kind: only platform admins manage "
+                                            "ClusterConnectivityExpectations."))
             raise forms.ValidationError(f"metadata.namespace: you cannot manage expectations "
                                         f"of {namespace!r}; use a project you administer.")
         obj.pop("status", None)
@@ -96,9 +97,9 @@ class OverrideForm(forms.Form):
     """
 
     override_reason = forms.CharField(
-        label="Reason for the override", required=False, max_length=2000,
+        label=_("Reason for the override"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Recorded in the History with the change.")
+        help_text=_("Recorded in the History with the change."))
 
     def __init__(self, *args, check: services.GuardrailCheck, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)

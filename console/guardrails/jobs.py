@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils.translation import gettext_noop
 
 from cluster.errors import TransientClusterError
 from console.core import cluster
@@ -15,5 +16,6 @@ from console.guardrails import services
 def evaluate_guardrails() -> str:
     """Evaluate every expectation when the cluster's objects changed since the last time."""
     if not cluster.configured():
-        return "no cluster configured"
-    return "evaluated" if services.refresh(force=False) else "the cluster did not change"
+        return gettext_noop("no cluster configured")
+    changed = services.refresh(force=False)
+    return gettext_noop("evaluated") if changed else gettext_noop("the cluster did not change")

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cluster.errors import AlreadyExistsError, ConflictError, NotFoundError
@@ -70,8 +71,8 @@ def guardrail_new(request):
         try:
             services.save(request.user, form.cleaned_data["document"])
         except AlreadyExistsError:
-            form.add_error("document", "metadata.name: an expectation of this name exists "
-                                       "already; choose another name.")
+            form.add_error("document", _("metadata.name: an expectation of this name exists "
+                                       "already; choose another name."))
         else:
             return redirect("guardrail_list")
     if request.method == "GET":

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.utils.translation import gettext_lazy as _
 
 from console.core.access import Access
 from console.core.models import Role, RoleBinding
@@ -12,10 +13,10 @@ from console.core.models import Role, RoleBinding
 class RoleBindingForm(forms.Form):
     """Grant a role; who may grant what is checked against the granting user's Access."""
 
-    username = forms.CharField(max_length=150)
-    role = forms.ChoiceField(choices=Role.choices)
-    workspace = forms.CharField(max_length=253, required=False)
-    project = forms.CharField(max_length=253, required=False)
+    username = forms.CharField(label=_("Username"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    workspace = forms.CharField(label=_("Workspace"), max_length=253, required=False)
+    project = forms.CharField(label=_("Project"), max_length=253, required=False)
 
     def __init__(self, *args, access: Access, workspace_of: dict[str, str],
                  workspaces: set[str], **kwargs) -> None:
@@ -36,19 +37,19 @@ class RoleBindingForm(forms.Form):
         if not role:
             return data
         if role == Role.PLATFORM_ADMIN and (ws or project):
-            raise forms.ValidationError("A platform admin has no workspace or project.")
+            raise forms.ValidationError(_("A platform admin has no workspace or project."))
         if role == Role.WORKSPACE_ADMIN and (not ws or project):
-            raise forms.ValidationError("A workspace admin needs a workspace and no project.")
+            raise forms.ValidationError(_("A workspace admin needs a workspace and no project."))
         if role == Role.PROJECT_ADMIN and (not project or ws):
-            raise forms.ValidationError("A project admin needs a project and no workspace.")
+            raise forms.ValidationError(_("A project admin needs a project and no workspace."))
         if ws and project:
-            raise forms.ValidationError("Scope a binding to a workspace or a project, not both.")
+            raise forms.ValidationError(_("Scope a binding to a workspace or a project, not both."))
         if ws and ws not in self.workspaces:
             self.add_error("workspace", f"There is no workspace {ws!r}.")
         if project and project not in self.workspace_of:
             self.add_error("project", f"There is no project {project!r} in any workspace.")
         if not self.errors and not can_grant(self.access, role, ws, project, self.workspace_of):
-            raise forms.ValidationError("You cannot grant this role with this scope.")
+            raise forms.ValidationError(_("You cannot grant this role with this scope."))
         return data
 
     def save(self) -> RoleBinding:
@@ -152,10 +153,11 @@ class InviteForm(forms.Form):
     """An account for someone who signs in with the identity provider: a username and no
     password, so nobody can sign in to it locally; their first single sign-on takes it over."""
 
-    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()],
-                               help_text="Exactly the username the identity provider sends.")
-    email = forms.EmailField(required=False, help_text="Optional; the provider's is used after "
-                                                       "the first sign-in.")
+    username = forms.CharField(label=_("Username"), max_length=150,
+                               validators=[UnicodeUsernameValidator()],
+                               help_text=_("Exactly the username the identity provider sends."))
+    email = forms.EmailField(label=_("Email"), required=False, help_text=_("Optional; the provider's is used after "
+                                                       "the first sign-in."))
 
     def clean_username(self) -> str:
         name = self.cleaned_data["username"]

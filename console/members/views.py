@@ -4,6 +4,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from cluster.errors import ClusterError
@@ -42,7 +43,7 @@ def member_list(request):
                            workspaces=set(directory.workspaces))
     if request.method == "POST" and form.is_valid():
         binding = form.save()
-        messages.success(request, f"Granted: {binding}.")
+        messages.success(request, gettext("Granted: %(binding)s.") % {"binding": binding})
         return redirect("member_list")
     return _members_page(request, access, workspace_of, form=form,
                          status=400 if form.errors else 200)
@@ -73,8 +74,8 @@ def member_user_create(request):
     user_form = LocalUserForm(request.POST)
     if user_form.is_valid():
         user = user_form.save()
-        messages.success(request, f"Created user {user.get_username()}. Grant a role to let "
-                                  "them see or change something.")
+        messages.success(request, gettext("Created user %(name)s. Grant a role to let them see or "
+                                          "change something.") % {"name": user.get_username()})
         return redirect("member_list")
     try:
         workspace_of = tenants.directory().workspace_of
@@ -91,8 +92,9 @@ def member_user_invite(request):
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        messages.success(request, f"Invited {user.get_username()}: they sign in with single "
-                                  "sign-on. Grant a role to let them see or change something.")
+        messages.success(request, gettext("Invited %(name)s: they sign in with single sign-on. Grant "
+                                          "a role to let them see or change something.")
+                         % {"name": user.get_username()})
         return redirect("member_list")
     return render(request, "members/user_invite.html", {"form": form},
                   status=400 if form.errors else 200)
@@ -106,7 +108,8 @@ def member_user_password(request, user_id: int):
     form = SetPasswordForm(account, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, f"Set a new password for {account.get_username()}.")
+        messages.success(request, gettext("Set a new password for %(name)s.")
+                     % {"name": account.get_username()})
         return redirect("member_list")
     return render(request, "members/user_password.html", {"account": account, "form": form},
                   status=400 if form.errors else 200)
@@ -128,8 +131,8 @@ def member_user_active(request, user_id: int):
                 account.is_active = activate
                 account.save(update_fields=["is_active"])
         if not refusal:
-            messages.success(request, f"{'Reactivated' if activate else 'Deactivated'} "
-                                      f"{account.get_username()}.")
+            done = gettext("Reactivated %(name)s.") if activate else gettext("Deactivated %(name)s.")
+            messages.success(request, done % {"name": account.get_username()})
             return redirect("member_list")
     elif not activate:
         refusal = deactivation_refusal(account, request.user)
@@ -157,7 +160,7 @@ def member_delete(request, binding_id: int):
             if not refusal:
                 binding.delete()
         if not refusal:
-            messages.success(request, f"Removed: {binding}.")
+            messages.success(request, gettext("Removed: %(binding)s.") % {"binding": binding})
             return redirect("member_list")
     else:
         refusal = removal_refusal(binding)

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from console.core.scope import OTHER, OTHER_LABEL, Scope
 from console.reachability.services import engine_of
@@ -182,7 +183,7 @@ def compute_grid(scope: Scope, query: MatrixQuery, snapshot: Snapshot,
     counts = {}
     if destinations:
         matrix = engine.matrix(sources, destinations, ports)
-        report(70, "Adding up the verdicts")
+        report(70, gettext_noop("Adding up the verdicts"))
         counts = matrix.by_group(lambda e: row_of[e.name], lambda e: col_of[e.name])
     cells = [[_cell(counts.get((r, c)), hide_counts=(r == OTHER and not scope.everything))
               for c in columns] for r in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from console.sso import provider
@@ -51,6 +52,6 @@ class CallbackView(OIDCAuthenticationCallbackView):
 
     def login_failure(self):
         if not getattr(self.request, "sso_refused", False):
-            messages.error(self.request, "Single sign-on did not complete. Try again, or sign in "
-                                         "with a username and password.")
+            messages.error(self.request, _("Single sign-on did not complete. Try again, or sign in "
+                                         "with a username and password."))
         return super().login_failure()

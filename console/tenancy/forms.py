@@ -15,10 +15,11 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
-DIRECTIONS = [("egress", "Egress"), ("ingress", "Ingress")]
-DIRECTION_HELP = ("Egress: pods of this project may open connections to the peers. Ingress: "
-                  "pods of the peers may open connections to this project.")
+DIRECTIONS = [("egress", _("Egress")), ("ingress", _("Ingress"))]
+DIRECTION_HELP = _("Egress: pods of this project may open connections to the peers. Ingress: "
+                   "pods of the peers may open connections to this project.")
 PROTOCOLS = [("TCP", "TCP"), ("UDP", "UDP"), ("SCTP", "SCTP")]
 PEER_KEYS = {"ingress": "from", "egress": "to"}
 MAX_PORT_ROWS = 20
@@ -36,7 +37,7 @@ _PORT_RANGE = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 class IsolationSwitchForm(forms.Form):
     """The confirm step of a switch: which way it goes."""
 
-    enabled = forms.TypedChoiceField(choices=[("1", "On"), ("0", "Off")], coerce=lambda v: v == "1")
+    enabled = forms.TypedChoiceField(choices=[("1", _("On")), ("0", _("Off"))], coerce=lambda v: v == "1")
 
 
 class ServiceIssuesMixin:
@@ -54,15 +55,15 @@ class ServiceIssuesMixin:
 class InternalEntryForm(ServiceIssuesMixin, forms.Form):
     """Projects or Services of the same workspace this project may reach or be reached by."""
 
-    direction = forms.ChoiceField(label="Traffic direction", choices=DIRECTIONS,
+    direction = forms.ChoiceField(label=_("Traffic direction"), choices=DIRECTIONS,
                                   widget=RADIO, help_text=DIRECTION_HELP,
-                                  error_messages={"required": "Select a traffic direction."})
-    peer_type = forms.ChoiceField(label="Type", choices=[("project", "Project"), ("service", "Service")],
+                                  error_messages={"required": _("Select a traffic direction.")})
+    peer_type = forms.ChoiceField(label=_("Type"), choices=[("project", _("Project")), ("service", _("Service"))],
                                   widget=RADIO, initial="project")
-    projects = forms.MultipleChoiceField(label="Projects", required=False, widget=CHECKBOXES)
-    service_project = forms.ChoiceField(label="Project of the Services", required=False,
+    projects = forms.MultipleChoiceField(label=_("Projects"), required=False, widget=CHECKBOXES)
+    service_project = forms.ChoiceField(label=_("Project of the Services"), required=False,
                                         widget=forms.Select(attrs={"class": "form-select"}))
-    services = forms.MultipleChoiceField(label="Services", required=False, widget=CHECKBOXES)
+    services = forms.MultipleChoiceField(label=_("Services"), required=False, widget=CHECKBOXES)
     resource_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, project: str, workspace_projects: list[str],
@@ -109,7 +110,7 @@ class InternalEntryForm(ServiceIssuesMixin, forms.Form):
         data = super().clean()
         kind = data.get("peer_type") or "project"
         if kind == "project" and not data.get("projects"):
-            self.add_error("projects", "Select at least one project.")
+            self.add_error("projects", _("Select at least one project."))
         if kind == "service":
             chosen = data.get("services") or []
             if self.services_hidden:
@@ -118,10 +119,10 @@ class InternalEntryForm(ServiceIssuesMixin, forms.Form):
                                f"{self.service_project_value}: choose a project you can see, "
                                "or allow the whole project instead.")
             elif not chosen:
-                self.add_error("services", "Select at least one Service.")
+                self.add_error("services", _("Select at least one Service."))
             elif any(s in self.services_without_selector for s in chosen):
-                self.add_error("services", "A Service without a pod selector cannot be "
-                               "allowed: its pods are unknown.")
+                self.add_error("services", _("A Service without a pod selector cannot be "
+                               "allowed: its pods are unknown."))
         return data
 
     def spec(self) -> dict[str, Any]:
@@ -166,9 +167,9 @@ def internal_initial(spec: dict[str, Any]) -> dict[str, Any] | None:
 class PortRowForm(forms.Form):
     """One protocol + port (or range) row of an external entry; an empty port drops the row."""
 
-    protocol = forms.ChoiceField(label="Protocol", choices=PROTOCOLS, initial="TCP",
+    protocol = forms.ChoiceField(label=_("Protocol"), choices=PROTOCOLS, initial="TCP",
                                  widget=forms.Select(attrs={"class": "form-select"}))
-    port = forms.CharField(label="Port or range", required=False, max_length=11,
+    port = forms.CharField(label=_("Port or range"), required=False, max_length=11,
                            widget=forms.TextInput(attrs={"placeholder": "443 or 8000-8080",
                                                          "class": "form-control",
                                                          "inputmode": "numeric"}))
@@ -179,8 +180,8 @@ class PortRowForm(forms.Form):
             return None
         match = _PORT_RANGE.match(value)
         if not match:
-            raise forms.ValidationError("Enter a port number from 1 to 65535, or a range such "
-                                        "as 8000-8080.")
+            raise forms.ValidationError(_("Enter a port number from 1 to 65535, or a range such "
+                                        "as 8000-8080."))
         start, end = int(match.group(1)), match.group(2)
         end_number = int(end) if end is not None else None
         for number in (start, end_number):
@@ -210,22 +211,22 @@ PortRowFormSet = forms.formset_factory(PortRowForm, extra=0, max_num=MAX_PORT_RO
 class ExternalEntryForm(ServiceIssuesMixin, forms.Form):
     """A network segment (IPv4 or IPv6, with exceptions) and the ports allowed with it."""
 
-    direction = forms.ChoiceField(label="Traffic direction", choices=DIRECTIONS,
+    direction = forms.ChoiceField(label=_("Traffic direction"), choices=DIRECTIONS,
                                   widget=RADIO, help_text=DIRECTION_HELP,
-                                  error_messages={"required": "Select a traffic direction."})
-    cidr = forms.CharField(label="Network segment (CIDR)", max_length=64,
+                                  error_messages={"required": _("Select a traffic direction.")})
+    cidr = forms.CharField(label=_("Network segment (CIDR)"), max_length=64,
                            widget=forms.TextInput(attrs={"placeholder": "10.1.0.0/16 or 2001:db8::/64",
                                                          "class": "form-control",
                                                          "autocomplete": "off"}),
-                           help_text="IPv4 or IPv6. A single address is taken as /32 or /128.",
-                           error_messages={"required": "Enter a network segment such as "
-                                                       "10.1.0.0/16."})
-    except_cidrs = forms.CharField(label="Except (optional)", required=False, max_length=1000,
+                           help_text=_("IPv4 or IPv6. A single address is taken as /32 or /128."),
+                           error_messages={"required": _("Enter a network segment such as "
+                                                       "10.1.0.0/16.")})
+    except_cidrs = forms.CharField(label=_("Except (optional)"), required=False, max_length=1000,
                                    widget=forms.TextInput(attrs={"placeholder": "10.1.5.0/24, 10.1.6.0/24",
                                                                  "class": "form-control",
                                                                  "autocomplete": "off"}),
-                                   help_text="Segments inside it that stay blocked, separated "
-                                             "by commas.")
+                                   help_text=_("Segments inside it that stay blocked, separated "
+                                             "by commas."))
     resource_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, ports_data: QueryDict | dict | None = None,
@@ -343,11 +344,11 @@ def _posted_rows(data: QueryDict) -> list[dict[str, str]]:
 # -- workspaces and projects --------------------------------------------------------------------
 
 class WorkspaceCreateForm(forms.Form):
-    name = forms.CharField(label="Workspace name", max_length=63,
+    name = forms.CharField(label=_("Workspace name"), max_length=63,
                            widget=forms.TextInput(attrs={"class": "form-control",
                                                          "autocomplete": "off"}),
-                           help_text="Lower-case letters, digits and '-', starting and ending "
-                                     "with a letter or digit.")
+                           help_text=_("Lower-case letters, digits and '-', starting and ending "
+                                     "with a letter or digit."))
 
     def __init__(self, *args, existing: Iterable[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -356,8 +357,8 @@ class WorkspaceCreateForm(forms.Form):
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         if not _DNS_LABEL.match(name):
-            raise forms.ValidationError("Use lower-case letters, digits and '-', starting and "
-                                        "ending with a letter or digit.")
+            raise forms.ValidationError(_("Use lower-case letters, digits and '-', starting and "
+                                        "ending with a letter or digit."))
         if name in self.existing:
             raise forms.ValidationError(f"There is already a workspace named {name}.")
         if name in RESERVED_WORKSPACE_NAMES:
@@ -369,9 +370,9 @@ class WorkspaceCreateForm(forms.Form):
 class AssignProjectForm(forms.Form):
     """Put a namespace into a workspace (or move it from another one)."""
 
-    project = forms.ChoiceField(label="Project (namespace)",
+    project = forms.ChoiceField(label=_("Project (namespace)"),
                                 widget=forms.Select(attrs={"class": "form-select"}))
-    workspace = forms.ChoiceField(label="Workspace",
+    workspace = forms.ChoiceField(label=_("Workspace"),
                                   widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args, projects: list[tuple[str, str]], workspaces: list[str],

@@ -19,6 +19,7 @@ from typing import Any
 
 from celery import shared_task
 from django.core.cache import cache
+from django.utils.translation import gettext_noop
 
 from cluster.errors import (
     AlreadyExistsError,
@@ -151,7 +152,7 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
     """
     gw = cluster.gateway()
     settings = isolation_settings()
-    ctx.progress(5, "Reading the cluster")
+    ctx.progress(5, gettext_noop("Reading the cluster"))
     before = gw.snapshot()
     change = make(before)
     if change.issues:
@@ -203,7 +204,7 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
         after = outcome.snapshot_after(snapshot)
     impact, failure = None, ""
     if intent_written or generated_before or generated_after:
-        ctx.progress(92, "Computing the reachability change")
+        ctx.progress(92, gettext_noop("Computing the reachability change"))
         impact, failure = impact_between(first_before, after)
     elif scope:
         impact = Impact()   # nothing was written, so nothing can reach more or less
@@ -227,7 +228,7 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
             author=ctx.job.requested_by, workspace=change.workspace, project=change.project,
             before=intent_before, after=after_intent, generated_before=generated_before,
             generated_after=generated_after, impact=impact, job=ctx.job)
-    ctx.progress(96, "Checking the guardrails")
+    ctx.progress(96, gettext_noop("Checking the guardrails"))
     guardrails.evaluate_after(after, record)
     writes = (len(generated_before) + len(generated_after)
               - len(_keys(generated_before) & _keys(generated_after))) if earlier else (
@@ -430,9 +431,9 @@ def reconcile_cluster() -> str:
     """The periodic drift repair (celery beat): reconcile every namespace and record each
     repair in the history. Runs one at a time; skipped when no cluster is configured."""
     if not cluster.configured():
-        return "no cluster configured"
+        return gettext_noop("no cluster configured")
     if not cache.add(RECONCILE_LOCK, "1", timeout=RECONCILE_LOCK_SECONDS):
-        return "a reconcile is already running"
+        return gettext_noop("a reconcile is already running")
     try:
         return repair_drift().summary()
     finally:

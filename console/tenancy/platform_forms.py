@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from console.core.models import PlatformSettings
 from isolation.compiler.generate import IsolationSettings
@@ -18,21 +19,22 @@ def _lines(text: str) -> list[str]:
 
 class PlatformSettingsForm(forms.ModelForm):
     always_allowed_namespaces = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Namespaces every isolated project admits ingress from, one per line "
-                  "(e.g. kubesphere-monitoring-system for Prometheus scrapes).")
+        label=_("Always allowed namespaces"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Namespaces every isolated project admits ingress from, one per line "
+                  "(e.g. kubesphere-monitoring-system for Prometheus scrapes)."))
     snat_cidrs = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        label="Node SNAT and tunnel addresses",
-        help_text="CIDRs admitted into every isolated project (the node and tunnel addresses "
-                  "external traffic is masqueraded to), one per line.")
+        label=_("Node SNAT and tunnel addresses"),
+        help_text=_("CIDRs admitted into every isolated project (the node and tunnel addresses "
+                  "external traffic is masqueraded to), one per line."))
 
     class Meta:
         model = PlatformSettings
         fields = ["always_allowed_namespaces", "detect_ingress_namespaces", "snat_cidrs",
                   "cni_mode", "engine_mode"]
-        labels = {"detect_ingress_namespaces": "Also allow the namespaces running the ingress controller",
-                  "cni_mode": "CNI encapsulation", "engine_mode": "Who generates the policies"}
+        labels = {"detect_ingress_namespaces": _("Also allow the namespaces running the ingress "
+                                                 "controller"),
+                  "cni_mode": _("CNI encapsulation"), "engine_mode": _("Who generates the policies")}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

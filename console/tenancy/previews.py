@@ -19,6 +19,8 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.utils.translation import gettext
+
 from console.core import cluster as console_cluster
 from console.core.audit import to_yaml
 from console.core.scope import HIDDEN_NAMESPACE, OTHER_LABEL, Scope
@@ -83,8 +85,8 @@ class ProjectReachability:
     @property
     def tables(self) -> list[tuple[str, list[ReachRow], str, str]]:
         """(title, rows, direction, peer column) of the two tables the page shows."""
-        return [("Who can reach this project", self.inbound, "inbound", "From"),
-                ("Where it can go", self.outbound, "outbound", "To")]
+        return [(gettext("Who can reach this project"), self.inbound, "inbound", gettext("From")),
+                (gettext("Where it can go"), self.outbound, "outbound", gettext("To"))]
 
 
 def project_reachability(snapshot: Snapshot, project: str, scope: Scope | None = None

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from console.traffic.services import Client, parse_client
 from isolation.paths.trace import CNI_MODES, DEFAULT_CLIENT_IP
 
-CLIENT_HELP = ("The external client's address, or a CIDR of clients (each stretch of it that "
-               "policies treat alike is checked).")
+CLIENT_HELP = _("The external client's address, or a CIDR of clients (each stretch of it that "
+                "policies treat alike is checked).")
 
 
 class ClientField(forms.CharField):
     """An IP address or CIDR; empty means the documentation address 203.0.113.9."""
 
     def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("label", "Client IP or CIDR")
+        kwargs.setdefault("label", _("Client IP or CIDR"))
         kwargs.setdefault("help_text", CLIENT_HELP)
         super().__init__(required=False, max_length=64, widget=forms.TextInput(attrs={
             "placeholder": DEFAULT_CLIENT_IP, "autocomplete": "off", "spellcheck": "false"}),
@@ -43,11 +44,11 @@ class ClientForm(forms.Form):
 class TrafficFilterForm(ClientForm):
     """The list's filters: the client, and one project or all."""
 
-    project = forms.ChoiceField(label="Project", required=False)
+    project = forms.ChoiceField(label=_("Project"), required=False)
 
     def __init__(self, *args, projects: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["project"].choices = [("", "All projects")] + [(p, p) for p in projects]
+        self.fields["project"].choices = [("", _("All projects"))] + [(p, p) for p in projects]
 
 
 YES_NO = [("yes", "Yes: the pod runs on the node the traffic enters"),
@@ -57,23 +58,23 @@ YES_NO = [("yes", "Yes: the pod runs on the node the traffic enters"),
 class ExplainForm(forms.Form):
     """One case of the decision table: exposure × policy × CNI × pod placement."""
 
-    exposure = forms.ChoiceField(label="Exposed by", initial="NodePort", choices=[
-        ("NodePort", "NodePort"), ("LoadBalancer", "LoadBalancer (OpenELB)"),
+    exposure = forms.ChoiceField(label=_("Exposed by"), initial="NodePort", choices=[
+        ("NodePort", "NodePort"), ("LoadBalancer", _("LoadBalancer (OpenELB)")),
         ("Ingress", "Ingress")], widget=forms.RadioSelect)
     ingress_via = forms.ChoiceField(
-        label="Ingress controller Service", initial="NodePort", required=False,
+        label=_("Ingress controller Service"), initial="NodePort", required=False,
         choices=[("NodePort", "NodePort"), ("LoadBalancer", "LoadBalancer")],
-        help_text="Only for an Ingress: how clients reach the ingress controller.")
-    traffic_policy = forms.ChoiceField(label="externalTrafficPolicy", initial="Cluster",
+        help_text=_("Only for an Ingress: how clients reach the ingress controller."))
+    traffic_policy = forms.ChoiceField(label=_("externalTrafficPolicy"), initial="Cluster",
                                        choices=[("Cluster", "Cluster"), ("Local", "Local")],
                                        widget=forms.RadioSelect)
-    cni = forms.ChoiceField(label="CNI mode (Calico)", initial="ipip",
+    cni = forms.ChoiceField(label=_("CNI mode (Calico)"), initial="ipip",
                             choices=[(m, {"routed": "Routed (BGP, no tunnel)", "ipip": "IPIP",
                                           "vxlan": "VXLAN"}[m]) for m in CNI_MODES],
                             widget=forms.RadioSelect)
     pod_on_entry_node = forms.ChoiceField(
-        label="Pod on the entry node?", initial="no", choices=YES_NO, widget=forms.RadioSelect,
-        help_text="For an Ingress: the ingress controller pod; the backend pod runs elsewhere.")
+        label=_("Pod on the entry node?"), initial="no", choices=YES_NO, widget=forms.RadioSelect,
+        help_text=_("For an Ingress: the ingress controller pod; the backend pod runs elsewhere."))
 
     @classmethod
     def from_query(cls, data) -> ExplainForm:

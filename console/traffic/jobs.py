@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from cluster.errors import ClusterError
 from console.core import jobs
@@ -22,7 +22,7 @@ def render_diagram(ctx: jobs.JobContext) -> dict[str, Any]:
     """
     params = ctx.params
     ref = services.Ref(params["kind"], params["namespace"], params["name"])
-    ctx.progress(10, "Reading the cluster")
+    ctx.progress(10, gettext_noop("Reading the cluster"))
     context = services.load_context()
     ctx.progress(50, f"Tracing and drawing {ref.key}")
     try:
@@ -45,13 +45,13 @@ def trace_exposures(ctx: jobs.JobContext) -> dict[str, Any]:
     """
     params = ctx.params
     client = services.parse_client(params["client"])
-    ctx.progress(10, "Reading the cluster")
+    ctx.progress(10, gettext_noop("Reading the cluster"))
     live = services.cluster.snapshot()
     settings = services.iso.isolation_settings()
     cni = services.PlatformSettings.load().cni_mode or None
     key = services.list_key(live, settings, cni, client)
     context = services.context_from(live, settings, cni)
-    ctx.progress(30, "Tracing every exposure")
+    ctx.progress(30, gettext_noop("Tracing every exposure"))
     listing = services.compute_list(context, client, key)
     changed = key != params.get("key")
     count = len(listing.rows)

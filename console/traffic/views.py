@@ -7,6 +7,7 @@ from urllib.parse import quote
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
@@ -23,7 +24,8 @@ from console.traffic.forms import ClientForm, ExplainForm, TrafficFilterForm
 from isolation.paths.trace import DEFAULT_CLIENT_IP, PathInputError
 
 PAGE_SIZE = 25
-SORT_COLUMNS = [("name", "Name"), ("project", "Project"), ("type", "Type"), ("status", "Status")]
+SORT_COLUMNS = [("name", _("Name")), ("project", _("Project")), ("type", _("Type")),
+                ("status", _("Status"))]
 SORTS = {
     "name": lambda row: (row.exposure.name, row.exposure.namespace),
     "project": lambda row: (row.exposure.namespace, row.exposure.name),

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from cluster.errors import ClusterError
@@ -24,8 +25,8 @@ def platform_settings(request):
         try:
             if request.POST.get("action") == "save":
                 job = platform_service.save(form, request.user)
-                messages.success(request, f"Settings saved; job #{job.pk} brings the generated "
-                                          "policies in step.")
+                messages.success(request, gettext("Settings saved; job #%(number)s brings the generated "
+                                                  "policies in step.") % {"number": job.pk})
                 return redirect("platform_settings")
             impact = platform_service.preview(form)
         except ClusterError as exc:
