@@ -6,6 +6,7 @@ import yaml
 
 from console.core import cluster
 from console.core.models import Change, Job
+from console.guardrails.services import GuardrailCheck, check_change
 from console.tenancy import services
 from console.tenancy.platform_forms import PlatformSettingsForm
 from isolation.compiler.tenancy import NodeAddress, node_address_candidates
@@ -17,10 +18,21 @@ FIELDS = ("always_allowed_namespaces", "detect_ingress_namespaces", "snat_cidrs"
 
 def preview(form: PlatformSettingsForm) -> Impact:
     """The reachability change the new settings cause once the engine has applied them."""
+    before, after = _sides(form)
+    return impact_of(before, after)
+
+
+def guardrails(form: PlatformSettingsForm, user) -> GuardrailCheck:
+    """The connectivity expectations the new settings would newly break."""
+    before, after = _sides(form)
+    return check_change(user, before, after, key="platform-settings")
+
+
+def _sides(form: PlatformSettingsForm):
     snapshot = cluster.snapshot()
     before, _ = with_generated_policies(snapshot, services.isolation_settings())
     after, _ = with_generated_policies(snapshot, form.isolation_settings())
-    return impact_of(before, after)
+    return before, after
 
 
 def node_addresses() -> list[NodeAddress]:

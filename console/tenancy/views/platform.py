@@ -7,6 +7,8 @@ from django.views.decorators.http import require_http_methods
 from cluster.errors import ClusterError
 from console.core.access import access_of
 from console.core.models import PlatformSettings
+from console.guardrails.forms import OverrideForm
+from console.guardrails.services import record_override
 from console.tenancy import platform as platform_service
 from console.tenancy.platform_forms import PlatformSettingsForm
 
@@ -20,14 +22,24 @@ def _require_platform_admin(request) -> None:
 def platform_settings(request):
     _require_platform_admin(request)
     form = PlatformSettingsForm(request.POST or None, instance=PlatformSettings.load())
-    impact = error = None
+    impact = error = checks = None
+    refused = ""
     if request.method == "POST" and form.is_valid():
         try:
+            checks = platform_service.guardrails(form, request.user)
             if request.POST.get("action") == "save":
-                job = platform_service.save(form, request.user)
-                messages.success(request, gettext("Settings saved; job #%(number)s brings the generated "
-                                                  "policies in step.") % {"number": job.pk})
-                return redirect("platform_settings")
+                override = OverrideForm(request.POST, check=checks, user=request.user)
+                if override.is_valid():
+                    job = platform_service.save(form, request.user)
+                    if override.cleaned_data["override_reason"]:
+                        record_override(request.user, checks,
+                                        override.cleaned_data["override_reason"],
+                                        target="platform settings", job=job)
+                    messages.success(request, gettext(
+                        "Settings saved; job #%(number)s brings the generated policies in "
+                        "step.") % {"number": job.pk})
+                    return redirect("platform_settings")
+                refused = " ".join(override.non_field_errors())
             impact = platform_service.preview(form)
         except ClusterError as exc:
             error = exc.message
@@ -35,6 +47,7 @@ def platform_settings(request):
         candidates = platform_service.node_addresses()
     except ClusterError as exc:
         candidates, error = [], error or exc.message
-    status = 400 if form.errors else 200
+    status = 400 if form.errors else 409 if refused else 200
     return render(request, "platform/settings.html", {"form": form, "impact": impact,
-                  "error": error, "candidates": candidates}, status=status)
+                  "error": error, "candidates": candidates, "guardrails": checks,
+                  "apply_refused": refused}, status=status)

@@ -80,3 +80,37 @@ def test_node_and_tunnel_addresses_are_offered_from_the_nodes(demo_cluster, pers
     body = login_as("alice").get(reverse("platform_settings")).content.decode()
     assert "192.168.0.11/32" in body  # node-1's InternalIP
     assert "10.233.64.1/32" in body   # node-1's IPIP tunnel address
+
+
+@pytest.fixture
+def monitoring_kept_out_of_shop(demo_cluster):
+    cluster.gateway().create({
+        "apiVersion": "isolation.tenant-console.io/v1alpha1",
+        "kind": "ClusterConnectivityExpectation",
+        "metadata": {"name": "monitoring-stays-out-of-shop"},
+        "spec": {"from": {"namespace": MONITORING}, "to": {"namespace": "shop"},
+                 "expect": "Denied"}})
+    return demo_cluster
+
+
+def test_settings_that_break_a_platform_guardrail_are_saved_only_with_a_reason(
+        monitoring_kept_out_of_shop, personas, login_as, django_capture_on_commit_callbacks):
+    client = login_as("alice")
+    preview = client.post(reverse("platform_settings"),
+                          _form(always_allowed_namespaces=MONITORING, action="preview"))
+    assert 'data-broken-guardrail="monitoring-stays-out-of-shop"' in preview.content.decode()
+    refused = client.post(reverse("platform_settings"),
+                          _form(always_allowed_namespaces=MONITORING, action="save"))
+    assert refused.status_code == 409
+    assert "Not saved" in refused.content.decode()
+    assert PlatformSettings.load().always_allowed_namespaces == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(reverse("platform_settings"), _form(
+            always_allowed_namespaces=MONITORING, action="save",
+            override_reason="Prometheus scrapes shop from now on"))
+    assert saved.status_code == 302
+    assert PlatformSettings.load().always_allowed_namespaces == [MONITORING]
+    override = Change.objects.get(kind="guardrail-override")
+    assert "Prometheus scrapes shop from now on" in override.summary
+    assert override.target == "platform settings"
