@@ -17,7 +17,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   apt_install chromium
 fi
 
-if ! fc-list 2>/dev/null | grep -qi "noto sans cjk"; then
+if ! fc-list : family 2>/dev/null | grep -i "noto sans cjk" >/dev/null; then
   echo "Installing Debian's Noto CJK fonts, so the browser tests draw the Chinese pages..."
   apt_install fonts-noto-cjk
 fi
