@@ -37,7 +37,7 @@ def test_a_project_admin_follows_the_header_to_the_violated_expectation(page, re
     violated = page.locator('tr[data-expectation="no-project-reaches-the-management-network"]')
     expect(violated.get_by_text("Violated", exact=True)).to_be_visible()
     expect(page.locator('tr[data-violations-of="no-project-reaches-the-management-network"]')
-           ).to_contain_text("10.10.0.0/16")
+           ).to_contain_text("10.10.0.1")
     screenshot(page, "guardrails-01-violated")
 
     page.get_by_label("State").select_option("")
