@@ -41,7 +41,7 @@ def test_a_project_admin_follows_the_header_to_the_violated_expectation(page, re
     screenshot(page, "guardrails-01-violated")
 
     page.get_by_label("State").select_option("")
-    expect(page.locator("tr[data-expectation]")).to_have_count(3)
+    expect(page.locator("tr[data-expectation]")).to_have_count(4)
     holds = page.locator('tr[data-expectation="shop/shop-reaches-ledger"]')
     expect(holds.get_by_text("Holds", exact=True)).to_be_visible()
     expect(holds.get_by_role("link", name="Edit shop/shop-reaches-ledger")).to_be_visible()
