@@ -10,57 +10,13 @@ import subprocess
 import sys
 
 import pytest
-import redis
 from django.conf import settings
 
 from console.core import cluster
+from tests.conftest import MODEL_REDIS_URL
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
-
-MODEL_REDIS_URL = os.environ.get("TEST_MODEL_REDIS_URL", "redis://127.0.0.1:6379/14")
-
-
-@pytest.fixture
-def redis_cache(settings, demo_cluster):
-    """The cache on a Redis database of these tests' own; this cluster's model keys (named
-    after the simulator's URL, so concurrent tests never share them) are removed around it."""
-    client = redis.Redis.from_url(MODEL_REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:
-        pytest.fail(f"These tests need Redis at {MODEL_REDIS_URL} (make services): {exc}")
-    prefix = cluster.model_prefix()   # an earlier simulator may have had this port
-    cluster._decoded.pop(prefix, None)
-    cluster._own_writes.pop(prefix, None)
-    pattern = f"*{prefix}*"
-    for key in client.scan_iter(pattern):
-        client.delete(key)
-    original = settings.CACHES
-    settings.CACHES = {"default": {"BACKEND": "console.core.cache.DegradingRedisCache",
-                                   "LOCATION": MODEL_REDIS_URL,
-                                   "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2}}}
-    yield client
-    settings.CACHES = original   # before demo_cluster's teardown clears the cache
-    for key in client.scan_iter(pattern):
-        client.delete(key)
-
-
-@pytest.fixture
-def api_reads(demo_cluster):
-    """Every GET the simulator serves that is not a watch, from now on."""
-    seen: list[str] = []
-    handle = demo_cluster.api.handle
-
-    def counting(request):
-        if request.method == "GET" and request.param("watch") not in ("true", "1"):
-            seen.append(request.path)
-        return handle(request)
-
-    demo_cluster.api.handle = counting
-    yield seen
-    demo_cluster.api.handle = handle
-
 
 @pytest.fixture
 def start_watcher(demo_cluster, redis_cache, tmp_path):
