@@ -1,9 +1,10 @@
 """A digest of everything one trace depends on, to key cached traces and diagrams.
 
 The digest changes when the exposure's Service (or Ingress, its controller Service and its
-backend Services), their endpoints, the pods and NetworkPolicies of the namespaces involved,
-any Namespace's labels, the nodes, the IP pools, the client address or the CNI override change,
-and stays the same when anything else in the cluster changes.
+backend Services), their endpoints, the pods and NetworkPolicies (Kubernetes' and Calico's) of
+the namespaces involved, any cluster-wide policy (AdminNetworkPolicies, Calico's global policies,
+tiers and host endpoints), any Namespace's labels, the nodes, the IP pools, the client address
+or the CNI override change, and stays the same when anything else in the cluster changes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from isolation.paths.ingress import find_controller, ingress_backends
 from isolation.paths.topology import SERVICE_NAME_LABEL, ClusterView, PathInputError
 from isolation.snapshot import Snapshot
 
-DIGEST_VERSION = "1"  # bump when the model's rules change, so old cached drawings expire
+DIGEST_VERSION = "2"  # bump when the model's rules change, so old cached drawings expire
 
 
 def _ns(obj: dict[str, Any]) -> str:
@@ -75,12 +76,22 @@ def trace_digest(snapshot: Snapshot, *, service: tuple[str, str] | None = None,
                         key=_sort_key))
     parts.append(sorted((_stable(p) for p in view.in_namespaces("network_policies", namespaces)),
                         key=_sort_key))
+    # Every policy that can decide before or after the namespaces' own: cluster-wide kinds,
+    # and Calico's namespaced policies of the namespaces involved.
+    parts.append(sorted((_stable(p) for p in snapshot.calico_network_policies
+                         if _ns(p) in namespaces), key=_sort_key))
+    parts.append(sorted((_stable(p) for kind in _CLUSTER_POLICY_KINDS
+                         for p in getattr(snapshot, kind)), key=_sort_key))
     parts.append(sorted(((_name(n), (n.get("metadata") or {}).get("labels") or {})
                          for n in snapshot.namespaces), key=lambda item: item[0]))
     parts.append(sorted((_stable(n) for n in snapshot.nodes), key=_sort_key))
     parts.append(sorted((_stable(p) for p in snapshot.ip_pools), key=_sort_key))
     encoded = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+_CLUSTER_POLICY_KINDS = ("admin_network_policies", "baseline_admin_network_policies",
+                         "calico_global_network_policies", "calico_tiers", "calico_host_endpoints")
 
 
 def _sort_key(obj: dict[str, Any]) -> tuple[str, str, str]:

@@ -12,8 +12,9 @@ controller pod straight to pod IPs, without kube-proxy and without SNAT.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from isolation.paths.prednat import PreDnatGate
 from isolation.paths.topology import (
     TUNNEL_INTERFACE,
     Backend,
@@ -62,6 +63,7 @@ class LegContext:
     client_ip: str
     check: Checker
     warnings: list[str] = field(default_factory=list)
+    pre_dnat: PreDnatGate | None = None
 
     def node(self, name: str | None) -> NodeInfo:
         if name and name in self.view.nodes:
@@ -172,6 +174,11 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
                 policy_source=None, succeeds=False, reason="", exposure=entry.kind,
                 traffic_policy=entry.traffic_policy, cni=ctx.cni.mode, steady_state=steady_state)
     path.actor_addresses = ctx.addresses(node.name, backend)
+    if _denied_before_dnat(ctx, path, entry, node):
+        if backend is not None:
+            path.target, path.target_node = backend.key, backend.node
+            path.pod_on_entry_node = backend.node == node.name
+        return path
     if backend is None:
         hops.append(Hop("reject", "REJECT: no endpoints", f"node:{node.name}",
                         f"{entry.service} has no ready endpoint: kube-proxy rejects.", blocked=True))
@@ -235,6 +242,34 @@ def _arrive(ctx: LegContext, path: Path, backend: Backend, policy_source: str,
         else:
             path.needed_allowlist = [{"cidr": host_cidr(policy_source), "ports": _port_entry(backend)}]
     return path
+
+
+def _denied_before_dnat(ctx: LegContext, path: Path, entry: Entry, node: NodeInfo) -> bool:
+    """Apply Calico's preDNAT policies of the entry node's host endpoint (if any) to the
+    client: a Deny ends the path at the node, whatever the Service's traffic policy and the
+    workload's own policy say; an Allow is noted on the node hop. True when denied."""
+    if ctx.pre_dnat is None:
+        return False
+    if entry.kind == "LoadBalancer":
+        address, port = entry.vip, entry.port.port
+    else:
+        address, port = node.internal_ip, entry.port.node_port
+    verdict = ctx.pre_dnat.decide(node.name, ctx.client_ip, address, port, entry.port.protocol)
+    if verdict is None:
+        return False
+    if verdict.allowed:
+        path.hops[-1] = replace(path.hops[-1], note=f"allowed before DNAT by {verdict.decision.policy}",
+                                detail=f"{path.hops[-1].detail} {verdict.describe()[0].upper()}"
+                                       f"{verdict.describe()[1:]} allows the client.")
+        return False
+    what = verdict.describe()
+    path.reason = (f"denied on {node.name} before DNAT by {what}: it sees the client "
+                   f"{ctx.client_ip} itself, so no allowlist entry of the project can help; "
+                   "change that policy to let the client in")
+    path.hops.append(Hop("drop", f"DROP: preDNAT {verdict.decision.policy}", f"node:{node.name}",
+                         f"{what[0].upper()}{what[1:]} denies {ctx.client_ip} before kube-proxy's "
+                         "DNAT.", blocked=True))
+    return True
 
 
 def _dropped(path: Path, entry: Entry, node: str, steady_state: bool) -> Path:

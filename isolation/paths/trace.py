@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from isolation.paths.ingress import EXPOSED_TYPES, find_controller, ingress_backends, ingress_object
 from isolation.paths.legs import Entry, LegContext, backend_leg, service_leg
 from isolation.paths.notes import pitfalls_for
+from isolation.paths.prednat import PreDnatGate
 from isolation.paths.topology import (
     CNI_MODES,
     Backend,
@@ -169,7 +170,8 @@ def trace(snapshot: Snapshot, *, service: tuple[str, str] | None = None,
             raise PathInputError(f"Service {service[0]}/{service[1]} is of type "
                                  f"{service_type(svc)}: only NodePort and LoadBalancer Services "
                                  "are reachable from outside the cluster")
-        ctx = LegContext(view, detected, client_ip, checker or engine_checker(snapshot, {service[0]}))
+        ctx = LegContext(view, detected, client_ip, checker or engine_checker(snapshot, {service[0]}),
+                         pre_dnat=PreDnatGate.of(snapshot))
         entry = _entry(svc, pick_port(svc, port))
         exposure = _service_exposure(service, svc)
         paths = _service_paths(ctx, entry, view.backends(svc, entry.port), entry_nodes)
@@ -179,7 +181,8 @@ def trace(snapshot: Snapshot, *, service: tuple[str, str] | None = None,
         carrier, warnings = find_controller(view, ing, controller)
         # the policies that decide: the controller's (leg 1, and its egress) and the backends'
         namespaces = {ingress[0], _key(carrier)[0]} | {b.namespace for b in ingress_backends(ing)}
-        ctx = LegContext(view, detected, client_ip, checker or engine_checker(snapshot, namespaces))
+        ctx = LegContext(view, detected, client_ip, checker or engine_checker(snapshot, namespaces),
+                         pre_dnat=PreDnatGate.of(snapshot))
         ctx.warnings.extend(warnings)
         entry = _entry(carrier, _controller_port(carrier, port))
         paths = _ingress_paths(ctx, ing, carrier, entry, entry_nodes)
