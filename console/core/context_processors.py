@@ -25,6 +25,11 @@ NAV = [
 ]
 
 
+# The icon of each section (Bootstrap Icons, vendored under static/vendor/bootstrap-icons).
+ICONS = {"policies": "shield-lock", "workspaces": "building", "projects": "folder2",
+         "traffic": "signpost-split", "reachability": "grid-3x3", "guardrails": "clipboard-check",
+         "history": "clock-history", "members": "people", "platform": "sliders"}
+
 SECTIONS = {"policy": "policies", "workspace": "workspaces", "project": "projects",
             "traffic": "traffic", "reachability": "reachability", "history": "history",
             "member": "members", "platform": "platform", "guardrail": "guardrails"}
@@ -50,7 +55,8 @@ def console(request):
             access_items.append(("platform_settings", _("Platform settings"), "platform"))
         if access_items:
             groups.append((_("Access"), access_items))
-        return groups
+        return [(group, [(*item, ICONS.get(item[2], "circle")) for item in items])
+                for group, items in groups]
 
     def violated_guardrails() -> int:
         if not signed_in():
