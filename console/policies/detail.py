@@ -11,7 +11,7 @@ from console.core import cluster, tenants
 from console.core.access import Access
 from console.core.models import Change, Job, JobStatus
 from console.core.scope import OTHER_LABEL, Scope
-from console.policies import services
+from console.policies import kinds, services
 from console.policies.conflict import conflict_context, read_base
 from console.policies.text import live_yaml
 from isolation.compiler.reconcile import is_ours
@@ -172,13 +172,17 @@ def job_outcome(job: Job) -> dict[str, Any]:
     """What the page shows for a finished policy job that failed: the draft is never lost."""
     params, result = job.params or {}, job.result or {}
     namespace, name = params.get("namespace", ""), params.get("name", "")
+    kind = kinds.KINDS.get(params.get("kind") or kinds.NETPOL, kinds.KINDS[kinds.NETPOL])
     context = {"job": job, "namespace": namespace, "name": name,
                "conflict": bool(result.get("conflict")), "draft": params.get("yaml", ""),
-               "live": None, "live_error": ""}
+               "live": None, "live_error": "",
+               "action_url": services.kind_url(kind, "edit", namespace, name) if name else "",
+               "delete_url": services.kind_url(kind, "delete", namespace, name) if name else ""}
     if job.status != JobStatus.FAILED or not context["conflict"]:
         return context
     try:
-        context["live"] = cluster.gateway().get_object("NetworkPolicy", name, namespace)
+        context["live"] = cluster.gateway().get_object(
+            kind.key, name, namespace if kind.namespaced else None)
     except NotFoundError:
         context["live"] = None
     except ClusterError as exc:
@@ -191,3 +195,65 @@ def job_outcome(job: Job) -> dict[str, Any]:
             base_version=version, live=context["live"], draft_text=context["draft"],
             draft=draft))
     return context
+
+
+# -- the other kinds ----------------------------------------------------------------------------
+
+
+def shown_yaml(obj: dict[str, Any], access: Access, directory: tenants.Directory) -> str:
+    """The YAML of an object as `access` may see it: a tenant reading a platform policy sees
+    other tenants' project names as "another project"."""
+    from console.policies.draft import redact_names
+
+    text = live_yaml(obj)
+    return text if access.view_all else redact_names(text, scope_of(access, directory))
+
+
+def kind_detail_context(kind: kinds.PolicyKind, obj: dict[str, Any], access: Access,
+                        directory: tenants.Directory) -> dict[str, Any]:
+    """The detail page of a policy of a kind other than NetworkPolicy: its facts and rules
+    in sentences, where it runs, what it selects (only what `access` may see by name) and
+    its YAML. Raises ClusterError when the cluster cannot be read."""
+    from console.policies.draft import redact_names
+
+    meta = obj["metadata"]
+    namespace, name = meta.get("namespace") or "", meta["name"]
+    scope = scope_of(access, directory)
+    gw = cluster.gateway()
+    tiers = {t["metadata"]["name"]: t for t in kinds.list_kind(gw, kinds.KINDS[kinds.TIER])} \
+        if kind.is_calico else {}
+    facts = kinds.facts(kind, obj, tiers)
+    labels_of = kinds.namespace_labels_of(directory.namespaces.values())
+    sel = kinds.selection(kind, obj)
+    pods = read_pods(Snapshot(pods=gw.list_objects("Pod", namespace or None))) \
+        if sel is not None else []
+    affected, chosen = kinds.selected(sel, labels_of, pods)
+    shown = sorted(ns for ns in affected if scope.sees(ns))
+    hidden = len(affected) - len(shown)
+    members = []
+    if kind.slug == kinds.TIER:
+        members = [(p["metadata"]["name"], services.detail_url(kinds.KINDS[kinds.CALICO_GNP], "",
+                                                               p["metadata"]["name"]))
+                   for p in kinds.list_kind(gw, kinds.KINDS[kinds.CALICO_GNP])
+                   if (p.get("spec") or {}).get("tier") == name]
+    annotations = meta.get("annotations") or {}
+
+    def shown_text(text: str) -> str:
+        return text if access.view_all else redact_names(text, scope)
+
+    return {
+        "kind": kind, "policy": obj, "namespace": namespace, "name": name, "facts": facts,
+        "sentences": [(path, shown_text(text)) for path, text in facts.sentences],
+        "subject": shown_text(facts.subject),
+        "workspace": directory.workspace_of.get(namespace, ""),
+        "created": meta.get("creationTimestamp", ""),
+        "age": services.age(meta.get("creationTimestamp", "")),
+        "description": annotations.get(DESCRIPTION_ANNOTATION, ""),
+        "namespaces": shown, "hidden_namespaces": hidden,
+        "pods": [p for p in chosen if scope.sees(p.namespace)][:RULES_PAGE],
+        "pod_count": sum(1 for p in chosen if scope.sees(p.namespace)),
+        "members": members, "yaml": shown_yaml(obj, access, directory),
+        "can_edit": services.can_edit_kind(access, kind, namespace, directory.workspace_of),
+        "urls": {action: services.kind_url(kind, action, namespace, name)
+                 for action in ("yaml", "edit", "delete")},
+    }

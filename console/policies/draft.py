@@ -1,4 +1,8 @@
-"""Reviewing a NetworkPolicy draft before anything is written, then starting its apply.
+"""Reviewing a policy draft before anything is written, then starting its apply.
+
+Drafts are Kubernetes NetworkPolicies or any other kind of `console.policies.kinds` (Calico
+policies and tiers, AdminNetworkPolicies), each checked by its own package's schema and
+validation; cluster-wide kinds may be changed by platform admins only.
 
 A review runs the checks in order and stops at the first stage that fails, since later stages
 need what earlier ones establish: YAML syntax (safe loading, no aliases, bounded size and
@@ -35,10 +39,12 @@ from console.core.access import Access
 from console.core.models import Job
 from console.core.scope import Scope, scoped_delta
 from console.guardrails.services import GuardrailCheck, check_change
-from console.policies import services
+from console.policies import kinds, services
 from console.policies.detail import scope_of
+from console.policies.kinds import NETPOL, PolicyKind
 from console.policies.text import DiffPage, DiffRow, diff_page, folded, live_yaml, side_by_side
 from isolation.compiler.reconcile import is_ours
+from isolation.fielderrors import UNKNOWN_FIELD
 from isolation.netpol.problems import position, rule_problems, schema_problems
 from isolation.review.clusters import ChangeClusters
 from isolation.review.impact import Impact, impact_of, with_policies
@@ -113,6 +119,8 @@ class Review:
     findings: list[Finding] = field(default_factory=list)
     guardrails: GuardrailCheck | None = None   # the expectations the draft newly breaks
     conflict: bool = False
+    kind: PolicyKind = kinds.KINDS[NETPOL]
+    fixed_kind: bool = False    # an edit: the draft must stay of `kind`
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -188,7 +196,7 @@ def normalise(text: str) -> str:
 
 def review_draft(text: str, *, access: Access, directory: tenants.Directory, mode: str,
                  target: tuple[str, str] | None = None, base_version: str = "",
-                 preview: bool = True, user=None) -> Review:
+                 preview: bool = True, user=None, kind: PolicyKind | None = None) -> Review:
     """Check `text` as a create (mode CREATE) or an edit of `target` read at `base_version`.
 
     Guarantees: nothing is written to the cluster; every error is a Diagnostic with a line;
@@ -196,6 +204,8 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
     with `user`, the preview also checks the connectivity expectations (`review.guardrails`).
     """
     review = Review(normalise(text), mode, target, base_version)
+    if kind is not None:
+        review.kind, review.fixed_kind = kind, True
     _mark_bidi(review)
     document = _parse(review)
     if document is None or not _validate(review, document, access, directory):
@@ -206,26 +216,42 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
     return review
 
 
-def guardrail_key(namespace: str, name: str, action: str = "edit") -> str:
+def guardrail_key(namespace: str, name: str, action: str = "edit",
+                  kind: PolicyKind | None = None) -> str:
     """What names a policy change for an override given ahead of its apply."""
+    if kind is not None and kind.slug != NETPOL:
+        return f"policy-{action}:{kind.slug}:{namespace}/{name}"
     return f"policy-{action}:{namespace}/{name}"
+
+
+def after_change(snapshot, kind: PolicyKind, *, upsert: dict[str, Any] | None = None,
+                 remove: tuple[str, str] | None = None):
+    """`snapshot` with one object of `kind` written or deleted."""
+    if kind.slug == NETPOL:
+        return with_policies(snapshot, upsert=[upsert] if upsert is not None else [],
+                             remove=[remove] if remove is not None else [])
+    return kinds.with_object(snapshot, kind, upsert=upsert, remove=remove)
 
 
 def apply_guardrails(review: Review, user) -> GuardrailCheck:
     """The guardrails an `ok` review's draft breaks, checked again on the cluster as it is at
     the apply (the preview's check may be minutes old). Raises ClusterError."""
     snapshot = cluster.snapshot()
-    after = with_policies(snapshot, upsert=[review.stored or review.draft or {}])
-    return check_change(user, snapshot, after, key=guardrail_key(review.namespace, review.name))
-
-
-def delete_guardrails(policy: dict[str, Any], user) -> GuardrailCheck:
-    """The guardrails deleting `policy` breaks (raises ClusterError)."""
-    meta = policy["metadata"]
-    snapshot = cluster.snapshot()
-    after = with_policies(snapshot, remove=[(meta["namespace"], meta["name"])])
+    after = after_change(snapshot, review.kind, upsert=review.stored or review.draft or {})
     return check_change(user, snapshot, after,
-                        key=guardrail_key(meta["namespace"], meta["name"], "delete"))
+                        key=guardrail_key(review.namespace, review.name, kind=review.kind))
+
+
+def delete_guardrails(policy: dict[str, Any], user, kind: PolicyKind | None = None
+                      ) -> GuardrailCheck:
+    """The guardrails deleting `policy` breaks (raises ClusterError)."""
+    kind = kind or kinds.KINDS[NETPOL]
+    meta = policy["metadata"]
+    namespace = meta.get("namespace") or ""
+    snapshot = cluster.snapshot()
+    after = after_change(snapshot, kind, remove=(namespace, meta["name"]))
+    return check_change(user, snapshot, after,
+                        key=guardrail_key(namespace, meta["name"], "delete", kind))
 
 
 # -- stages ------------------------------------------------------------------------------------
@@ -270,15 +296,16 @@ def _diff_key(user_id: int, target: tuple[str, str] | None, text: str,
 
 
 def review_diff(text: str, *, access: Access, directory: tenants.Directory, mode: str,
-                target: tuple[str, str] | None = None, base_version: str = "") -> Review:
+                target: tuple[str, str] | None = None, base_version: str = "",
+                kind: PolicyKind | None = None) -> Review:
     """A draft checked as `review_draft` does (nothing written), with its diff but without the
     impact and lint: what "show more" of the review's diff pages through."""
     review = review_draft(text, access=access, directory=directory, mode=mode, target=target,
-                          base_version=base_version, preview=False)
+                          base_version=base_version, preview=False, kind=kind)
     if review.ok:
         try:
             if review.mode == EDIT:
-                review.live = _live(review.namespace, review.name)
+                review.live = _live(review.namespace, review.name, review.kind)
         except ClusterError:
             return review
         review.diff = draft_diff(review)
@@ -326,11 +353,27 @@ def _parse(review: Review) -> Document | None:
                     f"{type(data).__name__}.")
         return None
     kind, version = data.get("kind"), data.get("apiVersion")
+    other = kinds.kind_of_draft(data)
+    if other is not None and other.slug != NETPOL:
+        return _other_kind(review, document, other)
+    if review.fixed_kind and review.kind.slug != NETPOL:
+        return _other_kind(review, document, None)
+    if isinstance(kind, str) and kind != KIND and \
+            kind in {k.kind for k in kinds.OTHER_KINDS}:
+        line, column = _at(document, "apiVersion")
+        served = ", ".join(sorted({v for k in kinds.KINDS.values() if k.kind == kind
+                                   for v in k.api_versions}))
+        review.fail("One NetworkPolicy", line, column,
+                    f"apiVersion is {json.dumps(version, default=str)}: a {kind} is written "
+                    f"here as apiVersion {served}. This editor takes only kind: "
+                    f"{kinds.supported_text()}.", path="apiVersion")
+        return None
     if kind != KIND:
         line, column = _at(document, "kind")
         found = f"kind is {json.dumps(kind, default=str)}" if kind is not None else "kind is missing"
         review.fail("One NetworkPolicy", line, column,
-                    f"{found}: this editor takes only kind: {KIND}.", path="kind")
+                    f"{found}: this editor takes only kind: {kinds.supported_text()}.",
+                    path="kind")
     if version != API_VERSION:
         line, column = _at(document, "apiVersion")
         found = (f"apiVersion is {json.dumps(version, default=str)}" if version is not None
@@ -343,8 +386,30 @@ def _parse(review: Review) -> Document | None:
     return document
 
 
+ONE_POLICY = "One policy"
+
+
+def _other_kind(review: Review, document: Document, kind: PolicyKind | None) -> Document | None:
+    """The kind stage of a draft of a kind other than NetworkPolicy: an edit keeps its kind."""
+    review.checks = {(ONE_POLICY if c == "One NetworkPolicy" else c): v
+                     for c, v in review.checks.items()}
+    if kind is None or (review.fixed_kind and kind != review.kind):
+        line, column = _at(document, "kind")
+        found = document.data.get("kind")
+        review.fail(ONE_POLICY, line, column,
+                    f"Editing a {review.kind.kind} ({review.kind.write_version}): its kind and "
+                    f"apiVersion cannot change (the draft is {json.dumps(found, default=str)}). "
+                    "To write another kind, create a new policy.", path="kind")
+        return None
+    review.kind = kind
+    review.passed(ONE_POLICY)
+    return document
+
+
 def _validate(review: Review, document: Document, access: Access,
               directory: tenants.Directory) -> bool:
+    if review.kind.slug != NETPOL:
+        return _validate_other(review, document, access, directory)
     for problem in schema_problems(document):
         review.fail("Schema", problem.line, problem.column, problem.message, path=problem.field)
     if review.errors:
@@ -390,6 +455,89 @@ def _validate(review: Review, document: Document, access: Access,
     return True
 
 
+def _validate_other(review: Review, document: Document, access: Access,
+                    directory: tenants.Directory) -> bool:
+    """Schema, validation and permission of a draft of another kind: the kind's own
+    package's checks, each problem at its line."""
+    kind = review.kind
+    draft = without_server_fields(document.data)
+    tiers: list[str] = []
+    if kind.is_calico:
+        try:
+            tiers = [t["metadata"]["name"] for t in kinds.list_kind(cluster.gateway(),
+                                                                      kinds.KINDS[kinds.TIER])]
+        except ClusterError as exc:
+            review.fail("Validation", 1, 1, f"The cluster's tiers could not be read: "
+                        f"{exc.message}")
+            return False
+    schema, issues = kinds.object_issues(kind, draft, tiers)
+    for issue in schema:
+        line, column = _at(document, issue.field)
+        review.fail("Schema", line, column, _issue_text(issue, kind), path=issue.field)
+    if review.errors:
+        return False
+    review.passed("Schema")
+    review.draft = draft
+    metadata = draft.get("metadata") or {}
+    for issue in issues:
+        line, column = _at(document, issue.field)
+        review.fail("Validation", line, column, _issue_text(issue, kind), path=issue.field)
+    namespace = metadata.get("namespace") or ""
+    if kind.namespaced and not namespace:
+        line, column = _at(document, "metadata")
+        review.fail("Validation", line, column, "metadata.namespace is missing: name the "
+                    "project this policy belongs to.", path="metadata.namespace")
+    if not kind.namespaced and namespace:
+        line, column = _at(document, "metadata.namespace")
+        review.fail("Validation", line, column, f"metadata.namespace: a {kind.kind} is "
+                    "cluster-wide and has no namespace; remove this field.",
+                    path="metadata.namespace")
+    if review.mode == EDIT and review.target and metadata.get("name") and \
+            (namespace, metadata.get("name")) != review.target:
+        line, column = _at(document, "metadata.name")
+        review.fail("Validation", line, column,
+                    f"Editing {'/'.join(p for p in review.target if p)}: its name cannot "
+                    "change. To copy it under another name, create a new policy.",
+                    path="metadata.name")
+    if review.errors:
+        return False
+    review.passed("Validation")
+    return _permission_other(review, document, access, directory, namespace)
+
+
+def _issue_text(issue, kind: PolicyKind) -> str:
+    if issue.reason == UNKNOWN_FIELD:
+        return (f'Unknown field "{issue.field}": it is not part of the {kind.kind} schema and '
+                "the API server would drop it. Check its spelling and indentation.")
+    return f"{issue.field}: {issue.message}" if issue.field else issue.message
+
+
+def _permission_other(review: Review, document: Document, access: Access,
+                      directory: tenants.Directory, namespace: str) -> bool:
+    kind, workspace_of = review.kind, directory.workspace_of
+    if not kind.namespaced:
+        if not access.can_edit_cluster():
+            line, column = _at(document, "kind")
+            review.fail("Permission", line, column,
+                        f"A {kind.kind} is a platform policy: only platform admins may "
+                        "create or change one.", path="kind")
+            return False
+        review.passed("Permission")
+        return True
+    line, column = _at(document, "metadata.namespace")
+    if namespace not in directory.namespaces or not services.can_view(
+            access, namespace, workspace_of):
+        review.fail("Permission", line, column,
+                    f"There is no project {namespace} you can change.", path="metadata.namespace")
+        return False
+    if not services.can_edit(access, namespace, workspace_of):
+        review.fail("Permission", line, column, f"You can view project {namespace} but not "
+                    "change its policies.", path="metadata.namespace")
+        return False
+    review.passed("Permission")
+    return True
+
+
 def _dry_run(review: Review, document: Document) -> None:
     check, draft = "Server dry-run", review.draft or {}
     name_line, name_column = _at(document, "metadata.name")
@@ -406,16 +554,18 @@ def _dry_run(review: Review, document: Document) -> None:
             versioned["metadata"]["resourceVersion"] = review.base_version
             review.stored = gw.replace(versioned, dry_run=True)
     except AlreadyExistsError:
+        where = f" in {review.namespace}" if review.namespace else ""
         review.fail(check, name_line, name_column,
-                    f"A NetworkPolicy named {review.name} already exists in {review.namespace}: "
+                    f"A {review.kind.kind} named {review.name} already exists{where}: "
                     "open it to edit it, or choose another name.", path="metadata.name")
         return
     except ConflictError:
         review.conflict, review.checks[check] = True, FAILED
-        review.live = _live(review.namespace, review.name)
+        review.live = _live(review.namespace, review.name, review.kind)
         return
     except NotFoundError as exc:
-        message = (f"{review.namespace}/{review.name} was deleted since you opened it: create "
+        ref = "/".join(p for p in (review.namespace, review.name) if p)
+        message = (f"{ref} was deleted since you opened it: create "
                    "it again from this draft." if review.mode == EDIT else exc.message)
         review.fail(check, name_line, name_column, message)
         return
@@ -438,12 +588,15 @@ def _preview(review: Review, document: Document, scope: Scope, user=None) -> Non
     try:
         snapshot = cluster.snapshot()
         if review.mode == EDIT:
-            review.live = _live(review.namespace, review.name)
+            review.live = _live(review.namespace, review.name, review.kind)
     except ClusterError as exc:
         review.impact_error = ("The cluster could not be read for the preview: "
                                f"{redact_names(exc.message, scope)}")
         return
     review.diff = draft_diff(review)
+    if review.kind.slug != NETPOL:
+        _preview_other(review, snapshot, stored, scope, user)
+        return
     clusters = None
     try:
         after = with_policies(snapshot, upsert=[stored])
@@ -463,6 +616,21 @@ def _preview(review: Review, document: Document, scope: Scope, user=None) -> Non
         line, column = _at(document, finding.field)
         review.diagnostics.append(Diagnostic(line, column, finding.severity, finding.message,
                                              finding.field, "lint"))
+
+
+def _preview_other(review: Review, snapshot, stored: dict[str, Any], scope: Scope,
+                   user) -> None:
+    """The impact of a draft of another kind, over the snapshot with the change applied and
+    every policy kind evaluated (the review's lint reads NetworkPolicies only)."""
+    after = after_change(snapshot, review.kind, upsert=stored)
+    try:
+        review.impact = scoped_impact(kinds.whole_impact(snapshot, after), scope)
+    except ValueError as exc:
+        review.impact_error = ("The impact cannot be computed on this cluster: "
+                               f"{redact_names(str(exc), scope)}")
+    if user is not None:
+        review.guardrails = check_change(user, snapshot, after, key=guardrail_key(
+            review.namespace, review.name, kind=review.kind))
 
 
 # -- what a scoped user may see ---------------------------------------------------------------
@@ -518,9 +686,11 @@ def _at(document: Document, path: str) -> tuple[int, int]:
     return position(document, path)
 
 
-def _live(namespace: str, name: str) -> dict[str, Any] | None:
+def _live(namespace: str, name: str, kind: PolicyKind | None = None) -> dict[str, Any] | None:
+    kind = kind or kinds.KINDS[NETPOL]
     try:
-        return cluster.gateway().get_object("NetworkPolicy", name, namespace)
+        return cluster.gateway().get_object(kind.key, name,
+                                            namespace if kind.namespaced else None)
     except NotFoundError:
         return None
 
@@ -534,9 +704,10 @@ def without_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def live_policy(namespace: str, name: str) -> dict[str, Any] | None:
+def live_policy(namespace: str, name: str, kind: PolicyKind | None = None
+                ) -> dict[str, Any] | None:
     """The live policy, or None when there is none."""
-    return _live(namespace, name)
+    return _live(namespace, name, kind)
 
 
 def start_apply(review: Review, *, user, directory: tenants.Directory,
@@ -546,32 +717,45 @@ def start_apply(review: Review, *, user, directory: tenants.Directory,
     if not review.ok:
         raise ValueError("only a draft that passed its review can be applied")
     namespace, name = review.namespace, review.name
-    return jobs.start("apply-policy", target=f"{namespace}/{name}", user=user,
-                      workspace=directory.workspace_of.get(namespace, ""), project=namespace,
+    return jobs.start("apply-policy", target=target_of(review.kind, namespace, name),
+                      user=user, workspace=directory.workspace_of.get(namespace, ""),
+                      project=namespace,
                       params={"mode": review.mode, "namespace": namespace, "name": name,
                               "object": review.draft, "yaml": review.text,
-                              "base_version": review.base_version, "base": base_token})
+                              "base_version": review.base_version, "base": base_token,
+                              "kind": review.kind.slug})
 
 
-def start_delete(policy: dict[str, Any], *, user, directory: tenants.Directory) -> Job:
+def target_of(kind: PolicyKind, namespace: str, name: str) -> str:
+    """How the history names a policy: `namespace/name`, or `Kind name` when cluster-wide."""
+    if kind.slug == NETPOL:
+        return f"{namespace}/{name}"
+    return f"{kind.kind} {namespace}/{name}" if kind.namespaced else f"{kind.kind} {name}"
+
+
+def start_delete(policy: dict[str, Any], *, user, directory: tenants.Directory,
+                 kind: PolicyKind | None = None) -> Job:
     """Start the job that deletes `policy` if it is still at the version the user saw."""
+    kind = kind or kinds.KINDS[NETPOL]
     meta = policy["metadata"]
-    namespace, name = meta["namespace"], meta["name"]
-    return jobs.start("delete-policy", target=f"{namespace}/{name}", user=user,
+    namespace, name = meta.get("namespace") or "", meta["name"]
+    return jobs.start("delete-policy", target=target_of(kind, namespace, name), user=user,
                       workspace=directory.workspace_of.get(namespace, ""), project=namespace,
-                      params={"namespace": namespace, "name": name,
+                      params={"namespace": namespace, "name": name, "kind": kind.slug,
                               "resource_version": meta.get("resourceVersion", "")})
 
 
-def delete_preview(policy: dict[str, Any], scope: Scope
+def delete_preview(policy: dict[str, Any], scope: Scope, kind: PolicyKind | None = None
                    ) -> tuple[ImpactView | None, str, list[Finding]]:
     """What deleting `policy` does to reachability, and the warnings it deserves, naming no
     pod or project outside `scope`."""
+    kind = kind or kinds.KINDS[NETPOL]
     meta = policy["metadata"]
     try:
         snapshot = cluster.snapshot()
-        impact = impact_of(snapshot, with_policies(snapshot, remove=[(meta["namespace"],
-                                                                       meta["name"])]))
+        after = after_change(snapshot, kind, remove=(meta.get("namespace") or "", meta["name"]))
+        impact = impact_of(snapshot, after) if kind.slug == NETPOL else \
+            kinds.whole_impact(snapshot, after)
     except (ClusterError, ValueError) as exc:
         reason = redact_names(str(getattr(exc, "message", exc)), scope)
         return None, f"The impact cannot be computed: {reason}", []

@@ -13,6 +13,7 @@ from console.core.access import Access
 from console.policies import conflict, services
 from console.policies.draft import CREATE, EDIT, Review, normalise
 from console.policies.forms import APPLY, TemplateForm
+from console.policies.kinds import KINDS, NETPOL, PolicyKind
 from console.policies.text import TEMPLATES, live_yaml, template_yaml
 from isolation.compiler.reconcile import is_ours
 from isolation.compiler.tenancy import detect_ingress_namespaces
@@ -22,7 +23,7 @@ INGRESS_TEMPLATE = "allow-from-ingress-controller"
 
 
 def _base(mode: str, target: tuple[str, str] | None, access: Access,
-          directory: tenants.Directory) -> dict[str, Any]:
+          directory: tenants.Directory, kind: PolicyKind | None = None) -> dict[str, Any]:
     context: dict[str, Any] = {
         "mode": mode, "target": target, "max_bytes": settings.MAX_YAML_BYTES,
         "diagnostics": "[]", "review": None, "form_errors": [], "notice": "",
@@ -35,9 +36,11 @@ def _base(mode: str, target: tuple[str, str] | None, access: Access,
                        projects=services.editable_namespaces(access, directory))
     else:
         namespace, name = target or ("", "")
-        context.update(title=f"Edit {name}", namespace=namespace, name=name,
-                       action_url=reverse("policy_edit", args=[namespace, name]),
-                       cancel_url=reverse("policy_detail", args=[namespace, name]))
+        kind = kind or KINDS[NETPOL]
+        context.update(title=f"Edit {name}", namespace=namespace, name=name, kind=kind,
+                       action_url=services.kind_url(kind, "edit", namespace, name),
+                       cancel_url=services.kind_url(kind, "detail", namespace, name),
+                       diff_url=services.kind_url(kind, "edit_diff", namespace, name))
     return context
 
 
@@ -73,10 +76,10 @@ def _ingress_namespaces(access: Access, directory: tenants.Directory) -> list[st
 
 
 def edit_context(policy: dict[str, Any], access: Access,
-                 directory: tenants.Directory) -> dict[str, Any]:
+                 directory: tenants.Directory, kind: PolicyKind | None = None) -> dict[str, Any]:
     """The edit page, starting from the live object at its current version."""
     meta = policy["metadata"]
-    context = _base(EDIT, (meta["namespace"], meta["name"]), access, directory)
+    context = _base(EDIT, (meta.get("namespace") or "", meta["name"]), access, directory, kind)
     context.update(text=live_yaml(policy), base_version=meta.get("resourceVersion", ""),
                    base_token=conflict.sign_base(policy))
     if is_ours(policy):
@@ -87,10 +90,11 @@ def edit_context(policy: dict[str, Any], access: Access,
 
 
 def form_error_context(form, mode: str, target: tuple[str, str] | None,
-                       directory: tenants.Directory, access: Access) -> dict[str, Any]:
+                       directory: tenants.Directory, access: Access,
+                       kind: PolicyKind | None = None) -> dict[str, Any]:
     """The editor again after a refused form (too large, unreadable file), the draft kept as
     it was sent (console.core.middleware refuses bodies too large to read before this)."""
-    context = _base(mode, target, access, directory)
+    context = _base(mode, target, access, directory, kind)
     text = normalise(form.data.get("yaml") or "")
     token = form.data.get("base", "")
     context.update(text=text, base_version=form.data.get("base_version", "")[:64],
@@ -104,7 +108,8 @@ def review_context(review: Review, data: dict[str, Any], directory: tenants.Dire
                    access: Access, *, choices: dict[str, str] | None = None) -> dict[str, Any]:
     """The editor with the review of its draft below it; for a stale edit, the three-way
     merge of the draft onto the live version instead (with the per-field `choices` made)."""
-    context = _base(review.mode, review.target, access, directory)
+    context = _base(review.mode, review.target, access, directory,
+                    review.kind if review.fixed_kind else None)
     if review.mode == CREATE and review.namespace in context.get("projects", ()):
         context["project"] = review.namespace
     context.update(text=review.text, diagnostics=review.editor_diagnostics, review=review,

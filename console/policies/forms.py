@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 
 from console.policies.draft import normalise
+from console.policies.kinds import KINDS
 from console.policies.services import SORTS, ListQuery
 from console.policies.text import TEMPLATES
 from isolation.yamlio import YamlInputError, decode_text
@@ -22,6 +23,8 @@ class PolicyFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=253, label="Search by name")
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+    kind = forms.ChoiceField(required=False, choices=[("", "")] + [
+        (k.slug, k.slug) for k in KINDS.values()])
 
     def query(self) -> ListQuery:
         data = self.cleaned_data if self.is_valid() else {
@@ -29,7 +32,7 @@ class PolicyFilterForm(forms.Form):
             if name not in self.errors}
         return ListQuery(workspace=data.get("workspace") or "", project=data.get("project") or "",
                          q=(data.get("q") or "").strip(), sort=data.get("sort") or "project",
-                         page=data.get("page") or 1)
+                         page=data.get("page") or 1, kind=data.get("kind") or "")
 
 
 class TemplateForm(forms.Form):

@@ -1,4 +1,5 @@
-"""Jobs of the policies area: apply a reviewed NetworkPolicy draft, and delete a policy.
+"""Jobs of the policies area: apply a reviewed policy draft (of any kind of
+`console.policies.kinds`), and delete a policy.
 
 Both are guarded by the version the user looked at: an edit replaces at the resourceVersion it
 started from and a delete carries it as a precondition, so a policy changed meanwhile is never
@@ -17,11 +18,13 @@ from cluster.errors import ClusterError, ConflictError, InvalidError, NotFoundEr
 from console.core import cluster, jobs
 from console.core.audit import OVERRIDE_KIND, record_change
 from console.core.models import Change, Job
-from console.policies import services
+from console.policies import kinds, services
+from console.policies.draft import after_change, target_of
+from console.policies.kinds import NETPOL, PolicyKind
 from isolation.netpol.model import parse_policy
 from isolation.netpol.validation import default_network_policy, validate_network_policy
-from isolation.review.impact import Impact, impact_of, with_policies
-from isolation.snapshot import Snapshot
+from isolation.review.impact import Impact, impact_of
+from isolation.snapshot import KIND_FIELDS, Snapshot
 
 CREATE = "create"
 
@@ -31,12 +34,14 @@ def apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
     """Create the draft, or replace the policy at the version the edit started from."""
     params = ctx.params
     namespace, name, mode = params["namespace"], params["name"], params["mode"]
+    kind = kinds.KINDS.get(params.get("kind") or NETPOL, kinds.KINDS[NETPOL])
+    ref = _ref(namespace, name)
     draft = copy.deepcopy(params["object"])
     ctx.progress(10, "Reading the cluster")
     before = cluster.snapshot()
-    live = _find(before, namespace, name)
+    live = _find(before, namespace, name, kind)
     if Change.objects.filter(job=ctx.job).exclude(kind=OVERRIDE_KIND).exists():
-        return {"message": f"{namespace}/{name} was already applied.", **_ids(live)}
+        return {"message": f"{ref} was already applied.", **_ids(live, kind)}
     ctx.progress(40, "Writing the policy")
     gw = cluster.gateway()
     try:
@@ -47,12 +52,12 @@ def apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
             written = gw.replace(draft)
     except NotFoundError:
         _mark(ctx.job, conflict=True, deleted=True)
-        raise ClusterError(f"{namespace}/{name} was deleted since you started editing it. "
+        raise ClusterError(f"{ref} was deleted since you started editing it. "
                            "Nothing was written; you can create it again from your draft.") from None
     except ConflictError:
         # The snapshot was read before the write; whoever won the race wrote after it.
-        live = _read_live(gw, namespace, name)
-        if live is not None and same_policy(live, draft):
+        live = _read_live(gw, namespace, name, kind)
+        if live is not None and same_policy(live, draft, kind):
             written = live  # an earlier run of this job wrote it before being interrupted
         else:
             _mark(ctx.job, conflict=True, live_version=_version(live))
@@ -61,14 +66,14 @@ def apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
         details = "; ".join(f"{f}: {m}" if f else m for f, m in exc.causes) or exc.message
         raise ClusterError(f"The API server refused the policy: {details}") from None
     ctx.progress(70, "Recording the change and its impact")
-    impact = _impact(before, with_policies(before, upsert=[written]))
+    impact = _impact(before, after_change(before, kind, upsert=written), kind)
     verb = "Created" if live is None else "Replaced"
-    record_change(kind="policy-apply", target=f"{namespace}/{name}",
-                  summary=f"{verb} NetworkPolicy {namespace}/{name}{_counts(impact)}",
+    record_change(kind="policy-apply", target=target_of(kind, namespace, name),
+                  summary=f"{verb} {kind.kind} {ref}{_counts(impact)}",
                   author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
                   before=[live] if live else [], after=[written], impact=impact, job=ctx.job)
     services.forget()
-    return {"message": f"{verb} {namespace}/{name}.", **_ids(written)}
+    return {"message": f"{verb} {ref}.", **_ids(written, kind)}
 
 
 @jobs.handler("delete-policy")
@@ -76,34 +81,42 @@ def delete_policy(ctx: jobs.JobContext) -> dict[str, Any]:
     """Delete the policy if it is still at the version the user confirmed."""
     params = ctx.params
     namespace, name = params["namespace"], params["name"]
+    kind = kinds.KINDS.get(params.get("kind") or NETPOL, kinds.KINDS[NETPOL])
+    ref = _ref(namespace, name)
     ctx.progress(10, "Reading the cluster")
     before = cluster.snapshot()
-    live = _find(before, namespace, name)
+    live = _find(before, namespace, name, kind)
     if live is None:
-        return {"message": f"{namespace}/{name} was already deleted."}
+        return {"message": f"{ref} was already deleted."}
     ctx.progress(40, "Deleting the policy")
     try:
-        cluster.gateway().delete("NetworkPolicy", name, namespace=namespace,
+        cluster.gateway().delete(kind.key, name, namespace=namespace or None,
                                  resource_version=params.get("resource_version") or None)
     except NotFoundError:
-        return {"message": f"{namespace}/{name} was already deleted."}
+        return {"message": f"{ref} was already deleted."}
     except ConflictError:
         _mark(ctx.job, conflict=True, live_version=_version(live))
-        raise ClusterError(f"{namespace}/{name} changed after you reviewed its deletion. "
+        raise ClusterError(f"{ref} changed after you reviewed its deletion. "
                            "Nothing was deleted: review the deletion again.") from None
     ctx.progress(70, "Recording the change and its impact")
-    impact = _impact(before, with_policies(before, remove=[(namespace, name)]))
-    record_change(kind="policy-delete", target=f"{namespace}/{name}",
-                  summary=f"Deleted NetworkPolicy {namespace}/{name}{_counts(impact)}",
+    impact = _impact(before, after_change(before, kind, remove=(namespace, name)), kind)
+    record_change(kind="policy-delete", target=target_of(kind, namespace, name),
+                  summary=f"Deleted {kind.kind} {ref}{_counts(impact)}",
                   author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
                   before=[live], after=[], impact=impact, job=ctx.job)
     services.forget()
-    return {"message": f"Deleted {namespace}/{name}.", "namespace": namespace, "name": name}
+    return {"message": f"Deleted {ref}.", "namespace": namespace, "name": name,
+            "kind": kind.slug}
 
 
-def same_policy(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def same_policy(a: dict[str, Any], b: dict[str, Any], kind: PolicyKind | None = None) -> bool:
     """Whether two NetworkPolicies mean the same: same rules once defaulted, same labels and
-    annotations (server-set fields and the order of map keys do not count)."""
+    annotations (server-set fields and the order of map keys do not count). Objects of the
+    other kinds: the same spec, labels and annotations."""
+    meta_a, meta_b = a.get("metadata") or {}, b.get("metadata") or {}
+    if kind is not None and kind.slug != NETPOL:
+        return (a.get("spec") or {}) == (b.get("spec") or {}) and all(
+            (meta_a.get(k) or {}) == (meta_b.get(k) or {}) for k in ("labels", "annotations"))
     if validate_network_policy(a) or validate_network_policy(b):
         return False
     rules_a = parse_policy(default_network_policy(a))
@@ -124,24 +137,30 @@ def _conflict_message(mode: str, namespace: str, name: str, params: dict[str, An
             "draft on top of it.")
 
 
-def _read_live(gw, namespace: str, name: str) -> dict[str, Any] | None:
+def _ref(namespace: str, name: str) -> str:
+    return f"{namespace}/{name}" if namespace else name
+
+
+def _read_live(gw, namespace: str, name: str, kind: PolicyKind) -> dict[str, Any] | None:
     try:
-        return gw.get_object("NetworkPolicy", name, namespace)
+        return gw.get_object(kind.key, name, namespace if kind.namespaced else None)
     except NotFoundError:
         return None
 
 
-def _find(snapshot: Snapshot, namespace: str, name: str) -> dict[str, Any] | None:
-    for policy in snapshot.network_policies:
+def _find(snapshot: Snapshot, namespace: str, name: str,
+          kind: PolicyKind) -> dict[str, Any] | None:
+    for policy in getattr(snapshot, KIND_FIELDS[kind.key]):
         meta = policy.get("metadata") or {}
-        if meta.get("namespace") == namespace and meta.get("name") == name:
+        if (meta.get("namespace") or "") == namespace and meta.get("name") == name:
             return policy
     return None
 
 
-def _impact(before: Snapshot, after: Snapshot) -> Impact | None:
+def _impact(before: Snapshot, after: Snapshot, kind: PolicyKind) -> Impact | None:
     try:
-        return impact_of(before, after)
+        return impact_of(before, after) if kind.slug == NETPOL else \
+            kinds.whole_impact(before, after)
     except ValueError:  # a cluster object the engine cannot read: the change stands regardless
         return None
 
@@ -161,10 +180,10 @@ def _version(obj: dict[str, Any] | None) -> str:
     return ((obj or {}).get("metadata") or {}).get("resourceVersion", "")
 
 
-def _ids(obj: dict[str, Any] | None) -> dict[str, Any]:
+def _ids(obj: dict[str, Any] | None, kind: PolicyKind) -> dict[str, Any]:
     meta = (obj or {}).get("metadata") or {}
     return {"namespace": meta.get("namespace", ""), "name": meta.get("name", ""),
-            "resource_version": meta.get("resourceVersion", "")}
+            "resource_version": meta.get("resourceVersion", ""), "kind": kind.slug}
 
 
 def _mark(job: Job, **result: Any) -> None:

@@ -1,9 +1,12 @@
-"""The Network Policies list: every NetworkPolicy a user may see, filtered, sorted and paged.
+"""The Network Policies list: every policy a user may see, of every kind (Kubernetes
+NetworkPolicies, Calico policies and tiers, AdminNetworkPolicies), filtered, sorted and paged.
 
 Reading 10,000 policies and the cluster's pods on every page view would cost seconds, so the
 list reads from a compact index (one tuple per policy, pod counts included) kept in the cache
 for a few seconds and dropped whenever the console itself changes a policy. Scope checks run
-per namespace, not per policy.
+per namespace, not per policy; a cluster-wide policy is shown to a tenant only when it
+applies to one of the tenant's projects (read-only), and never with another tenant's pods
+counted.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
@@ -20,10 +23,13 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404
+from django.urls import reverse
 
 from cluster.errors import NotFoundError
 from console.core import cluster, tenants
 from console.core.access import Access, access_of
+from console.policies import kinds
+from console.policies.kinds import NETPOL, PolicyKind
 from isolation.compiler.reconcile import is_ours
 from isolation.netpol.selectors import Selector
 from isolation.reachability.inventory import read_pods
@@ -49,6 +55,13 @@ class IndexEntry(NamedTuple):
     generated: bool
     created: str
     pods: int
+    kind: str = NETPOL
+    tier: str = ""
+    order: str = ""
+    actions: tuple[str, ...] = ()
+    # cluster-wide policies: the namespaces they apply to, and their pods per namespace
+    affects: frozenset[str] = frozenset()
+    pods_by_namespace: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,18 @@ class Row:
     created: str
     age: str
     pods: int
+    kind: PolicyKind = kinds.KINDS[NETPOL]
+    tier: str = ""
+    order: str = ""
+    actions: tuple[str, ...] = ()
+
+    @property
+    def cluster_wide(self) -> bool:
+        return not self.kind.namespaced
+
+    @property
+    def url(self) -> str:
+        return detail_url(self.kind, self.namespace, self.name)
 
 
 @dataclass(frozen=True)
@@ -70,11 +95,12 @@ class ListQuery:
     q: str = ""
     sort: str = "project"
     page: int = 1
+    kind: str = ""
 
     def params(self, **changes: Any) -> dict[str, Any]:
         """The query as URL parameters (defaults left out), with `changes` applied."""
         values = {"workspace": self.workspace, "project": self.project, "q": self.q,
-                  "sort": self.sort, "page": self.page, **changes}
+                  "sort": self.sort, "page": self.page, "kind": self.kind, **changes}
         defaults = ListQuery()
         return {k: v for k, v in values.items() if v != getattr(defaults, k)}
 
@@ -97,10 +123,12 @@ class ListPage:
     workspaces: list[str]
     projects: list[tuple[str, list[str]]]   # (workspace, its visible projects), for optgroups
     columns: list[Column]
+    kinds: list[PolicyKind] = field(default_factory=list)   # the kind filter's choices
 
 
 def policy_index(*, fresh: bool = False) -> list[IndexEntry]:
-    """Every NetworkPolicy of the cluster as an IndexEntry, sorted by (namespace, name).
+    """Every policy of the cluster (every kind of `kinds.KINDS`; a kind whose CRD is not
+    installed has none) as an IndexEntry, sorted by (namespace, name, kind).
 
     Cached for INDEX_SECONDS under a random token; each process keeps the index of the token
     it last saw, so a page view with a warm cache costs one small cache read, not unpickling
@@ -116,8 +144,14 @@ def policy_index(*, fresh: bool = False) -> list[IndexEntry]:
             return stored[1]
     gw = cluster.gateway()
     policies = gw.list_objects("NetworkPolicy")
-    pods = read_pods(Snapshot(pods=gw.list_objects("Pod"))) if policies else []
+    others = {kind.slug: kinds.list_kind(gw, kind) for kind in kinds.OTHER_KINDS}
+    pods = read_pods(Snapshot(pods=gw.list_objects("Pod"))) \
+        if policies or any(others.values()) else []
     index = build_index(policies, pods)
+    if any(others.values()):
+        namespaces = gw.list_objects("Namespace")
+        index = sorted(index + build_kind_index(others, namespaces, pods),
+                       key=lambda e: (e.namespace, e.name, e.kind))
     token = uuid.uuid4().hex
     cache.set_many({INDEX_KEY: (token, index), TOKEN_KEY: token}, INDEX_SECONDS)
     _memo.update(token=token, index=index)
@@ -148,6 +182,31 @@ def build_index(policies: list[dict[str, Any]], pods) -> list[IndexEntry]:
     return entries
 
 
+def build_kind_index(objects: Mapping[str, list[dict[str, Any]]],
+                     namespaces: list[dict[str, Any]], pods) -> list[IndexEntry]:
+    """IndexEntries of the objects of the other kinds (by kind slug): their tier, order or
+    priority, actions, and for cluster-wide policies the namespaces and pods they select."""
+    labels_of = kinds.namespace_labels_of(namespaces)
+    tiers = {(t.get("metadata") or {}).get("name", ""): t for t in objects.get(kinds.TIER, [])}
+    entries = []
+    for slug, items in objects.items():
+        kind = kinds.KINDS[slug]
+        for obj in items:
+            meta = obj.get("metadata") or {}
+            facts = kinds.facts(kind, obj, tiers)
+            affects, chosen = kinds.selected(kinds.selection(kind, obj), labels_of, pods)
+            counts: dict[str, int] = defaultdict(int)
+            for pod in chosen:
+                counts[pod.namespace] += 1
+            entries.append(IndexEntry(
+                meta.get("namespace", "") if kind.namespaced else "", meta.get("name", ""),
+                "Ingress" in facts.directions, "Egress" in facts.directions, is_ours(obj),
+                meta.get("creationTimestamp") or "", len(chosen), slug, facts.tier,
+                facts.order, facts.actions, affects if not kind.namespaced else frozenset(),
+                tuple(sorted(counts.items()))))
+    return entries
+
+
 def forget() -> None:
     """Drop the cached index after the console changed a policy (in every process)."""
     cache.delete_many([TOKEN_KEY, INDEX_KEY])
@@ -157,14 +216,21 @@ def list_page(access: Access, directory: tenants.Directory, query: ListQuery) ->
     """The page of rows `query` asks for, among the policies `access` may see."""
     workspace_of = directory.workspace_of
     index = policy_index()
-    visible = {ns for ns in {e.namespace for e in index} if can_view(access, ns, workspace_of)}
-    entries = [e for e in index if e.namespace in visible]
+    visible = {ns for ns in {e.namespace for e in index} if ns and can_view(access, ns,
+                                                                          workspace_of)}
+    seen = visible_namespaces(access, directory)
+    entries = [e for e in index if e.namespace in visible
+               or (not e.namespace and can_view_cluster_wide(access, e, seen))]
     total = len(entries)
+    if query.kind:
+        entries = [e for e in entries if e.kind == query.kind]
     if query.workspace:
-        entries = [e for e in entries if workspace_of.get(e.namespace) == query.workspace]
+        entries = [e for e in entries if workspace_of.get(e.namespace) == query.workspace
+                   or any(workspace_of.get(ns) == query.workspace for ns in e.affects)]
     if query.project and (not query.workspace
                           or workspace_of.get(query.project) == query.workspace):
-        entries = [e for e in entries if e.namespace == query.project]
+        entries = [e for e in entries if e.namespace == query.project
+                   or query.project in e.affects]
     if query.q:
         needle = query.q.lower()
         entries = [e for e in entries if needle in e.name.lower()]
@@ -177,9 +243,13 @@ def list_page(access: Access, directory: tenants.Directory, query: ListQuery) ->
         entries.reverse()
     page = Paginator(entries, PAGE_SIZE).get_page(query.page)
     now = datetime.now(UTC)
-    page.object_list = [_row(e, workspace_of, now) for e in page.object_list]
+    page.object_list = [_row(e, workspace_of, now, None if access.view_all else seen)
+                        for e in page.object_list]
     workspaces, projects = filter_options(access, directory, query)
-    return ListPage(page, total, len(entries), workspaces, projects, sort_columns(query))
+    present = {e.kind for e in index}
+    choices = [k for k in kinds.KINDS.values() if k.slug in present or k.slug == NETPOL]
+    return ListPage(page, total, len(entries), workspaces, projects, sort_columns(query),
+                    choices)
 
 
 def filter_options(access: Access, directory: tenants.Directory, query: ListQuery
@@ -235,10 +305,23 @@ def _sort_key(field: str, workspace_of: Mapping[str, str]):
     return lambda e: (e.namespace, e.name)
 
 
-def _row(entry: IndexEntry, workspace_of: Mapping[str, str], now: datetime) -> Row:
+def _row(entry: IndexEntry, workspace_of: Mapping[str, str], now: datetime,
+         seen: frozenset[str] | None = None) -> Row:
+    """The row of an entry; with `seen` (a tenant's namespaces), a cluster-wide policy's
+    pods are counted only in those namespaces."""
     directions = tuple(d for d, on in (("Ingress", entry.ingress), ("Egress", entry.egress)) if on)
+    pods = entry.pods
+    if seen is not None and not entry.namespace and entry.kind != NETPOL:
+        pods = sum(count for ns, count in entry.pods_by_namespace if ns in seen)
     return Row(entry.namespace, entry.name, workspace_of.get(entry.namespace, ""), directions,
-               entry.generated, entry.created, age(entry.created, now), entry.pods)
+               entry.generated, entry.created, age(entry.created, now), pods,
+               kinds.KINDS[entry.kind], entry.tier, entry.order, entry.actions)
+
+
+def detail_url(kind: PolicyKind, namespace: str, name: str) -> str:
+    """The detail page of a policy: NetworkPolicies keep `<namespace>/<name>/`, the other
+    kinds are named by API group and plural under `-/`."""
+    return kind_url(kind, "detail", namespace, name)
 
 
 def age(timestamp: str, now: datetime | None = None) -> str:
@@ -269,6 +352,28 @@ def can_edit(access: Access, namespace: str, workspace_of: Mapping[str, str]) ->
     return access.can_edit_cluster()
 
 
+def visible_namespaces(access: Access, directory: tenants.Directory) -> frozenset[str]:
+    """The namespaces whose policies `access` may see by name."""
+    workspace_of = directory.workspace_of
+    return frozenset(n for n in directory.namespaces if can_view(access, n, workspace_of))
+
+
+def can_view_cluster_wide(access: Access, entry: IndexEntry, seen: frozenset[str]) -> bool:
+    """Cluster-wide policies are platform-level: global viewers see them all; a tenant sees
+    a policy that applies to one of the namespaces it sees (read-only), never a Tier."""
+    if access.view_all:
+        return True
+    return entry.kind != kinds.TIER and bool(entry.affects & seen)
+
+
+def can_edit_kind(access: Access, kind: PolicyKind, namespace: str,
+                  workspace_of: Mapping[str, str]) -> bool:
+    """Cluster-wide kinds: platform admins only; namespaced kinds: as `can_edit`."""
+    if not kind.namespaced:
+        return access.can_edit_cluster()
+    return can_edit(access, namespace, workspace_of)
+
+
 def editable_namespaces(access: Access, directory: tenants.Directory) -> list[str]:
     """The namespaces the user may create policies in, sorted."""
     workspace_of = directory.workspace_of
@@ -291,3 +396,46 @@ def get_policy_for_user(request, namespace: str, name: str, *,
     if edit and not can_edit(access, namespace, workspace_of):
         raise PermissionDenied("You can view this policy but not change it.")
     return policy, access, directory
+
+
+def get_kind_object_for_user(request, kind: PolicyKind, namespace: str, name: str, *,
+                             edit: bool = False
+                             ) -> tuple[dict[str, Any], Access, tenants.Directory]:
+    """The live object of a kind other than NetworkPolicy, if the user may see it (else
+    Http404, also for a cluster-wide policy that applies to none of the user's namespaces)
+    and, with `edit`, change it (else PermissionDenied). Raises ClusterError."""
+    directory = tenants.directory()
+    access = access_of(request)
+    workspace_of = directory.workspace_of
+    missing = Http404(f"No such {kind.kind}.")
+    if kind.namespaced and not can_view(access, namespace, workspace_of):
+        raise missing
+    try:
+        obj = cluster.gateway().get_object(kind.key, name, namespace if kind.namespaced else None)
+    except NotFoundError:
+        raise missing from None
+    if not kind.namespaced and not access.view_all:
+        entry = IndexEntry("", name, False, False, False, "", 0, kind.slug,
+                           affects=affected_namespaces(kind, obj, directory))
+        if not can_view_cluster_wide(access, entry, visible_namespaces(access, directory)):
+            raise missing
+    if edit and not can_edit_kind(access, kind, namespace, workspace_of):
+        raise PermissionDenied("You can view this policy but not change it.")
+    return obj, access, directory
+
+
+def affected_namespaces(kind: PolicyKind, obj: dict[str, Any],
+                        directory: tenants.Directory) -> frozenset[str]:
+    """The namespaces a cluster-wide policy applies to (none for a Tier)."""
+    labels_of = kinds.namespace_labels_of(directory.namespaces.values())
+    return kinds.selected(kinds.selection(kind, obj), labels_of, [])[0]
+
+
+def kind_url(kind: PolicyKind, action: str, namespace: str, name: str) -> str:
+    """The URL of `action` (detail, yaml, edit, edit_diff, delete) on a policy of any kind."""
+    if kind.slug == NETPOL:
+        return reverse(f"policy_{action}", args=[namespace, name])
+    if kind.namespaced:
+        return reverse(f"policy_kind_ns_{action}",
+                       args=[kind.group, kind.plural, namespace, name])
+    return reverse(f"policy_kind_{action}", args=[kind.group, kind.plural, name])

@@ -18,6 +18,7 @@ from console.policies import conflict, services
 from console.policies import detail as policy_detail
 from console.policies import draft as policy_draft
 from console.policies import editor as policy_editor
+from console.policies import kinds as policy_kinds
 from console.policies.draft import CREATE, EDIT
 from console.policies.forms import (
     APPLY,
@@ -124,21 +125,81 @@ def policy_edit(request, namespace: str, name: str):
     return render(request, "policies/editor.html", context)
 
 
-def _submit(request, directory, *, mode: str, target=None):
+def _kind(group: str, plural: str, namespaced: bool):
+    """The kind a URL names (Http404 for an unknown one, or a route of the wrong scope)."""
+    kind = policy_kinds.kind_by_url(group, plural)
+    if kind is None or kind.slug == policy_kinds.NETPOL or kind.namespaced != namespaced:
+        raise Http404("No such policy kind.")
+    return kind
+
+
+@require_GET
+def kind_detail(request, group: str, plural: str, name: str, namespace: str = ""):
+    kind = _kind(group, plural, bool(namespace))
+    try:
+        obj, access, directory = services.get_kind_object_for_user(request, kind, namespace,
+                                                                   name)
+        context = policy_detail.kind_detail_context(kind, obj, access, directory)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+    return render(request, "policies/kind_detail.html", context)
+
+
+@require_GET
+def kind_yaml(request, group: str, plural: str, name: str, namespace: str = ""):
+    kind = _kind(group, plural, bool(namespace))
+    try:
+        obj, access, directory = services.get_kind_object_for_user(request, kind, namespace,
+                                                                   name)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+    text = policy_detail.shown_yaml(obj, access, directory)
+    response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
+    filename = f"{namespace}-{name}" if namespace else f"{kind.plural}-{name}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}.yaml"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def kind_edit(request, group: str, plural: str, name: str, namespace: str = ""):
+    kind = _kind(group, plural, bool(namespace))
+    try:
+        obj, access, directory = services.get_kind_object_for_user(
+            request, kind, namespace, name, edit=True)
+        if request.method == "POST":
+            return _submit(request, directory, mode=EDIT, target=(namespace, name), kind=kind)
+        context = policy_editor.edit_context(obj, access, directory, kind=kind)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+    return render(request, "policies/editor.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def kind_delete(request, group: str, plural: str, name: str, namespace: str = ""):
+    kind = _kind(group, plural, bool(namespace))
+    try:
+        obj, access, directory = services.get_kind_object_for_user(request, kind, namespace,
+                                                                   name, edit=True)
+        return _delete(request, obj, access, directory, kind)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name)
+
+
+def _submit(request, directory, *, mode: str, target=None, kind=None):
     """Review the posted draft, or start its apply when it was reviewed as it is."""
     form = PolicyDraftForm(request.POST, request.FILES)
     if not form.is_valid():
         context = policy_editor.form_error_context(form, mode, target, directory,
-                                                   access_of(request))
+                                                   access_of(request), kind)
         return render(request, "policies/editor.html", context, status=400)
     data = form.cleaned_data
     if data["action"] == MERGE and mode == EDIT:
-        return _merge(request, directory, data, target)
+        return _merge(request, directory, data, target, kind)
     applying = data["action"] == APPLY and data["reviewed"] == policy_draft.digest_of(
         data["text"], data["base_version"])
     review = policy_draft.review_draft(
         data["text"], access=access_of(request), directory=directory, mode=mode, target=target,
-        base_version=data["base_version"], preview=not applying, user=request.user)
+        base_version=data["base_version"], preview=not applying, user=request.user, kind=kind)
     refused = ""
     if applying and review.ok:
         check = policy_draft.apply_guardrails(review, request.user)
@@ -153,7 +214,7 @@ def _submit(request, directory, *, mode: str, target=None):
         refused = " ".join(override.non_field_errors())
         review = policy_draft.review_draft(
             data["text"], access=access_of(request), directory=directory, mode=mode,
-            target=target, base_version=data["base_version"], user=request.user)
+            target=target, base_version=data["base_version"], user=request.user, kind=kind)
     policy_draft.keep_diff(review, request.user.pk)
     context = policy_editor.review_context(review, data, directory, access_of(request))
     if refused:
@@ -173,15 +234,19 @@ def _record_override(request, check, override: OverrideForm, job, namespace: str
 
 
 @require_POST
-def policy_review_diff(request, namespace: str = "", name: str = ""):
+def policy_review_diff(request, namespace: str = "", name: str = "", group: str = "",
+                       plural: str = ""):
     """The next rows of a review's diff ("show more") from row `start`, as table rows for htmx
     to put in place: the diff this user's review kept, else the posted draft checked again
     (nothing is written)."""
     target = (namespace, name) if name else None
+    kind = _kind(group, plural, bool(namespace)) if group else None
     try:
         directory = tenants.directory()
         access = access_of(request)
-        if target:
+        if kind is not None:
+            services.get_kind_object_for_user(request, kind, namespace, name, edit=True)
+        elif target:
             services.get_policy_for_user(request, namespace, name, edit=True)
         form = PolicyDraftForm(request.POST)
         if not form.is_valid():
@@ -193,7 +258,7 @@ def policy_review_diff(request, namespace: str = "", name: str = ""):
             return _diff_rows(request, rows)
         review = policy_draft.review_diff(
             data["text"], access=access, directory=directory, mode=EDIT if target else CREATE,
-            target=target, base_version=data["base_version"])
+            target=target, base_version=data["base_version"], kind=kind)
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=name or "Create a NetworkPolicy")
     if not review.ok:
@@ -215,15 +280,15 @@ def _start(value) -> int:
         return 0
 
 
-def _merge(request, directory, data, target):
+def _merge(request, directory, data, target, kind=None):
     """Merge a stale draft onto the live version with the per-field choices posted, then
     review the merged draft; refused while a field both sides changed has no choice."""
     access = access_of(request)
     choices = conflict.choices_of(request.POST)
     review = policy_draft.review_draft(
         data["text"], access=access, directory=directory, mode=EDIT, target=target,
-        base_version=data["base_version"], preview=False)
-    live = policy_draft.live_policy(*target) if review.draft is not None and \
+        base_version=data["base_version"], preview=False, kind=kind)
+    live = policy_draft.live_policy(*target, kind) if review.draft is not None and \
         review.checks["Permission"] == policy_draft.PASSED else None
     if live is None:  # the draft itself has problems, or the policy is gone: say so
         context = policy_editor.review_context(review, data, directory, access)
@@ -246,7 +311,7 @@ def _merge(request, directory, data, target):
     token = conflict.sign_base(live)
     merged = policy_draft.review_draft(
         conflict.merged_yaml(result), access=access, directory=directory, mode=EDIT,
-        target=target, base_version=live_version)
+        target=target, base_version=live_version, kind=kind)
     context = policy_editor.review_context(merged, {"action": REVIEW, "base": token},
                                            directory, access)
     if merged.ok:
@@ -262,27 +327,35 @@ def policy_delete(request, namespace: str, name: str):
     try:
         policy, access, directory = services.get_policy_for_user(request, namespace, name,
                                                                        edit=True)
-        form = DeleteForm(request.POST or None)
-        guardrails = policy_draft.delete_guardrails(policy, request.user)
-        override = OverrideForm(request.POST or None, check=guardrails, user=request.user)
-        refused = ""
-        if form.is_valid():
-            if override.is_valid():
-                policy["metadata"]["resourceVersion"] = form.cleaned_data["resource_version"]
-                job = policy_draft.start_delete(policy, user=request.user, directory=directory)
-                _record_override(request, guardrails, override, job, namespace, name,
-                                 directory)
-                return redirect("policy_job", job.pk)
-            refused = " ".join(override.non_field_errors())
-        impact, impact_error, findings = policy_draft.delete_preview(
-            policy, policy_detail.scope_of(access, directory))
+        return _delete(request, policy, access, directory, policy_kinds.KINDS["netpol"])
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=name)
+
+
+def _delete(request, policy, access, directory, kind):
+    """The delete page of a policy of any kind, and its confirmation (raises ClusterError)."""
+    meta = policy["metadata"]
+    namespace, name = meta.get("namespace") or "", meta["name"]
+    form = DeleteForm(request.POST or None)
+    guardrails = policy_draft.delete_guardrails(policy, request.user, kind)
+    override = OverrideForm(request.POST or None, check=guardrails, user=request.user)
+    refused = ""
+    if form.is_valid():
+        if override.is_valid():
+            policy["metadata"]["resourceVersion"] = form.cleaned_data["resource_version"]
+            job = policy_draft.start_delete(policy, user=request.user, directory=directory,
+                                            kind=kind)
+            _record_override(request, guardrails, override, job, namespace, name, directory)
+            return redirect("policy_job", job.pk)
+        refused = " ".join(override.non_field_errors())
+    impact, impact_error, findings = policy_draft.delete_preview(
+        policy, policy_detail.scope_of(access, directory), kind)
     return render(request, "policies/delete.html", {
         "policy": policy, "namespace": namespace, "name": name, "impact": impact,
         "impact_error": impact_error, "findings": findings, "guardrails": guardrails,
-        "apply_refused": refused, "version": policy["metadata"].get("resourceVersion", "")},
-        status=409 if refused else 200)
+        "apply_refused": refused, "version": meta.get("resourceVersion", ""), "kind": kind,
+        "detail_url": services.detail_url(kind, namespace, name),
+        "action_url": request.path}, status=409 if refused else 200)
 
 
 @require_GET
@@ -298,7 +371,9 @@ def policy_job(request, job_id: int):
         messages.success(request, job.message or "Done.")
         if job.kind == "delete-policy":
             return redirect("policy_list")
-        return redirect("policy_detail", job.params["namespace"], job.params["name"])
+        kind = policy_kinds.KINDS.get(job.params.get("kind") or "netpol",
+                                      policy_kinds.KINDS["netpol"])
+        return redirect(services.detail_url(kind, job.params["namespace"], job.params["name"]))
     try:
         context = policy_detail.job_outcome(job)
     except ClusterError as exc:

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from console.core import cluster
 from console.policies import services
 from tests.console.policies.support import create, netpol
 
@@ -25,13 +26,18 @@ def shop_policies(demo_cluster):
                   ingress=[{}]))
 
 
+# The demo's platform policies: a GlobalNetworkPolicy and the BaselineAdminNetworkPolicy apply
+# to every project, so everyone sees them (read-only); the tier they are in is the platform's.
+PLATFORM = {"platform.deny-cloud-metadata", "default"}
+
+
 @pytest.mark.parametrize(("person", "expected"), [
-    ("alice", REPORTING | {"allow-web", "deny-all", "protect-dns"}),
-    ("dave", REPORTING | {"allow-web", "deny-all", "protect-dns"}),
-    ("bob", {"allow-web", "deny-all"}),
-    ("carol", {"allow-web", "deny-all"}),
-    ("erin", {"allow-web", "deny-all"}),
-    ("frank", REPORTING),
+    ("alice", REPORTING | PLATFORM | {"allow-web", "deny-all", "protect-dns", "platform"}),
+    ("dave", REPORTING | PLATFORM | {"allow-web", "deny-all", "protect-dns", "platform"}),
+    ("bob", PLATFORM | {"allow-web", "deny-all"}),
+    ("carol", PLATFORM | {"allow-web", "deny-all"}),
+    ("erin", PLATFORM | {"allow-web", "deny-all"}),
+    ("frank", PLATFORM | REPORTING),
 ])
 def test_each_role_lists_exactly_the_policies_of_its_scope(shop_policies, personas, login_as,
                                                            person, expected):
@@ -69,13 +75,13 @@ def test_rows_show_project_workspace_directions_pod_counts_and_the_generated_bad
     ({"sort": "nonsense", "page": "zero", "workspace": "team-a"}, ["allow-web", "deny-all"]),
 ])
 def test_filters_search_and_sorting(shop_policies, personas, login_as, query, expected):
-    response = login_as("alice").get(reverse("policy_list"), query)
+    response = login_as("alice").get(reverse("policy_list"), {**query, "kind": "netpol"})
     assert response.status_code == 200
     assert names(response) == expected
 
 
 def test_the_newest_policy_comes_first_when_sorted_by_age(shop_policies, personas, login_as):
-    response = login_as("alice").get(reverse("policy_list"), {"sort": "age"})
+    response = login_as("alice").get(reverse("policy_list"), {"sort": "age", "kind": "netpol"})
     assert names(response)[0] in {"allow-web", "deny-all", "protect-dns"}
     assert names(response)[-1] in REPORTING
 
@@ -107,7 +113,8 @@ def test_an_htmx_request_gets_only_the_table_and_links_keep_the_query(shop_polic
 def test_a_project_of_another_workspace_than_the_chosen_one_is_ignored(shop_policies, personas,
                                                                        login_as):
     response = login_as("alice").get(reverse("policy_list"),
-                                     {"workspace": "team-a", "project": "reporting"})
+                                     {"workspace": "team-a", "project": "reporting",
+                                      "kind": "netpol"})
     assert names(response) == ["allow-web", "deny-all"]
 
 
@@ -135,6 +142,10 @@ def test_filters_offer_only_what_the_user_may_see(shop_policies, personas, login
 
 
 def test_the_empty_state_says_what_an_absent_policy_means(demo_cluster, personas, login_as):
+    gateway = cluster.gateway()
+    gateway.delete("GlobalNetworkPolicy", "platform.deny-cloud-metadata")
+    gateway.delete("BaselineAdminNetworkPolicy", "default")
+    services.forget()
     body = login_as("carol").get(reverse("policy_list")).content.decode()
     assert "every pod accepts traffic from everywhere" in body
 
