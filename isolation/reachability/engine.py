@@ -23,8 +23,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from isolation.adminnetpol.model import BASELINE, AdminPolicy, parse_admin_policy, priority_ties
 from isolation.adminnetpol.validation import defaulted_and_issues as admin_defaulted_and_issues
 from isolation.calico.evaluate import CalicoPolicySet
@@ -53,7 +51,7 @@ from isolation.reachability.layers import (
     PolicyLayer,
     PolicyRef,
 )
-from isolation.reachability.matrix import Matrix, Slot
+from isolation.reachability.matrix import ChangedConnections, Matrix, MatrixDelta, Slot
 from isolation.reachability.netpol_layer import NetworkPolicyLayer, peer_matches
 from isolation.reachability.verdict import (
     Connection,
@@ -65,8 +63,9 @@ from isolation.reachability.verdict import (
 from isolation.snapshot import NAME_LABEL, Snapshot
 
 __all__ = [
-    "Cluster", "Connection", "Counts", "DirectionVerdict", "Endpoint", "InvalidPolicyError",
-    "Matrix", "PolicyRef", "ReachabilityDiff", "RuleRef", "Verdict", "diff",
+    "ChangedConnections", "Cluster", "Connection", "Counts", "DirectionVerdict", "Endpoint",
+    "InvalidPolicyError", "Matrix", "MatrixDelta", "PolicyRef", "ReachabilityDiff", "RuleRef",
+    "Verdict", "diff",
 ]
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
@@ -346,10 +345,15 @@ def calico_policy_set(snapshot: Snapshot, policies: Sequence[Policy]) -> CalicoP
 
 @dataclass(frozen=True)
 class ReachabilityDiff:
-    """Connections a change newly allows and newly blocks."""
+    """Connections a change newly allows and newly blocks.
 
-    newly_allowed: list[Connection] = field(default_factory=list)
-    newly_blocked: list[Connection] = field(default_factory=list)
+    The lists are exact but built only as far as they are read (`ChangedConnections`);
+    `delta` counts the same connections per group of ends without listing them.
+    """
+
+    newly_allowed: Sequence[Connection] = field(default_factory=list)
+    newly_blocked: Sequence[Connection] = field(default_factory=list)
+    delta: MatrixDelta | None = field(default=None, compare=False, repr=False)
 
     @property
     def unchanged(self) -> bool:
@@ -361,6 +365,11 @@ def diff(before: Cluster, after: Cluster,
     """What changes between two clusters, over the pods (and extra IPs) present in both.
 
     With `ports` None each destination pod's declared ports are taken from `after`.
+    Guarantees: every connection from a source (pods present in both, in `after`'s order, then
+    the extra IPs both know) to a destination pod other than itself, on each of its slots,
+    whose verdict differs, listed in source, destination and slot order; the counts come from
+    the two class matrices, so a change of millions of connections costs what its class
+    pairs cost until the lists are read.
     """
     before_keys = {p.key for p in before.pods}
     common_pods = [pod.key for pod in after.pods if pod.key in before_keys]
@@ -372,17 +381,6 @@ def diff(before: Cluster, after: Cluster,
     old = build_matrix(before, [before.endpoint(r) for r in sources],
                        [before.endpoint(r) for r in common_pods], slots)
     new = build_matrix(after, [after.endpoint(r) for r in sources], after_dst, slots)
-    allowed: list[Connection] = []
-    blocked: list[Connection] = []
-    for i, source in enumerate(sources):
-        old_row, new_row = old.row(i), new.row(i)
-        changed = np.flatnonzero((old_row != new_row).any(axis=1))
-        for j in changed:
-            if common_pods[j] == source:
-                continue
-            for k, (port, protocol) in enumerate(slots[j]):
-                was, now = old.bit(old_row[j], k), new.bit(new_row[j], k)
-                if was != now:
-                    target = allowed if now else blocked
-                    target.append(Connection(source, common_pods[j], port, protocol, now))
-    return ReachabilityDiff(allowed, blocked)
+    delta = MatrixDelta(old, new)
+    return ReachabilityDiff(ChangedConnections(delta, True), ChangedConnections(delta, False),
+                            delta)

@@ -8,28 +8,33 @@ usually regret (the ingress controller, monitoring scrapes, DNS, calls across wo
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from isolation.compiler.generate import CompileResult, IsolationSettings, desired_policies
 from isolation.compiler.reconcile import is_ours
 from isolation.compiler.tenancy import detect_ingress_namespaces, workspace_of
-from isolation.reachability.engine import Connection, diff
+from isolation.reachability.engine import Connection, MatrixDelta, ReachabilityDiff, diff
 from isolation.review.clusters import ChangeClusters, sample_outside_addresses
 from isolation.snapshot import Snapshot
 
 __all__ = [
     "DNS_POD_LABELS", "EXAMPLES_PER_PAIR", "MONITORING_POD_LABELS", "STORED_CONNECTIONS",
-    "WORKSPACE_LABEL", "Impact", "PairDelta", "impact_of", "pods_labelled",
-    "sample_outside_addresses", "with_generated_policies", "with_policies",
+    "WORKSPACE_LABEL", "Impact", "PairDelta", "change_warnings", "diff", "impact_of",
+    "pods_labelled", "project_pairs", "sample_outside_addresses", "with_generated_policies",
+    "with_policies",
 ]
 
 WORKSPACE_LABEL = "kubesphere.io/workspace"
 MONITORING_POD_LABELS = (("app.kubernetes.io/name", "prometheus"), ("app", "prometheus"))
 DNS_POD_LABELS = (("k8s-app", "kube-dns"),)
+DNS_PORT = 53
 EXAMPLES_PER_PAIR = 5
 STORED_CONNECTIONS = 200
+OUTSIDE = "(outside the cluster)"
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,8 @@ class PairDelta:
 
 @dataclass(frozen=True)
 class Impact:
-    newly_allowed: list[Connection] = field(default_factory=list)
-    newly_blocked: list[Connection] = field(default_factory=list)
+    newly_allowed: Sequence[Connection] = field(default_factory=list)
+    newly_blocked: Sequence[Connection] = field(default_factory=list)
     pairs: list[PairDelta] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -72,16 +77,16 @@ def impact_of(before: Snapshot, after: Snapshot, *,
     """The reachability change from `before` to `after`, grouped and with warnings.
 
     Guarantees: connections are exactly `isolation.reachability.engine.diff` of the two
-    clusters with the outside samples of `sample_outside_addresses`; pairs are sorted by the
-    number of connections they change, largest first. `clusters` is the two snapshots already
-    read (a review reads them once for impact and lint); without it they are read here.
+    clusters with the outside samples of `sample_outside_addresses` (lists built only as far
+    as they are read; their lengths are exact); pairs are sorted by the number of connections
+    they change, largest first. `clusters` is the two snapshots already read (a review reads
+    them once for impact and lint); without it they are read here.
     Raises ValueError for an object the engine cannot read.
     """
     clusters = clusters or ChangeClusters.of(before, after)
     change = diff(clusters.before_matrix, clusters.after_matrix)
-    pairs = _pairs(change.newly_allowed, change.newly_blocked)
-    return Impact(change.newly_allowed, change.newly_blocked, pairs,
-                  _warnings(after, change.newly_blocked))
+    return Impact(change.newly_allowed, change.newly_blocked, project_pairs(change),
+                  change_warnings(after, change))
 
 
 def with_policies(snapshot: Snapshot, *, upsert: list[dict[str, Any]] = (),
@@ -110,21 +115,44 @@ def _key(policy: dict[str, Any]) -> tuple[str, str]:
 
 
 def _namespace(ref: str) -> str:
-    return ref.split("/", 1)[0] if "/" in ref else "(outside the cluster)"
+    return ref.split("/", 1)[0] if "/" in ref else OUTSIDE
 
 
-def _pairs(allowed: list[Connection], blocked: list[Connection]) -> list[PairDelta]:
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    examples: dict[tuple[str, str], list[Connection]] = defaultdict(list)
-    for index, connections in ((0, allowed), (1, blocked)):
-        for c in connections:
-            key = (_namespace(c.src), _namespace(c.dst))
-            counts[key][index] += 1
-            if len(examples[key]) < EXAMPLES_PER_PAIR:
-                examples[key].append(c)
-    pairs = [PairDelta(src, dst, a, b, tuple(examples[(src, dst)]))
-             for (src, dst), (a, b) in counts.items()]
+def _group_ids(keys: list[str | None]) -> tuple[list[str], np.ndarray]:
+    """Distinct keys in first-seen order, and each key's position (-1 for None)."""
+    index: dict[str, int] = {}
+    ids = np.array([-1 if key is None else index.setdefault(key, len(index)) for key in keys],
+                   dtype=np.int64)
+    return list(index), ids
+
+
+def project_pairs(change: ReachabilityDiff) -> list[PairDelta]:
+    """The change per (source namespace, destination namespace), largest first.
+
+    Guarantees: `allowed` / `blocked` count exactly the pair's connections of
+    `change.newly_allowed` / `newly_blocked` (a source outside the cluster counts under
+    "(outside the cluster)"); `examples` are the pair's first EXAMPLES_PER_PAIR connections
+    newly allowed, then newly blocked ones, each in the lists' order.
+    """
+    delta = _delta_of(change)
+    src_names, src_ids = _group_ids([_namespace(ref) for ref in delta.sources])
+    dst_names, dst_ids = _group_ids([_namespace(ref) for ref in delta.destinations])
+    allowed = delta.grouped_counts(True, src_ids, len(src_names), dst_ids, len(dst_names))
+    blocked = delta.grouped_counts(False, src_ids, len(src_names), dst_ids, len(dst_names))
+    allowed_shown = np.minimum(allowed, EXAMPLES_PER_PAIR)
+    blocked_shown = np.minimum(blocked, EXAMPLES_PER_PAIR - allowed_shown)
+    opened = delta.first_per_group(True, src_ids, dst_ids, allowed_shown)
+    cut = delta.first_per_group(False, src_ids, dst_ids, blocked_shown)
+    pairs = [PairDelta(src_names[a], dst_names[b], int(allowed[a, b]), int(blocked[a, b]),
+                       (*opened.get((a, b), ()), *cut.get((a, b), ())))
+             for a, b in zip(*map(np.ndarray.tolist, np.nonzero(allowed + blocked)), strict=True)]
     return sorted(pairs, key=lambda p: (-(p.allowed + p.blocked), p.src_namespace, p.dst_namespace))
+
+
+def _delta_of(change: ReachabilityDiff) -> MatrixDelta:
+    if change.delta is None:
+        raise ValueError("the change carries no matrix delta: compute it with diff()")
+    return change.delta
 
 
 def pods_labelled(snapshot: Snapshot, wanted: tuple[tuple[str, str], ...]) -> set[str]:
@@ -138,45 +166,95 @@ def pods_labelled(snapshot: Snapshot, wanted: tuple[tuple[str, str], ...]) -> se
     return result
 
 
-def _warnings(after: Snapshot, blocked: list[Connection]) -> list[str]:
-    if not blocked:
+@dataclass(frozen=True)
+class _Loss:
+    """How many newly blocked connections fall into one kind users regret, and the first."""
+
+    count: int = 0
+    first: Connection | None = None
+
+
+def change_warnings(after: Snapshot, change: ReachabilityDiff) -> list[str]:
+    """Sentences on the newly blocked connections users usually regret: from the ingress
+    controller's namespaces, from monitoring pods, to DNS pods on port 53, and between two
+    different workspaces. Each names the first such connection of `change.newly_blocked`
+    and counts exactly how many more there are."""
+    delta = _delta_of(change)
+    if not len(change.newly_blocked):
         return []
-    warnings = []
     ingress = set(detect_ingress_namespaces(after))
     monitoring = pods_labelled(after, MONITORING_POD_LABELS)
     dns = pods_labelled(after, DNS_POD_LABELS)
     owner = workspace_of(after)
-    groups: dict[str, list[Connection]] = defaultdict(list)
-    for c in blocked:
-        src_ns, dst_ns = _namespace(c.src), _namespace(c.dst)
-        if src_ns in ingress:
-            groups["ingress"].append(c)
-        if c.src in monitoring:
-            groups["monitoring"].append(c)
-        if c.dst in dns and c.port == 53:
-            groups["dns"].append(c)
-        if owner.get(src_ns) and owner.get(dst_ns) and owner[src_ns] != owner[dst_ns]:
-            groups["cross-workspace"].append(c)
-    if groups["ingress"]:
-        warnings.append(_sentence(
-            "Blocks the ingress controller", groups["ingress"],
-            "Ingress routes to these pods will stop working."))
-    if groups["monitoring"]:
-        warnings.append(_sentence(
-            "Blocks monitoring scrapes", groups["monitoring"],
-            "Metrics and alerts for these pods will go silent."))
-    if groups["dns"]:
-        warnings.append(_sentence(
-            "Blocks DNS", groups["dns"], "Pods will fail to resolve Service names."))
-    if groups["cross-workspace"]:
-        warnings.append(_sentence(
-            "Cuts calls across workspaces that work today", groups["cross-workspace"],
-            "Add an allowlist entry if these calls are intended."))
+    src_namespaces = [_namespace(ref) for ref in delta.sources]
+    every_row = delta.row_counts(False)
+    losses = {
+        "ingress": _loss(delta, every_row, np.array([ns in ingress for ns in src_namespaces],
+                                                    dtype=bool)),
+        "monitoring": _loss(delta, every_row, np.array([ref in monitoring
+                                                        for ref in delta.sources], dtype=bool)),
+        "dns": _dns_loss(delta, np.array([ref in dns for ref in delta.destinations],
+                                         dtype=bool)),
+        "cross-workspace": _cross_workspace_loss(delta, src_namespaces, owner),
+    }
+    warnings = []
+    for kind, head, advice in (
+            ("ingress", "Blocks the ingress controller",
+             "Ingress routes to these pods will stop working."),
+            ("monitoring", "Blocks monitoring scrapes",
+             "Metrics and alerts for these pods will go silent."),
+            ("dns", "Blocks DNS", "Pods will fail to resolve Service names."),
+            ("cross-workspace", "Cuts calls across workspaces that work today",
+             "Add an allowlist entry if these calls are intended.")):
+        loss = losses[kind]
+        if loss.count and loss.first is not None:
+            warnings.append(_sentence(head, loss.first, loss.count, advice))
     return warnings
 
 
-def _sentence(head: str, connections: list[Connection], advice: str) -> str:
-    sample = connections[0]
-    more = f" and {len(connections) - 1} more" if len(connections) > 1 else ""
+def _loss(delta: MatrixDelta, rows: np.ndarray, sources: np.ndarray,
+          columns: np.ndarray | None = None, port: int | None = None) -> _Loss:
+    """The blocked connections counted by `rows` (per source) from the `sources` kept, and
+    the first of them (to `columns` on `port` when given)."""
+    counted = np.where(sources, rows, 0)
+    total = int(counted.sum())
+    if not total:
+        return _Loss()
+    i = int(np.flatnonzero(counted)[0])
+    js, ks = delta.hits(i, False, columns, port)
+    return _Loss(total, delta.connection(i, int(js[0]), int(ks[0]), False))
+
+
+def _dns_loss(delta: MatrixDelta, dns: np.ndarray) -> _Loss:
+    if not dns.any():
+        return _Loss()
+    rows = delta.row_counts(False, dns, port=DNS_PORT)
+    return _loss(delta, rows, np.ones(len(rows), dtype=bool), np.flatnonzero(dns), DNS_PORT)
+
+
+def _cross_workspace_loss(delta: MatrixDelta, src_namespaces: list[str],
+                          owner: dict[str, str]) -> _Loss:
+    """Blocked connections between namespaces of two different workspaces."""
+    names, ids = _group_ids([owner.get(ns) or None for ns in
+                             [*src_namespaces, *(_namespace(r) for r in delta.destinations)]])
+    src_ws, dst_ws = ids[:len(src_namespaces)], ids[len(src_namespaces):]
+    members = np.flatnonzero(src_ws >= 0)
+    if not len(members) or not (dst_ws >= 0).any():
+        return _Loss()
+    sources = np.full(len(src_ws), -1, dtype=np.int64)
+    sources[members] = np.arange(len(members))
+    by_workspace = delta.grouped_counts(False, sources, len(members), dst_ws, len(names))
+    across = by_workspace.sum(axis=1) - by_workspace[np.arange(len(members)), src_ws[members]]
+    rows = np.zeros(len(src_ws), dtype=np.int64)
+    rows[members] = across
+    if not rows.any():
+        return _Loss()
+    i = int(np.flatnonzero(rows)[0])
+    js, ks = delta.hits(i, False, np.flatnonzero((dst_ws >= 0) & (dst_ws != src_ws[i])))
+    return _Loss(int(rows.sum()), delta.connection(i, int(js[0]), int(ks[0]), False))
+
+
+def _sentence(head: str, sample: Connection, count: int, advice: str) -> str:
+    more = f" and {count - 1} more" if count > 1 else ""
     return (f"{head}: {sample.src} → {sample.dst} on {sample.protocol} {sample.port}{more}. "
             f"{advice}")
