@@ -98,6 +98,19 @@ class ImpactView:
     def unchanged(self) -> bool:
         return not self.allowed and not self.blocked
 
+    @property
+    def page(self) -> int:
+        """How many connections of each kind the review lists before "show more"."""
+        return IMPACT_PAGE
+
+    @property
+    def first_blocked(self) -> list[dict[str, Any]]:
+        return self.newly_blocked[:IMPACT_PAGE]
+
+    @property
+    def first_allowed(self) -> list[dict[str, Any]]:
+        return self.newly_allowed[:IMPACT_PAGE]
+
 
 @dataclass
 class Review:
@@ -290,9 +303,39 @@ def kept_diff(user_id: int, target: tuple[str, str] | None, text: str,
 
 
 def _diff_key(user_id: int, target: tuple[str, str] | None, text: str,
-              base_version: str) -> str:
+              base_version: str, part: str = "diff") -> str:
     where = "/".join(target) if target else "-"
-    return f"policy-review-diff:{user_id}:{where}:{digest_of(text, base_version)}"
+    return f"policy-review-{part}:{user_id}:{where}:{digest_of(text, base_version)}"
+
+
+# The impact lists its first IMPACT_PAGE connections of each kind; "show more" pages through
+# at most KEPT_CONNECTIONS of each (the counts above them are always exact).
+IMPACT_PAGE = 200
+KEPT_CONNECTIONS = 10_000
+IMPACT_KINDS = ("blocked", "allowed")
+
+
+def keep_impact(review: Review, user_id: int) -> None:
+    """Keep the listed connections of a review's impact for `user_id` (see `kept_impact`)."""
+    impact = review.impact
+    if not review.ok or impact is None:
+        return
+    lists = {"blocked": impact.newly_blocked[:KEPT_CONNECTIONS],
+             "allowed": impact.newly_allowed[:KEPT_CONNECTIONS]}
+    if all(len(rows) <= IMPACT_PAGE for rows in lists.values()):
+        return      # the page lists them all: nothing to page through
+    packed = zlib.compress(json.dumps(lists).encode())
+    cache.set(_diff_key(user_id, review.target, review.text, review.base_version, "impact"),
+              packed, KEPT_DIFF_SECONDS)
+
+
+def kept_impact(user_id: int, target: tuple[str, str] | None, text: str, base_version: str,
+                which: str) -> list[dict[str, Any]] | None:
+    """The `which` ("blocked" or "allowed") connections `keep_impact` kept, or None."""
+    packed = cache.get(_diff_key(user_id, target, normalise(text), base_version, "impact"))
+    if not isinstance(packed, bytes) or which not in IMPACT_KINDS:
+        return None
+    return json.loads(zlib.decompress(packed)).get(which)
 
 
 def review_diff(text: str, *, access: Access, directory: tenants.Directory, mode: str,
@@ -641,9 +684,12 @@ def scoped_impact(impact: Impact, scope: Scope) -> ImpactView:
     as "a pod in another project" (alike ones merged, with a count), connections wholly
     outside it are only counted in `hidden`, project pairs outside it merge into "other
     projects", warnings are redacted; the totals stay those of the whole change."""
+    # Everything in scope: only what can be listed is built. Otherwise every connection is
+    # read, to count those wholly outside the scope.
+    listed = slice(0, KEPT_CONNECTIONS if scope.everything else None)
     delta = {"allowed": len(impact.newly_allowed), "blocked": len(impact.newly_blocked),
-             "newly_allowed": [c.to_dict() for c in impact.newly_allowed],
-             "newly_blocked": [c.to_dict() for c in impact.newly_blocked],
+             "newly_allowed": [c.to_dict() for c in impact.newly_allowed[listed]],
+             "newly_blocked": [c.to_dict() for c in impact.newly_blocked[listed]],
              "pairs": [{"from": p.src_namespace, "to": p.dst_namespace, "allowed": p.allowed,
                         "blocked": p.blocked} for p in impact.pairs],
              "warnings": list(impact.warnings)}

@@ -40,7 +40,8 @@ def _base(mode: str, target: tuple[str, str] | None, access: Access,
         context.update(title=f"Edit {name}", namespace=namespace, name=name, kind=kind,
                        action_url=services.kind_url(kind, "edit", namespace, name),
                        cancel_url=services.kind_url(kind, "detail", namespace, name),
-                       diff_url=services.kind_url(kind, "edit_diff", namespace, name))
+                       diff_url=services.kind_url(kind, "edit_diff", namespace, name),
+                       impact_url=services.kind_url(kind, "edit_impact", namespace, name))
     return context
 
 

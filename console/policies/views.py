@@ -216,6 +216,7 @@ def _submit(request, directory, *, mode: str, target=None, kind=None):
             data["text"], access=access_of(request), directory=directory, mode=mode,
             target=target, base_version=data["base_version"], user=request.user, kind=kind)
     policy_draft.keep_diff(review, request.user.pk)
+    policy_draft.keep_impact(review, request.user.pk)
     context = policy_editor.review_context(review, data, directory, access_of(request))
     if refused:
         context.pop("notice", None)
@@ -265,6 +266,38 @@ def policy_review_diff(request, namespace: str = "", name: str = "", group: str 
         return HttpResponse("The draft changed or no longer passes its checks: review it "
                             "again.", status=409)
     return _diff_rows(request, review.diff)
+
+
+@require_POST
+def policy_review_impact(request, namespace: str = "", name: str = "", group: str = "",
+                         plural: str = ""):
+    """The next connections of a review's impact ("show more"): `which` is "blocked" or
+    "allowed", from `start`, as list items for htmx to put in place of the button. They come
+    from what this user's review kept; once that has expired the draft must be reviewed again
+    (the impact is not computed here)."""
+    target = (namespace, name) if name else None
+    kind = _kind(group, plural, bool(namespace)) if group else None
+    try:
+        if kind is not None:
+            services.get_kind_object_for_user(request, kind, namespace, name, edit=True)
+        elif target:
+            services.get_policy_for_user(request, namespace, name, edit=True)
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title=name or "Create a NetworkPolicy")
+    form = PolicyDraftForm(request.POST)
+    which = request.POST.get("which", "")
+    rows = None
+    if form.is_valid():
+        rows = policy_draft.kept_impact(request.user.pk, target, form.cleaned_data["text"],
+                                        form.cleaned_data["base_version"], which)
+    if rows is None:
+        return HttpResponse("This review has expired: review the draft again to list more.",
+                            status=409)
+    start = _start(request.POST.get("start"))
+    return render(request, "policies/_impact.html#impact-rows",
+                  {"rows": rows[start:start + policy_draft.IMPACT_PAGE], "which": which,
+                   "next": start + policy_draft.IMPACT_PAGE, "kept": len(rows),
+                   "more_url": request.path})
 
 
 def _diff_rows(request, rows):

@@ -167,3 +167,60 @@ def test_policy_yaml_is_written_as_pyyaml_writes_it():
     for obj in objects:
         assert dump(obj) == yaml.dump(obj, Dumper=yaml.SafeDumper, sort_keys=False,
                                       default_flow_style=False, allow_unicode=True)
+
+
+# -- the impact's connections, a page at a time ------------------------------------------------
+
+def listed_connections(body: str) -> list[str]:
+    return re.findall(r'<li><span class="badge text-bg-(?:danger|success)">\w+</span> (.+?)</li>', body)
+
+
+def test_the_impact_lists_a_page_of_connections_and_shows_more_on_demand(
+        demo_cluster, personas, login_as, monkeypatch):
+    from console.policies import draft
+
+    monkeypatch.setattr(draft, "IMPACT_PAGE", 2)
+    text = as_yaml(netpol("shop", "deny-everything", policyTypes=["Ingress", "Egress"]))
+    client = login_as("carol")
+    body = client.post(reverse("policy_create"), {"action": "review", "yaml": text}
+                       ).content.decode()
+    blocked = int(re.search(r"(\d+) newly blocked", body).group(1))
+    assert blocked > 4
+    assert body.count('<span class="badge text-bg-danger">Blocked</span>') == 2
+    more = reverse("policy_create_impact")
+    assert f'hx-post="{more}"' in body and '"which": "blocked", "start": "2"' in body
+    listable = int(re.search(r"2 of (\d+) listed", body).group(1))
+    assert 4 < listable <= blocked       # alike connections to other projects are merged
+    response = client.post(more, {"action": "review", "yaml": text, "which": "blocked",
+                                  "start": 2}, HTTP_HX_REQUEST="true")
+    rows = response.content.decode()
+    assert response.status_code == 200 and "<html" not in rows
+    assert rows.count("Blocked</span>") == 2 and '"start": "4"' in rows
+    everything = [listed_connections(client.post(more, {
+        "action": "review", "yaml": text, "which": "blocked", "start": start},
+        HTTP_HX_REQUEST="true").content.decode()) for start in range(0, listable, 2)]
+    flat = [c for page in everything for c in page]
+    assert len(flat) == listable         # each kept connection listed once
+    assert flat[:2] == listed_connections(body)[:2]
+    last = client.post(more, {"action": "review", "yaml": text, "which": "blocked",
+                              "start": listable - 1}, HTTP_HX_REQUEST="true").content.decode()
+    assert "impact-more" not in last     # nothing after the last one
+
+
+def test_more_of_an_impact_needs_the_users_own_review(demo_cluster, personas, login_as,
+                                                      monkeypatch):
+    from console.policies import draft
+
+    monkeypatch.setattr(draft, "IMPACT_PAGE", 2)
+    text = as_yaml(netpol("shop", "deny-everything", policyTypes=["Ingress", "Egress"]))
+    more = reverse("policy_create_impact")
+    fresh = login_as("carol").post(more, {"action": "review", "yaml": text, "which": "blocked",
+                                          "start": 2})
+    assert fresh.status_code == 409 and b"review the draft again" in fresh.content
+    login_as("carol").post(reverse("policy_create"), {"action": "review", "yaml": text})
+    other = login_as("bob").post(more, {"action": "review", "yaml": text, "which": "blocked",
+                                        "start": 2})
+    assert other.status_code == 409      # another user's kept impact is not theirs
+    wrong = login_as("carol").post(more, {"action": "review", "yaml": text, "which": "nothing",
+                                          "start": 2})
+    assert wrong.status_code == 409
