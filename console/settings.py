@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "console.core.middleware.StrictFormEncodingMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Once the user is known: the language saved on their account wins over LocaleMiddleware's
+    # cookie and Accept-Language.
+    "console.core.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

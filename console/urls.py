@@ -1,10 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.i18n import set_language
 
-from console.core import views
+from console.core import language, views
 from console.tenancy import urls as tenancy_urls
 
 urlpatterns = [
@@ -13,7 +11,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("oidc/", include("console.sso.urls")),
     # The header's language switcher; open before sign-in too, so the login page can switch.
-    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # It also saves a signed-in user's choice on their account.
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("policies/", include("console.policies.urls")),
     path("workspaces/", include(tenancy_urls.workspace_patterns)),

@@ -254,3 +254,18 @@ class GuardrailOverride(models.Model):
 
     def __str__(self) -> str:
         return f"override of {self.key} by {self.user}"
+
+
+class UserPreference(models.Model):
+    """A user's own settings, made the first time they choose one (so accounts that single
+    sign-on creates need nothing at creation). `language` is a code of settings.LANGUAGES,
+    checked where it is set (console.core.language), not as model choices: the list of
+    languages may grow without a migration."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="preference")
+    language = models.CharField(max_length=16, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"

@@ -131,3 +131,24 @@ def scoped_delta(delta: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
                              key=lambda p: (-(p["allowed"] + p["blocked"]), p["from"], p["to"]))
     result["warnings"] = [scope.redact(str(w)) for w in delta.get("warnings") or []]
     return result
+
+
+def redact_names(text: str, scope: Scope) -> str:
+    """`text` with "namespace/pod" outside `scope` replaced (Scope.redact), and the bare name
+    of every workspace project outside `scope` written as "another project".
+
+    Namespaces outside every workspace (kube-system, the ingress controller's) stay named when
+    bare: they belong to no tenant, and a fix (allow DNS, allow the ingress controller) must
+    name them; their pods are still unnamed.
+    """
+    text = scope.redact(text)
+    if scope.everything:
+        return text
+    hidden = sorted((ns for ns in scope.workspace_of if not scope.sees(ns)), key=len,
+                    reverse=True)
+    if not hidden:
+        return text
+    names = "|".join(re.escape(ns) for ns in hidden)
+    end = r"(?![\w/-]|\.\w)"  # a whole name: not a longer name, a pod, or a domain
+    text = re.sub(rf"\b(?:project|namespace) (?:{names}){end}", "another project", text)
+    return re.sub(rf"(?<![\w./=:-])(?:{names}){end}", "another project", text)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop, ngettext
+
 from cluster.errors import PermanentClusterError
 from console.core import jobs, tenants
 from console.core.access import Access
+from console.core.language import requester_language
 from console.core.scope import Scope
 from console.reachability import whatif
 from console.reachability.grid import GridInputError
@@ -15,7 +18,7 @@ from console.reachability.matrix import JOB_KIND, grid_now, parse_query
 
 def _requester_scope(ctx: jobs.JobContext) -> Scope:
     """What the job's requester may see, read afresh (their rights may have changed)."""
-    ctx.progress(2, "Reading who may see what")
+    ctx.progress(2, gettext_noop("Reading who may see what"))
     directory = tenants.directory(fresh=True)
     user = ctx.job.requested_by
     return Scope.of(Access.for_user(user) if user else Access(username=""),
@@ -25,28 +28,34 @@ def _requester_scope(ctx: jobs.JobContext) -> Scope:
 @jobs.handler(JOB_KIND)
 def reachability_matrix(ctx: jobs.JobContext) -> dict[str, Any]:
     """Compute a large reachability grid in the requester's scope; the grid is the result."""
-    scope = _requester_scope(ctx)
-    try:
-        query = parse_query(ctx.params.get("query") or {})
-        grid = grid_now(scope, query, progress=ctx.progress)
-    except GridInputError as exc:
-        raise PermanentClusterError(exc.message) from exc
-    return {"message": f"Matrix of {grid['pods']} pods computed in {grid['seconds']} s.",
+    with requester_language(ctx.job.requested_by):
+        scope = _requester_scope(ctx)
+        try:
+            query = parse_query(ctx.params.get("query") or {})
+            grid = grid_now(scope, query, progress=ctx.progress)
+        except GridInputError as exc:
+            raise PermanentClusterError(exc.message) from exc
+        message = ngettext("Matrix of %(pods)s pod computed in %(seconds)s s.",
+                           "Matrix of %(pods)s pods computed in %(seconds)s s.", grid["pods"])
+    return {"message": message % {"pods": grid["pods"], "seconds": grid["seconds"]},
             "grid": grid}
 
 
 @jobs.handler(whatif.JOB_KIND)
 def reachability_what_if(ctx: jobs.JobContext) -> dict[str, Any]:
     """Preview a pending change on a large cluster in the requester's scope."""
-    scope = _requester_scope(ctx)
-    pending = whatif.pending_from(ctx.params["pending"])
-    try:
-        result = whatif.preview_now(scope, pending, progress=ctx.progress)
-    except whatif.WhatIfInputError as exc:
-        raise PermanentClusterError(exc.message) from exc
-    delta = result["delta"]
-    return {"message": f"{pending.title}: {delta['allowed']} connections newly allowed, "
-                       f"{delta['blocked']} newly blocked.", "whatif": result}
+    with requester_language(ctx.job.requested_by):
+        scope = _requester_scope(ctx)
+        pending = whatif.pending_from(ctx.params["pending"])
+        try:
+            result = whatif.preview_now(scope, pending, progress=ctx.progress)
+        except whatif.WhatIfInputError as exc:
+            raise PermanentClusterError(exc.message) from exc
+        delta = result["delta"]
+        message = gettext("%(title)s: %(allowed)s connections newly allowed, %(blocked)s newly "
+                          "blocked.") % {"title": pending.title, "allowed": delta["allowed"],
+                                         "blocked": delta["blocked"]}
+    return {"message": message, "whatif": result}
 
 
 @jobs.handler("revert-change")

@@ -13,6 +13,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from console.core.access import Access, access_of, scoped_to_user
 from console.core.models import Change
@@ -23,6 +25,8 @@ CONTEXT_LINES = 3
 # Rows of a diff sent at once; "show more" fetches the next ones (history_diff).
 DIFF_PAGE_ROWS = 300
 DRIFT_AUTHOR = "drift repair"
+# Who a change is by when no user made it: stored in English, shown in the reader's language.
+SYSTEM_AUTHORS = (gettext_noop("drift repair"), gettext_noop("unknown"))
 
 
 @dataclass(frozen=True)
@@ -64,23 +68,26 @@ def filtered(changes: QuerySet, wanted: HistoryFilter) -> QuerySet:
     return changes
 
 
-def filter_choices(changes: QuerySet) -> dict[str, list[str]]:
-    """The values the filters offer: those present in the changes the user may see."""
+def filter_choices(changes: QuerySet) -> dict[str, list]:
+    """The values the filters offer: those present in the changes the user may see; authors
+    as (value, label) pairs, the label of a system author in the reader's language."""
     def distinct(field: str) -> list[str]:
         return sorted(v for v in changes.order_by().values_list(field, flat=True).distinct() if v)
 
-    authors = set(distinct("author__username")) | set(
-        changes.filter(author__isnull=True).order_by().values_list("author_label", flat=True)
-        .distinct())
+    users = set(distinct("author__username"))
+    systems = set(changes.filter(author__isnull=True).order_by()
+                  .values_list("author_label", flat=True).distinct()) - users
+    authors = [(name, name) for name in users if name]
+    authors += [(label, gettext(label)) for label in systems if label]
     return {"workspaces": distinct("workspace"), "projects": distinct("project"),
-            "kinds": distinct("kind"), "authors": sorted(a for a in authors if a)}
+            "kinds": distinct("kind"), "authors": sorted(authors)}
 
 
 def get_change_for_user(request, change_id: int, workspace_of) -> Change:
     """The change, if the user may see it (Http404 otherwise, so its existence is not told)."""
     change = visible_changes(request, workspace_of).filter(pk=change_id).first()
     if change is None:
-        raise Http404("No such change.")
+        raise Http404(gettext("No such change."))
     return change
 
 
@@ -138,7 +145,7 @@ def _changes_tenancy(change: Change) -> bool:
 def require_revert(request, change: Change, workspace_of) -> Access:
     access = access_of(request)
     if not can_revert(access, change, workspace_of):
-        raise PermissionDenied("You can view this change but not revert it.")
+        raise PermissionDenied(gettext("You can view this change but not revert it."))
     return access
 
 
@@ -171,10 +178,10 @@ def side_by_side(before: str, after: str, context: int = CONTEXT_LINES) -> list[
                 head, tail = count, 0
             for k in list(range(head)) + list(range(count - tail, count)):
                 if k == count - tail and head < count - tail:
-                    rows.append(DiffRow("gap", left=f"{count - head - tail:,} unchanged lines"))
+                    rows.append(DiffRow("gap", left=_unchanged(count - head - tail)))
                 rows.append(DiffRow("equal", i1 + k + 1, old[i1 + k], j1 + k + 1, new[j1 + k]))
             if head + tail < count and tail == 0:
-                rows.append(DiffRow("gap", left=f"{count - head:,} unchanged lines"))
+                rows.append(DiffRow("gap", left=_unchanged(count - head)))
             continue
         for k in range(max(i2 - i1, j2 - j1)):
             left = i1 + k if i1 + k < i2 else None
@@ -186,6 +193,12 @@ def side_by_side(before: str, after: str, context: int = CONTEXT_LINES) -> list[
                                 None if right is None else right + 1,
                                 "" if right is None else new[right]))
     return rows
+
+
+def _unchanged(count: int) -> str:
+    """The label of a folded run of `count` unchanged lines, its number grouped by thousands."""
+    return ngettext("%(count)s unchanged line", "%(count)s unchanged lines", count) % {
+        "count": number_format(count, force_grouping=True)}
 
 
 # -- one change, as the page and the export show it ---------------------------------------
@@ -208,8 +221,8 @@ def diff_page(rows: list[DiffRow], start: int = 0,
 
 def _diff_texts(change: Change) -> list[tuple[str, str, str]]:
     return [(title, before, after) for title, before, after in (
-        ("Objects", change.before_yaml, change.after_yaml),
-        ("Generated NetworkPolicies", change.generated_before_yaml,
+        (gettext("Objects"), change.before_yaml, change.after_yaml),
+        (gettext("Generated NetworkPolicies"), change.generated_before_yaml,
          change.generated_after_yaml)) if before or after]
 
 

@@ -3,6 +3,7 @@ from datetime import date
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cluster.errors import ClusterError
@@ -23,7 +24,7 @@ def history(request):
     try:
         workspace_of = tenants.directory().workspace_of
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="History")
+        return render_cluster_error(request, exc, title=gettext("History"))
     changes = svc.visible_changes(request, workspace_of)
     wanted = svc.HistoryFilter.from_params(request.GET)
     jobs = scoped_to_user(Job.objects.select_related("requested_by"), request, workspace_of)
@@ -39,7 +40,7 @@ def history_export(request):
     try:
         scope = scope_for(request)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="History")
+        return render_cluster_error(request, exc, title=gettext("History"))
     changes = svc.filtered(svc.visible_changes(request, scope.workspace_of),
                            svc.HistoryFilter.from_params(request.GET))
     response = JsonResponse({"changes": [svc.export_record(c, scope) for c in changes]},
@@ -53,7 +54,7 @@ def history_detail(request, change_id: int):
     try:
         scope = scope_for(request)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="History")
+        return render_cluster_error(request, exc, title=gettext("History"))
     change = svc.get_change_for_user(request, change_id, scope.workspace_of)
     return render(request, "history/detail.html", {
         "change": change, "delta": svc.delta_for(change, scope), "diffs": svc.diffs(change),
@@ -68,12 +69,12 @@ def history_diff(request, change_id: int):
     try:
         workspace_of = tenants.directory().workspace_of
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="History")
+        return render_cluster_error(request, exc, title=gettext("History"))
     change = svc.get_change_for_user(request, change_id, workspace_of)
     number, start = _number(request.GET.get("diff")), _number(request.GET.get("start"))
     page = svc.diff_rows(change, number, start)
     if page is None:
-        raise Http404("No such diff.")
+        raise Http404(gettext("No such diff."))
     diff = {"page": page, "number": number, "more": True}
     if request.htmx:
         return render(request, "history/_diff.html#diff-rows", {"diff": diff, "change": change})
@@ -92,7 +93,7 @@ def history_objects(request, change_id: int):
     try:
         workspace_of = tenants.directory().workspace_of
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="History")
+        return render_cluster_error(request, exc, title=gettext("History"))
     change = svc.get_change_for_user(request, change_id, workspace_of)
     text = svc.resulting_yaml(change, generated=request.GET.get("generated") == "1")
     response = HttpResponse(text, content_type="application/yaml; charset=utf-8")
@@ -125,6 +126,6 @@ def history_revert(request, change_id: int):
                 context["apply_refused"] = " ".join(override.non_field_errors())
             context["delta"], context["notes"] = revert.preview(plan, snapshot, settings, scope)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Revert")
+        return render_cluster_error(request, exc, title=gettext("Revert"))
     status = 409 if request.method == "POST" else 200
     return render(request, "history/revert.html", context, status=status)

@@ -10,7 +10,7 @@ from cluster.errors import ClusterError, NotFoundError
 from console.core import cluster, tenants
 from console.core.access import Access
 from console.core.models import Change, Job, JobStatus
-from console.core.scope import OTHER_LABEL, Scope
+from console.core.scope import OTHER_LABEL, Scope, redact_names
 from console.policies import kinds, services
 from console.policies.conflict import conflict_context, read_base
 from console.policies.text import live_yaml
@@ -203,7 +203,6 @@ def job_outcome(job: Job) -> dict[str, Any]:
 def shown_yaml(obj: dict[str, Any], access: Access, directory: tenants.Directory) -> str:
     """The YAML of an object as `access` may see it: a tenant reading a platform policy sees
     other tenants' project names as "another project"."""
-    from console.policies.draft import redact_names
 
     text = live_yaml(obj)
     return text if access.view_all else redact_names(text, scope_of(access, directory))
@@ -214,7 +213,6 @@ def kind_detail_context(kind: kinds.PolicyKind, obj: dict[str, Any], access: Acc
     """The detail page of a policy of a kind other than NetworkPolicy: its facts and rules
     in sentences, where it runs, what it selects (only what `access` may see by name) and
     its YAML. Raises ClusterError when the cluster cannot be read."""
-    from console.policies.draft import redact_names
 
     meta = obj["metadata"]
     namespace, name = meta.get("namespace") or "", meta["name"]

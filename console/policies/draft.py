@@ -19,7 +19,6 @@ import copy
 import dataclasses
 import hashlib
 import json
-import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +36,7 @@ from cluster.errors import (
 from console.core import cluster, jobs, tenants
 from console.core.access import Access
 from console.core.models import Job
-from console.core.scope import Scope, scoped_delta
+from console.core.scope import Scope, redact_names, scoped_delta
 from console.guardrails.services import GuardrailCheck, check_change
 from console.policies import kinds, services
 from console.policies.detail import scope_of
@@ -702,27 +701,6 @@ def scoped_impact(impact: Impact, scope: Scope) -> ImpactView:
 def scoped_findings(findings: list[Finding], scope: Scope) -> list[Finding]:
     """`findings` with every pod, and every other tenant's project, outside `scope` unnamed."""
     return [dataclasses.replace(f, message=redact_names(f.message, scope)) for f in findings]
-
-
-def redact_names(text: str, scope: Scope) -> str:
-    """`text` with "namespace/pod" outside `scope` replaced (Scope.redact), and the bare name
-    of every workspace project outside `scope` written as "another project".
-
-    Namespaces outside every workspace (kube-system, the ingress controller's) stay named when
-    bare: they belong to no tenant, and a fix (allow DNS, allow the ingress controller) must
-    name them; their pods are still unnamed.
-    """
-    text = scope.redact(text)
-    if scope.everything:
-        return text
-    hidden = sorted((ns for ns in scope.workspace_of if not scope.sees(ns)), key=len,
-                    reverse=True)
-    if not hidden:
-        return text
-    names = "|".join(re.escape(ns) for ns in hidden)
-    end = r"(?![\w/-]|\.\w)"  # a whole name: not a longer name, a pod, or a domain
-    text = re.sub(rf"\b(?:project|namespace) (?:{names}){end}", "another project", text)
-    return re.sub(rf"(?<![\w./=:-])(?:{names}){end}", "another project", text)
 
 
 # -- helpers -----------------------------------------------------------------------------------

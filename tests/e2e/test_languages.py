@@ -1,13 +1,18 @@
 """The console in Simplified Chinese: a browser whose language is Chinese gets every main page in
 zh-Hans without any page scrolling sideways at 1440 and 390 px (screenshots in
-test-artifacts/screenshots/zh-<page>-<width>.png), and the header's switcher changes the
-language from the keyboard and keeps it."""
+test-artifacts/screenshots/zh-<page>-<width>.png), the History of a real change and its revert
+too, and the header's switcher changes the language from the keyboard and keeps it, on the
+user's account, into another browser."""
 
 from __future__ import annotations
+
+import copy
 
 import pytest
 from playwright.sync_api import expect
 
+from console.core import cluster
+from console.core.audit import record_change
 from tests.conftest import PASSWORD
 from tests.e2e.test_responsive import CULPRITS, OVERFLOW, PAGES, reconciled  # noqa: F401
 
@@ -76,3 +81,70 @@ def test_the_switcher_changes_the_language_from_the_keyboard_and_keeps_it(page, 
     page.get_by_role("group", name="语言").get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name="Workspaces", exact=True)).to_be_visible()
     assert page.url.endswith("/workspaces/")
+
+
+@pytest.fixture
+def narrowed_scrape(reconciled, personas):  # noqa: F811
+    """alice narrowed reporting's Prometheus rule to one port; the change is in the history."""
+    gw = cluster.gateway()
+    live = gw.get_object("NetworkPolicy", "allow-prometheus-scrape", "reporting")
+    edited = copy.deepcopy(live)
+    edited["spec"]["ingress"][0]["ports"] = [{"port": 9090, "protocol": "TCP"}]
+    written = gw.replace(edited)
+    return record_change(kind="policy-apply", target="reporting/allow-prometheus-scrape",
+                         summary="Narrowed the Prometheus scrape to port 9090",
+                         author=personas["alice"], workspace="team-b", project="reporting",
+                         before=[live], after=[written])
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_history_of_a_change_and_its_revert_speak_chinese_and_fit(chinese_page, narrowed_scrape,
+                                                                       screenshot, width):
+    page, number = chinese_page, narrowed_scrape.pk
+    sign_in(page, "alice")
+    page.set_viewport_size({"width": width, "height": 900})
+    pages = [
+        ("history-list", "/history/", "历史记录", ["Recent jobs", "Export as JSON", "Author"]),
+        ("history-detail", f"/history/{number}/", f"变更 #{number}：policy-apply "
+         "reporting/allow-prometheus-scrape", ["Resulting YAML", "on the left", "Reverted by"]),
+        ("history-revert", f"/history/{number}/revert/", f"回滚变更 #{number}",
+         ["What the revert writes", "is put back as it was before", "Impact preview"]),
+    ]
+    overflowing = {}
+    for name, address, heading, english in pages:
+        page.goto(address)
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        page.wait_for_load_state("networkidle")
+        assert "网络隔离控制台" in page.title() and "历史记录" in page.title(), name
+        text = page.locator("main").inner_text()
+        assert [phrase for phrase in english if phrase in text] == [], name
+        screenshot(page, f"zh-{name}-{width}")
+        excess = page.evaluate(OVERFLOW)
+        if excess > 0:
+            overflowing[name] = (excess, page.evaluate(CULPRITS))
+    assert not overflowing, f"pages wider than the {width} px window (excess px): {overflowing}"
+    # The revert runs and reports in Chinese too.
+    page.get_by_role("button", name=f"回滚变更 #{number}").click()
+    status = page.locator(".job-status")
+    expect(status).to_have_attribute("data-job-status", "succeeded", timeout=20_000)
+    expect(status.locator("[data-job-message]")).to_contain_text(f"变更 #{number} 已回滚：恢复了 1 个对象。")
+    screenshot(page, f"zh-history-reverted-{width}")
+
+
+def test_a_saved_language_follows_the_user_into_another_browser(browser, live_server, reconciled,  # noqa: F811
+                                                                personas):
+    english = {"base_url": live_server.url, "locale": "en-US"}
+    first = browser.new_context(**english).new_page()
+    sign_in(first, "bob")
+    first.goto("/history/")
+    first.get_by_role("group", name="Language").get_by_role("button", name="简体中文").click()
+    expect(first.get_by_role("heading", name="历史记录", exact=True)).to_be_visible()
+    first.context.close()
+    second = browser.new_context(**english).new_page()
+    second.goto("/login/")
+    expect(second.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(second, "bob")
+    second.goto("/history/")
+    expect(second.get_by_role("heading", name="历史记录", exact=True)).to_be_visible()
+    expect(second.locator("html")).to_have_attribute("lang", "zh-hans")
+    second.context.close()

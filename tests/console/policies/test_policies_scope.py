@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 
 from console.core.access import Access
-from console.core.scope import HIDDEN_POD, Scope
-from console.policies.draft import redact_names
+from console.core.scope import HIDDEN_POD, Scope, redact_names
 from tests.console.policies.support import as_yaml, create, netpol
 
 pytestmark = pytest.mark.django_db
