@@ -19,7 +19,7 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from console.core import cluster as console_cluster
 from console.core.audit import to_yaml
@@ -36,7 +36,9 @@ from console.tenancy.forms import (
 from isolation.compiler.tenancy import workspace_of
 from isolation.reachability.engine import Cluster, InvalidPolicyError
 from isolation.reachability.inventory import InventoryError
+from isolation.review.clusters import declared_ports_cluster
 from isolation.review.impact import EXAMPLES_PER_PAIR, Impact, PairDelta
+from isolation.review.overrides import Override, entry_overrides, has_platform_layers
 from isolation.snapshot import Snapshot
 
 # Documentation ranges (RFC 5737 / 3849): never a real peer, so "an address nothing names".
@@ -451,3 +453,140 @@ def project_page(state: Any) -> dict[str, Any]:
             "external_count": sum(len(g.entries) for g in tabs["external"]),
             "active_entries": sum(1 for e in state.entries if e.active),
             "generated_yaml": to_yaml(state.generated)}
+
+
+# -- platform policies that decide before an entry ------------------------------------------------
+
+ENTRY, FIX = "entry", "fix"
+
+
+def overridden_entries(snapshot: Snapshot, project: str, scope: Scope,
+                       entries: list[tuple[str, dict[str, Any]]] | None = None
+                       ) -> list[tuple[str, list[str]]]:
+    """(entry name, warnings) of each allowlist entry of `project` ((name, spec) pairs; by
+    default the project's NamespaceNetworkPolicies in `snapshot`) that a platform policy
+    overrides (`isolation.review.overrides`), worded for `scope` (`override_warnings`).
+
+    Guarantees: empty when the cluster has no policy layer but the NetworkPolicies (nothing
+    is evaluated then) or when the cluster's policies cannot be read (the page says why
+    elsewhere); the engine is read once for all entries.
+    """
+    if entries is None:
+        entries = [(str(e["metadata"].get("name")), e["spec"]) for e in snapshot.nsnps
+                   if (e.get("metadata") or {}).get("namespace") == project
+                   and isinstance(e.get("spec"), dict)]
+    engine = _override_engine(snapshot) if entries else None
+    if engine is None:
+        return []
+    result = []
+    for name, spec in entries:
+        found = entry_overrides(snapshot, project, spec, engine)
+        if found:
+            result.append((name, override_warnings(found, scope)))
+    return result
+
+
+def overridden_per_project(snapshot: Snapshot, projects: list[str]) -> list[tuple[str, int]]:
+    """(project, how many of its allowlist entries a platform policy overrides) for each of
+    `projects` with at least one, in the order given (counts name no policy); empty under the
+    same conditions as `overridden_entries`."""
+    wanted = set(projects)
+    specs: dict[str, list[Any]] = {}
+    for entry in snapshot.nsnps:
+        namespace = (entry.get("metadata") or {}).get("namespace")
+        if namespace in wanted and isinstance(entry.get("spec"), dict):
+            specs.setdefault(namespace, []).append(entry["spec"])
+    engine = _override_engine(snapshot) if specs else None
+    if engine is None:
+        return []
+    counts = [(project, sum(1 for spec in specs.get(project, ())
+                            if entry_overrides(snapshot, project, spec, engine)))
+              for project in projects]
+    return [(project, count) for project, count in counts if count]
+
+
+def _override_engine(snapshot: Snapshot) -> Cluster | None:
+    """The engine the overrides are asked of (its NetworkPolicies read once per version; the
+    rules they drop decide nothing before the NetworkPolicies), or None when nothing can
+    override an entry or the policies cannot be read."""
+    if not has_platform_layers(snapshot):
+        return None
+    try:
+        return declared_ports_cluster(snapshot, live=True)
+    except ValueError:
+        return None
+
+
+def entry_override_warnings(snapshot: Snapshot, project: str, spec: dict[str, Any],
+                            scope: Scope, subject: str = ENTRY) -> list[str]:
+    """The warnings for an allowlist entry of `project` with `spec` (a draft, or the fix of
+    the traffic advisor with `subject` FIX) that platform policies override; [] when none
+    does or the cluster's policies cannot be read."""
+    engine = _override_engine(snapshot)
+    if engine is None:
+        return []
+    return override_warnings(entry_overrides(snapshot, project, spec, engine), scope, subject)
+
+
+def override_warnings(found: list[Override], scope: Scope, subject: str = ENTRY) -> list[str]:
+    """One sentence per overriding rule. A user who does not see everything never reads the
+    name of a cluster-scoped policy ("a platform policy") nor of a policy of a project outside
+    their scope ("a policy of another project"), nor a pod outside it."""
+    return [_override_sentence(override, scope, subject) for override in found]
+
+
+def _override_sentence(override: Override, scope: Scope, subject: str) -> str:
+    values = {"policy": _policy_shown(override, scope),
+              "connection": gettext("%(source)s → %(destination)s on %(protocol)s %(port)s") % {
+                  "source": scope.show_ref(override.source),
+                  "destination": scope.show_ref(override.destination),
+                  "protocol": override.protocol, "port": override.port}}
+    if override.denies:
+        text = (gettext("This entry is overridden by %(policy)s: %(connection)s is denied "
+                        "before the project's NetworkPolicies are evaluated, so the entry "
+                        "cannot allow it.") if subject == ENTRY else
+                gettext("This fix is overridden by %(policy)s: %(connection)s is denied "
+                        "before the project's NetworkPolicies are evaluated, so the new entry "
+                        "cannot allow it."))
+    else:
+        text = (gettext("This entry is overridden by %(policy)s: %(connection)s is allowed "
+                        "before the project's NetworkPolicies are evaluated, whatever the "
+                        "entry says.") if subject == ENTRY else
+                gettext("This fix is overridden by %(policy)s: %(connection)s is allowed "
+                        "before the project's NetworkPolicies are evaluated, whatever the "
+                        "new entry says."))
+    return text % values
+
+
+def _policy_shown(override: Override, scope: Scope) -> str:
+    """The deciding rule as `scope` may read it."""
+    if not scope.everything:
+        if override.platform:
+            return gettext("a platform policy")
+        if not scope.sees(override.namespace):
+            return gettext("a policy of another project")
+    ref = override.ref
+    where = []
+    if ref.tier:
+        where.append(gettext("tier %(tier)s") % {"tier": ref.tier})
+    elif ref.priority is not None:
+        where.append(gettext("priority %(priority)s") % {"priority": ref.priority})
+    if ref.rule_index is None:
+        where.append(gettext("end of tier"))
+    elif ref.direction == "egress":
+        where.append(gettext("egress rule %(rule)s") % {"rule": ref.rule_index})
+    else:
+        where.append(gettext("ingress rule %(rule)s") % {"rule": ref.rule_index})
+    where.append(ref.action)
+    return gettext("%(kind)s %(name)s (%(where)s)") % {
+        "kind": ref.kind, "name": ref.policy, "where": ", ".join(where)}
+
+
+def overridden_count_text(overridden: list[tuple[str, list[str]]]) -> str:
+    """"2 allowlist entries are overridden by platform policies" (empty for none)."""
+    count = len(overridden)
+    if not count:
+        return ""
+    return ngettext("%(count)d allowlist entry is overridden by a platform policy.",
+                    "%(count)d allowlist entries are overridden by platform policies.",
+                    count) % {"count": count}

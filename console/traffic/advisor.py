@@ -14,8 +14,10 @@ from typing import Any
 
 import yaml
 
+from console.core.scope import Scope
 from console.tenancy import services as iso
 from console.tenancy.intent import with_object
+from console.tenancy.previews import FIX, entry_override_warnings
 from console.traffic.services import Client, Ref, Traced, TrafficContext, context_from, traced
 from isolation.compiler.generate import MODE_PROJECT, MODE_WORKSPACE
 from isolation.compiler.intent import entry_object
@@ -29,7 +31,8 @@ class Advice:
 
     `entries` are the missing ipBlock entries ({"cidr", "ports"}), `namespaces` the namespaces
     that must be admitted (an Ingress controller's), `project` the namespace the entries go to.
-    `blocker` says why the one-click fix is not offered ("" when it is).
+    `blocker` says why the one-click fix is not offered ("" when it is). `overrides` warns
+    that a platform policy decides what the fix would allow first (see `with_overrides`).
     """
 
     project: str
@@ -38,6 +41,7 @@ class Advice:
     namespaces: list[str] = field(default_factory=list)
     blocker: str = ""
     labels: dict[str, str] = field(default_factory=dict)   # CIDR -> whose address it is
+    overrides: list[str] = field(default_factory=list)
 
     @property
     def missing(self) -> bool:
@@ -79,6 +83,16 @@ def advise(ctx: TrafficContext, result: Traced, *, can_edit: bool) -> Advice:
     elif not can_edit:
         advice.blocker = (f"You can view project {project} but not change its allowlist; ask "
                           "one of its administrators to add these entries.")
+    return advice
+
+
+def with_overrides(ctx: TrafficContext, advice: Advice, scope: Scope) -> Advice:
+    """`advice` with a warning for each platform policy (an AdminNetworkPolicy, a Calico tier
+    before the projects') that decides what its fix is meant to allow before the project's
+    NetworkPolicies, so the fix would not change it; names worded for `scope`."""
+    if advice.entries:
+        advice.overrides = entry_override_warnings(ctx.live, advice.project,
+                                                   fix_spec(advice.entries), scope, FIX)
     return advice
 
 

@@ -151,7 +151,8 @@ def traffic_detail(request, kind: str, namespace: str, name: str):
         svg = traffic.cached_drawing_for(result.digest, ref)  # drawn already when run eagerly
     return render(request, "traffic/detail.html", {
         **context, "result": result, "svg": svg, "job": job,
-        "advice": advisor.advise(ctx, result, can_edit=page["can_edit"])})
+        "advice": advisor.with_overrides(
+            ctx, advisor.advise(ctx, result, can_edit=page["can_edit"]), scope_for(request))})
 
 
 @require_GET
@@ -199,14 +200,15 @@ def traffic_fix(request, kind: str, namespace: str, name: str):
         ctx, ref, exposure, page = _load_exposure(request, kind, namespace, name, edit=True)
         client = ClientForm(request.POST or request.GET or None).client_or_default()
         result = traffic.traced(ctx, ref, client)
-        advice = advisor.advise(ctx, result, can_edit=True)
+        scope = scope_for(request)
+        advice = advisor.with_overrides(ctx, advisor.advise(ctx, result, can_edit=True), scope)
         context = {**page, "client": client, "advice": advice, "result": result}
         if not advice.can_fix:
             return render(request, "traffic/fix.html", context)
         if request.method == "POST" and request.POST.get("digest") == result.digest:
             return _start_fix(request, ctx, context, advice)
         fix = advisor.preview_fix(ctx, result, advice)
-        guardrails = preview_guardrails(fix.preview, scope_for(request))
+        guardrails = preview_guardrails(fix.preview, scope)
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=f"{namespace}/{name}")
     except PathInputError as exc:

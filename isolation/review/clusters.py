@@ -10,6 +10,13 @@ verdict, so the matrices are built without those rules (`ChangeClusters.before_m
 `after_matrix`), and outside addresses are sampled only from the ipBlocks of rules that admit
 a declared port: a policy of 20,000 rules on ports no pod serves costs what its few live rules
 cost. Policies stay whole where a single connection is explained (`before`, `after`).
+
+Both sides carry every layer `Cluster.from_snapshot` evaluates: the AdminNetworkPolicies and
+the BaselineAdminNetworkPolicy, and with Calico objects present Calico's tiers (the Kubernetes
+policies in its default tier) and host endpoints. Those objects are parsed once per side (once
+for both when the change leaves them alone); only the default tier's Kubernetes policies are
+put together again for each cluster asked for. `with_objects` applies a change to any of these
+kinds, so a change to a platform policy is reviewed like a change to a NetworkPolicy.
 """
 
 from __future__ import annotations
@@ -22,11 +29,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from isolation.adminnetpol.model import AdminPolicy, parse_admin_policy
+from isolation.adminnetpol.validation import defaulted_and_issues as admin_defaulted_and_issues
+from isolation.calico.evaluate import CalicoPolicySet
+from isolation.calico.kubernetes import from_kubernetes
+from isolation.calico.model import CalicoPolicy
 from isolation.netpol.model import Policy, Rule, cached_cidr, parse_policy
 from isolation.netpol.validation import default_network_policy, defaulted_and_issues
 from isolation.reachability.engine import Cluster, InvalidPolicyError
-from isolation.reachability.inventory import PodInfo, namespace_labels, node_addresses, read_pods
-from isolation.snapshot import Snapshot
+from isolation.reachability.inventory import (
+    PodInfo,
+    namespace_labels,
+    node_addresses,
+    node_labels,
+    read_pods,
+)
+from isolation.snapshot import API_VERSIONS, GROUP_KIND_FIELDS, KIND_FIELDS, Snapshot, api_group
 
 UNNAMED_OUTSIDE_ADDRESS = "198.18.0.1"  # benchmarking range: never a real client
 # Addresses tried inside one ipBlock for one outside its `except` ranges.
@@ -114,7 +132,23 @@ def sample_outside_addresses(*snapshots: Snapshot) -> list[str]:
                     block = (peer or {}).get("ipBlock") if isinstance(peer, dict) else None
                     if isinstance(block, dict):
                         blocks.append(block)
+        blocks += _calico_source_blocks(snapshot)
     return _samples(blocks, _inside(snapshots))
+
+
+def _calico_source_blocks(snapshot: Snapshot) -> list[Mapping[str, Any]]:
+    """The `source.nets` of the Calico policies' ingress rules, as ipBlocks: addresses outside
+    the cluster these policies tell apart (a platform tier admitting or denying a range)."""
+    blocks: list[Mapping[str, Any]] = []
+    for policy in [*snapshot.calico_network_policies, *snapshot.calico_global_network_policies]:
+        spec = policy.get("spec") if isinstance(policy, Mapping) else None
+        rules = spec.get("ingress") if isinstance(spec, Mapping) else None
+        for rule in rules if isinstance(rules, list) else []:
+            source = rule.get("source") if isinstance(rule, Mapping) else None
+            nets = source.get("nets") if isinstance(source, Mapping) else None
+            blocks += [{"cidr": net} for net in nets if isinstance(net, str)] \
+                if isinstance(nets, list) else []
+    return blocks
 
 
 def _samples(blocks: Iterable[Mapping[str, Any]], inside: set[str]) -> list[str]:
@@ -246,20 +280,84 @@ def _parse_one(obj: dict[str, Any], *, validated: bool) -> Policy:
     return parse_policy(defaulted)
 
 
+def parsed_admin_policies(snapshot: Snapshot,
+                          known: dict[int, tuple[Any, AdminPolicy]] | None = None
+                          ) -> list[AdminPolicy]:
+    """The AdminNetworkPolicies and the BaselineAdminNetworkPolicy of `snapshot`, validated,
+    defaulted and parsed as `Cluster.from_snapshot` reads them; an object already in `known`
+    (by identity) is not read again. Raises InvalidPolicyError naming the kind for one the
+    API server would reject."""
+    known = {} if known is None else known
+    result = []
+    for obj in [*snapshot.admin_network_policies, *snapshot.baseline_admin_network_policies]:
+        entry = known.get(id(obj))
+        if entry is None or entry[0] is not obj:
+            defaulted, issues = admin_defaulted_and_issues(obj)
+            if issues:
+                raise InvalidPolicyError(str((obj.get("metadata") or {}).get("name")), issues,
+                                         kind=obj.get("kind") or "AdminNetworkPolicy")
+            entry = known[id(obj)] = (obj, parse_admin_policy(defaulted))
+        result.append(entry[1])
+    return result
+
+
+class CalicoObjects:
+    """The Calico objects of one snapshot (tiers, Calico NetworkPolicies, GlobalNetworkPolicies,
+    host endpoints), parsed once; `policy_set` adds any list of Kubernetes NetworkPolicies to
+    the default tier, giving what `engine.calico_policy_set` gives for those policies."""
+
+    def __init__(self, objects: list[Mapping[str, Any]]) -> None:
+        self.objects = objects
+        self.parsed = CalicoPolicySet.from_objects(objects)
+        self._tiers = [tier.tier for tier in self.parsed.tiers]
+        self._own = [*self.parsed.policies, *self.parsed.host_policies]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> CalicoObjects | None:
+        """None when the snapshot has no Calico NetworkPolicy, GlobalNetworkPolicy or Tier
+        (the engine then runs without Calico's tiers)."""
+        objects = [*snapshot.calico_tiers, *snapshot.calico_network_policies,
+                   *snapshot.calico_global_network_policies]
+        if not objects:
+            return None
+        return cls([*objects, *snapshot.calico_host_endpoints])
+
+    def same_objects(self, snapshot: Snapshot) -> bool:
+        """Whether `snapshot` holds the very objects these were read from."""
+        objects = [*snapshot.calico_tiers, *snapshot.calico_network_policies,
+                   *snapshot.calico_global_network_policies, *snapshot.calico_host_endpoints]
+        return len(objects) == len(self.objects) and all(
+            a is b for a, b in zip(objects, self.objects, strict=True))
+
+    def policy_set(self, policies: Iterable[Policy],
+                   converted: dict[int, tuple[Policy, CalicoPolicy]]) -> CalicoPolicySet:
+        """The policy set with `policies` in the default tier (each converted once, kept in
+        `converted` by identity)."""
+        kubernetes = []
+        for policy in policies:
+            entry = converted.get(id(policy))
+            if entry is None or entry[0] is not policy:
+                entry = converted[id(policy)] = (policy, from_kubernetes(policy))
+            kubernetes.append(entry[1])
+        return CalicoPolicySet(self._tiers, [*self._own, *kubernetes],
+                               self.parsed.host_endpoints, self.parsed.problems)
+
+
 def declared_ports_cluster(snapshot: Snapshot, *, live: bool = False) -> Cluster:
     """The engine over `snapshot` as each pod's declared ports see it (rules that admit none
     of them left out): the same `matrix` verdicts over declared ports as
-    `Cluster.from_snapshot`, its policies read once per version when `live` (see
-    `parsed_policies`). Raises ValueError as `Cluster.from_snapshot` does."""
-    pods = read_pods(snapshot)
-    ports = DeclaredPorts(pods)
-    policies = [effective(p, ports) for p in parsed_policies(snapshot, live=live)]
-    return Cluster(namespace_labels(snapshot), pods, policies, node_addresses(snapshot))
+    `Cluster.from_snapshot` (every layer included), its policies read once per version when
+    `live` (see `parsed_policies`). Raises ValueError as `Cluster.from_snapshot` does."""
+    side = _read_side(snapshot, None, {}, (), live=live)
+    ports = DeclaredPorts(side.pods)
+    side.effective.extend(effective(p, ports) for p in side.policies)
+    return side.effective_cluster()
 
 
 @dataclass(frozen=True)
 class Side:
-    """One snapshot read for the engine: its pods, namespaces, nodes and parsed policies."""
+    """One snapshot read for the engine: its pods, namespaces, nodes and parsed policies of
+    every kind the engine evaluates."""
 
     snapshot: Snapshot
     pods: list[PodInfo]
@@ -267,18 +365,52 @@ class Side:
     nodes: dict[str, str]
     policies: list[Policy]
     effective: list[Policy] = field(default_factory=list)
+    admin: list[AdminPolicy] = field(default_factory=list)
+    node_labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    calico: CalicoObjects | None = None
+    converted: dict[int, tuple[Policy, CalicoPolicy]] = field(default_factory=dict)
 
     def cluster(self, policies: list[Policy] | None = None,
                 extra_ips: Iterable[str] = ()) -> Cluster:
-        """The engine over this side (with `policies` instead of its own when given)."""
-        return Cluster(self.namespaces, self.pods, self.policies if policies is None
-                       else policies, self.nodes, list(extra_ips))
+        """The engine over this side (with `policies` instead of its own NetworkPolicies when
+        given), with the same layers as `Cluster.from_snapshot`."""
+        policies = self.policies if policies is None else policies
+        calico = None if self.calico is None else self.calico.policy_set(policies,
+                                                                          self.converted)
+        return Cluster(self.namespaces, self.pods, policies, self.nodes, list(extra_ips),
+                       admin_policies=self.admin, node_labels=self.node_labels, calico=calico)
 
     def effective_cluster(self, without: tuple[str, str] | None = None,
                           extra_ips: Iterable[str] = ()) -> Cluster:
         """The engine over the declared ports' rules, without policy `without` if given."""
         policies = [p for p in self.effective if (p.namespace, p.name) != without]
         return self.cluster(policies, extra_ips)
+
+
+def _read_side(snapshot: Snapshot, other: Side | None, known: dict[int, tuple[Any, Policy]],
+               checked: list[Mapping[str, Any]], *, live: bool,
+               admin_known: dict[int, tuple[Any, AdminPolicy]] | None = None,
+               converted: dict[int, tuple[Policy, CalicoPolicy]] | None = None) -> Side:
+    """`snapshot` read for the engine; what it shares with `other` (the very same lists of
+    pods, namespaces and nodes, the very same Calico objects) is taken from it."""
+    same = other is not None and other.snapshot.pods is snapshot.pods \
+        and other.snapshot.namespaces is snapshot.namespaces \
+        and other.snapshot.nodes is snapshot.nodes
+    if same:
+        assert other is not None
+        pods, namespaces, nodes = other.pods, other.namespaces, other.nodes
+        labels = other.node_labels
+    else:
+        pods, namespaces = read_pods(snapshot), namespace_labels(snapshot)
+        nodes, labels = node_addresses(snapshot), node_labels(snapshot)
+    if other is not None and other.calico is not None and other.calico.same_objects(snapshot):
+        calico: CalicoObjects | None = other.calico
+    else:
+        calico = CalicoObjects.of(snapshot)
+    return Side(snapshot, pods, namespaces, nodes,
+                parsed_policies(snapshot, known, checked, live=live),
+                admin=parsed_admin_policies(snapshot, admin_known), node_labels=labels,
+                calico=calico, converted={} if converted is None else converted)
 
 
 @dataclass(frozen=True)
@@ -296,32 +428,26 @@ class ChangeClusters:
         very objects the caller validated already, is not validated again). `live` says that
         `before` is the cluster as its API server sent it (see `parsed_policies`).
 
-        Raises InvalidPolicyError for a policy the API server would reject and InventoryError
-        (a ValueError) for a pod or namespace the engine cannot read.
+        Raises InvalidPolicyError for a policy (of any kind the engine reads) the API server
+        would reject and InventoryError (a ValueError) for a pod or namespace the engine
+        cannot read.
         """
         known: dict[int, tuple[Any, Policy]] = {}
-        sides = []
+        admin_known: dict[int, tuple[Any, AdminPolicy]] = {}
+        converted: dict[int, tuple[Policy, CalicoPolicy]] = {}
         checked = list(checked)
-        for snapshot in (before, after):
-            same = sides and sides[0].snapshot.pods is snapshot.pods \
-                and sides[0].snapshot.namespaces is snapshot.namespaces \
-                and sides[0].snapshot.nodes is snapshot.nodes
-            if same:
-                pods, namespaces, nodes = sides[0].pods, sides[0].namespaces, sides[0].nodes
-            else:
-                pods, namespaces = read_pods(snapshot), namespace_labels(snapshot)
-                nodes = node_addresses(snapshot)
-            sides.append(Side(snapshot, pods, namespaces, nodes,
-                              parsed_policies(snapshot, known, checked,
-                                              live=live and snapshot is before)))
-        ports = DeclaredPorts([*sides[0].pods, *sides[1].pods])
+        first = _read_side(before, None, known, checked, live=live, admin_known=admin_known,
+                           converted=converted)
+        second = _read_side(after, first, known, checked, live=live and after is before,
+                            admin_known=admin_known, converted=converted)
+        ports = DeclaredPorts([*first.pods, *second.pods])
         memo: dict[int, Policy] = {}
-        for side in sides:
+        for side in (first, second):
             for policy in side.policies:
                 if id(policy) not in memo:
                     memo[id(policy)] = effective(policy, ports)
                 side.effective.append(memo[id(policy)])
-        return cls(sides[0], sides[1], sample_outside_addresses(before, after))
+        return cls(first, second, sample_outside_addresses(before, after))
 
     @cached_property
     def before(self) -> Cluster:
@@ -354,3 +480,58 @@ class ChangeClusters:
         return next((p for p in self.after_side.policies
                      if (p.namespace, p.name) == (namespace, name)), None)
 
+
+# -- changes to policy objects of every kind ------------------------------------------------------
+
+# (API group, kind, namespace, name); namespace "" for a cluster-scoped kind
+ObjectKey = tuple[str, str, str, str]
+_NAMESPACED = frozenset({KIND_FIELDS["NetworkPolicy"], KIND_FIELDS["CalicoNetworkPolicy"]})
+POLICY_FIELDS = (KIND_FIELDS["NetworkPolicy"], KIND_FIELDS["AdminNetworkPolicy"],
+                 KIND_FIELDS["BaselineAdminNetworkPolicy"], KIND_FIELDS["CalicoNetworkPolicy"],
+                 KIND_FIELDS["GlobalNetworkPolicy"], KIND_FIELDS["Tier"],
+                 KIND_FIELDS["HostEndpoint"])
+
+
+def object_key(obj: Mapping[str, Any]) -> ObjectKey:
+    """The key `with_objects` files `obj` under (its apiVersion's group, kind, namespace,
+    name)."""
+    metadata = obj.get("metadata") or {}
+    kind = str(obj.get("kind") or "")
+    version = obj.get("apiVersion") or API_VERSIONS.get(kind, ("",))[0]
+    return (api_group(str(version)), kind, str(metadata.get("namespace") or ""),
+            str(metadata.get("name") or ""))
+
+
+def _slot(key: ObjectKey) -> tuple[str, str, str]:
+    """(Snapshot attribute, namespace, name): the object a key names, whichever of Calico's
+    two API groups it is written in."""
+    group, kind, namespace, name = key
+    attr = GROUP_KIND_FIELDS.get((group, kind))
+    if attr not in POLICY_FIELDS:
+        raise KeyError(f"{group}/{kind}" if group else kind)
+    namespace = (namespace or "default") if attr in _NAMESPACED else ""
+    return attr, namespace, name
+
+
+def with_objects(snapshot: Snapshot, *, upsert: Iterable[Mapping[str, Any]] = (),
+                 remove: Iterable[ObjectKey] = ()) -> Snapshot:
+    """The snapshot with policy objects created or replaced (`upsert`) and deleted (`remove`,
+    by `object_key`), of every kind the engine reads: NetworkPolicy, AdminNetworkPolicy,
+    BaselineAdminNetworkPolicy and Calico's NetworkPolicy, GlobalNetworkPolicy, Tier and
+    HostEndpoint (either of Calico's API groups names the same object).
+
+    Guarantees: `snapshot` is not changed; every other object is the very same object, in the
+    same order; an upserted object replaces the one of its key and goes to the end of its
+    kind's list (as `impact.with_policies` does). Raises KeyError for a kind it does not
+    change.
+    """
+    upsert = list(upsert)
+    replaced = {_slot(object_key(obj)) for obj in upsert} | {_slot(key) for key in remove}
+    copy = Snapshot(**{attr: list(getattr(snapshot, attr)) for attr in KIND_FIELDS.values()})
+    copy.ignored = list(snapshot.ignored)
+    for attr in {attr for attr, _, _ in replaced}:
+        setattr(copy, attr, [obj for obj in getattr(copy, attr)
+                             if _slot(object_key(obj)) not in replaced])
+    for obj in upsert:
+        copy.add(obj if isinstance(obj, dict) else dict(obj))
+    return copy

@@ -32,6 +32,9 @@ from console.tenancy import services as iso
 from console.tenancy.previews import (
     entry_form_for,
     entry_kind,
+    entry_override_warnings,
+    overridden_count_text,
+    overridden_entries,
     preview_context,
     project_page,
     project_reachability,
@@ -75,11 +78,16 @@ def project_list(request):
 def project_detail(request, project: str):
     directory, access = _project(request, project)
     state = iso.project_state(project)
+    part = request.GET.get("part") if partial(request) else None
+    # Only the state part lists the entries (and says which a platform policy overrides).
+    overridden = [] if part in ("head", "generated") else overridden_entries(
+        cluster.snapshot(), project, scope_for(request),
+        [(entry.name, entry.spec) for entry in state.entries])
     context = {"project": project, "state": state, "settings": iso.isolation_settings(),
                "can_edit": access.can_edit_project(project, directory.workspace_of),
-               "job": visible_job(request), **project_page(state)}
-    part = request.GET.get("part")
-    if partial(request) and part in PARTS:
+               "job": visible_job(request), "overridden": overridden,
+               "overridden_text": overridden_count_text(overridden), **project_page(state)}
+    if part in PARTS:
         return render(request, f"projects/detail.html#{part}", context)
     return render(request, "projects/detail.html", context)
 
@@ -97,8 +105,10 @@ def project_reachability_view(request, project: str):
 @cluster_page
 def project_isolation_preview(request, project: str):
     _project(request, project, edit=True)
+    overridden = overridden_entries(cluster.snapshot(), project, scope_for(request)) \
+        if request.GET.get("enabled") == "1" else []
     return switch_preview(request, lambda enabled: iso.preview_project_isolation(project, enabled),
-                          context={"project": project},
+                          context={"project": project, "overridden": overridden},
                           confirm_url=reverse("project_isolation", args=[project]))
 
 
@@ -158,7 +168,10 @@ def _entry_dialog(request, project: str, kind: str, form, *, name: str | None,
                 return job_response(request, job, reverse("project_detail", args=[project]))
         else:
             preview = iso.preview_entry(project, name, form.spec())
-            context.update(preview_context(preview, scope_for(request)))
+            scope = scope_for(request)
+            context.update(preview_context(preview, scope))
+            context["overrides"] = entry_override_warnings(cluster.snapshot(), project,
+                                                           form.spec(), scope)
             form.add_service_issues(preview.issues)
     status = error_status(request, action in ("preview", "save") and form.has_errors())
     template = "projects/entry_form.html" + ("#dialog" if partial(request) else "")

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cluster.errors import ClusterError
-from console.core import tenants
+from console.core import cluster, tenants
 from console.core.access import access_of, require_workspace
 from console.core.responses import (
     cluster_page,
@@ -23,7 +23,12 @@ from console.core.responses import (
 from console.reachability.services import scope_for
 from console.tenancy import services as iso
 from console.tenancy.forms import AssignProjectForm, WorkspaceCreateForm
-from console.tenancy.previews import preview_context, workspace_rows, yaml_by_namespace
+from console.tenancy.previews import (
+    overridden_per_project,
+    preview_context,
+    workspace_rows,
+    yaml_by_namespace,
+)
 from console.tenancy.views.switch import start_switch, switch_preview
 
 PARTS = ("head", "state")
@@ -90,8 +95,11 @@ def workspace_detail(request, workspace: str):
     visible = set(access.visible_projects([p.name for p in state.projects],
                                           directory.workspace_of))
     generated = [p for p in state.generated if p["metadata"]["namespace"] in visible]
+    projects = [p for p in state.projects if p.name in visible]
     context = {"workspace": workspace, "state": state, "job": visible_job(request),
-               "projects": [p for p in state.projects if p.name in visible],
+               "projects": projects,
+               "overridden": overridden_per_project(cluster.snapshot(),
+                                                    [p.name for p in projects]),
                "generated": yaml_by_namespace(generated), "settings": iso.isolation_settings(),
                "can_edit": access.can_edit_workspace(workspace),
                "can_assign": access.platform_admin}
