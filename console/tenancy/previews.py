@@ -16,6 +16,7 @@ only as "a pod in another project".
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -439,9 +440,29 @@ def scoped_impact(impact: Impact, scope: Scope) -> Impact:
     pairs = sorted((PairDelta(src, dst, a, b, tuple(examples))
                     for (src, dst), ([a, b], examples) in merged.items()),
                    key=lambda p: (-(p.allowed + p.blocked), p.src_namespace, p.dst_namespace))
-    return Impact(newly_allowed=[shown(c) for c in impact.newly_allowed],
-                  newly_blocked=[shown(c) for c in impact.newly_blocked], pairs=pairs,
+    return Impact(newly_allowed=_Renamed(impact.newly_allowed, shown),
+                  newly_blocked=_Renamed(impact.newly_blocked, shown), pairs=pairs,
                   warnings=[scope.redact(w) for w in impact.warnings])
+
+
+class _Renamed(Sequence):
+    """`items` with `rename` applied to each one as it is read: a preview lists a few of a
+    workspace's half a million changed connections, and counts them all."""
+
+    def __init__(self, items: Sequence[Any], rename: Callable[[Any], Any]) -> None:
+        self._items = items
+        self._rename = rename
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._rename(item) for item in self._items[index]]
+        return self._rename(self._items[index])
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._rename, self._items)
 
 
 def project_page(state: Any) -> dict[str, Any]:

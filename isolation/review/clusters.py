@@ -112,15 +112,18 @@ def effective(policy: Policy, ports: DeclaredPorts) -> Policy:
     return dataclasses.replace(policy, ingress=ingress, egress=egress)
 
 
-def sample_outside_addresses(*snapshots: Snapshot) -> list[str]:
+def sample_outside_addresses(*snapshots: Snapshot, ports: DeclaredPorts | None = None
+                             ) -> list[str]:
     """Addresses outside the cluster that stand for every client a policy can tell apart.
 
     One address inside each ipBlock of every policy rule that admits a port some pod declares
     (avoiding the block's `except` ranges), plus one address that no policy names, so a change
     that cuts or opens access from outside shows up. Pod and node addresses are left out: they
-    are inside the cluster. Raises ValueError (InventoryError) for a pod the engine cannot read.
+    are inside the cluster. `ports` are the snapshots' pods' declared ports when the caller
+    has read them already. Raises ValueError (InventoryError) for a pod the engine cannot read.
     """
-    ports = DeclaredPorts(pod for snapshot in snapshots for pod in read_pods(snapshot))
+    if ports is None:
+        ports = DeclaredPorts(pod for snapshot in snapshots for pod in read_pods(snapshot))
     blocks: list[Mapping[str, Any]] = []
     for snapshot in snapshots:
         for policy in snapshot.network_policies:
@@ -393,9 +396,9 @@ def _read_side(snapshot: Snapshot, other: Side | None, known: dict[int, tuple[An
                converted: dict[int, tuple[Policy, CalicoPolicy]] | None = None) -> Side:
     """`snapshot` read for the engine; what it shares with `other` (the very same lists of
     pods, namespaces and nodes, the very same Calico objects) is taken from it."""
-    same = other is not None and other.snapshot.pods is snapshot.pods \
-        and other.snapshot.namespaces is snapshot.namespaces \
-        and other.snapshot.nodes is snapshot.nodes
+    same = other is not None and all(
+        _same_items(getattr(other.snapshot, kind), getattr(snapshot, kind))
+        for kind in ("pods", "namespaces", "nodes"))
     if same:
         assert other is not None
         pods, namespaces, nodes = other.pods, other.namespaces, other.nodes
@@ -411,6 +414,12 @@ def _read_side(snapshot: Snapshot, other: Side | None, known: dict[int, tuple[An
                 parsed_policies(snapshot, known, checked, live=live),
                 admin=parsed_admin_policies(snapshot, admin_known), node_labels=labels,
                 calico=calico, converted={} if converted is None else converted)
+
+
+def _same_items(a: list[Any], b: list[Any]) -> bool:
+    """Whether two lists hold the very same objects in the same order (a snapshot copied for
+    a change shares its unchanged objects with the original, in new lists)."""
+    return a is b or (len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True)))
 
 
 @dataclass(frozen=True)
@@ -440,14 +449,15 @@ class ChangeClusters:
                            converted=converted)
         second = _read_side(after, first, known, checked, live=live and after is before,
                             admin_known=admin_known, converted=converted)
-        ports = DeclaredPorts([*first.pods, *second.pods])
+        ports = DeclaredPorts(first.pods if second.pods is first.pods
+                              else [*first.pods, *second.pods])
         memo: dict[int, Policy] = {}
         for side in (first, second):
             for policy in side.policies:
                 if id(policy) not in memo:
                     memo[id(policy)] = effective(policy, ports)
                 side.effective.append(memo[id(policy)])
-        return cls(first, second, sample_outside_addresses(before, after))
+        return cls(first, second, sample_outside_addresses(before, after, ports=ports))
 
     @cached_property
     def before(self) -> Cluster:
