@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext
+
 from cluster.errors import ClusterError, NotFoundError
 from console.core import cluster, tenants
 from console.core.access import Access
@@ -127,7 +129,7 @@ def reach_summary(policy: dict[str, Any], directory: tenants.Directory, scope: S
         engine = declared_ports_cluster(snapshot, live=True)
     except (ClusterError, ValueError) as exc:
         reason = scope.redact(str(getattr(exc, "message", exc)))
-        return Reach(error=f"Reachability cannot be computed: {reason}")
+        return Reach(error=gettext("Reachability cannot be computed: %(reason)s") % {"reason": reason})
     selected = [pod.key for pod in selected_pods(policy, snapshot)]
     if not selected:
         return Reach()

@@ -25,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext, gettext_noop
 
 from cluster.errors import (
     AlreadyExistsError,
@@ -56,9 +57,10 @@ CREATE, EDIT = "create", "edit"
 # Set by the API server; a draft's copies are dropped so an old read never travels along.
 SERVER_METADATA = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation",
                    "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds")
-CHECKS = ("YAML syntax", "One NetworkPolicy", "Schema", "Validation", "Permission",
-          "Server dry-run")
-PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
+# Check names and statuses are kept in English and translated where the review shows them.
+CHECKS = (gettext_noop("YAML syntax"), gettext_noop("One NetworkPolicy"), gettext_noop("Schema"),
+          gettext_noop("Validation"), gettext_noop("Permission"), gettext_noop("Server dry-run"))
+PASSED, FAILED, NOT_RUN = gettext_noop("passed"), gettext_noop("failed"), gettext_noop("not run")
 # Problems listed under the review (each kind), and marked in the editor's gutter; the rest
 # are counted. A draft of thousands of broken rules stays a page, not megabytes.
 LISTED_PROBLEMS = 50
@@ -372,27 +374,29 @@ def _parse(review: Review) -> Document | None:
         return None
     except (ValueError, TypeError, AttributeError, OverflowError) as exc:
         # An explicit tag whose value cannot be built, e.g. `!!int abc` or `!!timestamp no`.
-        review.fail("YAML syntax", 1, 1, "A value does not match its tag (such as !!int or "
-                    f"!!timestamp): {exc.__class__.__name__}: {exc}", source="YAML")
+        review.fail("YAML syntax", 1, 1, gettext(
+            "A value does not match its tag (such as !!int or !!timestamp): %(error)s") % {
+            "error": f"{exc.__class__.__name__}: {exc}"}, source="YAML")
         return None
     review.passed("YAML syntax")
     if not documents:
-        review.fail("One NetworkPolicy", 1, 1, "The draft is empty: write one NetworkPolicy, "
-                    "or start from a template.")
+        review.fail("One NetworkPolicy", 1, 1, gettext(
+            "The draft is empty: write one NetworkPolicy, or start from a template."))
         return None
     if len(documents) > 1:
         start = documents[1].node.start_mark
         review.fail("One NetworkPolicy", start.line + 1, start.column + 1,
-                    f"Only one NetworkPolicy at a time: this is document {documents[1].index} "
-                    f"of {documents[-1].index}. Remove the other documents.")
+                    gettext("Only one NetworkPolicy at a time: this is document %(number)s "
+                            "of %(count)s. Remove the other documents.") % {
+                        "number": documents[1].index, "count": documents[-1].index})
         return None
     document = documents[0]
     data = document.data
     if not isinstance(data, dict):
         line, column = _at(document, "")
-        review.fail("One NetworkPolicy", line, column, "A NetworkPolicy is a mapping with "
-                    f"apiVersion, kind, metadata and spec; this document is a "
-                    f"{type(data).__name__}.")
+        review.fail("One NetworkPolicy", line, column, gettext(
+            "A NetworkPolicy is a mapping with apiVersion, kind, metadata and spec; this "
+            "document is a %(type)s.") % {"type": type(data).__name__})
         return None
     kind, version = data.get("kind"), data.get("apiVersion")
     other = kinds.kind_of_draft(data)
@@ -406,29 +410,36 @@ def _parse(review: Review) -> Document | None:
         served = ", ".join(sorted({v for k in kinds.KINDS.values() if k.kind == kind
                                    for v in k.api_versions}))
         review.fail("One NetworkPolicy", line, column,
-                    f"apiVersion is {json.dumps(version, default=str)}: a {kind} is written "
-                    f"here as apiVersion {served}. This editor takes only kind: "
-                    f"{kinds.supported_text()}.", path="apiVersion")
+                    gettext("apiVersion is %(version)s: a %(kind)s is written here as "
+                            "apiVersion %(served)s. This editor takes only kind: "
+                            "%(supported)s.") % {
+                        "version": json.dumps(version, default=str), "kind": kind,
+                        "served": served, "supported": kinds.supported_text()},
+                    path="apiVersion")
         return None
     if kind != KIND:
         line, column = _at(document, "kind")
-        found = f"kind is {json.dumps(kind, default=str)}" if kind is not None else "kind is missing"
+        message = gettext("kind is %(kind)s: this editor takes only kind: %(supported)s.") \
+            if kind is not None else gettext(
+                "kind is missing: this editor takes only kind: %(supported)s.")
         review.fail("One NetworkPolicy", line, column,
-                    f"{found}: this editor takes only kind: {kinds.supported_text()}.",
-                    path="kind")
+                    message % {"kind": json.dumps(kind, default=str),
+                               "supported": kinds.supported_text()}, path="kind")
     if version != API_VERSION:
         line, column = _at(document, "apiVersion")
-        found = (f"apiVersion is {json.dumps(version, default=str)}" if version is not None
-                 else "apiVersion is missing")
+        message = (gettext("apiVersion is %(version)s: a NetworkPolicy is apiVersion: "
+                           "%(expected)s.") if version is not None else
+                   gettext("apiVersion is missing: a NetworkPolicy is apiVersion: %(expected)s."))
         review.fail("One NetworkPolicy", line, column,
-                    f"{found}: a NetworkPolicy is apiVersion: {API_VERSION}.", path="apiVersion")
+                    message % {"version": json.dumps(version, default=str),
+                               "expected": API_VERSION}, path="apiVersion")
     if review.errors:
         return None
     review.passed("One NetworkPolicy")
     return document
 
 
-ONE_POLICY = "One policy"
+ONE_POLICY = gettext_noop("One policy")
 
 
 def _other_kind(review: Review, document: Document, kind: PolicyKind | None) -> Document | None:
@@ -439,9 +450,11 @@ def _other_kind(review: Review, document: Document, kind: PolicyKind | None) -> 
         line, column = _at(document, "kind")
         found = document.data.get("kind")
         review.fail(ONE_POLICY, line, column,
-                    f"Editing a {review.kind.kind} ({review.kind.write_version}): its kind and "
-                    f"apiVersion cannot change (the draft is {json.dumps(found, default=str)}). "
-                    "To write another kind, create a new policy.", path="kind")
+                    gettext("Editing a %(kind)s (%(version)s): its kind and apiVersion cannot "
+                            "change (the draft is %(found)s). To write another kind, create a "
+                            "new policy.") % {
+                        "kind": review.kind.kind, "version": review.kind.write_version,
+                        "found": json.dumps(found, default=str)}, path="kind")
         return None
     review.kind = kind
     review.passed(ONE_POLICY)
@@ -462,19 +475,21 @@ def _validate(review: Review, document: Document, access: Access,
     metadata = draft.get("metadata") or {}
     if not metadata.get("name"):
         line, column = _at(document, "metadata")
-        review.fail("Validation", line, column, "metadata.name is missing: name the policy "
-                    "(a generateName is not enough: the console must know what it applies).",
-                    path="metadata.name")
+        review.fail("Validation", line, column, gettext(
+            "metadata.name is missing: name the policy (a generateName is not enough: the "
+            "console must know what it applies)."), path="metadata.name")
     if not metadata.get("namespace"):
         line, column = _at(document, "metadata")
-        review.fail("Validation", line, column, "metadata.namespace is missing: name the "
-                    "project this policy belongs to.", path="metadata.namespace")
+        review.fail("Validation", line, column, gettext(
+            "metadata.namespace is missing: name the project this policy belongs to."),
+            path="metadata.namespace")
     if review.mode == EDIT and review.target and metadata.get("name") and \
             (metadata.get("namespace"), metadata.get("name")) != review.target:
         line, column = _at(document, "metadata.name")
         review.fail("Validation", line, column,
-                    f"Editing {review.target[0]}/{review.target[1]}: its project and name "
-                    "cannot change. To copy it under another name, create a new policy.",
+                    gettext("Editing %(target)s: its project and name cannot change. To copy "
+                            "it under another name, create a new policy.") % {
+                        "target": f"{review.target[0]}/{review.target[1]}"},
                     path="metadata.name")
     for problem in rule_problems(document, draft):
         review.fail("Validation", problem.line, problem.column, problem.message,
@@ -487,11 +502,13 @@ def _validate(review: Review, document: Document, access: Access,
     if namespace not in directory.namespaces or not services.can_view(
             access, namespace, workspace_of):
         review.fail("Permission", line, column,
-                    f"There is no project {namespace} you can change.", path="metadata.namespace")
+                    gettext("There is no project %(namespace)s you can change.") % {
+                        "namespace": namespace}, path="metadata.namespace")
         return False
     if not services.can_edit(access, namespace, workspace_of):
-        review.fail("Permission", line, column, f"You can view project {namespace} but not "
-                    "change its policies.", path="metadata.namespace")
+        review.fail("Permission", line, column, gettext(
+            "You can view project %(namespace)s but not change its policies.") % {
+            "namespace": namespace}, path="metadata.namespace")
         return False
     review.passed("Permission")
     return True
@@ -509,8 +526,8 @@ def _validate_other(review: Review, document: Document, access: Access,
             tiers = [t["metadata"]["name"] for t in kinds.list_kind(cluster.gateway(),
                                                                       kinds.KINDS[kinds.TIER])]
         except ClusterError as exc:
-            review.fail("Validation", 1, 1, f"The cluster's tiers could not be read: "
-                        f"{exc.message}")
+            review.fail("Validation", 1, 1, gettext(
+                "The cluster's tiers could not be read: %(error)s") % {"error": exc.message})
             return False
     schema, issues = kinds.object_issues(kind, draft, tiers)
     for issue in schema:
@@ -527,19 +544,21 @@ def _validate_other(review: Review, document: Document, access: Access,
     namespace = metadata.get("namespace") or ""
     if kind.namespaced and not namespace:
         line, column = _at(document, "metadata")
-        review.fail("Validation", line, column, "metadata.namespace is missing: name the "
-                    "project this policy belongs to.", path="metadata.namespace")
+        review.fail("Validation", line, column, gettext(
+            "metadata.namespace is missing: name the project this policy belongs to."),
+            path="metadata.namespace")
     if not kind.namespaced and namespace:
         line, column = _at(document, "metadata.namespace")
-        review.fail("Validation", line, column, f"metadata.namespace: a {kind.kind} is "
-                    "cluster-wide and has no namespace; remove this field.",
-                    path="metadata.namespace")
+        review.fail("Validation", line, column, gettext(
+            "metadata.namespace: a %(kind)s is cluster-wide and has no namespace; remove "
+            "this field.") % {"kind": kind.kind}, path="metadata.namespace")
     if review.mode == EDIT and review.target and metadata.get("name") and \
             (namespace, metadata.get("name")) != review.target:
         line, column = _at(document, "metadata.name")
         review.fail("Validation", line, column,
-                    f"Editing {'/'.join(p for p in review.target if p)}: its name cannot "
-                    "change. To copy it under another name, create a new policy.",
+                    gettext("Editing %(target)s: its name cannot change. To copy it under "
+                            "another name, create a new policy.") % {
+                        "target": "/".join(p for p in review.target if p)},
                     path="metadata.name")
     if review.errors:
         return False
@@ -549,8 +568,9 @@ def _validate_other(review: Review, document: Document, access: Access,
 
 def _issue_text(issue, kind: PolicyKind) -> str:
     if issue.reason == UNKNOWN_FIELD:
-        return (f'Unknown field "{issue.field}": it is not part of the {kind.kind} schema and '
-                "the API server would drop it. Check its spelling and indentation.")
+        return gettext('Unknown field "%(field)s": it is not part of the %(kind)s schema and '
+                       "the API server would drop it. Check its spelling and indentation.") % {
+            "field": issue.field, "kind": kind.kind}
     return f"{issue.field}: {issue.message}" if issue.field else issue.message
 
 
@@ -561,8 +581,8 @@ def _permission_other(review: Review, document: Document, access: Access,
         if not access.can_edit_cluster():
             line, column = _at(document, "kind")
             review.fail("Permission", line, column,
-                        f"A {kind.kind} is a platform policy: only platform admins may "
-                        "create or change one.", path="kind")
+                        gettext("A %(kind)s is a platform policy: only platform admins may "
+                                "create or change one.") % {"kind": kind.kind}, path="kind")
             return False
         review.passed("Permission")
         return True
@@ -570,11 +590,13 @@ def _permission_other(review: Review, document: Document, access: Access,
     if namespace not in directory.namespaces or not services.can_view(
             access, namespace, workspace_of):
         review.fail("Permission", line, column,
-                    f"There is no project {namespace} you can change.", path="metadata.namespace")
+                    gettext("There is no project %(namespace)s you can change.") % {
+                        "namespace": namespace}, path="metadata.namespace")
         return False
     if not services.can_edit(access, namespace, workspace_of):
-        review.fail("Permission", line, column, f"You can view project {namespace} but not "
-                    "change its policies.", path="metadata.namespace")
+        review.fail("Permission", line, column, gettext(
+            "You can view project %(namespace)s but not change its policies.") % {
+            "namespace": namespace}, path="metadata.namespace")
         return False
     review.passed("Permission")
     return True
@@ -589,17 +611,21 @@ def _dry_run(review: Review, document: Document) -> None:
             review.stored = gw.create(draft, dry_run=True)
         else:
             if not review.base_version:
-                review.fail(check, name_line, name_column, "The version this edit started "
-                            "from is unknown: open the policy again and redo the edit.")
+                review.fail(check, name_line, name_column, gettext(
+                    "The version this edit started from is unknown: open the policy again and "
+                    "redo the edit."))
                 return
             versioned = copy.deepcopy(draft)
             versioned["metadata"]["resourceVersion"] = review.base_version
             review.stored = gw.replace(versioned, dry_run=True)
     except AlreadyExistsError:
-        where = f" in {review.namespace}" if review.namespace else ""
-        review.fail(check, name_line, name_column,
-                    f"A {review.kind.kind} named {review.name} already exists{where}: "
-                    "open it to edit it, or choose another name.", path="metadata.name")
+        message = gettext("A %(kind)s named %(name)s already exists in %(namespace)s: open "
+                          "it to edit it, or choose another name.") if review.namespace else \
+            gettext("A %(kind)s named %(name)s already exists: open it to edit it, or choose "
+                    "another name.")
+        review.fail(check, name_line, name_column, message % {
+            "kind": review.kind.kind, "name": review.name, "namespace": review.namespace},
+            path="metadata.name")
         return
     except ConflictError:
         review.conflict, review.checks[check] = True, FAILED
@@ -607,8 +633,8 @@ def _dry_run(review: Review, document: Document) -> None:
         return
     except NotFoundError as exc:
         ref = "/".join(p for p in (review.namespace, review.name) if p)
-        message = (f"{ref} was deleted since you opened it: create "
-                   "it again from this draft." if review.mode == EDIT else exc.message)
+        message = (gettext("%(ref)s was deleted since you opened it: create it again from "
+                           "this draft.") % {"ref": ref} if review.mode == EDIT else exc.message)
         review.fail(check, name_line, name_column, message)
         return
     except InvalidError as exc:
@@ -618,7 +644,8 @@ def _dry_run(review: Review, document: Document) -> None:
                         path=path)
         return
     except ClusterError as exc:
-        review.fail(check, 1, 1, f"The cluster could not check the draft: {exc.message}")
+        review.fail(check, 1, 1, gettext("The cluster could not check the draft: %(error)s")
+                    % {"error": exc.message})
         return
     review.passed(check)
 
@@ -632,8 +659,8 @@ def _preview(review: Review, document: Document, scope: Scope, user=None) -> Non
         if review.mode == EDIT:
             review.live = _live(review.namespace, review.name, review.kind)
     except ClusterError as exc:
-        review.impact_error = ("The cluster could not be read for the preview: "
-                               f"{redact_names(exc.message, scope)}")
+        review.impact_error = gettext("The cluster could not be read for the preview: "
+                                      "%(error)s") % {"error": redact_names(exc.message, scope)}
         return
     review.diff = draft_diff(review)
     if review.kind.slug != NETPOL:
@@ -647,8 +674,8 @@ def _preview(review: Review, document: Document, scope: Scope, user=None) -> Non
         clusters = ChangeClusters.of(snapshot, after, checked=[stored], live=True)
         review.impact = scoped_impact(impact_of(snapshot, after, clusters=clusters), scope)
     except ValueError as exc:
-        review.impact_error = ("The impact cannot be computed on this cluster: "
-                               f"{redact_names(str(exc), scope)}")
+        review.impact_error = gettext("The impact cannot be computed on this cluster: "
+                                      "%(error)s") % {"error": redact_names(str(exc), scope)}
     if user is not None:
         review.guardrails = check_change(user, snapshot, with_policies(snapshot, upsert=[stored]),
                                          key=guardrail_key(review.namespace, review.name))
@@ -668,8 +695,8 @@ def _preview_other(review: Review, snapshot, stored: dict[str, Any], scope: Scop
     try:
         review.impact = scoped_impact(kinds.whole_impact(snapshot, after), scope)
     except ValueError as exc:
-        review.impact_error = ("The impact cannot be computed on this cluster: "
-                               f"{redact_names(str(exc), scope)}")
+        review.impact_error = gettext("The impact cannot be computed on this cluster: "
+                                      "%(error)s") % {"error": redact_names(str(exc), scope)}
     if user is not None:
         review.guardrails = check_change(user, snapshot, after, key=guardrail_key(
             review.namespace, review.name, kind=review.kind))
@@ -782,12 +809,14 @@ def delete_preview(policy: dict[str, Any], scope: Scope, kind: PolicyKind | None
             kinds.whole_impact(snapshot, after)
     except (ClusterError, ValueError) as exc:
         reason = redact_names(str(getattr(exc, "message", exc)), scope)
-        return None, f"The impact cannot be computed: {reason}", []
+        return None, gettext("The impact cannot be computed: %(reason)s") % {
+            "reason": reason}, []
     findings = []
     if is_ours(policy):
         findings.append(Finding(
-            "generated-policy", f"{meta['name']} is generated by the isolation engine from the "
-            f"isolation settings of {meta['namespace']}: it comes back when the engine next "
-            "reconciles. Turn the project's isolation off (or remove the allowlist entry) "
-            "instead.", "metadata.name"))
+            "generated-policy", gettext(
+                "%(name)s is generated by the isolation engine from the isolation settings of "
+                "%(namespace)s: it comes back when the engine next reconciles. Turn the "
+                "project's isolation off (or remove the allowlist entry) instead.") % {
+                "name": meta["name"], "namespace": meta["namespace"]}, "metadata.name"))
     return scoped_impact(impact, scope), "", scoped_findings(findings, scope)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
 from console.policies.draft import normalise
 from console.policies.kinds import KINDS
@@ -20,7 +21,7 @@ class PolicyFilterForm(forms.Form):
 
     workspace = forms.CharField(required=False, max_length=253)
     project = forms.CharField(required=False, max_length=253)
-    q = forms.CharField(required=False, max_length=253, label="Search by name")
+    q = forms.CharField(required=False, max_length=253, label=gettext_lazy("Search by name"))
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
     page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
     kind = forms.ChoiceField(required=False, choices=[("", "")] + [
@@ -38,7 +39,7 @@ class PolicyFilterForm(forms.Form):
 class TemplateForm(forms.Form):
     """Which template the create page starts from, for which project."""
 
-    template = forms.ChoiceField(required=False, choices=[("", "Blank policy")] + [
+    template = forms.ChoiceField(required=False, choices=[("", gettext_lazy("Blank policy"))] + [
         (t.key, t.label) for t in TEMPLATES.values()])
     project = forms.CharField(required=False, max_length=253)
 
@@ -46,8 +47,8 @@ class TemplateForm(forms.Form):
 class PolicyDraftForm(forms.Form):
     """The editor's content (or an uploaded file), and what to do with it."""
 
-    yaml = forms.CharField(required=False, strip=False, widget=forms.Textarea, label="Policy YAML")
-    upload = forms.FileField(required=False, label="Or load a YAML file")
+    yaml = forms.CharField(required=False, strip=False, widget=forms.Textarea, label=gettext_lazy("Policy YAML"))
+    upload = forms.FileField(required=False, label=gettext_lazy("Or load a YAML file"))
     base_version = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     reviewed = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     # The signed object the edit started from (console.policies.conflict.sign_base).
@@ -64,7 +65,8 @@ class PolicyDraftForm(forms.Form):
         limit = settings.MAX_YAML_BYTES
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {upload.size:,} bytes; a policy file may be at most {limit:,} bytes.")
+                gettext("The file is %(size)s bytes; a policy file may be at most %(limit)s "
+                        "bytes.") % {"size": f"{upload.size:,}", "limit": f"{limit:,}"})
         try:
             return decode_text(upload.read(limit + 1))
         except YamlInputError as exc:
@@ -77,8 +79,9 @@ class PolicyDraftForm(forms.Form):
         limit = settings.MAX_YAML_BYTES
         size = len(text.encode("utf-8"))
         if "upload" not in self.errors and size > limit:
-            self.add_error("yaml", f"The YAML is {size:,} bytes; a policy may be at most "
-                                   f"{limit:,} bytes.")
+            self.add_error("yaml", gettext("The YAML is %(size)s bytes; a policy may be at "
+                                           "most %(limit)s bytes.") % {
+                "size": f"{size:,}", "limit": f"{limit:,}"})
         data["text"] = text
         if data.get("upload") is not None:
             data["action"] = REVIEW  # a loaded file is reviewed before it can be applied

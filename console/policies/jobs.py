@@ -12,11 +12,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from cluster.errors import ClusterError, ConflictError, InvalidError, NotFoundError
 from console.core import cluster, jobs
 from console.core.audit import OVERRIDE_KIND, record_change
+from console.core.language import requester_language
 from console.core.models import Change, Job
 from console.policies import kinds, services
 from console.policies.draft import after_change, target_of
@@ -31,18 +32,25 @@ CREATE = "create"
 
 @jobs.handler("apply-policy")
 def apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
-    """Create the draft, or replace the policy at the version the edit started from."""
+    """Create the draft, or replace the policy at the version the edit started from; its
+    messages and history summary speak the requester's language."""
+    with requester_language(ctx.job.requested_by):
+        return _apply_policy(ctx)
+
+
+def _apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
     params = ctx.params
     namespace, name, mode = params["namespace"], params["name"], params["mode"]
     kind = kinds.KINDS.get(params.get("kind") or NETPOL, kinds.KINDS[NETPOL])
     ref = _ref(namespace, name)
     draft = copy.deepcopy(params["object"])
-    ctx.progress(10, "Reading the cluster")
+    ctx.progress(10, gettext_noop("Reading the cluster"))
     before = cluster.snapshot()
     live = _find(before, namespace, name, kind)
     if Change.objects.filter(job=ctx.job).exclude(kind=OVERRIDE_KIND).exists():
-        return {"message": f"{ref} was already applied.", **_ids(live, kind)}
-    ctx.progress(40, "Writing the policy")
+        return {"message": gettext("%(ref)s was already applied.") % {"ref": ref},
+                **_ids(live, kind)}
+    ctx.progress(40, gettext_noop("Writing the policy"))
     gw = cluster.gateway()
     try:
         if mode == CREATE:
@@ -52,8 +60,9 @@ def apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
             written = gw.replace(draft)
     except NotFoundError:
         _mark(ctx.job, conflict=True, deleted=True)
-        raise ClusterError(f"{ref} was deleted since you started editing it. "
-                           "Nothing was written; you can create it again from your draft.") from None
+        raise ClusterError(gettext(
+            "%(ref)s was deleted since you started editing it. Nothing was written; you can "
+            "create it again from your draft.") % {"ref": ref}) from None
     except ConflictError:
         # The snapshot was read before the write; whoever won the race wrote after it.
         live = _read_live(gw, namespace, name, kind)
@@ -64,48 +73,60 @@ def apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
             raise ClusterError(_conflict_message(mode, namespace, name, params, live)) from None
     except InvalidError as exc:
         details = "; ".join(f"{f}: {m}" if f else m for f, m in exc.causes) or exc.message
-        raise ClusterError(f"The API server refused the policy: {details}") from None
-    ctx.progress(70, "Recording the change and its impact")
+        raise ClusterError(gettext("The API server refused the policy: %(details)s")
+                           % {"details": details}) from None
+    ctx.progress(70, gettext_noop("Recording the change and its impact"))
     impact = _impact(before, after_change(before, kind, upsert=written), kind)
-    verb = "Created" if live is None else "Replaced"
+    summary = gettext("Created %(kind)s %(ref)s%(counts)s") if live is None else \
+        gettext("Replaced %(kind)s %(ref)s%(counts)s")
     record_change(kind="policy-apply", target=target_of(kind, namespace, name),
-                  summary=f"{verb} {kind.kind} {ref}{_counts(impact)}",
+                  summary=summary % {"kind": kind.kind, "ref": ref, "counts": _counts(impact)},
                   author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
                   before=[live] if live else [], after=[written], impact=impact, job=ctx.job)
     services.forget()
-    return {"message": f"{verb} {ref}.", **_ids(written, kind)}
+    message = gettext("Created %(ref)s.") if live is None else gettext("Replaced %(ref)s.")
+    return {"message": message % {"ref": ref}, **_ids(written, kind)}
 
 
 @jobs.handler("delete-policy")
 def delete_policy(ctx: jobs.JobContext) -> dict[str, Any]:
-    """Delete the policy if it is still at the version the user confirmed."""
+    """Delete the policy if it is still at the version the user confirmed (its messages in
+    the requester's language)."""
+    with requester_language(ctx.job.requested_by):
+        return _delete_policy(ctx)
+
+
+def _delete_policy(ctx: jobs.JobContext) -> dict[str, Any]:
     params = ctx.params
     namespace, name = params["namespace"], params["name"]
     kind = kinds.KINDS.get(params.get("kind") or NETPOL, kinds.KINDS[NETPOL])
     ref = _ref(namespace, name)
-    ctx.progress(10, "Reading the cluster")
+    ctx.progress(10, gettext_noop("Reading the cluster"))
     before = cluster.snapshot()
     live = _find(before, namespace, name, kind)
     if live is None:
-        return {"message": f"{ref} was already deleted."}
-    ctx.progress(40, "Deleting the policy")
+        return {"message": gettext("%(ref)s was already deleted.") % {"ref": ref}}
+    ctx.progress(40, gettext_noop("Deleting the policy"))
     try:
         cluster.gateway().delete(kind.key, name, namespace=namespace or None,
                                  resource_version=params.get("resource_version") or None)
     except NotFoundError:
-        return {"message": f"{ref} was already deleted."}
+        return {"message": gettext("%(ref)s was already deleted.") % {"ref": ref}}
     except ConflictError:
         _mark(ctx.job, conflict=True, live_version=_version(live))
-        raise ClusterError(f"{ref} changed after you reviewed its deletion. "
-                           "Nothing was deleted: review the deletion again.") from None
-    ctx.progress(70, "Recording the change and its impact")
+        raise ClusterError(gettext(
+            "%(ref)s changed after you reviewed its deletion. Nothing was deleted: review the "
+            "deletion again.") % {"ref": ref}) from None
+    ctx.progress(70, gettext_noop("Recording the change and its impact"))
     impact = _impact(before, after_change(before, kind, remove=(namespace, name)), kind)
     record_change(kind="policy-delete", target=target_of(kind, namespace, name),
-                  summary=f"Deleted {kind.kind} {ref}{_counts(impact)}",
+                  summary=gettext("Deleted %(kind)s %(ref)s%(counts)s") % {
+                      "kind": kind.kind, "ref": ref, "counts": _counts(impact)},
                   author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
                   before=[live], after=[], impact=impact, job=ctx.job)
     services.forget()
-    return {"message": f"Deleted {ref}.", "namespace": namespace, "name": name,
+    return {"message": gettext("Deleted %(ref)s.") % {"ref": ref}, "namespace": namespace,
+            "name": name,
             "kind": kind.slug}
 
 
@@ -129,12 +150,14 @@ def same_policy(a: dict[str, Any], b: dict[str, Any], kind: PolicyKind | None = 
 def _conflict_message(mode: str, namespace: str, name: str, params: dict[str, Any],
                       live: dict[str, Any] | None) -> str:
     if mode == CREATE:
-        return (f"Someone else created {namespace}/{name} meanwhile. Nothing was written: "
-                "compare their version with your draft, then apply your draft on top of it.")
-    return (f"{namespace}/{name} was changed by someone else since you started editing "
-            f"(version {params.get('base_version')} then, {_version(live) or 'unknown'} now). "
-            "Nothing was written: compare the live version with your draft, then apply your "
-            "draft on top of it.")
+        return gettext("Someone else created %(ref)s meanwhile. Nothing was written: compare "
+                       "their version with your draft, then apply your draft on top of it.") % {
+            "ref": f"{namespace}/{name}"}
+    return gettext("%(ref)s was changed by someone else since you started editing (version "
+                   "%(then)s then, %(now)s now). Nothing was written: compare the live version "
+                   "with your draft, then apply your draft on top of it.") % {
+        "ref": f"{namespace}/{name}", "then": params.get("base_version"),
+        "now": _version(live) or gettext("unknown")}
 
 
 def _ref(namespace: str, name: str) -> str:
@@ -169,11 +192,13 @@ def _counts(impact: Impact | None) -> str:
     if impact is None:
         return ""
     if impact.unchanged:
-        return "; reachability unchanged"
+        return gettext("; reachability unchanged")
     allowed, blocked = len(impact.newly_allowed), len(impact.newly_blocked)
-    return (f"; newly allows {allowed} "
-            f"{ngettext('connection', 'connections', allowed)} and newly blocks {blocked} "
-            f"{ngettext('connection', 'connections', blocked)}")
+    return gettext("; newly allows %(allowed)s and newly blocks %(blocked)s") % {
+        "allowed": ngettext("%(count)s connection", "%(count)s connections", allowed) % {
+            "count": allowed},
+        "blocked": ngettext("%(count)s connection", "%(count)s connections", blocked) % {
+            "count": blocked}}
 
 
 def _version(obj: dict[str, Any] | None) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from cluster.errors import MissingCRDError
 from isolation.adminnetpol import describe as anp_describe
@@ -167,6 +168,15 @@ def facts(kind: PolicyKind, obj: Mapping[str, Any],
         return _calico_facts(obj, tiers or {})
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return Facts(error=f"{exc.__class__.__name__}: {exc}")
+
+
+# The actions a policy's badges show, kept in English (the list's index is shared by every
+# user) and translated where the pages show them.
+ACTION_LABELS = (
+    gettext_noop("Allow ingress"), gettext_noop("Allow egress"), gettext_noop("Deny ingress"),
+    gettext_noop("Deny egress"), gettext_noop("Pass ingress"), gettext_noop("Pass egress"),
+    gettext_noop("Log ingress"), gettext_noop("Log egress"), gettext_noop("Deny at end of tier"),
+    gettext_noop("Pass at end of tier"))
 
 
 def _actions(rules: Iterable[tuple[str, str]]) -> tuple[str, ...]:

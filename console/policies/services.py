@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 
 from cluster.errors import NotFoundError
 from console.core import cluster, tenants
@@ -275,8 +276,10 @@ def filter_options(access: Access, directory: tenants.Directory, query: ListQuer
     return workspaces, ordered
 
 
-COLUMNS = (("Name", "name"), ("Project", "project"), ("Workspace", "workspace"),
-           ("Pods selected", "pods"), ("Age", "age"))
+# Labels in English, translated where the list shows them.
+COLUMNS = ((gettext_noop("Name"), "name"), (gettext_noop("Project"), "project"),
+           (gettext_noop("Workspace"), "workspace"), (gettext_noop("Pods selected"), "pods"),
+           (gettext_noop("Age"), "age"))
 
 
 def sort_columns(query: ListQuery) -> list[Column]:
@@ -388,13 +391,13 @@ def get_policy_for_user(request, namespace: str, name: str, *,
     access = access_of(request)
     workspace_of = directory.workspace_of
     if not can_view(access, namespace, workspace_of):
-        raise Http404("No such NetworkPolicy.")
+        raise Http404(gettext("No such NetworkPolicy."))
     try:
         policy = cluster.gateway().get_object("NetworkPolicy", name, namespace)
     except NotFoundError:
-        raise Http404("No such NetworkPolicy.") from None
+        raise Http404(gettext("No such NetworkPolicy.")) from None
     if edit and not can_edit(access, namespace, workspace_of):
-        raise PermissionDenied("You can view this policy but not change it.")
+        raise PermissionDenied(gettext("You can view this policy but not change it."))
     return policy, access, directory
 
 
@@ -407,7 +410,7 @@ def get_kind_object_for_user(request, kind: PolicyKind, namespace: str, name: st
     directory = tenants.directory()
     access = access_of(request)
     workspace_of = directory.workspace_of
-    missing = Http404(f"No such {kind.kind}.")
+    missing = Http404(gettext("No such %(kind)s.") % {"kind": kind.kind})
     if kind.namespaced and not can_view(access, namespace, workspace_of):
         raise missing
     try:
@@ -420,7 +423,7 @@ def get_kind_object_for_user(request, kind: PolicyKind, namespace: str, name: st
         if not can_view_cluster_wide(access, entry, visible_namespaces(access, directory)):
             raise missing
     if edit and not can_edit_kind(access, kind, namespace, workspace_of):
-        raise PermissionDenied("You can view this policy but not change it.")
+        raise PermissionDenied(gettext("You can view this policy but not change it."))
     return obj, access, directory
 
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 import yaml
+from django.utils.translation import gettext_noop, ngettext
 
 from console.core.audit import clean
 from isolation.snapshot import NAME_LABEL
@@ -21,6 +22,9 @@ DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
 
 @dataclass(frozen=True)
 class PolicyTemplate:
+    """A starting template: `label` and `description` in English (the YAML's header comment),
+    translated where the editor lists them."""
+
     key: str
     label: str
     description: str
@@ -40,31 +44,34 @@ def _namespaces_selector(names: list[str]) -> dict[str, Any]:
 
 TEMPLATES: dict[str, PolicyTemplate] = {t.key: t for t in (
     PolicyTemplate(
-        "deny-ingress", "Default deny ingress",
-        "Every pod of the project accepts nothing unless another policy allows it.",
+        "deny-ingress", gettext_noop("Default deny ingress"),
+        gettext_noop("Every pod of the project accepts nothing unless another policy allows it."),
         lambda ns, _: _policy("default-deny-ingress", ns, {
             "podSelector": {}, "policyTypes": ["Ingress"]})),
     PolicyTemplate(
-        "deny-all", "Default deny all",
-        "Nothing in or out of the project's pods unless another policy allows it (DNS too).",
+        "deny-all", gettext_noop("Default deny all"),
+        gettext_noop("Nothing in or out of the project's pods unless another policy allows it "
+                     "(DNS too)."),
         lambda ns, _: _policy("default-deny-all", ns, {
             "podSelector": {}, "policyTypes": ["Ingress", "Egress"]})),
     PolicyTemplate(
-        "allow-same-namespace", "Allow from the same project",
-        "Pods of the project accept traffic from every pod of the same project.",
+        "allow-same-namespace", gettext_noop("Allow from the same project"),
+        gettext_noop("Pods of the project accept traffic from every pod of the same project."),
         lambda ns, _: _policy("allow-same-namespace", ns, {
             "podSelector": {}, "policyTypes": ["Ingress"],
             "ingress": [{"from": [{"podSelector": {}}]}]})),
     PolicyTemplate(
-        "allow-from-ingress-controller", "Allow from the ingress controller",
-        "Pods of the project accept traffic from the namespaces running the ingress controller.",
+        "allow-from-ingress-controller", gettext_noop("Allow from the ingress controller"),
+        gettext_noop("Pods of the project accept traffic from the namespaces running the "
+                     "ingress controller."),
         lambda ns, ingress: _policy("allow-from-ingress-controller", ns, {
             "podSelector": {}, "policyTypes": ["Ingress"],
             "ingress": [{"from": [{"namespaceSelector": _namespaces_selector(
                 ingress or ["ingress-nginx"])}]}]})),
     PolicyTemplate(
-        "allow-dns-egress", "Allow DNS egress",
-        "Pods of the project may query the cluster DNS (and node-local DNS) on port 53.",
+        "allow-dns-egress", gettext_noop("Allow DNS egress"),
+        gettext_noop("Pods of the project may query the cluster DNS (and node-local DNS) on "
+                     "port 53."),
         lambda ns, _: _policy("allow-dns-egress", ns, {
             "podSelector": {}, "policyTypes": ["Egress"],
             "egress": [{"to": [
@@ -250,7 +257,8 @@ def folded(rows: list[DiffRow], context: int = DIFF_CONTEXT) -> list[DiffRow]:
             result += rows[start:end]
         else:
             result += rows[start:start + head]
-            result.append(DiffRow("gap", None, f"{hidden:,} unchanged lines", None, ""))
+            gap = ngettext("%(count)s unchanged line", "%(count)s unchanged lines", hidden)
+            result.append(DiffRow("gap", None, gap % {"count": f"{hidden:,}"}, None, ""))
             result += rows[end - tail:end]
         start = end
     return result

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -30,7 +31,8 @@ from console.policies.forms import (
 )
 from console.policies.text import diff_page, live_yaml
 
-TITLE = "Network Policies"
+TITLE = gettext_lazy("Network Policies")
+CREATE_TITLE = gettext_lazy("Create a NetworkPolicy")
 
 
 @require_GET
@@ -67,7 +69,7 @@ def policy_rules(request, namespace: str, name: str):
         return render_cluster_error(request, exc, title=name)
     rules = policy_detail.rules_page(policy, direction, _start(request.GET.get("start")))
     if rules is None:
-        raise Http404("No such direction.")
+        raise Http404(gettext("No such direction."))
     context = {"d": rules, "namespace": namespace, "name": name,
                "page_size": policy_detail.RULES_PAGE}
     template = "policies/_rules.html#rule-rows" if partial(request) else "policies/rules.html"
@@ -103,12 +105,12 @@ def policy_create(request):
         directory = tenants.directory()
         access = access_of(request)
         if not services.editable_namespaces(access, directory):
-            raise PermissionDenied("You cannot change the policies of any project.")
+            raise PermissionDenied(gettext("You cannot change the policies of any project."))
         if request.method == "POST":
             return _submit(request, directory, mode=CREATE)
         context = policy_editor.create_context(request.GET, access, directory)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Create a NetworkPolicy")
+        return render_cluster_error(request, exc, title=CREATE_TITLE)
     return render(request, "policies/editor.html", context)
 
 
@@ -129,7 +131,7 @@ def _kind(group: str, plural: str, namespaced: bool):
     """The kind a URL names (Http404 for an unknown one, or a route of the wrong scope)."""
     kind = policy_kinds.kind_by_url(group, plural)
     if kind is None or kind.slug == policy_kinds.NETPOL or kind.namespaced != namespaced:
-        raise Http404("No such policy kind.")
+        raise Http404(gettext("No such policy kind."))
     return kind
 
 
@@ -251,7 +253,7 @@ def policy_review_diff(request, namespace: str = "", name: str = "", group: str 
             services.get_policy_for_user(request, namespace, name, edit=True)
         form = PolicyDraftForm(request.POST)
         if not form.is_valid():
-            return HttpResponse("The draft cannot be read: review it again.", status=400)
+            return HttpResponse(gettext("The draft cannot be read: review it again."), status=400)
         data = form.cleaned_data
         rows = policy_draft.kept_diff(request.user.pk, target, data["text"],
                                       data["base_version"])
@@ -261,10 +263,10 @@ def policy_review_diff(request, namespace: str = "", name: str = "", group: str 
             data["text"], access=access, directory=directory, mode=EDIT if target else CREATE,
             target=target, base_version=data["base_version"], kind=kind)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title=name or "Create a NetworkPolicy")
+        return render_cluster_error(request, exc, title=name or CREATE_TITLE)
     if not review.ok:
-        return HttpResponse("The draft changed or no longer passes its checks: review it "
-                            "again.", status=409)
+        return HttpResponse(gettext("The draft changed or no longer passes its checks: "
+                                    "review it again."), status=409)
     return _diff_rows(request, review.diff)
 
 
@@ -283,7 +285,7 @@ def policy_review_impact(request, namespace: str = "", name: str = "", group: st
         elif target:
             services.get_policy_for_user(request, namespace, name, edit=True)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title=name or "Create a NetworkPolicy")
+        return render_cluster_error(request, exc, title=name or CREATE_TITLE)
     form = PolicyDraftForm(request.POST)
     which = request.POST.get("which", "")
     rows = None
@@ -291,8 +293,8 @@ def policy_review_impact(request, namespace: str = "", name: str = "", group: st
         rows = policy_draft.kept_impact(request.user.pk, target, form.cleaned_data["text"],
                                         form.cleaned_data["base_version"], which)
     if rows is None:
-        return HttpResponse("This review has expired: review the draft again to list more.",
-                            status=409)
+        return HttpResponse(gettext("This review has expired: review the draft again to list "
+                                    "more."), status=409)
     start = _start(request.POST.get("start"))
     return render(request, "policies/_impact.html#impact-rows",
                   {"rows": rows[start:start + policy_draft.IMPACT_PAGE], "which": which,
@@ -336,10 +338,12 @@ def _merge(request, directory, data, target, kind=None):
                                                choices=choices)
         unresolved = len(result.unresolved)
         context["merge_error"] = (
-            f"{target[1]} changed again (now at resourceVersion {live_version}) while you "
-            "were merging: check the fields below again." if moved else
-            f"Choose “keep theirs” or “take mine” for each field changed on both sides "
-            f"({unresolved} left): nothing is applied until every one has a choice.")
+            gettext("%(name)s changed again (now at resourceVersion %(version)s) while you "
+                    "were merging: check the fields below again.") % {
+                "name": target[1], "version": live_version} if moved else
+            gettext("Choose “keep theirs” or “take mine” for each field changed on both sides "
+                    "(%(count)s left): nothing is applied until every one has a choice.") % {
+                "count": unresolved})
         return render(request, "policies/editor.html", context, status=400)
     token = conflict.sign_base(live)
     merged = policy_draft.review_draft(
@@ -348,10 +352,10 @@ def _merge(request, directory, data, target, kind=None):
     context = policy_editor.review_context(merged, {"action": REVIEW, "base": token},
                                            directory, access)
     if merged.ok:
-        context["notice"] = (
-            f"Your draft was merged onto the live version (resourceVersion {live_version}): "
-            "the other change is kept, and the review below shows what yours adds to it. "
-            "Check it, then apply.")
+        context["notice"] = gettext(
+            "Your draft was merged onto the live version (resourceVersion %(version)s): the "
+            "other change is kept, and the review below shows what yours adds to it. Check it, "
+            "then apply.") % {"version": live_version}
     return render(request, "policies/editor.html", context, status=200 if merged.ok else 400)
 
 
@@ -395,13 +399,13 @@ def _delete(request, policy, access, directory, kind):
 def policy_job(request, job_id: int):
     job = get_object_or_404(Job, pk=job_id)
     if not policy_detail.policy_job_for_user(job, access_of(request), request.user):
-        raise Http404("No such job.")
+        raise Http404(gettext("No such job."))
     if request.htmx and job.finished:
         return HttpResponseClientRedirect(reverse("policy_job", args=[job.pk]))
     if request.htmx:
         return render(request, "policies/job.html#job-card", {"job": job})
     if job.status == JobStatus.SUCCEEDED:
-        messages.success(request, job.message or "Done.")
+        messages.success(request, job.message or gettext("Done."))
         if job.kind == "delete-policy":
             return redirect("policy_list")
         kind = policy_kinds.KINDS.get(job.params.get("kind") or "netpol",
@@ -410,6 +414,6 @@ def policy_job(request, job_id: int):
     try:
         context = policy_detail.job_outcome(job)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Policy job")
+        return render_cluster_error(request, exc, title=gettext("Policy job"))
     context["max_bytes"] = settings.MAX_YAML_BYTES
     return render(request, "policies/job.html", context)

@@ -148,3 +148,30 @@ def test_a_saved_language_follows_the_user_into_another_browser(browser, live_se
     expect(second.get_by_role("heading", name="历史记录", exact=True)).to_be_visible()
     expect(second.locator("html")).to_have_attribute("lang", "zh-hans")
     second.context.close()
+
+
+POLICY_PAGES = [
+    ("policy-list", "/policies/", "table"),
+    ("policy-gnp", "/policies/-/projectcalico.org/globalnetworkpolicies/-/"
+                   "platform.deny-cloud-metadata/", "#policy-sentences"),
+]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_policy_list_and_a_global_network_policy_speak_chinese_and_fit(
+        chinese_page, reconciled, personas, screenshot, width):  # noqa: F811
+    page = chinese_page
+    sign_in(page, "alice")
+    page.set_viewport_size({"width": width, "height": 900})
+    for name, address, ready in POLICY_PAGES:
+        page.goto(address)
+        expect(page.locator(ready).first).to_be_visible(timeout=15_000)
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("h1").first).to_be_visible()
+        screenshot(page, f"zh-{name}-{width}")
+        assert page.evaluate(OVERFLOW) <= 0, (name, page.evaluate(CULPRITS))
+    expect(page.get_by_role("heading", name="属性")).to_be_visible()
+    expect(page.get_by_text("评估顺序")).to_be_visible()
+    page.goto("/policies/")
+    expect(page.get_by_role("heading", name="网络策略", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="创建策略")).to_be_visible()
