@@ -35,8 +35,9 @@ def load() -> str:
     return "load {:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
 
 
-def child(argv: list[str]) -> tuple[float, float]:
-    """Seconds and peak RSS (MB) of one run of `argv` (output discarded; must succeed)."""
+def child(argv: list[str]) -> tuple[float, float, float]:
+    """Seconds, peak RSS (MB) and CPU seconds (user + system) of one run of `argv` (output
+    discarded; must succeed)."""
     started = time.perf_counter()
     process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
@@ -46,17 +47,20 @@ def child(argv: list[str]) -> tuple[float, float]:
     err = process.stderr.read().decode() if process.stderr else ""
     if process.returncode:
         raise SystemExit(f"{' '.join(argv)} failed ({process.returncode}): {err[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def median_run(argv: list[str], runs: int) -> tuple[float, float]:
+def median_run(argv: list[str], runs: int) -> tuple[float, float, float]:
     results = [child(argv) for _ in range(runs)]
-    return (statistics.median(r[0] for r in results), max(r[1] for r in results))
+    return (statistics.median(r[0] for r in results), max(r[1] for r in results),
+            statistics.median(r[2] for r in results))
 
 
-def show(label: str, seconds: float, target: str = "", rss: float | None = None) -> None:
+def show(label: str, seconds: float, target: str = "", rss: float | None = None,
+         cpu: float | None = None) -> None:
     memory = f"  peak RSS {rss:,.0f} MB" if rss is not None else ""
-    print(f"  {label:<58} {seconds:8.2f} s{memory}  {target:<22} [{load()}]", flush=True)
+    used = f" ({cpu:.2f} s CPU)" if cpu is not None else ""
+    print(f"  {label:<58} {seconds:8.2f} s{used}{memory}  {target:<22} [{load()}]", flush=True)
 
 
 def in_process(code: str, runs: int) -> float:
@@ -83,12 +87,16 @@ print(time.perf_counter() - t)
 def parsers(yaml_file: Path, json_file: Path, runs: int) -> None:
     print(f"parsers, in-process, {yaml_file.name} / {json_file.name} (median of {runs})")
     cases = [
-        ("YAML careful: yamlio.load_documents (CSafeLoader composer + checks)",
+        ("YAML careful: yamlio.composed_documents (C composer + checks)",
+         "from isolation.yamlio import composed_documents, decode_text",
+         "composed_documents(decode_text(data))"),
+        ("YAML strict: yamlio.load_documents (C parser events, direct)",
          "from isolation.yamlio import load_documents", "load_documents(data)"),
         ("YAML yaml.load(CSafeLoader) (no checks: keeps no guarantee)",
          "import yaml", "yaml.load(data, Loader=yaml.CSafeLoader)"),
-        ("YAML fast reader, whole objects (yamlio.fast_load_documents)",
-         "from isolation.yamlio import fast_load_documents, decode_text",
+        ("YAML fast reader, whole objects (yamlfast.fast_load_documents)",
+         "from isolation.yamlfast import fast_load_documents; "
+         "from isolation.yamlio import decode_text",
          "assert fast_load_documents(decode_text(data)) is not None"),
         ("YAML load_snapshot(engine_fields_only=True)",
          "from isolation.snapshot import load_snapshot",
@@ -133,10 +141,13 @@ def nca(yaml_file: Path, runs: int) -> None:
         theirs.append(child(theirs_argv))
         ours.append(child(ours_argv))
     their_s, our_s = (statistics.median(r[0] for r in x) for x in (theirs, ours))
-    show(f"NCA --connectivity on {yaml_file.name}", their_s, "", max(r[1] for r in theirs))
+    their_cpu, our_cpu = (statistics.median(r[2] for r in x) for x in (theirs, ours))
+    show(f"NCA --connectivity on {yaml_file.name}", their_s, "", max(r[1] for r in theirs),
+         their_cpu)
     show(f"ours (python -m isolation reachability) on {yaml_file.name}", our_s, "",
-         max(r[1] for r in ours))
-    print(f"  ratio NCA / ours: {their_s / our_s:.1f}x   target >= 50x  [{load()}]")
+         max(r[1] for r in ours), our_cpu)
+    print(f"  ratio NCA / ours: {their_s / our_s:.1f}x wall, {their_cpu / our_cpu:.1f}x CPU   "
+          f"target >= 50x  [{load()}]")
 
 
 def main() -> None:
@@ -164,10 +175,10 @@ def main() -> None:
         nca(files[500][0], args.runs)
         return
     print(f"start-up (median of {args.runs})")
-    seconds, _ = median_run([PY, "-m", "isolation", "reachability", "--help"], args.runs)
-    show("python -m isolation reachability --help", seconds, "target < 0.3 s")
-    seconds, _ = median_run([PY, "manage.py", "reachability", "--help"], args.runs)
-    show("manage.py reachability --help", seconds, "target < 0.3 s")
+    seconds, _, cpu = median_run([PY, "-m", "isolation", "reachability", "--help"], args.runs)
+    show("python -m isolation reachability --help", seconds, "target < 0.3 s", cpu=cpu)
+    seconds, _, cpu = median_run([PY, "manage.py", "reachability", "--help"], args.runs)
+    show("manage.py reachability --help", seconds, "target < 0.3 s", cpu=cpu)
 
     print(f"whole process: python -m isolation reachability --format summary "
           f"(median of {args.runs})")
@@ -176,28 +187,31 @@ def main() -> None:
         for fmt, path in zip(("YAML", "JSON"), files[pods], strict=True):
             argv = [PY, "-m", "isolation", "reachability", "--snapshot", str(path),
                     "--format", "summary"]
-            seconds, rss = median_run(argv, args.runs)
+            seconds, rss, cpu = median_run(argv, args.runs)
             target = ""
             if pods == 5000:
                 target = "target < 3 s" if fmt == "YAML" else "target < 1.5 s"
                 target += ", < 1 GB"
             show(f"{pods:,} pods from {fmt} ({path.stat().st_size / 1e6:.0f} MB)", seconds,
-                 target, rss)
+                 target, rss, cpu)
             per_mb[fmt].append((path.stat().st_size / 1e6, seconds))
     for fmt, points in per_mb.items():
         rates = ", ".join(f"{mb / s:.1f} MB/s at {mb:.0f} MB" for mb, s in points)
         print(f"  {fmt} throughput (linear when flat): {rates}")
 
-    print("before: the careful YAML reader, whole objects (as before this change), 500 pods")
-    code = (f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
-            "from isolation import snapshot\n"
-            "snapshot.fast_load_documents = lambda *a, **k: None\n"
-            "from isolation.cli.reachability import main\n"
-            "t = time.perf_counter()\n"
-            f"main(['--snapshot', {str(files[500][0])!r}, '--format', 'summary'], "
-            "stdout=open('/dev/null', 'w'))\n"
-            "print(time.perf_counter() - t)")
-    show("careful path, in-process (500 pods, YAML)", in_process(code, args.runs))
+    print("the strict YAML readers in place of the fast one, whole objects, 500 pods")
+    for label, direct in (("careful path: PyYAML nodes composed, then checked", False),
+                          ("strict path: direct from parser events", True)):
+        code = (f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
+                "from isolation import snapshot, yamlio\n"
+                "snapshot.fast_load_documents = lambda *a, **k: None\n"
+                + ("" if direct else "yamlio._direct_documents = lambda *a, **k: None\n") +
+                "from isolation.cli.reachability import main\n"
+                "t = time.perf_counter()\n"
+                f"main(['--snapshot', {str(files[500][0])!r}, '--format', 'summary'], "
+                "stdout=open('/dev/null', 'w'))\n"
+                "print(time.perf_counter() - t)")
+        show(f"{label}, in-process", in_process(code, args.runs))
 
     if not args.no_parsers:
         parsers(*files[500], args.runs)

@@ -19,7 +19,13 @@ from typing import Any
 
 from isolation.fielderrors import clip
 from isolation.yamlfast import fast_load_documents, skip_value
-from isolation.yamlio import YamlInputError, decode_text, load_documents, load_json
+from isolation.yamlio import (
+    YamlInputError,
+    collector_paused,
+    decode_text,
+    load_documents,
+    load_json,
+)
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -182,6 +188,12 @@ def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
     a Pod's volumes, container env, mounts, resources and probes, status conditions and
     container statuses) are left out; on kubectl-shaped YAML they are then never built.
     """
+    with collector_paused():   # plain data throughout: nothing for the collector to find
+        return _load(text, allow_unknown_kinds, max_bytes, engine_fields_only)
+
+
+def _load(text: str | bytes, allow_unknown_kinds: bool, max_bytes: int | None,
+          engine_fields_only: bool) -> Snapshot:
     snapshot = Snapshot()
     first_seen: dict[tuple[str, str, str, str], str] = {}
     for index, data in _parse(text, max_bytes, engine_fields_only):
@@ -283,17 +295,18 @@ def _parse(text: str | bytes, max_bytes: int | None,
     if max_bytes is not None and len(text) > max_bytes:
         raise SnapshotError(f"the input is larger than the limit of {max_bytes:,} bytes")
     try:
+        tried_json = _looks_like_json(text)
+        if tried_json:
+            # kubectl -o json; bytes are read as they are (no decoded copy of a large file)
+            json_data = _json_or_none(text)
+            if json_data is not None:
+                return json_data
         if isinstance(text, bytes):
             text = decode_text(text)
-        if text.lstrip()[:1] == "{":
-            try:
-                return [(1, load_json(text))]
-            except ValueError as exc:
-                if isinstance(exc, YamlInputError):
-                    raise
-                # not JSON after all (YAML flow style): the YAML loader reports precisely
-            except RecursionError:
-                raise SnapshotError("document 1: the document is nested too deeply") from None
+            if not tried_json and _looks_like_json(text):   # after a byte order mark
+                json_data = _json_or_none(text)
+                if json_data is not None:
+                    return json_data
         if max_bytes is None or len(text) <= max_bytes // 4 or len(text.encode()) <= max_bytes:
             fast = fast_load_documents(text, _skip_tree if engine_fields_only else None)
             if fast is not None:
@@ -301,6 +314,26 @@ def _parse(text: str | bytes, max_bytes: int | None,
         return [(doc.index, doc.data) for doc in load_documents(text, max_bytes=max_bytes)]
     except YamlInputError as exc:
         raise SnapshotError(str(exc)) from None
+
+
+def _json_or_none(text: str | bytes) -> list[tuple[int, Any]] | None:
+    """The one document of JSON `text`, or None when it is not JSON (YAML in flow style: the
+    YAML reader then reads it or reports precisely)."""
+    try:
+        return [(1, load_json(text))]
+    except ValueError as exc:
+        if isinstance(exc, YamlInputError):
+            raise
+        return None
+    except RecursionError:
+        raise SnapshotError("document 1: the document is nested too deeply") from None
+
+
+def _looks_like_json(text: str | bytes) -> bool:
+    """Whether `text` starts (after white space) with `{`, as kubectl's JSON does."""
+    if isinstance(text, bytes):
+        return text[:4096].lstrip()[:1] == b"{" or text.lstrip()[:1] == b"{"
+    return text.lstrip()[:1] == "{"
 
 
 def with_name_label(namespace: dict[str, Any]) -> dict[str, Any]:

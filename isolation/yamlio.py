@@ -26,7 +26,11 @@ What kubectl / kube-apiserver do, and what we do:
 from __future__ import annotations
 
 import codecs
+import gc
 import json
+import marshal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,8 +45,10 @@ except ImportError:  # pragma: no cover - pinned in requirements.txt
 
 try:  # the C loader is an order of magnitude faster on cluster-sized snapshots
     _BaseLoader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml is part of the PyYAML wheels
+    from yaml._yaml import CParser as _CParser
+except (AttributeError, ImportError):  # pragma: no cover - libyaml is part of the PyYAML wheels
     _BaseLoader = yaml.SafeLoader
+    _CParser = None
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
@@ -76,6 +82,24 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 STR_TAG = "tag:yaml.org,2002:str"
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while plain data is built.
+
+    Building a large tree allocates millions of objects, and each few hundred allocations
+    start a collection that walks the young objects, every so often all of them: reading a
+    100 MB snapshot then takes three times as long. Plain data read from YAML or JSON holds
+    no reference cycle, so a collection during its reading finds no garbage of it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class YamlInputError(ValueError):
     """Input that is not acceptable YAML; `line`/`column` are 1-based when known."""
 
@@ -95,11 +119,13 @@ class YamlInputError(ValueError):
 
 @dataclass(frozen=True)
 class Document:
-    """One YAML document: its data, its 1-based index and the composed node tree."""
+    """One YAML document: its data, its 1-based index and where its parts are written (for
+    `locate`): the composed `yaml.Node` tree, or a `Spot` tree when it was read directly.
+    Either has `start_mark` (0-based `line` and `column`)."""
 
     index: int
     data: Any
-    node: yaml.Node
+    node: Any
 
 
 def decode_text(data: bytes) -> str:
@@ -144,6 +170,16 @@ def load_documents(text: str | bytes, *, max_bytes: int | None = None) -> list[D
         text = decode_text(text)
     if max_bytes is not None and len(text.encode("utf-8")) > max_bytes:
         raise YamlInputError(f"the input is larger than the limit of {max_bytes:,} bytes")
+    with collector_paused():
+        direct = _direct_documents(text)
+    if direct is not None:
+        return direct
+    return composed_documents(text)
+
+
+def composed_documents(text: str) -> list[Document]:
+    """`load_documents` of decoded `text` the careful way, always: PyYAML nodes composed,
+    checked, then constructed (what the direct reader is measured against)."""
     loader = _Loader(text)
     documents: list[Document] = []
     try:
@@ -206,6 +242,12 @@ def load_json(text: str | bytes) -> Any:
 
     Syntax errors raise `json.JSONDecodeError`, so that callers may fall back to YAML.
     """
+    if isinstance(text, bytes) and not text.startswith(_BYTE_ORDER_MARKS):
+        # orjson reads UTF-8 bytes as they are and refuses invalid UTF-8 (the slow path then
+        # reports it as `decode_text` does): no decoded copy of a large file is made
+        fast = _fast_json(text)
+        if fast is not _NO_FAST_JSON:
+            return fast
     if isinstance(text, bytes):
         text = decode_text(text)
     fast = _fast_json(text)
@@ -225,7 +267,10 @@ def load_json(text: str | bytes) -> Any:
 _NO_FAST_JSON = object()
 
 
-def _fast_json(text: str) -> Any:
+_BYTE_ORDER_MARKS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _fast_json(text: str | bytes) -> Any:
     """`text` read by orjson when that is sure to be what `json.loads` returns and it has no
     duplicate key; else _NO_FAST_JSON (the json module then reads it and reports).
 
@@ -234,13 +279,17 @@ def _fast_json(text: str) -> Any:
     without duplicates, the text re-serialised holds the same strings and separators, so the
     same number of ':'; a duplicate drops a separator (and its value's strings), so fewer.
     An escaped colon (\\u003a) would turn into one, so such text takes the json module."""
-    if _orjson is None or "\\u003a" in text or "\\u003A" in text:
+    colon, escaped = (b":", (b"\\u003a", b"\\u003A")) if isinstance(text, bytes) else (
+        ":", ("\\u003a", "\\u003A"))
+    if _orjson is None or escaped[0] in text or escaped[1] in text:
         return _NO_FAST_JSON
     try:
-        data = _orjson.loads(text)
+        with collector_paused():
+            data = _orjson.loads(text)
     except (ValueError, TypeError, RecursionError):   # NaN, big integers, lone surrogates
         return _NO_FAST_JSON
-    if _orjson.dumps(data).count(b":") != text.count(":"):
+    # (a ':' is one byte in UTF-8, never part of another character's bytes)
+    if _orjson.dumps(data).count(b":") != text.count(colon):   # type: ignore[arg-type]
         return _NO_FAST_JSON
     return data
 
@@ -346,6 +395,19 @@ def _check_expansion(root: yaml.Node, document: int, written: int) -> None:
     visit(root, 1)
 
 
+def plain_copy(value: Any) -> Any:
+    """A deep copy of plain YAML/JSON data (dicts, lists, scalars) in which no dict or list is
+    reachable twice, equal to `value`.
+
+    Plain data is copied by `marshal` (version 2 writes a value reached twice twice, so it
+    comes back unshared), faster than copying it in Python; data marshal does not take (dates,
+    subclasses of the built-in types) is copied in Python, other values then shared."""
+    try:
+        return marshal.loads(marshal.dumps(value, 2))
+    except (ValueError, TypeError):
+        return _unshared(value)
+
+
 def _unshared(value: Any) -> Any:
     """A copy of constructed data in which no dict or list is reachable twice."""
     if isinstance(value, dict):
@@ -361,6 +423,8 @@ def locate(node: yaml.Node, path: tuple[str | int, ...]) -> tuple[int, int]:
     Used to point a validation error such as `spec.ingress[0].ports[1].port` at its line. A key
     both merged in (`<<: *base`) and written out is found where it is written (the last one).
     """
+    if isinstance(node, Spot):
+        return _locate_spot(node, path)
     current = node
     for step in path:
         nxt = None
@@ -386,6 +450,13 @@ def locate_key(node: yaml.Node, path: tuple[str | int, ...]) -> tuple[int, int]:
         parent = _child(parent, step)
         if parent is None:
             return locate(node, path)
+    if isinstance(parent, Spot):
+        if parent.is_mapping:
+            entries = parent.entries
+            for at in range(len(entries) - 6, -1, -6):
+                if entries[at] == str(last):
+                    return entries[at + 1] + 1, entries[at + 2] + 1
+        return locate(node, path)
     if isinstance(parent, yaml.MappingNode):
         for key, _ in reversed(parent.value):  # the written key wins over a merged one
             if isinstance(key, yaml.ScalarNode) and key.value == str(last):
@@ -393,7 +464,9 @@ def locate_key(node: yaml.Node, path: tuple[str | int, ...]) -> tuple[int, int]:
     return locate(node, path)
 
 
-def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
+def _child(node: Any, step: str | int) -> Any:
+    if isinstance(node, Spot):
+        return _spot_child(node, step)[2]
     if isinstance(node, yaml.MappingNode) and isinstance(step, str):
         return next((value for key, value in reversed(node.value)
                      if isinstance(key, yaml.ScalarNode) and key.value == step), None)
@@ -410,3 +483,191 @@ def document_objects(document: Document) -> list[tuple[tuple[str | int, ...], An
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         return [(("items", i), item) for i, item in enumerate(data["items"])]
     return [((), data)]
+
+
+# -- the direct reader -----------------------------------------------------------------------------
+# Composing PyYAML nodes (a Python object and two marks per node) and constructing data from them
+# costs several times what parsing does. Most documents use no anchor, alias, merge key or
+# explicit tag: for those, data is built straight from the C parser's events, with the positions
+# `locate` needs kept as plain numbers (`Spot`). Anything else (and any error) is read again
+# the careful way above, which then reports exactly as it always did.
+
+_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{name}"
+                         for name in ("int", "float", "bool", "null", "timestamp"))
+
+
+class _Doubt(Exception):
+    """The direct reader is not sure: read the document the careful way."""
+
+
+class _Mark:
+    """A position as `yaml.Mark` gives it (0-based line and column)."""
+
+    __slots__ = ("line", "column")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
+
+class Spot:
+    """Where a mapping or sequence and its entries are written, for `locate`: the node tree of
+    a document read directly from parser events. `entries` is flat: per mapping entry the key's
+    text, the key's line and column, the value's line and column and the value's Spot (None for
+    a scalar); per sequence item its line, column and Spot. Lines and columns are 0-based."""
+
+    __slots__ = ("line", "column", "is_mapping", "entries")
+
+    def __init__(self, line: int, column: int, is_mapping: bool) -> None:
+        self.line, self.column, self.is_mapping = line, column, is_mapping
+        self.entries: list[Any] = []
+
+    @property
+    def start_mark(self) -> _Mark:
+        return _Mark(self.line, self.column)
+
+
+_plain_values: dict[str, Any] = {}
+_PLAIN_KEPT = 100_000
+_DOUBTFUL = object()
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+def _plain_value(text: str) -> Any:
+    """A plain scalar as the safe loader constructs it; _DOUBTFUL for a merge key, a `=` or a
+    value its tag refuses (the careful reader reports those)."""
+    tag = _resolver.resolve(yaml.ScalarNode, text, (True, False))
+    if tag == STR_TAG:
+        value: Any = text
+    elif tag in _SCALAR_TAGS:
+        try:
+            value = _constructor.construct_object(yaml.ScalarNode(tag, text), deep=True)
+        except (ValueError, TypeError, OverflowError, yaml.YAMLError):
+            value = _DOUBTFUL
+    else:
+        value = _DOUBTFUL
+    if len(_plain_values) >= _PLAIN_KEPT:
+        _plain_values.clear()
+    _plain_values[text] = value
+    return value
+
+
+def _direct_documents(text: str) -> list[Document] | None:
+    """Every non-empty document of `text` read from the C parser's events, or None when the
+    careful reader must read it (see above); same data and guarantees as `load_documents`."""
+    if _CParser is None:
+        return None
+    parser = _CParser(text)
+    try:
+        return _read_stream(parser.get_event)
+    except (_Doubt, yaml.YAMLError, RecursionError, AttributeError):
+        return None
+    finally:
+        parser.dispose()
+
+
+def _read_stream(next_event: Any) -> list[Document]:
+    documents: list[Document] = []
+    next_event()   # the stream's start
+    index = 0
+    while type(next_event()) is not yaml.StreamEndEvent:   # a document's start
+        index += 1
+        data, spot = _read_document(next_event)
+        next_event()   # the document's end
+        if data is not None:
+            documents.append(Document(index=index, data=data, node=spot))
+    return documents
+
+
+def _read_document(next_event: Any) -> tuple[Any, Any]:
+    """(data, Spot of its root) of the document whose events `next_event` gives."""
+    scalar_event, mapping_start, sequence_start = (yaml.ScalarEvent, yaml.MappingStartEvent,
+                                                   yaml.SequenceStartEvent)
+    end_events = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    plain = _plain_values
+    # per open collection: [container, Spot, pending key, its text, its line, its column]
+    stack: list[list[Any]] = []
+    while True:
+        event = next_event()
+        kind = type(event)
+        mark = event.start_mark
+        spot: Spot | None = None
+        if kind is scalar_event:
+            if event.anchor is not None or event.tag is not None:
+                raise _Doubt
+            text = event.value
+            if event.implicit[0]:
+                value = plain.get(text, _DOUBTFUL)
+                if value is _DOUBTFUL:
+                    value = _plain_value(text)
+                    if value is _DOUBTFUL:
+                        raise _Doubt
+            else:
+                value = text
+            if len(stack) >= MAX_DEPTH:
+                raise _Doubt
+        elif kind is mapping_start or kind is sequence_start:
+            if event.anchor is not None or event.tag is not None or len(stack) >= MAX_DEPTH:
+                raise _Doubt
+            is_mapping = kind is mapping_start
+            stack.append([{} if is_mapping else [], Spot(mark.line, mark.column, is_mapping),
+                          _NO_KEY, None, 0, 0])
+            continue
+        elif kind in end_events:
+            value, spot, _, _, _, _ = stack.pop()
+            text = None
+            mark = None
+        else:   # an alias, or anything unexpected
+            raise _Doubt
+        if not stack:
+            return value, spot or Spot(mark.line, mark.column, False)
+        frame = stack[-1]
+        container, parent = frame[0], frame[1]
+        if mark is None:
+            line, column = spot.line, spot.column   # type: ignore[union-attr]
+        else:
+            line, column = mark.line, mark.column
+        if parent.is_mapping:
+            key = frame[2]
+            if key is _NO_KEY:
+                if text is None:
+                    raise _Doubt   # a collection as a key
+                frame[2], frame[3], frame[4], frame[5] = value, text, line, column
+                continue
+            if key in container:
+                raise _Doubt   # a duplicate (or `1` and `true`): the careful reader decides
+            container[key] = value
+            parent.entries.extend((frame[3], frame[4], frame[5], line, column, spot))
+            frame[2] = _NO_KEY
+        else:
+            container.append(value)
+            parent.entries.extend((line, column, spot))
+
+
+_NO_KEY = object()
+
+
+def _spot_child(spot: Spot, step: str | int) -> tuple[int, int, Spot | None] | tuple[None, None, None]:
+    """(line, column, Spot or None) of the value at `step` of `spot`; Nones when not there."""
+    entries = spot.entries
+    if spot.is_mapping:
+        if isinstance(step, str):
+            for at in range(len(entries) - 6, -1, -6):   # the last key is the one kept
+                if entries[at] == step:
+                    return entries[at + 3], entries[at + 4], entries[at + 5]
+    elif isinstance(step, int) and 0 <= step < len(entries) // 3:
+        return entries[3 * step], entries[3 * step + 1], entries[3 * step + 2]
+    return None, None, None
+
+
+def _locate_spot(spot: Spot, path: tuple[str | int, ...]) -> tuple[int, int]:
+    line, column = spot.line, spot.column
+    current: Spot | None = spot
+    for step in path:
+        if current is None:
+            break
+        found_line, found_column, child = _spot_child(current, step)
+        if found_line is None:
+            break
+        line, column, current = found_line, found_column, child
+    return line + 1, column + 1

@@ -136,7 +136,8 @@ def _network_policy(obj: dict[str, Any], old: dict[str, Any] | None, ctx: Contex
     obj.clear()
     obj.update(defaulted)
     return [{"reason": issue.reason, "message": issue.message, "field": issue.field}
-            for issue in netpol.validate_network_policy(obj) if not issue.field.startswith("metadata")]
+            for issue in netpol.validate_defaulted_network_policy(obj)
+            if not issue.field.startswith("metadata")]
 
 
 def _ingress(obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context) -> Causes:

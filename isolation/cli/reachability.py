@@ -29,6 +29,7 @@ NetworkPolicy" for Calico's), the deciding rule (`decided_by`, with its `tier` a
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -89,6 +90,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    try:
+        return _run(args, out)
+    finally:
+        gc.unfreeze()   # see `_load_snapshot`: the caller's process goes on as it was
+
+
+def _run(args: argparse.Namespace, out: TextIO) -> int:
     if args.expect or args.expect_from_snapshot or args.proposed or args.delete:
         return _guardrails(args, out)
     try:
@@ -119,6 +127,9 @@ def _load_snapshot(path: str) -> tuple[Snapshot, bytes]:
         snapshot = load_snapshot(data, max_bytes=MAX_SNAPSHOT_BYTES, engine_fields_only=True)
     except SnapshotError as error:
         raise InputError(f"{path}: {error}") from None
+    # The snapshot lives as long as the command: the collector need not walk its millions of
+    # objects again each time building the engine starts a collection (`main` unfreezes).
+    gc.freeze()
     warn_ignored(snapshot, path, sys.stderr)
     return snapshot, data
 

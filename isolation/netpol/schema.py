@@ -64,7 +64,7 @@ def schema_issues(obj: Any, schema: Schema = NETWORK_POLICY, path: str = "") -> 
     reads it as "not set"); an unknown field's subtree is not inspected further.
     """
     issues: list[FieldIssue] = []
-    _walk(obj, schema, path, issues)
+    _walk(obj, schema, (None, "", path) if path else None, issues)
     return issues
 
 
@@ -73,44 +73,67 @@ def type_issues(obj: Any) -> list[FieldIssue]:
     return [issue for issue in schema_issues(obj) if issue.reason != UNKNOWN_FIELD]
 
 
-def _child(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+# A field path while walking: None at the root, else (parent, how the step is written, step):
+# "." for a field, "[]" for a list index or map key, "" for a given prefix. Its text is made
+# only for an issue: a policy of thousands of rules has no path string built per value.
+_Path = tuple[Any, str, Any] | None
 
 
-def _walk(value: Any, schema: Schema, path: str, issues: list[FieldIssue]) -> None:
+def _text(path: _Path) -> str:
+    steps = []
+    while path is not None:
+        path, how, step = path
+        steps.append((how, step))
+    text = ""
+    for how, step in reversed(steps):
+        if how == "[]":
+            text = f"{text}[{step}]"
+        elif how == "." and text:
+            text = f"{text}.{step}"
+        else:
+            text = str(step)
+    return text
+
+
+def _walk(value: Any, schema: Schema, path: _Path, issues: list[FieldIssue]) -> None:
     if value is None:
         return
     if isinstance(schema, dict):
         if not isinstance(value, dict):
-            issues.append(type_invalid(path or "<root>", value, "object"))
+            issues.append(type_invalid(_text(path) or "<root>", value, "object"))
             return
         for key, item in value.items():
-            if not isinstance(key, str) or key not in schema:
-                issues.append(unknown_field(_child(path, str(key))))
+            field = schema.get(key) if isinstance(key, str) else None
+            if field is None:
+                issues.append(unknown_field(_text((path, ".", str(key)))))
+            elif item is None or (field == "string" and isinstance(item, str)):
                 continue
-            _walk(item, schema[key], _child(path, key), issues)
+            else:
+                _walk(item, field, (path, ".", key), issues)
         return
     if isinstance(schema, tuple):
         container, element = schema
         if container == "list":
             if not isinstance(value, list):
-                issues.append(type_invalid(path, value, "array"))
+                issues.append(type_invalid(_text(path), value, "array"))
                 return
             for index, item in enumerate(value):
-                _walk(item, element, f"{path}[{index}]", issues)
+                if item is not None and not (element == "string" and isinstance(item, str)):
+                    _walk(item, element, (path, "[]", index), issues)
         else:
             if not isinstance(value, dict):
-                issues.append(type_invalid(path, value, "object"))
+                issues.append(type_invalid(_text(path), value, "object"))
                 return
             for key, item in value.items():
                 if not isinstance(key, str):
-                    issues.append(type_invalid(f"{path}[{key}]", key, "string"))
+                    issues.append(type_invalid(_text((path, "[]", key)), key, "string"))
                     continue
-                _walk(item, element, f"{path}[{key}]", issues)
+                if item is not None and not (element == "string" and isinstance(item, str)):
+                    _walk(item, element, (path, "[]", key), issues)
         return
     problem = _scalar_problem(value, schema)
     if problem:
-        issues.append(type_invalid(path, value, problem))
+        issues.append(type_invalid(_text(path), value, problem))
 
 
 def _scalar_problem(value: Any, kind: str) -> str | None:

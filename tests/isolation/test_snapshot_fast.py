@@ -13,13 +13,13 @@ import yaml
 
 from isolation import snapshot as snapshot_module
 from isolation import yamlio
-from isolation.snapshot import load_snapshot, prune_unread
+from isolation.snapshot import SnapshotError, load_snapshot, prune_unread
 from isolation.yamlfast import fast_load_documents
-from isolation.yamlio import YamlInputError, load_documents, load_json
+from isolation.yamlio import YamlInputError, load_json
 
 ROOT = Path(__file__).resolve().parents[2]
-SNAPSHOT_FILES = [ROOT / "kubesim" / "demo.yaml",
-                  *sorted((ROOT / "tests" / "isolation" / "data").rglob("*.yaml"))]
+# every YAML file under tests/ (snapshots, golden files) and the demo cluster
+SNAPSHOT_FILES = [ROOT / "kubesim" / "demo.yaml", *sorted((ROOT / "tests").rglob("*.yaml"))]
 
 
 def _generator():
@@ -31,7 +31,7 @@ def _generator():
 
 
 def _careful(text):
-    return [(doc.index, doc.data) for doc in load_documents(text)]
+    return [(doc.index, doc.data) for doc in yamlio.composed_documents(text)]
 
 
 @pytest.mark.parametrize("path", SNAPSHOT_FILES, ids=lambda p: p.name)
@@ -39,6 +39,22 @@ def test_fast_reader_matches_the_careful_one_on_the_snapshot_files(path):
     text = path.read_text(encoding="utf-8")
     fast = fast_load_documents(text)
     assert fast is None or fast == _careful(text)
+
+
+@pytest.mark.parametrize("path", SNAPSHOT_FILES, ids=lambda p: p.name)
+def test_every_snapshot_file_loads_the_same_on_the_fast_and_the_careful_path(path, monkeypatch):
+    data = path.read_bytes()
+
+    def outcome(engine_fields_only):
+        try:
+            return repr(load_snapshot(data, engine_fields_only=engine_fields_only))
+        except SnapshotError as refused:
+            return f"refused: {refused}"
+
+    fast = [outcome(True), outcome(False)]
+    monkeypatch.setattr(snapshot_module, "fast_load_documents", lambda *a, **k: None)
+    monkeypatch.setattr(yamlio, "_direct_documents", lambda *a, **k: None)
+    assert [outcome(True), outcome(False)] == fast
 
 
 @pytest.fixture(scope="module")
