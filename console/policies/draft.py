@@ -49,7 +49,7 @@ from isolation.netpol.problems import position, rule_problems, schema_problems
 from isolation.review.clusters import ChangeClusters
 from isolation.review.impact import Impact, impact_of, with_policies
 from isolation.review.lint import Finding, bidi_lines, lint_policy
-from isolation.yamlio import Document, YamlInputError, load_documents
+from isolation.yamlio import Document, YamlInputError, load_documents, plain_copy
 
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
@@ -677,7 +677,11 @@ def _preview(review: Review, document: Document, scope: Scope, user=None) -> Non
         review.impact_error = gettext("The impact cannot be computed on this cluster: "
                                       "%(error)s") % {"error": redact_names(str(exc), scope)}
     if user is not None:
-        review.guardrails = check_change(user, snapshot, with_policies(snapshot, upsert=[stored]),
+        # The engines the impact built already serve the guardrails (a large draft is parsed
+        # once per review, not once per question).
+        sides = ((snapshot, clusters.before), (after, clusters.after)) if clusters else \
+            (snapshot, with_policies(snapshot, upsert=[stored]))
+        review.guardrails = check_change(user, *sides,
                                          key=guardrail_key(review.namespace, review.name))
     review.findings = scoped_findings(
         lint_policy(stored, snapshot, live=review.live, clusters=clusters), scope)
@@ -693,7 +697,7 @@ def _preview_other(review: Review, snapshot, stored: dict[str, Any], scope: Scop
     every policy kind evaluated (the review's lint reads NetworkPolicies only)."""
     after = after_change(snapshot, review.kind, upsert=stored)
     try:
-        review.impact = scoped_impact(kinds.whole_impact(snapshot, after), scope)
+        review.impact = scoped_impact(impact_of(snapshot, after), scope)
     except ValueError as exc:
         review.impact_error = gettext("The impact cannot be computed on this cluster: "
                                       "%(error)s") % {"error": redact_names(str(exc), scope)}
@@ -748,7 +752,7 @@ def _live(namespace: str, name: str, kind: PolicyKind | None = None) -> dict[str
 
 def without_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy of `obj` without status and the metadata only the API server sets."""
-    result = {k: copy.deepcopy(v) for k, v in obj.items() if k != "status"}
+    result = {k: plain_copy(v) for k, v in obj.items() if k != "status"}
     if isinstance(result.get("metadata"), dict):
         result["metadata"] = {k: v for k, v in result["metadata"].items()
                               if k not in SERVER_METADATA}
@@ -805,8 +809,7 @@ def delete_preview(policy: dict[str, Any], scope: Scope, kind: PolicyKind | None
     try:
         snapshot = cluster.snapshot()
         after = after_change(snapshot, kind, remove=(meta.get("namespace") or "", meta["name"]))
-        impact = impact_of(snapshot, after) if kind.slug == NETPOL else \
-            kinds.whole_impact(snapshot, after)
+        impact = impact_of(snapshot, after)
     except (ClusterError, ValueError) as exc:
         reason = redact_names(str(getattr(exc, "message", exc)), scope)
         return None, gettext("The impact cannot be computed: %(reason)s") % {

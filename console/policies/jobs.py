@@ -182,8 +182,7 @@ def _find(snapshot: Snapshot, namespace: str, name: str,
 
 def _impact(before: Snapshot, after: Snapshot, kind: PolicyKind) -> Impact | None:
     try:
-        return impact_of(before, after) if kind.slug == NETPOL else \
-            kinds.whole_impact(before, after)
+        return impact_of(before, after)
     except ValueError:  # a cluster object the engine cannot read: the change stands regardless
         return None
 

@@ -37,8 +37,6 @@ from isolation.calico.model import (
 )
 from isolation.calico.validation import default_calico_policy, validate_object
 from isolation.fielderrors import UNKNOWN_FIELD, FieldIssue
-from isolation.reachability.engine import Cluster
-from isolation.review.impact import impact_of, sample_outside_addresses
 from isolation.snapshot import KIND_FIELDS, NAME_LABEL, Snapshot
 
 NETPOL, CALICO_NP, CALICO_GNP, ANP, BANP, TIER = (
@@ -332,19 +330,3 @@ def with_object(snapshot, kind: PolicyKind, *, upsert: Mapping[str, Any] | None 
     return copy
 
 
-@dataclass(frozen=True)
-class WholeClusters:
-    """Both sides of a change read by the whole engine (every policy kind evaluated), in the
-    shape `isolation.review.impact.impact_of` takes as `clusters`."""
-
-    before_matrix: Any
-    after_matrix: Any
-
-
-def whole_impact(before, after):
-    """The reachability change from `before` to `after` with every policy kind evaluated
-    (Calico tiers, AdminNetworkPolicies, the baseline). Raises ValueError as the engine does."""
-    outside = sample_outside_addresses(before, after)
-    clusters = WholeClusters(Cluster.from_snapshot(before, outside),
-                             Cluster.from_snapshot(after, outside))
-    return impact_of(before, after, clusters=clusters)
