@@ -162,7 +162,11 @@ def _parse_cidr(value: str) -> IPNetwork | None:
         octets = [int(part) for part in match.groups()]
         if any(octet > 255 for octet in octets):
             return None
-        address = ".".join(str(octet) for octet in octets)
+        prefix = int(length)
+        if prefix > 32:
+            return None
+        number = (octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]
+        return ipaddress.IPv4Network((number, prefix), strict=False)
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
