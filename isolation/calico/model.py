@@ -102,6 +102,12 @@ class PortMatch:
         return str(self.low) if self.low == self.high else f"{self.low}:{self.high}"
 
 
+def _net_range(network: IPNetwork) -> tuple[int, int, int]:
+    """(IP version, first, last address) of `network` as integers."""
+    first = int(network.network_address)
+    return network.version, first, first | ((1 << (network.max_prefixlen - network.prefixlen)) - 1)
+
+
 @dataclass(frozen=True)
 class EntityMatch:
     """A rule's `source` or `destination`; `namespace` is the namespace limit of namespaced
@@ -124,9 +130,10 @@ class EntityMatch:
         default=(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name, nets in (("net_ranges", self.nets), ("not_net_ranges", self.not_nets)):
-            object.__setattr__(self, name, tuple(
-                (n.version, int(n.network_address), int(n.broadcast_address)) for n in nets))
+        if self.nets:
+            object.__setattr__(self, "net_ranges", tuple(map(_net_range, self.nets)))
+        if self.not_nets:
+            object.__setattr__(self, "not_net_ranges", tuple(map(_net_range, self.not_nets)))
 
     @property
     def is_any(self) -> bool:
