@@ -4,7 +4,7 @@
     .venv/bin/python bench/admin_bench.py [--pods 5000 --namespaces 200 --policies 1000
                                            --admin 500]
 
-Prints figures; asserts nothing. The target (issue 16) is a layered matrix within 1.5x of the
+Prints figures; asserts nothing. The target is a layered matrix within 1.5x of the
 NetworkPolicy-only time. The added policies are 499 AdminNetworkPolicies (subjects by
 namespace labels, by namespace and pod labels, and cluster-wide; peers by namespaces, pods,
 networks that cover pod IPs and outside ranges, and nodes; Allow / Deny / Pass; port numbers,

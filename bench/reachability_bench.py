@@ -2,8 +2,12 @@
 
     .venv/bin/python bench/reachability_bench.py [--pods 5000 --namespaces 200 --policies 1000]
                                                   [--nca-sizes 200,500] [--no-nca]
+                                                  [--no-targets | --target worst|realistic]
 
-Prints figures; asserts nothing. The generated clusters mix pod selectors, namespace
+Prints figures; asserts nothing. The engine targets (`TARGETS`) time `Cluster.matrix()` alone
+on a parsed cluster, each in a fresh process: the worst case (5,000 pods, nearly every pod its
+own class, 1,000 policies) within 0.5 s and 1 GB, and a realistic cluster (20,000 pods in
+Deployments of 10, about 2,000 classes, 4,000 policies) within 1 s. The generated clusters mix pod selectors, namespace
 selectors (matchLabels and matchExpressions), ipBlocks with except, named ports, port ranges
 and both policy directions. NCA (see bench/reachability_nca.py) runs in a warm process and is
 timed inside that process, so interpreter start-up is not counted against it; our side is
@@ -13,9 +17,11 @@ timed from YAML text to the finished matrix, like NCA's run from its YAML file.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,9 +50,12 @@ TIERS = {
 
 
 def generate(pods: int, namespaces: int, policies: int, seed: int = 7,
-             for_nca: bool = False) -> list[dict[str, Any]]:
+             for_nca: bool = False, replicas: int = 1) -> list[dict[str, Any]]:
     """API objects of a synthetic cluster (Namespaces, Nodes, Pods, NetworkPolicies).
 
+    With `replicas` above 1 the pods come in Deployments of that many replicas sharing their
+    labels (pod-template-hash included) and namespace, as in a real cluster; with 1 every pod
+    draws its own labels, so nearly every pod is its own class (the worst case).
     With `for_nca`, the cluster avoids what NCA reads differently from the API server (see
     tests/isolation/test_reachability_nca.py): no ipBlock contains a pod IP and no peer pairs a
     namespaceSelector with an Exists/DoesNotExist pod requirement.
@@ -65,17 +74,19 @@ def generate(pods: int, namespaces: int, policies: int, seed: int = 7,
                                                   "address": f"192.168.{n // 250}.{n % 250 + 1}"}]}})
     apps_of: dict[str, list[tuple[str, str]]] = {name: [] for name in ns_names}
     for number in range(pods):
-        namespace = ns_names[number % namespaces]
-        tier = rng.choice(list(TIERS))
-        app = f"{tier}-{rng.randrange(4)}"
+        if number % replicas == 0:  # a new Deployment (every pod when replicas is 1)
+            namespace = ns_names[number // replicas % namespaces]
+            tier = rng.choice(list(TIERS))
+            app = f"{tier}-{rng.randrange(4)}"
+            labels = {"app": app, "tier": tier, "version": rng.choice(["v1", "v2"]),
+                      "pod-template-hash": f"{rng.getrandbits(32):08x}"}
+            if rng.random() < 0.2:
+                labels["canary"] = "true"
         apps_of[namespace].append((app, tier))
-        labels = {"app": app, "tier": tier, "version": rng.choice(["v1", "v2"]),
-                  "pod-template-hash": f"{rng.getrandbits(32):08x}"}
-        if rng.random() < 0.2:
-            labels["canary"] = "true"
         objects.append({
             "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": f"{app}-{number:05d}", "namespace": namespace, "labels": labels},
+            "metadata": {"name": f"{app}-{number:05d}", "namespace": namespace,
+                         "labels": dict(labels)},
             "spec": {"nodeName": rng.choice(nodes), "containers": [{
                 "name": tier, "image": f"{tier}:1",
                 "ports": [{"containerPort": p, "protocol": proto, "name": port_name}
@@ -199,6 +210,39 @@ def bench_large(pods: int, namespaces: int, policies: int) -> None:
     print(f"  peak RSS of this process         {peak_rss_mb():7.0f} MB")
 
 
+# name -> (pods, namespaces, policies, replicas per Deployment, target seconds)
+TARGETS = {
+    "worst": (5000, 200, 1000, 1, 0.5),
+    "realistic": (20000, 400, 4000, 10, 1.0),
+}
+RSS_TARGET_MB = 1024
+
+
+def bench_target(name: str) -> None:
+    """`Cluster.matrix()` of one target cluster, parsed beforehand: the engine alone."""
+    pods, namespaces, policies, replicas, target = TARGETS[name]
+    objects = generate(pods, namespaces, policies, replicas=replicas)
+    snapshot = load_snapshot(json.dumps({"kind": "List", "apiVersion": "v1", "items": objects}))
+    del objects
+    cluster = Cluster.from_snapshot(snapshot)
+    before = peak_rss_mb()
+    wall, cpu, matrix = _best_of(3, cluster.matrix)
+    print(f"== target '{name}': {pods:,} pods ({replicas} per Deployment), {namespaces} "
+          f"namespaces, {policies:,} policies, {matrix.class_count:,} classes")
+    print(f"  Cluster.matrix()                 {wall:7.3f} / {cpu:.3f}   wall / CPU seconds, "
+          f"best of 3 (target < {target} s)")
+    print(f"  peak RSS of this process         {peak_rss_mb():7.0f} MB   "
+          f"({before:.0f} MB before the matrix; target < {RSS_TARGET_MB} MB)")
+
+
+def bench_targets() -> str:
+    """The output of each target run in a fresh process. Linux keeps a process's peak RSS
+    across fork and exec, so they run before this process has grown: each peak is then that
+    target's own (plus the interpreter and imports)."""
+    return "".join(subprocess.run([sys.executable, __file__, "--target", name], check=True,
+                                  capture_output=True, text=True).stdout for name in TARGETS)
+
+
 def bench_nca(sizes: list[int]) -> None:
     if nca_python() is None:
         print(f"== NCA comparison skipped: {INSTALL_HINT}")
@@ -242,8 +286,17 @@ def main() -> None:
     parser.add_argument("--policies", type=int, default=1000)
     parser.add_argument("--nca-sizes", default="200,500")
     parser.add_argument("--no-nca", action="store_true")
+    parser.add_argument("--no-targets", action="store_true",
+                        help="skip the engine targets (worst case and realistic cluster)")
+    parser.add_argument("--target", choices=list(TARGETS),
+                        help="measure only this engine target, in this process")
     args = parser.parse_args()
+    if args.target:
+        bench_target(args.target)
+        return
+    targets = "" if args.no_targets else bench_targets()
     bench_large(args.pods, args.namespaces, args.policies)
+    print(targets, end="")
     if not args.no_nca:
         bench_nca([int(size) for size in args.nca_sizes.split(",") if size])
 

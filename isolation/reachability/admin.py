@@ -94,8 +94,7 @@ class AdminPolicyLayer:
         port_group = np.zeros(space.classes, dtype=np.int64)
         for number, members in enumerate(space.port_groups):
             port_group[members] = number
-        group_rows = _groups(selected, port_group if ingress else None)
-        group_reps = np.array([rows[0] for rows in group_rows], dtype=np.int64)
+        rows, row_group, group_reps = _groups(selected, port_group if ingress else None)
         # columns: one class per distinct (peer memberships[, port slots for egress])
         peer_index: dict[AdminPeer, int] = {}
         for policy in policies:
@@ -147,10 +146,8 @@ class AdminPolicyLayer:
                     target = allow if rule.action == ALLOW else deny
                     target[where] |= hit
                 undecided[where] &= ~hit
-        allow_full = allow[:, column_class, :]
-        deny_full = deny[:, column_class, :]
-        return [ClassBlock(np.array(rows, dtype=np.int64), allow_full[g][None], deny_full[g][None])
-                for g, rows in enumerate(group_rows)]
+        # compressed: the builder expands each row's group a few rows at a time
+        return [ClassBlock(rows, allow, deny, row_group=row_group, column_class=column_class)]
 
     # -- one connection ---------------------------------------------------------------------
 
@@ -186,16 +183,22 @@ class AdminPolicyLayer:
                 f"for {ref.direction}, so the baseline decides.")
 
 
-def _groups(selected: np.ndarray, port_group: np.ndarray | None) -> list[list[int]]:
-    """Rows selected by the same policies (and in the same port group, when given)."""
-    signatures = np.packbits(selected, axis=1)
-    groups: dict[bytes, list[int]] = {}
-    for row in np.flatnonzero(selected.any(axis=1)):
-        key = signatures[row].tobytes()
-        if port_group is not None:
-            key += int(port_group[row]).to_bytes(8, "little")
-        groups.setdefault(key, []).append(int(row))
-    return list(groups.values())
+def _groups(selected: np.ndarray,
+            port_group: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows selected by the same policies (and in the same port group, when given): (the
+    selected rows, the group of each, the first row of each group)."""
+    rows = np.flatnonzero(selected.any(axis=1))
+    key = np.packbits(selected[rows], axis=1)
+    if port_group is not None:
+        key = np.concatenate([key, port_group[rows].astype("<i8").view(np.uint8).reshape(-1, 8)],
+                             axis=1)
+    key = np.ascontiguousarray(key)
+    if not len(rows):
+        empty = np.zeros(0, dtype=np.int64)
+        return rows, empty, empty
+    whole = key.view(np.dtype((np.void, key.shape[1]))).reshape(-1)
+    _, first, row_group = np.unique(whole, return_index=True, return_inverse=True)
+    return rows, row_group.reshape(-1).astype(np.int64), rows[first]
 
 
 def _peer_key(peer: AdminPeer) -> AdminPeer:

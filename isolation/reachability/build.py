@@ -14,24 +14,35 @@ path above.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import socket
 from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-from isolation.netpol.model import EGRESS, INGRESS, IPBlock, Peer, Policy, PortSpec
+from isolation.netpol.model import EGRESS, INGRESS, IPBlock, Peer, Policy, PortSpec, Rule
 from isolation.netpol.selectors import LabelIndex, Selector
-from isolation.reachability.inventory import NODE_KIND, ClusterView, Endpoint
+from isolation.reachability.inventory import NODE_KIND, POD_KIND, ClusterView, Endpoint
 from isolation.reachability.layers import ClassBlock, ClassInputs, PolicyLayer
 from isolation.reachability.matrix import Matrix, Slot, full_masks, word_dtype
 from isolation.reachability.netpol_layer import NetworkPolicyLayer
+
+_TILE = 256  # classes per side of the tiles of `_and_transposed`
 
 
 def build_matrix(cluster: ClusterView, sources: Sequence[Endpoint], destinations: Sequence[Endpoint],
                  slots: Sequence[tuple[Slot, ...]]) -> Matrix:
     """Evaluate every source × destination × slot of `cluster` (see `Matrix`)."""
-    return _Builder(cluster, list(sources), list(destinations), list(slots)).build()
+    # The builder allocates many small objects and makes no reference cycles: a cyclic
+    # collection started by that churn would only walk the caller's (large) object graph.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _Builder(cluster, list(sources), list(destinations), list(slots)).build()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class _Builder:
@@ -44,6 +55,8 @@ class _Builder:
         self.policies: list[Policy] = cluster.policies
         self._peer_cache: dict[Hashable, np.ndarray] = {}
         self._port_cache: dict[tuple, np.ndarray] = {}
+        self._selected_cache: dict[tuple, np.ndarray] = {}
+        self._ports_key_of: dict[int, tuple[PortSpec, ...]] = {}  # by id() of a Rule
         # what the layers compute once per matrix and share (see calico_layer)
         self.layer_cache: dict = {}
         layers = getattr(cluster, "layers", None)
@@ -56,12 +69,14 @@ class _Builder:
         self._classes()
         if self.layers is None:
             allowed = self._egress()
-            allowed &= self._ingress_by_destination().transpose(1, 0, 2)
+            ingress, isolated = self._direction(INGRESS, by_destination=True)
+            # rows no policy isolates allow every slot, which egress never exceeds
+            _and_transposed(allowed, ingress, isolated)
         else:
             allowed = self._layered(EGRESS)
-            allowed &= self._layered(INGRESS).transpose(1, 0, 2)
-        src_class = self.entity_class[[self.entity_of[e.name] for e in self.sources]]
-        dst_class = self.entity_class[[self.entity_of[e.name] for e in self.destinations]]
+            _and_transposed(allowed, self._layered(INGRESS))
+        src_class = self.entity_class[self.source_entity]
+        dst_class = self.entity_class[self.destination_entity]
         overrides = {}
         for i, source in enumerate(self.sources):
             if source.kind == NODE_KIND and source.node:
@@ -76,20 +91,33 @@ class _Builder:
 
     def _entities(self) -> None:
         """Unique endpoints; a destination's slots go with it (sources alone have none)."""
-        self.entity_of: dict[str, int] = {}
-        self.entities: list[Endpoint] = []
-        self.entity_slots: list[tuple[Slot, ...]] = []
-        for endpoint in self.sources:
-            if endpoint.name not in self.entity_of:
-                self.entity_of[endpoint.name] = len(self.entities)
-                self.entities.append(endpoint)
-                self.entity_slots.append(())
+        entity_of = {endpoint.name: k for k, endpoint in enumerate(self.sources)}
+        if len(entity_of) == len(self.sources):  # the usual case: no source twice
+            entities = list(self.sources)
+            source_entity = np.arange(len(entities), dtype=np.int64)
+        else:
+            entity_of, entities, positions = {}, [], []
+            for endpoint in self.sources:
+                position = entity_of.setdefault(endpoint.name, len(entities))
+                if position == len(entities):
+                    entities.append(endpoint)
+                positions.append(position)
+            source_entity = np.array(positions, dtype=np.int64)
+        entity_slots: list[tuple[Slot, ...]] = [()] * len(entities)
+        destination_entity = []
         for endpoint, slots in zip(self.destinations, self.slots, strict=True):
-            if endpoint.name not in self.entity_of:
-                self.entity_of[endpoint.name] = len(self.entities)
-                self.entities.append(endpoint)
-                self.entity_slots.append(())
-            self.entity_slots[self.entity_of[endpoint.name]] = tuple(slots)
+            position = entity_of.get(endpoint.name)
+            if position is None:
+                position = entity_of[endpoint.name] = len(entities)
+                entities.append(endpoint)
+                entity_slots.append(())
+            entity_slots[position] = tuple(slots)
+            destination_entity.append(position)
+        self.entity_of: dict[str, int] = entity_of
+        self.entities: list[Endpoint] = entities
+        self.entity_slots = entity_slots
+        self.source_entity = source_entity
+        self.destination_entity = np.array(destination_entity, dtype=np.int64)
 
     def _selector_inputs(self) -> tuple[set[str], dict[IPBlock, int]]:
         """Label keys any pod selector reads, and every distinct ipBlock (of every layer)."""
@@ -116,8 +144,7 @@ class _Builder:
         cluster = self.cluster
         label_keys, self.block_index = self._selector_inputs()
         membership = _block_membership(self.entities, list(self.block_index))
-        signatures = [row.tobytes() for row in np.packbits(membership, axis=1)] \
-            if self.block_index else [b""] * len(self.entities)
+        signatures = _row_ids(membership)
         self.namespaces = list(cluster.namespace_labels)
         ns_position = {name: k for k, name in enumerate(self.namespaces)}
 
@@ -129,25 +156,31 @@ class _Builder:
         for policy in self.policies:
             namespace_index(policy.namespace)
 
-        label_rows: dict[frozenset, int] = {frozenset(): 0}
+        # A pod's labels as the values of the keys selectors read (None = no such label):
+        # equal tuples are equal label sets as far as any selector can tell.
+        keys = sorted(label_keys)
+        no_labels = (None,) * len(keys)
+        label_rows: dict[tuple, int] = {no_labels: 0}
         class_of: dict[Hashable, int] = {}
         entity_class = []
         cls_ns, cls_row, cls_pod, cls_slots, cls_named, representative = [], [], [], [], [], []
-        for position, endpoint in enumerate(self.entities):
-            slots = self.entity_slots[position]
-            if endpoint.is_pod:
-                pod = cluster.pod(endpoint.name)
-                labels = frozenset((k, v) for k, v in pod.labels.items() if k in label_keys)
+        pod_of = cluster.pod
+        for position, (endpoint, slots, signature) in enumerate(
+                zip(self.entities, self.entity_slots, signatures, strict=True)):
+            if endpoint.kind == POD_KIND:
+                pod = pod_of(endpoint.name)
+                labels = tuple(map(pod.labels.get, keys))
                 named = pod.named_ports_key if slots else ()
-                key: Hashable = (True, pod.namespace, labels, named, slots, signatures[position])
+                key: Hashable = (pod.namespace, labels, named, slots, signature)
             else:
-                labels, named = frozenset(), ()
-                key = (False, slots, signatures[position], self._node_key(endpoint))
+                labels, named = no_labels, ()
+                key = (None, slots, signature, self._node_key(endpoint))
             number = class_of.get(key)
             if number is None:
                 number = class_of[key] = len(class_of)
-                cls_pod.append(endpoint.is_pod)
-                cls_ns.append(namespace_index(pod.namespace) if endpoint.is_pod else -1)
+                is_pod = endpoint.kind == POD_KIND
+                cls_pod.append(is_pod)
+                cls_ns.append(namespace_index(pod.namespace) if is_pod else -1)
                 cls_row.append(label_rows.setdefault(labels, len(label_rows)))
                 cls_slots.append(slots)
                 cls_named.append(named)
@@ -164,7 +197,8 @@ class _Builder:
         self.cls_node = [self.entities[r].node if self.entities[r].kind == NODE_KIND else None
                          for r in representative]
         self.ns_position = ns_position
-        self.label_rows = [dict(labels) for labels in label_rows]
+        self.label_rows = [{k: v for k, v in zip(keys, values, strict=True) if v is not None}
+                           for values in label_rows]
         self.pod_labels = LabelIndex(self.label_rows)
         self.ns_labels = LabelIndex([cluster.labels_of_namespace(n) for n in self.namespaces])
         self.classes = len(cls_pod)
@@ -176,6 +210,12 @@ class _Builder:
         for position, (slots, named) in enumerate(zip(cls_slots, cls_named, strict=True)):
             groups.setdefault((slots, named), []).append(position)
         self.port_groups = list(groups.values())
+        # pod classes of each namespace (a policy selects within its own), with their label rows
+        pods = np.flatnonzero(self.cls_pod)
+        order = pods[np.argsort(self.cls_ns[pods], kind="stable")]
+        bounds = np.flatnonzero(np.diff(self.cls_ns[order])) + 1
+        self.ns_classes = {int(self.cls_ns[members[0]]): (members, self.cls_row[members])
+                           for members in np.split(order, bounds) if len(members)}
 
     def _node_key(self, endpoint: Endpoint) -> Hashable:
         """What the layers' node selectors can read of a node endpoint (its relevant labels)."""
@@ -209,6 +249,15 @@ class _Builder:
         return [(self.namespaces[ns], self.label_rows[row],
                  cluster.labels_of_namespace(self.namespaces[ns])) if is_pod else None
                 for is_pod, ns, row in zip(self.cls_pod, self.cls_ns, self.cls_row, strict=True)]
+
+    def label_table(self) -> tuple[np.ndarray, list[dict[str, str]], np.ndarray, list[str],
+                                   list[dict[str, str]]]:
+        """What `class_members` says, without a dict per class: (label row of each class, the
+        pod labels any selector reads per label row, namespace index of each class (-1 for an
+        address or node class), namespace names, their labels)."""
+        cluster = self.cluster
+        return (self.cls_row, self.label_rows, self.cls_ns, list(self.namespaces),
+                [cluster.labels_of_namespace(name) for name in self.namespaces])
 
     def in_block(self, block: IPBlock) -> np.ndarray:
         """Classes whose address lies in `block` (declared by a layer's `class_inputs`)."""
@@ -245,19 +294,35 @@ class _Builder:
             result, isolated = self.network_policy_bits(direction)
             before, after = self.layers[:position], self.layers[position + 1:]
             open_rows = self.cls_pod & ~isolated
-        for layer in reversed(after):
-            for block in layer.evaluate(direction, self):
-                _override(result, block, open_rows)
-        for layer in reversed(before):
-            for block in layer.evaluate(direction, self):
-                _override(result, block, self.cls_pod)
+        steps = [_Step.of(block, open_rows)
+                 for layer in reversed(after) for block in layer.evaluate(direction, self)]
+        steps += [_Step.of(block, self.cls_pod)
+                  for layer in reversed(before) for block in layer.evaluate(direction, self)]
+        steps = [step for step in steps if len(step.rows)]
+        # every layer on a few rows at a time, while they are in cache
+        for begin in range(0, self.classes, _TILE):
+            end = min(begin + _TILE, self.classes)
+            chunk = result[begin:end]
+            for step in steps:
+                step.apply(chunk, begin, end)
         return result
 
     # -- masks over classes ---------------------------------------------------------------
 
     def _selected(self, policy: Policy) -> np.ndarray:
-        in_namespace = self.cls_ns == self.ns_position[policy.namespace]
-        return self.cls_pod & in_namespace & self.pod_labels.evaluate(policy.pod_selector)[self.cls_row]
+        """Ascending indices of the pod classes `policy` selects (cached per namespace and
+        selector: policies sharing both select the same classes)."""
+        key = (policy.namespace, policy.pod_selector)
+        cached = self._selected_cache.get(key)
+        if cached is None:
+            members = self.ns_classes.get(self.ns_position[policy.namespace])
+            if members is None:
+                cached = np.zeros(0, dtype=np.int64)
+            else:
+                classes, rows = members
+                cached = classes[self.pod_labels.evaluate(policy.pod_selector)[rows]]
+            self._selected_cache[key] = cached
+        return cached
 
     def _peer(self, policy: Policy, peer: Peer) -> np.ndarray:
         key = (policy.namespace if peer.namespace_selector is None else None,
@@ -312,69 +377,148 @@ class _Builder:
         """[source class, destination class] bits that egress at the source allows."""
         return self._direction(EGRESS, by_destination=False)[0]
 
-    def _ingress_by_destination(self) -> np.ndarray:
-        """[destination class, source class] bits that ingress at the destination allows."""
-        return self._direction(INGRESS, by_destination=True)[0]
-
     def _direction(self, direction: str, by_destination: bool) -> tuple[np.ndarray, np.ndarray]:
         """Rows are the classes a policy can isolate for `direction`, columns their peers.
 
         Slots always belong to the destination: the row for ingress, the column for egress.
         A row no policy isolates allows every slot; an isolated row allows the union of its
-        policies' rules, accumulated per distinct set of selected classes.
+        policies' rules. Rules are gathered per distinct set of selected classes and, within
+        it, per distinct port list (their peers OR-ed), so each such pair is written once.
         """
-        isolated = np.zeros(self.classes, dtype=bool)
-        by_selection: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        by_selection: dict[bytes, tuple[np.ndarray, dict[tuple, np.ndarray]]] = {}
         for policy in self.policies:
             if not policy.affects(direction):
                 continue
-            selected = np.flatnonzero(self._selected(policy))
+            selected = self._selected(policy)
             if not len(selected):
                 continue
-            isolated[selected] = True
-            if by_destination:  # the selected classes are destinations: ports index them
-                allowed = np.zeros((len(selected), self.classes, self.words), dtype=self.dtype)
-            else:
-                allowed = np.zeros((self.classes, self.words), dtype=self.dtype)
-            for rule in policy.rules(direction):
-                peers, ports = self._peers(policy, rule.peers), self._ports(rule.ports_key)
-                if by_destination:
-                    allowed |= np.where(peers[None, :, None], ports[selected][:, None, :],
-                                        self.dtype(0))
-                else:
-                    allowed |= np.where(peers[:, None], ports, self.dtype(0))
             key = selected.tobytes()
-            if key in by_selection:
-                by_selection[key][1][...] |= allowed
-            else:
-                by_selection[key] = (selected, allowed)
+            group = by_selection.get(key)
+            if group is None:
+                group = by_selection[key] = (selected, {})
+            peers_by_ports = group[1]
+            for rule in policy.rules(direction):
+                ports = self._rule_ports(rule)
+                peers = self._peers(policy, rule.peers)
+                known = peers_by_ports.get(ports)
+                peers_by_ports[ports] = peers if known is None else known | peers
+        zero = self.dtype(0)
         result = np.empty((self.classes, self.classes, self.words), dtype=self.dtype)
         if by_destination:
-            result[...] = np.where(isolated[:, None], self.dtype(0), self.full)[:, None, :]
+            result[...] = self.full[:, None, :]
         else:
-            result[~isolated] = self.full[None, :, :]
-            result[isolated] = 0
-        for selected, allowed in by_selection.values():
-            result[selected] |= allowed if by_destination else allowed[None, :, :]
+            result[...] = self.full[None, :, :]
+        covered = np.zeros(self.classes, dtype=np.int64)
+        for selected, _ in by_selection.values():
+            covered[selected] += 1
+        isolated = covered > 0
+        result[covered > 1] = 0  # rows of several selections: the union of their rules
+        for selected, peers_by_ports in by_selection.values():
+            if by_destination:  # the selected classes are destinations: ports index them
+                allowed = np.zeros((len(selected), self.classes, self.words), dtype=self.dtype)
+                for ports, peers in peers_by_ports.items():
+                    bits = self._ports(ports)[selected]
+                    allowed |= np.where(peers[None, :, None], bits[:, None, :], zero)
+            else:
+                allowed = np.zeros((1, self.classes, self.words), dtype=self.dtype)
+                for ports, peers in peers_by_ports.items():
+                    allowed[0] |= np.where(peers[:, None], self._ports(ports), zero)
+            alone = covered[selected] == 1
+            if alone.all():
+                result[selected] = allowed
+            elif not alone.any():
+                result[selected] |= allowed
+            else:
+                shared = ~alone
+                result[selected[alone]] = allowed[alone] if by_destination else allowed
+                result[selected[shared]] |= allowed[shared] if by_destination else allowed
         return result, isolated
 
+    def _rule_ports(self, rule: Rule) -> tuple[PortSpec, ...]:
+        """`rule.ports_key`, computed once per rule of this build."""
+        key = self._ports_key_of.get(id(rule))
+        if key is None:
+            key = self._ports_key_of[id(rule)] = rule.ports_key
+        return key
 
-def _override(result: np.ndarray, block: ClassBlock, open_rows: np.ndarray) -> None:
-    """Put one block of a layer in front of what `result` holds (see `_Builder._layered`),
-    on the rows of the block that `open_rows` leaves open."""
-    allow, deny, rows = block.allow, block.deny, block.rows
-    if len(rows) == len(result) and open_rows.all() and (np.diff(rows) > 0).all():
-        # every row, in order: no fancy indexing
-        result &= ~deny
-        result |= allow
-        return
-    keep = open_rows[rows]
-    if not keep.all():
-        rows = rows[keep]
-        if allow.shape[0] != 1:
-            allow, deny = allow[keep], deny[keep]
-    if len(rows):
-        result[rows] = allow | (result[rows] & ~deny)
+
+class _Step:
+    """One block of a layer, ready to be put in front of what the matrix holds (see
+    `_Builder._layered`) a range of rows at a time: its rows sorted and limited to the open
+    ones, compressed bits expanded to every column."""
+
+    def __init__(self, rows: np.ndarray, allow: np.ndarray, keep: np.ndarray,
+                 group: np.ndarray | None) -> None:
+        self.rows, self.allow, self.keep, self.group = rows, allow, keep, group  # keep: ~deny
+        # with rows of bits per row, a side may still be one row for every row
+        self.same_allow = group is None and allow.shape[0] == 1 and len(rows) != 1
+        self.same_keep = group is None and keep.shape[0] == 1 and len(rows) != 1
+
+    @classmethod
+    def of(cls, block: ClassBlock, open_rows: np.ndarray) -> _Step:
+        rows = np.asarray(block.rows, dtype=np.int64)
+        allow, deny = block.allow, block.deny
+        if block.row_group is not None:
+            assert block.column_class is not None
+            allow = np.take(allow, block.column_class, axis=1)
+            deny = np.take(deny, block.column_class, axis=1)
+            group: np.ndarray | None = np.asarray(block.row_group, dtype=np.int64)
+        elif allow.shape[0] == 1 and deny.shape[0] == 1 and len(rows) != 1:
+            group = np.zeros(len(rows), dtype=np.int64)  # one row's bits for every row
+        else:
+            group = None  # a row of bits per row (or one for every row, on one side)
+        # the block's own positions, sorted by row and limited to the open rows
+        positions = np.flatnonzero(open_rows[rows])
+        if not (np.diff(rows[positions]) > 0).all():
+            positions = positions[np.argsort(rows[positions], kind="stable")]
+        if len(positions) != len(rows) or (positions != np.arange(len(rows))).any():
+            if group is None:
+                allow = allow if allow.shape[0] == 1 and len(rows) != 1 else allow[positions]
+                deny = deny if deny.shape[0] == 1 and len(rows) != 1 else deny[positions]
+            else:
+                group = group[positions]
+            rows = rows[positions]
+        return cls(rows, allow, np.invert(deny), group)
+
+    def apply(self, chunk: np.ndarray, begin: int, end: int) -> None:
+        """Put the block in front of `chunk`, the matrix rows begin..end."""
+        low, high = np.searchsorted(self.rows, (begin, end))
+        if low == high:
+            return
+        if self.group is None:
+            allow = self.allow if self.same_allow else self.allow[low:high]
+            keep = self.keep if self.same_keep else self.keep[low:high]
+        else:
+            group = self.group[low:high]
+            allow, keep = self.allow[group], self.keep[group]
+        if high - low == end - begin:  # every row of the chunk: in place
+            chunk &= keep
+            chunk |= allow
+        else:
+            local = self.rows[low:high] - begin
+            chunk[local] = allow | (chunk[local] & keep)
+
+
+def _and_transposed(result: np.ndarray, by_destination: np.ndarray,
+                    rows: np.ndarray | None = None) -> None:
+    """`result &= by_destination.transpose(1, 0, 2)`, in square tiles so both stay in cache;
+    with `rows`, only the destination rows it marks (the others must not clear any bit)."""
+    size = result.shape[0]
+    for d in range(0, size, _TILE):
+        if rows is not None and not rows[d:d + _TILE].any():
+            continue
+        for s in range(0, size, _TILE):
+            result[s:s + _TILE, d:d + _TILE] &= by_destination[d:d + _TILE, s:s + _TILE] \
+                .transpose(1, 0, 2)
+
+
+def _row_ids(membership: np.ndarray) -> list[int]:
+    """Per row of a boolean matrix, a number shared exactly by the rows equal to it."""
+    if not membership.shape[1] or not membership.shape[0]:
+        return [0] * membership.shape[0]
+    packed = np.packbits(membership, axis=1)
+    _, ids = np.unique(packed, axis=0, return_inverse=True)
+    return ids.reshape(-1).tolist()
 
 
 def _block_membership(entities: list[Endpoint], blocks: list[IPBlock]) -> np.ndarray:
@@ -382,18 +526,22 @@ def _block_membership(entities: list[Endpoint], blocks: list[IPBlock]) -> np.nda
     membership = np.zeros((len(entities), len(blocks)), dtype=bool)
     if not blocks:
         return membership
-    v4_rows, v4_values, others = [], [], []
+    v4_positions, v4_addresses, others = [], [], []
     for position, endpoint in enumerate(entities):
-        if not endpoint.ip:
+        ip = endpoint.ip
+        if not ip:
             continue
-        if ":" not in endpoint.ip:
-            v4_rows.append(position)
-            v4_values.append(int.from_bytes(socket.inet_aton(endpoint.ip), "big"))
+        if ":" not in ip:
+            v4_positions.append(position)
+            v4_addresses.append(ip)
         else:
-            others.append((position, ipaddress.ip_address(endpoint.ip)))
-    values = np.array(v4_values, dtype=np.int64)
+            others.append((position, ipaddress.ip_address(ip)))
+    # four bytes per address, read as big-endian integers in one go
+    values = np.frombuffer(b"".join(map(socket.inet_aton, v4_addresses)),
+                           dtype=">u4").astype(np.int64)
+    v4_rows = np.array(v4_positions, dtype=np.int64)
     for b, block in enumerate(blocks):
-        if block.cidr.version == 4 and v4_rows:
+        if block.cidr.version == 4 and len(v4_rows):
             inside = _in_network(values, block.cidr)
             for excluded in block.excepts:
                 if excluded.version == 4:

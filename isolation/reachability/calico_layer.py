@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from isolation.calico import model as cm
+from isolation.calico.endpoint import NAMESPACE_LABEL, ORCHESTRATOR_LABEL
 from isolation.calico.endpoint import Endpoint as CalicoEndpoint
 from isolation.calico.evaluate import BY_RULE, CalicoPolicySet, TierPolicies
 from isolation.calico.selector import Node
@@ -58,6 +59,7 @@ KIND_NAMES = {cm.NETWORK_POLICY: CALICO_NETWORK_POLICY_KIND,
               cm.KUBERNETES_NETWORK_POLICY: "NetworkPolicy"}
 _ALL_V4 = ipaddress.ip_network("0.0.0.0/0")
 _ALL_V6 = ipaddress.ip_network("::/0")
+_CHUNK_BYTES = 1 << 22  # rows of a layer's output expanded per step (bounds temporaries)
 
 
 def calico_layers(calico: CalicoPolicySet, network_policy_layer: NetworkPolicyLayer,
@@ -154,8 +156,20 @@ class CalicoTierLayer:
                            after: list[cm.CalicoPolicy]) -> list[ClassBlock]:
         """The default tier as three parts: Calico policies ordered before 1000, the
         Kubernetes policies (allow-only, so their union, from the builder), the Calico
-        policies after; composed first-match from the last part to the first over the rows
-        any of them selects, whose undecided traffic meets the end-of-tier deny."""
+        policies after; composed first-match over the rows any of them selects, whose
+        undecided traffic meets the end-of-tier deny.
+
+        With B and A the before and after parts' Allow / Deny / Pass bits, K the Kubernetes
+        allow bits (none on rows they do not isolate), E the end-of-tier deny and
+        N = every slot not decided by B, the tier puts in front of what later layers decided
+
+            allow = B.allow | N & A.allow | N & K
+            deny  = B.deny | N & ~K & (A.deny | E & ~(A.allow | A.deny | A.pass))
+
+        as two blocks applied in turn: first everything but K (allow B.allow | N & A.allow,
+        deny B.deny | N & (A.deny | ...)), compressed on the joint grid of the two parts (rows
+        and columns neither part tells apart); then N & K, which allows what K allows of N.
+        """
         allowed, isolated = space.network_policy_bits(direction)
         rows_mask = isolated.copy()
         for policy in (*before, *after):
@@ -163,36 +177,39 @@ class CalicoTierLayer:
         rows_mask &= classes.is_pod
         if not rows_mask.any():
             return []
-        # whole-matrix arrays (rows: every class), updated in place: no fancy indexing
-        shape = (space.classes, space.classes, space.words)
-        allow = np.zeros(shape, dtype=space.dtype)
-        deny = np.zeros(shape, dtype=space.dtype)
-        if self.tier.default_action != PASS:
-            deny[...] = _row_full(space, direction, np.arange(space.classes))
-            deny[~rows_mask] = 0
-        for part in (after, "kubernetes", before):
-            if isinstance(part, str):
-                hit = allowed
-                hit[~isolated] = 0  # rows no NetworkPolicy isolates read as all allowed
-                allow |= hit
-                np.invert(hit, out=hit)
-                deny &= hit
-                continue
-            walked = self._walk(direction, space, classes, part)
-            if walked is None:
-                continue
-            part_allow, part_deny, keep = walked.gather_all(space.classes)
-            keep |= part_allow  # what the part decided (Pass included) ...
-            keep |= part_deny
-            np.invert(keep, out=keep)  # ... and what it leaves to the parts after it
-            allow &= keep
-            allow |= part_allow
-            deny &= keep
-            deny |= part_deny
         rows = np.flatnonzero(rows_mask)
-        if len(rows) == space.classes:
-            return [ClassBlock(rows, allow, deny)]
-        return [ClassBlock(rows, allow[rows], deny[rows])]
+        ingress = direction == INGRESS
+        parts = [_Part.of(self._walk(direction, space, classes, part), space)
+                 for part in (before, after)]
+        port_group = classes.port_group
+        row_key = [part.row_group[rows] for part in parts]
+        column_key = [part.column_class for part in parts]
+        (row_key if ingress else column_key).append(  # the end-of-tier deny reads slots
+            port_group[rows] if ingress else port_group)
+        row_first, joint_row = _unique_rows(np.stack(row_key, axis=1))
+        column_first, joint_column = _unique_rows(np.stack(column_key, axis=1))
+        (b_allow, b_deny, b_pass), (a_allow, a_deny, a_pass) = (
+            part.grid(rows[row_first], column_first) for part in parts)
+        full = (space.full[rows[row_first]][:, None, :] if ingress
+                else space.full[column_first][None, :, :])
+        undecided = full & ~(b_allow | b_deny | b_pass)
+        end_of_tier = full if self.tier.default_action != PASS else space.dtype(0)
+        blocks = [ClassBlock(
+            rows, b_allow | (undecided & a_allow),
+            b_deny | (undecided & (a_deny | (end_of_tier & ~(a_allow | a_deny | a_pass)))),
+            row_group=joint_row, column_class=joint_column)]
+        k_rows = np.flatnonzero(isolated)  # pod classes, all among `rows`
+        if len(k_rows):
+            groups = joint_row[np.searchsorted(rows, k_rows)]
+            undecided = np.take(undecided, joint_column, axis=1)
+            kubernetes = allowed if len(k_rows) == space.classes else allowed[k_rows]
+            step = max(1, _CHUNK_BYTES // max(1, kubernetes[0].nbytes))
+            for begin in range(0, len(k_rows), step):
+                chunk = slice(begin, begin + step)
+                kubernetes[chunk] &= undecided[groups[chunk]]
+            blocks.append(ClassBlock(k_rows, kubernetes,
+                                     np.zeros((1, space.classes, space.words), space.dtype)))
+        return blocks
 
     def _first_match(self, direction: str, space: ClassSpace, classes: _Classes,
                      policies: list[cm.CalicoPolicy], end_of_tier: bool) -> list[ClassBlock]:
@@ -201,13 +218,9 @@ class CalicoTierLayer:
             return []
         if end_of_tier and self.tier.default_action != PASS:
             walked.deny |= walked.undecided
-        # one block per group, its bits the same for every row of it
-        allow = np.take(walked.allow, walked.column_class, axis=1)
-        deny = np.take(walked.deny, walked.column_class, axis=1)
-        order = np.argsort(walked.group_of_row, kind="stable")
-        bounds = np.searchsorted(walked.group_of_row[order], np.arange(len(allow) + 1))
-        return [ClassBlock(walked.rows[order[bounds[g]:bounds[g + 1]]], allow[g][None],
-                           deny[g][None]) for g in range(len(allow))]
+        # compressed: the builder expands each row's group a few rows at a time
+        return [ClassBlock(walked.rows, walked.allow, walked.deny,
+                           row_group=walked.group_of_row, column_class=walked.column_class)]
 
     def _walk(self, direction: str, space: ClassSpace, classes: _Classes,
               policies: Sequence[cm.CalicoPolicy]) -> _Walk | None:
@@ -258,7 +271,7 @@ class CalicoTierLayer:
             groups = np.flatnonzero(rep_selected[:, k] & rep_own[:, r])
             if not len(groups) or not peer_small[:, r].any():
                 continue
-            ports = space.port_bits((_RulePorts(rule),))
+            ports = space.port_bits((_RulePorts.of(rule),))
             if ingress:  # slots of the rows
                 bits = np.where(peer_small[:, r][None, :, None],
                                 ports[group_reps[groups]][:, None, :], zero)
@@ -379,17 +392,34 @@ class _Walk:
     passed: np.ndarray
     undecided: np.ndarray
 
-    def gather_all(self, classes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Allow, Deny and Pass bits as (classes, classes, words): rows outside the walk
-        have none."""
-        group = np.full(classes, len(self.allow), dtype=np.int64)
-        group[self.rows] = self.group_of_row
-        out = []
-        for bits in (self.allow, self.deny, self.passed):
-            columns = np.take(bits, self.column_class, axis=1)
-            columns = np.concatenate([columns, np.zeros_like(columns[:1])])
-            out.append(np.take(columns, group, axis=0))
-        return out[0], out[1], out[2]
+
+@dataclass
+class _Part:
+    """A walk's bits with an extra all-zero group for the rows it leaves alone, and each
+    class's group (as a row) and column class (as a column)."""
+
+    allow: np.ndarray
+    deny: np.ndarray
+    passed: np.ndarray
+    row_group: np.ndarray
+    column_class: np.ndarray
+
+    @classmethod
+    def of(cls, walked: _Walk | None, space: ClassSpace) -> _Part:
+        if walked is None:
+            empty = np.zeros((1, 1, space.words), dtype=space.dtype)
+            none = np.zeros(space.classes, dtype=np.int64)
+            return cls(empty, empty, empty, none, none)
+        row_group = np.full(space.classes, len(walked.allow), dtype=np.int64)
+        row_group[walked.rows] = walked.group_of_row
+        bits = [np.concatenate([grid, np.zeros_like(grid[:1])])
+                for grid in (walked.allow, walked.deny, walked.passed)]
+        return cls(bits[0], bits[1], bits[2], row_group, walked.column_class)
+
+    def grid(self, rows: np.ndarray, columns: np.ndarray) -> list[np.ndarray]:
+        """Allow, Deny and Pass bits of the given row classes × column classes."""
+        groups, column_classes = self.row_group[rows], self.column_class[columns]
+        return [bits[groups][:, column_classes] for bits in (self.allow, self.deny, self.passed)]
 
 
 def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -414,20 +444,33 @@ def _row_full(space: ClassSpace, direction: str, rows: np.ndarray) -> np.ndarray
 
 @dataclass(frozen=True)
 class _RulePorts:
-    """A Calico rule's protocol and destination ports as a `ClassSpace.port_bits` matcher."""
+    """A Calico rule's protocol and destination ports as a `ClassSpace.port_bits` matcher;
+    rules with the same protocol and ports are equal, so they share their bits."""
 
-    rule: cm.Rule
+    protocol: str | None
+    not_protocol: str | None
+    ports: tuple[cm.PortMatch, ...]
+    not_ports: tuple[cm.PortMatch, ...]
+
+    @classmethod
+    def of(cls, rule: cm.Rule) -> _RulePorts:
+        destination = rule.destination
+        return cls(rule.protocol, rule.not_protocol, tuple(destination.ports),
+                   tuple(destination.not_ports))
 
     def matches(self, port: int, protocol: str, named: NamedPorts | None) -> bool:
-        rule = self.rule
-        if not rule.matches_protocol(protocol):
+        if self.protocol is not None and self.protocol != protocol:
             return False
-        destination = rule.destination
-        if not (destination.ports or destination.not_ports):
+        if self.not_protocol is not None and self.not_protocol == protocol:
+            return False
+        if not (self.ports or self.not_ports):
             return True
         if protocol not in cm.PORT_PROTOCOLS:
             return False
-        return destination.matches_port(port, protocol, _NamedPorts(named or {}))
+        owner = _NamedPorts(named or {})
+        if self.ports and not any(p.matches(port, protocol, owner) for p in self.ports):
+            return False
+        return not any(p.matches(port, protocol, owner) for p in self.not_ports)
 
 
 class _NamedPorts:
@@ -446,31 +489,45 @@ class _Classes:
 
     def __init__(self, space: ClassSpace) -> None:
         self.space = space
-        members = space.class_members()  # type: ignore[attr-defined]
-        self.is_pod = np.array([m is not None for m in members], dtype=bool)
-        self.namespaces = np.array([m[0] if m else "" for m in members], dtype=object)
-        endpoints = [CalicoEndpoint.pod(m[0], m[1], namespace_labels=m[2]) if m else None
-                     for m in members]
-        self.pod_labels = [e.selector_labels() if e else {} for e in endpoints]
-        self.namespace_labels = [dict(e.namespace_labels_full()) if e else {}
-                                 for e in endpoints]
+        # Labels are read per distinct label row and per namespace, not per class: classes
+        # only combine the two (see `_column`).
+        cls_row, rows, cls_ns, names, labels_of = space.label_table()
+        self.is_pod = cls_ns >= 0
+        self._cls_row = cls_row
+        self._cls_ns = np.where(self.is_pod, cls_ns, len(names))  # the last entry: no namespace
+        self.namespaces = np.array([*names, ""], dtype=object)[self._cls_ns]
+        self._row_labels = rows
+        namespaces = [CalicoEndpoint.pod(name, namespace_labels=labels)
+                      for name, labels in zip(names, labels_of, strict=True)]
+        # what a pod's selector labels take from its namespace, and the namespace's own
+        self._ns_selector_labels = [e.selector_labels() for e in namespaces] + [{}]
+        self._ns_labels = [dict(e.namespace_labels_full()) for e in namespaces] + [{}]
         self.port_group = np.zeros(space.classes, dtype=np.int64)
         for number, members in enumerate(space.port_groups):
             self.port_group[members] = number
-        self._values: dict[tuple[str, str], np.ndarray] = {}
+        self._values: dict[tuple[str, str], tuple[np.ndarray, list[str | None]]] = {}
         self._nodes: dict[tuple[Node, str], np.ndarray] = {}
         self._entities: dict[tuple[cm.EntityMatch, int | None], np.ndarray] = {}
         self._selects: dict[int, np.ndarray] = {}
 
-    def _column(self, key: str, on: str) -> np.ndarray:
-        column = self._values.get((key, on))
-        if column is None:
+    def _column(self, key: str, on: str) -> tuple[np.ndarray, list[str | None]]:
+        """Per class, the number of its value of label `key` (`on` "pod": as Calico selectors
+        see the pod, "namespace": the namespace's), and the values by number (None: absent)."""
+        found = self._values.get((key, on))
+        if found is None:
             ids: dict[str | None, int] = {}
-            source = self.pod_labels if on == "pod" else self.namespace_labels
-            column = np.array([ids.setdefault(labels.get(key), len(ids)) for labels in source],
-                              dtype=np.int64)
-            self._values[(key, on)] = column
-        return column
+            by_namespace = np.array(
+                [ids.setdefault(labels.get(key), len(ids)) for labels in
+                 (self._ns_selector_labels if on == "pod" else self._ns_labels)], dtype=np.int64)
+            column = by_namespace[self._cls_ns]
+            if on == "pod" and key not in (NAMESPACE_LABEL, ORCHESTRATOR_LABEL):
+                # the pod's own label, when it has one, hides the namespace's `pcns.` one
+                values = [labels.get(key) for labels in self._row_labels]
+                by_row = np.array([ids.setdefault(v, len(ids)) for v in values], dtype=np.int64)
+                present = np.array([v is not None for v in values], dtype=bool)
+                column = np.where(present[self._cls_row], by_row[self._cls_row], column)
+            found = self._values[(key, on)] = (column, list(ids))
+        return found
 
     def node(self, node: Node, on: str = "pod") -> np.ndarray:
         """Pod classes whose labels (`on` "pod": as Calico selectors see them; "namespace": the
@@ -479,18 +536,18 @@ class _Classes:
         if mask is not None:
             return mask
         keys = sorted(node.keys())
-        source = self.pod_labels if on == "pod" else self.namespace_labels
         if not keys:
             mask = self.is_pod & node.matches({})
         else:
-            code = self._column(keys[0], on)
-            for key in keys[1:]:
-                column = self._column(key, on)
-                code = code * (int(column.max()) + 1) + column
+            columns = [self._column(key, on) for key in keys]
+            code = columns[0][0]
+            for column, values in columns[1:]:
+                code = code * len(values) + column
             _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
-            answers = np.array([node.matches({k: source[int(row)][k] for k in keys
-                                              if k in source[int(row)]}) for row in first],
-                               dtype=bool)
+            answers = np.array([node.matches({
+                key: values[int(column[row])] for key, (column, values) in zip(keys, columns,
+                                                                              strict=True)
+                if values[int(column[row])] is not None}) for row in first], dtype=bool)
             mask = answers[inverse.reshape(-1)] & self.is_pod
         self._nodes[(node, on)] = mask
         return mask

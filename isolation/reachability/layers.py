@@ -80,15 +80,22 @@ class ClassBlock:
 
     Rows are source classes for egress and destination classes for ingress; columns are the
     other end's classes; bits are the destination's port slots. `allow` and `deny` have shape
-    (len(rows), classes, words) or (1, classes, words) (the same for every row); they must be
-    disjoint. Bits in neither are passed on or unmatched. The blocks of one layer have
-    disjoint rows. Rows that are not pods (outside addresses, nodes) are ignored: such an end
-    has no side of its own, as in `Cluster.check`.
+    (len(rows), classes, words) or (1, classes, words) (the same for every row), each on its
+    own; they must be disjoint. Bits in neither are passed on or unmatched. The blocks of one
+    layer are put in front of what the later layers decided in turn, first to last. Rows
+    that are not pods (outside addresses, nodes) are ignored: such an end has no side of its
+    own, as in `Cluster.check`.
+
+    Compressed, with `row_group` and `column_class`: `allow` and `deny` have shape (groups,
+    column classes, words); row `rows[i]` holds group `row_group[i]`, and column `c` (every
+    class) its column class `column_class[c]`. The builder expands them a few rows at a time.
     """
 
     rows: np.ndarray
     allow: np.ndarray
     deny: np.ndarray
+    row_group: np.ndarray | None = None
+    column_class: np.ndarray | None = None
 
 
 class ClassSpace(Protocol):
@@ -108,6 +115,9 @@ class ClassSpace(Protocol):
     def in_block(self, block: IPBlock) -> np.ndarray: ...
 
     def class_members(self) -> list[tuple[str, dict[str, str], dict[str, str]] | None]: ...
+
+    def label_table(self) -> tuple[np.ndarray, list[dict[str, str]], np.ndarray, list[str],
+                                   list[dict[str, str]]]: ...
 
     def port_bits(self, ports: tuple[Any, ...]) -> np.ndarray: ...
 
