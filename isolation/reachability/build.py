@@ -55,6 +55,7 @@ class _Builder:
         self.policies: list[Policy] = cluster.policies
         self._peer_cache: dict[Hashable, np.ndarray] = {}
         self._port_cache: dict[tuple, np.ndarray] = {}
+        self._admits: dict[tuple, bool] = {}
         self._selected_cache: dict[tuple, np.ndarray] = {}
         self._ports_key_of: dict[int, tuple[PortSpec, ...]] = {}  # by id() of a Rule
         # what the layers compute once per matrix and share (see calico_layer)
@@ -77,13 +78,22 @@ class _Builder:
             _and_transposed(allowed, self._layered(INGRESS))
         src_class = self.entity_class[self.source_entity]
         dst_class = self.entity_class[self.destination_entity]
+        # Traffic between a pod and its own node is always allowed, both ways (DESIGN §3).
         overrides = {}
+        node_columns: dict[str, list[int]] = {}
+        for j, destination in enumerate(self.destinations):
+            if destination.kind == NODE_KIND and destination.node:
+                node_columns.setdefault(destination.node, []).append(j)
         for i, source in enumerate(self.sources):
             if source.kind == NODE_KIND and source.node:
                 on_node = np.array([d.is_pod and d.node == source.node for d in self.destinations],
                                    dtype=bool)
                 if on_node.any():
                     overrides[i] = on_node
+            elif source.is_pod and source.node in node_columns:
+                own = np.zeros(len(self.destinations), dtype=bool)
+                own[node_columns[source.node]] = True
+                overrides[i] = own
         return Matrix(self.sources, self.destinations, self.slots, src_class, dst_class,
                       allowed, overrides)
 
@@ -399,6 +409,8 @@ class _Builder:
             peers_by_ports = group[1]
             for rule in policy.rules(direction):
                 ports = self._rule_ports(rule)
+                if not self._admits_any(ports):
+                    continue    # no slot of any destination: its peers cannot matter
                 peers = self._peers(policy, rule.peers)
                 known = peers_by_ports.get(ports)
                 peers_by_ports[ports] = peers if known is None else known | peers
@@ -433,6 +445,14 @@ class _Builder:
                 result[selected[alone]] = allowed[alone] if by_destination else allowed
                 result[selected[shared]] |= allowed[shared] if by_destination else allowed
         return result, isolated
+
+    def _admits_any(self, ports: tuple[PortSpec, ...]) -> bool:
+        """Whether a rule with this port list allows any slot of any destination class (a
+        policy of thousands of rules on ports no endpoint asked about costs nothing more)."""
+        found = self._admits.get(ports)
+        if found is None:
+            found = self._admits[ports] = not ports or bool(self._ports(ports).any())
+        return found
 
     def _rule_ports(self, rule: Rule) -> tuple[PortSpec, ...]:
         """`rule.ports_key`, computed once per rule of this build."""

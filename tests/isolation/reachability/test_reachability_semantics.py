@@ -339,9 +339,18 @@ def test_ipv6_addresses_are_matched_by_ipv6_blocks(k8s):
     ("192.168.1.2", False),  # another node is just an address
 ])
 def test_egress_to_the_pods_own_node_is_always_allowed(k8s, destination, allowed):
-    cluster = world(k8s, [pol("prod/deny", podSelector={}, policyTypes=["Egress"])], nodes=NODES)
+    cluster = world(k8s, [pol("prod/deny", podSelector={}, policyTypes=["Egress"])], nodes=NODES,
+                    extra_ips=[destination])
     verdict = cluster.check("prod/web", destination, 10250)
     assert verdict.allowed is allowed, verdict.explain()
+    # the matrix agrees with the check, for every pod and its node
+    matrix = cluster.matrix(destinations=[destination], ports=[(10250, "TCP")])
+    web = [s.name for s in matrix.sources].index("prod/web")
+    assert matrix.allowed(web, 0, 10250) is allowed
+    others = [i for i, s in enumerate(matrix.sources) if s.is_pod and s.name != "prod/web"]
+    for i in others:
+        expected = cluster.check(matrix.sources[i].name, destination, 10250).allowed
+        assert matrix.allowed(i, 0, 10250) is expected
 
 
 def test_a_pod_always_reaches_itself(k8s):
