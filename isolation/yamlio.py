@@ -403,7 +403,8 @@ def plain_copy(value: Any) -> Any:
     comes back unshared), faster than copying it in Python; data marshal does not take (dates,
     subclasses of the built-in types) is copied in Python, other values then shared."""
     try:
-        return marshal.loads(marshal.dumps(value, 2))
+        with collector_paused():
+            return marshal.loads(marshal.dumps(value, 2))
     except (ValueError, TypeError):
         return _unshared(value)
 

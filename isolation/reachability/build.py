@@ -174,6 +174,12 @@ class _Builder:
         class_of: dict[Hashable, int] = {}
         entity_class = []
         cls_ns, cls_row, cls_pod, cls_slots, cls_named, representative = [], [], [], [], [], []
+        # A pod's service account (name, labels), only when some layer's policies read them
+        # (Calico's `serviceAccounts`, `serviceAccountSelector`): then they split classes too.
+        by_account = any(getattr(layer, "reads_service_accounts", False)
+                         for layer in self.layers or ())
+        cls_account: list[tuple[str, tuple[tuple[str, str], ...]] | None] = []
+        account = None
         pod_of = cluster.pod
         for position, (endpoint, slots, signature) in enumerate(
                 zip(self.entities, self.entity_slots, signatures, strict=True)):
@@ -182,13 +188,18 @@ class _Builder:
                 labels = tuple(map(pod.labels.get, keys))
                 named = pod.named_ports_key if slots else ()
                 key: Hashable = (pod.namespace, labels, named, slots, signature)
+                if by_account:
+                    account = (pod.service_account,
+                               tuple(sorted(pod.service_account_labels.items())))
+                    key = (*key, account)
             else:
-                labels, named = no_labels, ()
+                labels, named, account = no_labels, (), None
                 key = (None, slots, signature, self._node_key(endpoint))
             number = class_of.get(key)
             if number is None:
                 number = class_of[key] = len(class_of)
                 is_pod = endpoint.kind == POD_KIND
+                cls_account.append(account)
                 cls_pod.append(is_pod)
                 cls_ns.append(namespace_index(pod.namespace) if is_pod else -1)
                 cls_row.append(label_rows.setdefault(labels, len(label_rows)))
@@ -197,6 +208,8 @@ class _Builder:
                 representative.append(position)
             entity_class.append(number)
         self.entity_class = np.array(entity_class, dtype=np.int64)
+        # per class: the pod's service account (name, labels); None when no layer reads them
+        self.cls_service_account = cls_account if by_account else None
         self.cls_pod = np.array(cls_pod, dtype=bool)
         self.cls_ns = np.array(cls_ns, dtype=np.int64)
         self.cls_row = np.array(cls_row, dtype=np.int64)
@@ -220,6 +233,7 @@ class _Builder:
         for position, (slots, named) in enumerate(zip(cls_slots, cls_named, strict=True)):
             groups.setdefault((slots, named), []).append(position)
         self.port_groups = list(groups.values())
+        self._slot_set = {slot for slots in cls_slots for slot in slots}
         # pod classes of each namespace (a policy selects within its own), with their label rows
         pods = np.flatnonzero(self.cls_pod)
         order = pods[np.argsort(self.cls_ns[pods], kind="stable")]
@@ -451,7 +465,14 @@ class _Builder:
         policy of thousands of rules on ports no endpoint asked about costs nothing more)."""
         found = self._admits.get(ports)
         if found is None:
-            found = self._admits[ports] = not ports or bool(self._ports(ports).any())
+            if not ports:
+                found = True
+            elif all(isinstance(spec.port, int) and spec.end_port is None for spec in ports):
+                # single port numbers: a lookup among every slot asked about
+                found = any((spec.port, spec.protocol) in self._slot_set for spec in ports)
+            else:
+                found = bool(self._ports(ports).any())
+            self._admits[ports] = found
         return found
 
     def _rule_ports(self, rule: Rule) -> tuple[PortSpec, ...]:
