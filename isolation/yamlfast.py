@@ -93,10 +93,23 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 class _Lines:
     """The line parser over one document's lines; `skip` says which values not to build."""
 
-    __slots__ = ("lines", "i", "n")
+    __slots__ = ("lines", "i", "n", "text", "mark_line", "mark_offset")
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], text: str | None = None) -> None:
         self.lines, self.i, self.n = lines, 0, len(lines)
+        # `text` is "\n".join(lines) when given: blocks not built are then found by search;
+        # (mark_line, mark_offset): where a line starts, so that offsets need no table
+        self.text, self.mark_line, self.mark_offset = text, 0, 0
+
+    def offset(self, line: int) -> int:
+        """Where line `line` starts in `text` (lines keep their lengths: an item's `- ` is
+        only ever replaced by spaces)."""
+        if line < self.mark_line:
+            self.mark_line, self.mark_offset = 0, 0
+        mark = self.mark_line
+        offset = self.mark_offset + sum(map(len, self.lines[mark:line])) + (line - mark)
+        self.mark_line, self.mark_offset = line, offset
+        return offset
 
     def _next_content(self) -> tuple[int, str] | None:
         lines, i = self.lines, self.i
@@ -163,17 +176,22 @@ class _Lines:
         result: dict[str, Any] = {}
         seen: set[str] = set()
         by_kind = skip if callable(skip) else None
+        lines, n, own = self.lines, self.n, " " * indent
         while True:
-            found = self._next_content()
-            if found is None:
-                break
-            at, stripped = found
-            if at < indent:
-                break
-            if at > indent or stripped[:2] == "- " or stripped == "-":
-                if at == indent and stripped[:1] == "-":
+            line = lines[self.i] if self.i < n else ""
+            if line.startswith(own) and line[indent:indent + 1] not in " #-":
+                stripped = line[indent:]   # the usual case: the next key of this mapping
+            else:
+                found = self._next_content()
+                if found is None:
                     break
-                raise _Doubt
+                at, stripped = found
+                if at < indent:
+                    break
+                if at > indent or stripped[:2] == "- " or stripped == "-":
+                    if at == indent and stripped[:1] == "-":
+                        break
+                    raise _Doubt
             key, sep, rest = stripped.partition(": ")
             if not sep:
                 if stripped[-1:] != ":":
@@ -216,13 +234,17 @@ class _Lines:
             return self.literal(text, indent)
         # continuation lines: more indented than the key, before the next structure
         parts = [text]
+        deeper = " " * (indent + 1)
         while self.i < self.n:
             line = lines[self.i]
-            stripped = line.lstrip(" ")
-            if stripped and len(line) - len(stripped) <= indent:
-                break
-            if stripped[:1] == "#":
-                raise _Doubt
+            if line.startswith(deeper):
+                stripped = line.lstrip(" ")
+                if stripped[:1] == "#":
+                    raise _Doubt
+            elif line and (line[-1] != " " or line.lstrip(" ")):
+                break   # a line indented by `indent` or less
+            else:
+                stripped = ""
             parts.append(stripped)   # "" for an empty line
             self.i += 1
         while len(parts) > 1 and not parts[-1]:
@@ -254,19 +276,31 @@ class _Lines:
 
     def skip_block(self, parent: int, depth: int) -> None:
         """Check, without building, the value of the key at indent `parent` whose line ended
-        (self.i is the line after it): one flat pass over the lines of kubectl's usual shapes;
-        anything else is checked by `nested` (which may give up)."""
-        start = end = self.i
-        lines, n = self.lines, self.n
-        deeper, same = " " * (parent + 1), " " * parent + "- "
-        while end < n and lines[end].startswith(deeper):
-            end += 1
-        if end == start and end < n and lines[end].startswith(same):
-            while end < n and (lines[end].startswith(same) or lines[end].startswith(deeper)):
-                end += 1
+        (self.i is the line after it): its end is searched for in the text, its lines checked
+        in one flat pass over kubectl's usual shapes (once per shape); anything else is
+        checked by `nested` (which may give up)."""
+        start, lines, text = self.i, self.lines, self.text
+        if text is None:
+            end = _block_end(lines, start, self.n, parent)
+            block = "\n".join(lines[start:end])
+        else:
+            begin = self.offset(start)
+            # the value's lines start deeper than its key, or (a sequence) with "- " at its
+            # key's indent; the first other line, blank ones included, ends it
+            following = _LESS_DEEP[parent] if parent < len(_LESS_DEEP) else None
+            if following is None or text.startswith(" " * parent + "- ", begin):
+                end = _block_end(lines, start, self.n, parent)
+                stop = self.offset(end)
+            else:
+                found = following.search(text, begin - 1) if begin else None
+                stop = found.end() if found else self.offset(_block_end(lines, start,
+                                                                         self.n, parent))
+                end = start + text.count("\n", begin, stop)
+                self.mark_line, self.mark_offset = end, stop
+            block = text[begin:stop - 1] if stop > begin else ""
         # Blocks that differ only in plain or quoted one-line values (times, names, numbers)
         # check alike: one check per shape (the replicas of a Deployment share theirs).
-        shape = (parent, depth, _SAFE_VALUE.sub(": v", "\n".join(lines[start:end])))
+        shape = (parent, depth, _SAFE_VALUE.sub(": v", block))
         if shape in _checked_shapes:
             self.i = end
             return
@@ -313,12 +347,28 @@ class _Lines:
 
 
 _resolved_keys: set[str] = set()
+# the newline before the first line that does not start deeper than indent k (k < 40)
+_LESS_DEEP = tuple(re.compile(f"\n(?! {{{k + 1}}})") for k in range(40))
+
+
+def _block_end(lines: list[str], start: int, n: int, parent: int) -> int:
+    """The index of the first line from `start` that does not belong to the block value of a
+    key at indent `parent`: not deeper, nor (a sequence at the key's indent) an item."""
+    deeper, same = " " * (parent + 1), " " * parent + "- "
+    end = start
+    while end < n and lines[end].startswith(deeper):
+        end += 1
+    if end == start and end < n and lines[end].startswith(same):
+        while end < n and (lines[end].startswith(same) or lines[end].startswith(deeper)):
+            end += 1
+    return end
 
 
 # a one-line value `_check_block` accepts whatever it is: a plain scalar without ": ", a
 # trailing space or colon, quotes or backslashes; a single- or double-quoted one without either
-_SAFE_VALUE = re.compile(r"""(?m): (?:[A-Za-z0-9](?:[^\n"'\\: ]|:(?=[^ \n])| +(?=[^ \n]))*"""
-                         r"""|'[^'\n]*'|"[^"\\\n]*")$""")
+# (possessive: the alternatives never overlap, so no match is lost, and runs go at C speed)
+_SAFE_VALUE = re.compile(r"""(?m): (?:[A-Za-z0-9](?:[^\n"'\\: ]++|:(?=[^ \n])| ++(?=[^ \n]))*+"""
+                         r"""|'[^'\n]*+'|"[^"\\\n]*+")$""")
 _checked_shapes: set[tuple[int, int, str]] = set()
 
 
@@ -490,7 +540,7 @@ def fast_load_documents(text: str, skip: Any = None) -> list[tuple[int, Any]] | 
             if chunk.startswith("--- ") or "\n--- " in chunk or "\n---\n" in chunk:
                 return None
             lines = chunk.split("\n")
-            reader = _Lines(lines)
+            reader = _Lines(lines, chunk)
             found = reader._next_content()
             if found is None:
                 continue

@@ -132,3 +132,101 @@ def test_fast_json_returns_what_the_json_module_returns(generated_yaml):
         got = load_json(text)
         assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
     assert yamlio._fast_json(json.dumps(data)) is not yamlio._NO_FAST_JSON
+
+
+_POD_LIST = """apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata:
+    labels:
+      app: web
+    managedFields:
+    - apiVersion: v1
+      fieldsV1:
+        f:metadata:
+          f:labels:
+            .: {}
+            f:app: {}
+      manager: kubectl
+    name: web-1
+    namespace: shop
+  spec:
+    containers:
+    - env:
+      - name: SCRIPT
+        value: |
+          - not an item
+          name: not a key
+            deeper: still text
+      image: web:1
+      name: web
+      ports:
+      - containerPort: 8080
+    volumes:
+    - name: config
+      configMap:
+        name: web-config
+  status:
+    phase: Running
+    podIP: 10.0.0.7
+    conditions:
+    - status: 'True'
+      type: Ready
+"""
+
+
+def _both_paths(text, monkeypatch):
+    """The pruned snapshot read by the fast path and by the strict one (or each refusal)."""
+    def outcome():
+        try:
+            return load_snapshot(text, engine_fields_only=True).objects()
+        except SnapshotError as refused:
+            return f"refused: {refused}"
+
+    fast = outcome()
+    with monkeypatch.context() as patched:
+        patched.setattr(snapshot_module, "fast_load_documents", lambda *a, **k: None)
+        strict = outcome()
+    return fast, strict
+
+
+def _pruned_strict(text):
+    return [prune_unread(obj) for obj in load_snapshot(text).objects()]
+
+
+@pytest.mark.parametrize("text", [
+    _POD_LIST,
+    _POD_LIST.rstrip("\n"),   # a block not read is the last thing, no newline after it
+    _POD_LIST + "---\napiVersion: v1\nkind: List\nitems: []\n",
+    _POD_LIST + "---\n",
+], ids=["pod", "no-final-newline", "document-after", "separator-last"])
+def test_blocks_left_unread_end_where_yaml_ends_them(text, monkeypatch):
+    fast, strict = _both_paths(text, monkeypatch)
+    assert fast == strict == _pruned_strict(text)
+    assert fast_load_documents(text, snapshot_module._skip_tree) is not None
+    pod = fast[0]
+    assert pod["status"]["podIP"] == "10.0.0.7" and "volumes" not in pod["spec"]
+    assert pod["spec"]["containers"][0] == {"image": "web:1", "name": "web",
+                                            "ports": [{"containerPort": 8080}]}
+
+
+@pytest.mark.parametrize("text", [
+    # a comment at column 0 inside blocks that are not read
+    _POD_LIST.replace("            .: {}\n", "# owned by kubectl\n            .: {}\n")
+    .replace("      type: Ready\n", "# ready\n      type: Ready\n"),
+    _POD_LIST.replace("\n", "\r\n"),
+    _POD_LIST.replace("      manager: kubectl\n", "      manager: kubectl\n      manager: x\n"),
+    _POD_LIST.replace("        name: web-config\n", "        name: web-config\n\tx: 1\n"),
+    _POD_LIST.replace("        name: web-config\n", "        name: [web-config\n"),
+    _POD_LIST.replace("        name: web-config\n", "        name: >\n          folded\n"),
+    _POD_LIST.replace("        name: web-config\n", "        name: 'web\n  config'\n"),
+    _POD_LIST.replace("        name: web-config\n", "        name: web-config\n  x: 1\n"),
+])
+def test_unusual_yaml_in_blocks_left_unread_reads_as_the_strict_reader_reads_it(
+        text, monkeypatch):
+    fast, strict = _both_paths(text, monkeypatch)
+    assert fast == strict
+    if not isinstance(strict, str):
+        assert fast == _pruned_strict(text)
