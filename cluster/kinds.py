@@ -77,8 +77,10 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
     Kind("Deployment", "apps", "v1", "deployments", namespaced=True),
     Kind("DaemonSet", "apps", "v1", "daemonsets", namespaced=True),
     Kind("IngressClass", "networking.k8s.io", "v1", "ingressclasses", namespaced=False),
-    # Access control: written only to set up a cluster for the console (deploy/kubernetes/).
+    # Read for their labels (Calico's `serviceAccounts` selectors match them); also written to
+    # set up a cluster for the console (deploy/kubernetes/).
     Kind("ServiceAccount", "", "v1", "serviceaccounts", namespaced=True),
+    # Access control: written only to set up a cluster for the console (deploy/kubernetes/).
     Kind("ClusterRole", "rbac.authorization.k8s.io", "v1", "clusterroles", namespaced=False),
     Kind("ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", "clusterrolebindings",
          namespaced=False),
@@ -109,7 +111,7 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
 # Kinds written only to set up a cluster (manage.py realcluster), never read or written by the
 # console itself, so its least-privilege role (deploy/kubernetes/rbac.yaml) does not grant them.
 SETUP_ONLY_KINDS: frozenset[str] = frozenset({
-    "Deployment", "DaemonSet", "IngressClass", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"})
+    "Deployment", "DaemonSet", "IngressClass", "ClusterRole", "ClusterRoleBinding"})
 
 # The CRDs this console ships and needs (deploy/crds/).
 CONSOLE_CRD_KINDS: tuple[str, ...] = ("Workspace", "NamespaceNetworkPolicy")

@@ -27,7 +27,7 @@ SNAPSHOT_KINDS: tuple[str, ...] = (
     "NetworkPolicy", "Workspace", "NamespaceNetworkPolicy", "IPPool",
     "ConnectivityExpectation", "ClusterConnectivityExpectation",
     "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
-    "CalicoNetworkPolicy", "GlobalNetworkPolicy", "Tier", "HostEndpoint",
+    "CalicoNetworkPolicy", "GlobalNetworkPolicy", "Tier", "HostEndpoint", "ServiceAccount",
 )
 # A snapshot of up to this many namespaces lists each namespace separately; a larger one lists
 # cluster-wide and filters, which is cheaper than thousands of small calls.

@@ -53,6 +53,8 @@ KIND_FIELDS: dict[str, str] = {
     "GlobalNetworkPolicy": "calico_global_network_policies",
     "Tier": "calico_tiers",
     "HostEndpoint": "calico_host_endpoints",
+    # read for their labels, which Calico's `serviceAccounts` selectors match
+    "ServiceAccount": "service_accounts",
 }
 CALICO_VERSIONS = ("projectcalico.org/v3", "crd.projectcalico.org/v1")
 # the object kind of the KIND_FIELDS names that are not a kind themselves
@@ -80,6 +82,7 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {
     "GlobalNetworkPolicy": CALICO_VERSIONS,
     "Tier": CALICO_VERSIONS,
     "HostEndpoint": CALICO_VERSIONS,
+    "ServiceAccount": ("v1",),
 }
 
 
@@ -143,6 +146,8 @@ class Snapshot:
     calico_global_network_policies: list[dict[str, Any]] = field(default_factory=list)
     calico_tiers: list[dict[str, Any]] = field(default_factory=list)
     calico_host_endpoints: list[dict[str, Any]] = field(default_factory=list)
+    # v1 ServiceAccounts: their labels are what Calico's `serviceAccounts` selectors read
+    service_accounts: list[dict[str, Any]] = field(default_factory=list)
     # "apiVersion Kind namespace/name" of the objects read but not evaluated (load_snapshot)
     ignored: list[str] = field(default_factory=list)
 

@@ -199,7 +199,8 @@ class _Builder:
             if number is None:
                 number = class_of[key] = len(class_of)
                 is_pod = endpoint.kind == POD_KIND
-                cls_account.append(account)
+                if by_account:
+                    cls_account.append(account)
                 cls_pod.append(is_pod)
                 cls_ns.append(namespace_index(pod.namespace) if is_pod else -1)
                 cls_row.append(label_rows.setdefault(labels, len(label_rows)))

@@ -17,8 +17,10 @@ BaselineAdminNetworkPolicy where it puts `kube-baseline` (order 10,000,000)
 In the matrix a tier is decided by label class: which policies select a class, and which
 classes a rule's `source` / `destination` match, are computed once per class (selectors over
 the classes' label values, `nets` through `ClassSpace.in_block`), and the first-match walk runs
-over groups of rows the tier's policies cannot tell apart. Service accounts are not read from
-the snapshot: `serviceAccounts` criteria match no pod in the matrix and in checks alike.
+over groups of rows the tier's policies cannot tell apart. A pod's service account (its name
+and the ServiceAccount's labels) splits classes only when a policy of the tier reads it
+(`reads_service_accounts`): `serviceAccountSelector`, a rule's `serviceAccounts`, or a selector
+over `projectcalico.org/serviceaccount` or the `pcsa.` labels.
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ from typing import Any
 import numpy as np
 
 from isolation.calico import model as cm
-from isolation.calico.endpoint import NAMESPACE_LABEL, ORCHESTRATOR_LABEL
+from isolation.calico.endpoint import (
+    NAMESPACE_LABEL,
+    ORCHESTRATOR_LABEL,
+    SERVICE_ACCOUNT_LABEL,
+    SERVICE_ACCOUNT_LABEL_PREFIX,
+)
 from isolation.calico.endpoint import Endpoint as CalicoEndpoint
 from isolation.calico.evaluate import BY_RULE, CalicoPolicySet, TierPolicies
 from isolation.calico.selector import Node
@@ -111,6 +118,7 @@ class CalicoTierLayer:
         self.policies = tier.policies
         self.network_policy_layer = network_policy_layer
         self.carries_network_policies = network_policy_layer is not None
+        self.reads_service_accounts = any(map(_reads_service_accounts, self.policies))
 
     @property
     def name(self) -> str:
@@ -367,11 +375,34 @@ class CalicoTierLayer:
 
 
 def calico_endpoint(view: LayerView, pod: PodInfo) -> CalicoEndpoint:
-    """A pod as Calico's selectors see it (its namespace's labels included)."""
+    """A pod as Calico's selectors see it (its namespace's and service account's labels
+    included)."""
     named = tuple((name, number, protocol) for name, number, protocol in pod.ports if name)
     return CalicoEndpoint.pod(pod.namespace, pod.labels,
                               namespace_labels=view.labels_of_namespace(pod.namespace),
+                              service_account=pod.service_account,
+                              service_account_labels=pod.service_account_labels,
                               ip=pod.ip, named_ports=named)
+
+
+def _reads_service_accounts(policy: cm.CalicoPolicy) -> bool:
+    """Whether `policy` looks at its endpoints' service accounts: by `serviceAccountSelector`,
+    a rule's `serviceAccounts`, or a selector over the labels Calico derives from them."""
+    if policy.kind == cm.KUBERNETES_NETWORK_POLICY:
+        return False
+    if policy.service_account_selector is not None or _account_keys(policy.selector):
+        return True
+    return any(entity.service_account_names is not None
+               or entity.service_account_selector is not None
+               or _account_keys(entity.selector) or _account_keys(entity.not_selector)
+               for rule in (*policy.ingress, *policy.egress)
+               for entity in (rule.source, rule.destination))
+
+
+def _account_keys(node: Node | None) -> bool:
+    keys = () if node is None else node.keys()
+    return any(key == SERVICE_ACCOUNT_LABEL or key.startswith(SERVICE_ACCOUNT_LABEL_PREFIX)
+               for key in keys)
 
 
 def _order(policy: cm.CalicoPolicy) -> float:
@@ -505,6 +536,16 @@ class _Classes:
         self.port_group = np.zeros(space.classes, dtype=np.int64)
         for number, members in enumerate(space.port_groups):
             self.port_group[members] = number
+        # Service accounts (name, labels) by number, and each class's number: len(accounts)
+        # for none (addresses, nodes, or a matrix whose policies read no service account).
+        per_class = getattr(space, "cls_service_account", None)
+        ids: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        numbers = [-1 if a is None else ids.setdefault(a, len(ids)) for a in per_class or ()]
+        self._accounts = list(ids)
+        self._cls_account = (np.array(numbers, dtype=np.int64) if per_class is not None
+                             else np.full(space.classes, -1, dtype=np.int64))
+        self._cls_account[self._cls_account < 0] = len(self._accounts)
+        self._account_masks: dict[Any, np.ndarray] = {}
         self._values: dict[tuple[str, str], tuple[np.ndarray, list[str | None]]] = {}
         self._nodes: dict[tuple[Node, str], np.ndarray] = {}
         self._entities: dict[tuple[cm.EntityMatch, int | None], np.ndarray] = {}
@@ -520,14 +561,50 @@ class _Classes:
                 [ids.setdefault(labels.get(key), len(ids)) for labels in
                  (self._ns_selector_labels if on == "pod" else self._ns_labels)], dtype=np.int64)
             column = by_namespace[self._cls_ns]
-            if on == "pod" and key not in (NAMESPACE_LABEL, ORCHESTRATOR_LABEL):
+            # Precedence as in `Endpoint.selector_labels`: the namespace's `pcns.` labels, the
+            # service account's `pcsa.` ones, the pod's own, then Calico's fixed labels.
+            if on == "pod" and key.startswith(SERVICE_ACCOUNT_LABEL_PREFIX):
+                name = key.removeprefix(SERVICE_ACCOUNT_LABEL_PREFIX)
+                column = self._over(column, ids, [dict(labels).get(name)
+                                                  for _, labels in self._accounts],
+                                    self._cls_account)
+            if on == "pod" and key not in (NAMESPACE_LABEL, ORCHESTRATOR_LABEL,
+                                           SERVICE_ACCOUNT_LABEL):
                 # the pod's own label, when it has one, hides the namespace's `pcns.` one
-                values = [labels.get(key) for labels in self._row_labels]
-                by_row = np.array([ids.setdefault(v, len(ids)) for v in values], dtype=np.int64)
-                present = np.array([v is not None for v in values], dtype=bool)
-                column = np.where(present[self._cls_row], by_row[self._cls_row], column)
+                column = self._over(column, ids, [labels.get(key) for labels in self._row_labels],
+                                    self._cls_row)
+            if on == "pod" and key == SERVICE_ACCOUNT_LABEL:
+                column = self._over(column, ids, [name for name, _ in self._accounts],
+                                    self._cls_account)
             found = self._values[(key, on)] = (column, list(ids))
         return found
+
+    @staticmethod
+    def _over(column: np.ndarray, ids: dict[str | None, int], values: list[str | None],
+              number: np.ndarray) -> np.ndarray:
+        """`column` with the value `values[number[c]]` of each class c that has one (a number
+        past the end of `values`: none)."""
+        by_number = np.array([ids.setdefault(v, len(ids)) for v in values] + [0], dtype=np.int64)
+        present = np.array([v is not None for v in values] + [False], dtype=bool)
+        return np.where(present[number], by_number[number], column)
+
+    def accounts(self, test: Any, key: Any) -> np.ndarray:
+        """Pod classes whose service account (name, labels) passes `test`, cached by `key`."""
+        mask = self._account_masks.get(key)
+        if mask is None:
+            answers = np.array([bool(test(name, dict(labels))) for name, labels in self._accounts]
+                               + [False], dtype=bool)
+            mask = self._account_masks[key] = answers[self._cls_account] & self.is_pod
+        return mask
+
+    def account_selector(self, node: Node) -> np.ndarray:
+        """Pod classes whose ServiceAccount's labels `node` matches (`serviceAccountSelector`,
+        `serviceAccounts.selector`; see `CalicoPolicy.selects`)."""
+        return self.accounts(lambda name, labels: name and node.matches(labels), ("selector", node))
+
+    def account_names(self, names: frozenset[str]) -> np.ndarray:
+        """Pod classes running as one of `names` (`serviceAccounts.names`)."""
+        return self.accounts(lambda name, _labels: name in names, ("names", names))
 
     def node(self, node: Node, on: str = "pod") -> np.ndarray:
         """Pod classes whose labels (`on` "pod": as Calico selectors see them; "namespace": the
@@ -562,7 +639,7 @@ class _Classes:
             if policy.namespace_selector is not None:
                 mask = mask & self.node(policy.namespace_selector, "namespace")
             if policy.service_account_selector is not None:
-                mask = np.zeros_like(mask)
+                mask = mask & self.account_selector(policy.service_account_selector)
             self._selects[id(policy)] = mask
         return mask
 
@@ -580,9 +657,11 @@ class _Classes:
                 mask &= self.node(entity.namespace_selector, "namespace")
             if entity.selector is not None:
                 mask &= self.node(entity.selector)
-            if entity.service_account_names is not None or \
-                    entity.service_account_selector is not None:
-                mask[:] = False
+            # the namespace limit above keeps `names` to the policy's namespace
+            if entity.service_account_names is not None:
+                mask &= self.account_names(entity.service_account_names)
+            if entity.service_account_selector is not None:
+                mask &= self.account_selector(entity.service_account_selector)
         else:
             mask = np.ones(self.space.classes, dtype=bool)
         if entity.not_selector is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -24,6 +24,8 @@ NODE_ADDRESS_ANNOTATIONS = (
     "projectcalico.org/IPv6VXLANTunnelAddr",
     "projectcalico.org/IPv4WireguardInterfaceAddr",
 )
+# What the API server's ServiceAccount admission sets when a pod names none.
+DEFAULT_SERVICE_ACCOUNT = "default"
 POD_KIND = "pod"
 EXTERNAL_KIND = "external"
 NODE_KIND = "node"
@@ -44,6 +46,10 @@ class PodInfo:
     # (name or None, number, protocol) of every declared container port
     ports: tuple[tuple[str | None, int, str], ...]
     host_network: bool = False
+    # The pod's ServiceAccount and that object's labels (none when the object is not in the
+    # snapshot): what Calico's `serviceAccounts` and `serviceAccountSelector` match.
+    service_account: str = DEFAULT_SERVICE_ACCOUNT
+    service_account_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -106,17 +112,32 @@ def namespace_labels(snapshot: Snapshot) -> dict[str, dict[str, str]]:
 
 
 def read_pods(snapshot: Snapshot) -> list[PodInfo]:
-    """Every pod that has not finished, in snapshot order."""
+    """Every pod that has not finished, in snapshot order, each with its service account's
+    name and, when the ServiceAccount object is in the snapshot, its labels."""
+    accounts = service_account_labels(snapshot)
     pods = []
     for obj in snapshot.pods:
         status = obj.get("status") or {}
         if status.get("phase") in ("Succeeded", "Failed"):
             continue
-        pods.append(_read_pod(obj))
+        pods.append(_read_pod(obj, accounts))
     return pods
 
 
-def _read_pod(obj: Mapping[str, Any]) -> PodInfo:
+def service_account_labels(snapshot: Snapshot) -> dict[tuple[str, str], dict[str, str]]:
+    """Labels of every ServiceAccount of the snapshot by (namespace, name)."""
+    result: dict[tuple[str, str], dict[str, str]] = {}
+    for account in getattr(snapshot, "service_accounts", ()):
+        metadata = account.get("metadata") or {}
+        namespace = metadata.get("namespace") or "default"
+        name = metadata.get("name")
+        result[(namespace, name)] = _string_map(
+            metadata.get("labels"), f"ServiceAccount {namespace}/{name}", "metadata.labels")
+    return result
+
+
+def _read_pod(obj: Mapping[str, Any],
+              accounts: Mapping[tuple[str, str], dict[str, str]] | None = None) -> PodInfo:
     metadata = obj.get("metadata") or {}
     namespace = metadata.get("namespace") or "default"
     where = f"Pod {namespace}/{metadata.get('name')}"
@@ -133,6 +154,10 @@ def _read_pod(obj: Mapping[str, Any]) -> PodInfo:
         _check_ip(value, where, "status.podIP")
     ips = [canonical_ip(value) for value in ips]
     ip = canonical_ip(ip) if ip else None
+    # `serviceAccount` is the deprecated alias the API server still fills in
+    account = spec.get("serviceAccountName") or spec.get("serviceAccount") or DEFAULT_SERVICE_ACCOUNT
+    if not isinstance(account, str):
+        raise InventoryError(f"{where}: spec.serviceAccountName must be a string")
     return PodInfo(
         namespace=namespace,
         name=metadata["name"],
@@ -142,6 +167,8 @@ def _read_pod(obj: Mapping[str, Any]) -> PodInfo:
         node=spec.get("nodeName") or None,
         ports=tuple(_container_ports(spec, where)),
         host_network=bool(spec.get("hostNetwork")),
+        service_account=account,
+        service_account_labels=(accounts or {}).get((namespace, account), {}),
     )
 
 
