@@ -497,7 +497,13 @@ def _validate(review: Review, document: Document, access: Access,
     if review.errors:
         return False
     review.passed("Validation")
-    namespace, workspace_of = metadata["namespace"], directory.workspace_of
+    return _namespace_permission(review, document, access, directory, metadata["namespace"])
+
+
+def _namespace_permission(review: Review, document: Document, access: Access,
+                          directory: tenants.Directory, namespace: str) -> bool:
+    """The Permission stage of a draft in `namespace`: a project the user may change."""
+    workspace_of = directory.workspace_of
     line, column = _at(document, "metadata.namespace")
     if namespace not in directory.namespaces or not services.can_view(
             access, namespace, workspace_of):
@@ -576,7 +582,7 @@ def _issue_text(issue, kind: PolicyKind) -> str:
 
 def _permission_other(review: Review, document: Document, access: Access,
                       directory: tenants.Directory, namespace: str) -> bool:
-    kind, workspace_of = review.kind, directory.workspace_of
+    kind = review.kind
     if not kind.namespaced:
         if not access.can_edit_cluster():
             line, column = _at(document, "kind")
@@ -586,20 +592,7 @@ def _permission_other(review: Review, document: Document, access: Access,
             return False
         review.passed("Permission")
         return True
-    line, column = _at(document, "metadata.namespace")
-    if namespace not in directory.namespaces or not services.can_view(
-            access, namespace, workspace_of):
-        review.fail("Permission", line, column,
-                    gettext("There is no project %(namespace)s you can change.") % {
-                        "namespace": namespace}, path="metadata.namespace")
-        return False
-    if not services.can_edit(access, namespace, workspace_of):
-        review.fail("Permission", line, column, gettext(
-            "You can view project %(namespace)s but not change its policies.") % {
-            "namespace": namespace}, path="metadata.namespace")
-        return False
-    review.passed("Permission")
-    return True
+    return _namespace_permission(review, document, access, directory, namespace)
 
 
 def _dry_run(review: Review, document: Document) -> None:
