@@ -96,6 +96,6 @@ def test_a_bad_port_in_check_is_shown_at_its_field_in_the_styled_page(page, demo
     expect(feedback).to_be_visible()
     # Still the whole, styled page: its heading, tabs and navigation bar are there.
     expect(page.get_by_role("heading", name="Reachability", level=1)).to_be_visible()
-    expect(page.locator("header.navbar")).to_have_css("background-color", "rgb(33, 37, 41)")
+    expect(page.locator("header.navbar")).to_have_css("background-color", "rgb(36, 46, 66)")
     expect(port).to_have_value("70000")
     screenshot(page, f"reachability-check-bad-port-{'debug' if debug else 'production'}")
