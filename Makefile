@@ -24,7 +24,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # run` and the container image work without gettext. After changing user-facing strings:
 # `$(PY) manage.py makemessages -l zh_Hans $(MESSAGE_IGNORES)`, translate, then `make messages`.
 MESSAGE_IGNORES := --ignore '.venv*' --ignore node_modules --ignore static-src --ignore data \
-	--ignore test-artifacts --ignore tests --ignore bench --ignore tools --ignore isolation \
+	--ignore test-artifacts --ignore tests --ignore bench --ignore tools \
 	--ignore kubesim --ignore cluster --ignore static
 messages: $(VENV)/.installed
 	@if command -v msgfmt >/dev/null 2>&1; then $(PY) manage.py compilemessages $(MESSAGE_IGNORES) >/dev/null; \

@@ -12,4 +12,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Tenant network isolation console"
 
     def ready(self) -> None:
+        from django.utils import translation
+
         from console.core import jobs  # noqa: F401  (registers the check-cluster job and the runner task)
+        from isolation import text
+
+        # The domain's sentences are said in the language of the request that shows them.
+        text.set_translator(translation.gettext, translation.ngettext)

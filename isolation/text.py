@@ -1,0 +1,102 @@
+"""Sentences of the domain, said in the reader's language.
+
+The domain writes every sentence a person reads (rule descriptions, explanations, lint, traffic
+notes, diagram labels) with `gettext` / `ngettext` from here, in English with named `{fields}`:
+
+    from isolation.text import gettext as _, ngettext
+    _("Allow ingress from {peer}", peer=peer)
+    ngettext("{count} pod", "{count} pods", count, count=count)
+
+Each returns a `Text`: a `str` holding the English sentence — what the offline commands print,
+what JSON carries, what comparisons and sorting see — that also keeps its message and fields.
+When a reader has set a translator (`set_translator`; the console installs Django's, which
+follows each request's language), `str()` and `format()` of a `Text` say it in that language,
+with fields that are `Text` themselves translated too. A missing or broken translation falls
+back to the English sentence.
+
+The message ids are extracted with the console's others (`manage.py makemessages`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_translators: tuple[Callable[[str], str], Callable[[str, str, int], str]] | None = None
+
+
+def set_translator(gettext: Callable[[str], str] | None,
+                   ngettext: Callable[[str, str, int], str] | None = None) -> None:
+    """Say every `Text` through these from now on (None: English, as written)."""
+    global _translators
+    if gettext is None:
+        _translators = None
+    else:
+        _translators = (gettext, ngettext or (lambda singular, plural, n: singular if n == 1
+                                              else plural))
+
+
+class Text(str):
+    """An English sentence that remembers its message and fields (see the module)."""
+
+    msgid: str
+    plural: str | None
+    count: int | None
+    fields: Mapping[str, Any]
+
+    def __new__(cls, msgid: str, plural: str | None = None, count: int | None = None,
+                fields: Mapping[str, Any] | None = None) -> Text:
+        fields = dict(fields or {})
+        pattern = msgid if plural is None or count == 1 else plural
+        self = super().__new__(cls, _fill(pattern, fields, translated=False) if fields else pattern)
+        self.msgid, self.plural, self.count, self.fields = msgid, plural, count, fields
+        return self
+
+    def __str__(self) -> str:
+        if _translators is None:
+            return str.__str__(self)
+        gettext, ngettext = _translators
+        try:
+            if self.plural is None:
+                pattern = gettext(self.msgid)
+            else:
+                pattern = ngettext(self.msgid, self.plural, self.count or 0)
+            return _fill(pattern, self.fields, translated=True) if self.fields else pattern
+        except (KeyError, IndexError, ValueError, AttributeError):
+            return str.__str__(self)
+
+    def __format__(self, spec: str) -> str:
+        return format(self.__str__(), spec)
+
+    def __reduce__(self):
+        return (Text, (self.msgid, self.plural, self.count, self.fields))
+
+    @property
+    def english(self) -> str:
+        """The sentence as written, whatever the translator."""
+        return str.__str__(self)
+
+
+def _fill(pattern: str, fields: Mapping[str, Any], *, translated: bool) -> str:
+    if translated:
+        fields = {key: value.__str__() if isinstance(value, Text) else value
+                  for key, value in fields.items()}
+    else:
+        fields = {key: value.english if isinstance(value, Text) else value
+                  for key, value in fields.items()}
+    return pattern.format(**fields)
+
+
+def gettext(message: str, /, **fields: Any) -> Text:
+    """`message` with its `{fields}` filled in, said in the reader's language when shown."""
+    return Text(message, fields=fields)
+
+
+def ngettext(singular: str, plural: str, count: int, /, **fields: Any) -> Text:
+    """The singular or plural `message` for `count` (as the reader's language counts)."""
+    return Text(singular, plural, count, fields)
+
+
+def gettext_noop(message: str) -> str:
+    """Marks `message` for extraction where the sentence is built later (e.g. in a table)."""
+    return message
