@@ -22,7 +22,7 @@ from console.guardrails.forms import ExpectationForm, template_document
 from console.reachability.services import scope_for
 from isolation.guardrails.model import CLUSTER_KIND, NAMESPACED_KIND, expectation_name
 
-STATUSES = [("", "Any state"), *ExpectationStatus.choices]
+STATUSES = [("", _("Any state")), *ExpectationStatus.choices]
 
 
 def _target(request, namespace: str | None, name: str, *, edit: bool = False):
