@@ -17,7 +17,7 @@ from isolation.paths.ingress import find_controller, ingress_backends
 from isolation.paths.topology import SERVICE_NAME_LABEL, ClusterView, PathInputError
 from isolation.snapshot import Snapshot
 
-DIGEST_VERSION = "2"  # bump when the model's rules change, so old cached drawings expire
+DIGEST_VERSION = "3"  # bump when the model's rules or words change, so old cached drawings expire
 
 
 def _ns(obj: dict[str, Any]) -> str:

@@ -5,7 +5,8 @@ nodes, pods), one row per hop. SNAT and DNAT are badges on the node's lane, tunn
 arrows, the step where a request stops is drawn in a distinct colour and dash with a cross and
 its reason. Every diagram has a <title>, a <desc> that reads the whole path in words, and a
 legend. Output depends only on the input (no clocks, no randomness, no external fonts or
-scripts), so it can be cached and compared against golden files.
+scripts), so it can be cached and compared against golden files. Its words are said in the
+reader's language (`isolation.text`), and every width is estimated on the words as shown.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import hashlib
 from dataclasses import dataclass
 from html import escape
 
+from isolation.paths.measure import CHAR_WIDTH, clip, columns, fit, text_width, wrap
 from isolation.paths.types import Hop, Path, TraceResult, merge_allowlist
+from isolation.text import gettext as _
 
 LANE_WIDTH = 176
 MARGIN = 24
@@ -22,7 +25,7 @@ HEADER_HEIGHT = 58
 STEP_HEIGHT = 50
 LINE_HEIGHT = 15
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-CHAR_WIDTH = 6.4  # average advance of the 12px sans-serif face, for wrapping and boxes
+LANE_MAX = 280  # the widest a lane grows for a long name; longer names get an ellipsis
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies; every state is
 # also told apart by dash pattern, icon and text, never by colour alone.
@@ -77,84 +80,17 @@ def group_paths(paths: TraceResult | list[Path]) -> list[PathGroup]:
     return groups
 
 
-def _wrap(text: str, width_px: float) -> list[str]:
-    limit = max(12, int(width_px / CHAR_WIDTH))
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        while len(word) > limit:
-            if current:
-                lines.append(current)
-                current = ""
-            lines.append(word[:limit])
-            word = word[limit:]
-        candidate = f"{current} {word}".strip()
-        if len(candidate) > limit and current:
-            lines.append(current)
-            current = word
-        else:
-            current = candidate
-    if current:
-        lines.append(current)
-    return lines or [""]
-
-
-def _clip(text: str, chars: int) -> str:
-    return text if len(text) <= chars else text[: chars - 1] + "…"
-
-
-_NARROW = set("iljtfr.,:;|!'()[]/ ")
-_WIDE = set("mwMW@%")
-LANE_MAX = 280  # the widest a lane grows for a long name; longer names get an ellipsis
-
-
-def _text_width(text: str, size: int = 12, bold: bool = False) -> float:
-    """An estimate of the rendered width of `text` in the sans-serif face, in px: wide enough
-    that boxes and columns sized by it hold the text in the common browsers' fonts."""
-    em = 0.0
-    for ch in text:
-        if ch in _NARROW:
-            em += 0.32
-        elif ch in _WIDE:
-            em += 0.88
-        elif ch.isupper():
-            em += 0.68
-        else:  # digits and lower case
-            em += 0.6
-    return em * size * (1.08 if bold else 1.0)
-
-
-def _fit(text: str, width_px: float, size: int = 12, bold: bool = False,
-         middle: bool = False) -> str:
-    """`text` shortened with an ellipsis (at the end, or in the middle) to fit `width_px`."""
-    if _text_width(text, size, bold) <= width_px:
-        return text
-    for chars in range(len(text) - 1, 3, -1):
-        short = _clip_middle(text, chars) if middle else _clip(text, chars)
-        if _text_width(short, size, bold) <= width_px:
-            return short
-    return _clip(text, 4)
-
-
 def _titled(markup: str, full: str, shown: str) -> str:
     """A <text> that was shortened carries the full text in a <title> (a tooltip)."""
-    if full == shown:
+    if str(full) == shown:
         return markup
-    return f"<g><title>{escape(full)}</title>{markup}</g>"
-
-
-def _clip_middle(text: str, chars: int) -> str:
-    """Shortened in the middle, so a pod's distinguishing suffix stays visible."""
-    if len(text) <= chars:
-        return text
-    head = (chars - 1) // 2
-    return text[:head] + "…" + text[len(text) - (chars - 1 - head):]
+    return f"<g><title>{escape(str(full))}</title>{markup}</g>"
 
 
 def _text(x: float, y: float, content: str, *, size: int = 12, fill: str = INK,
           anchor: str = "start", weight: str = "normal") -> str:
     return (f'<text x="{x:.0f}" y="{y:.0f}" font-size="{size}" fill="{fill}" '
-            f'text-anchor="{anchor}" font-weight="{weight}">{escape(content)}</text>')
+            f'text-anchor="{anchor}" font-weight="{weight}">{escape(str(content))}</text>')
 
 
 def _lines(x: float, y: float, lines: list[str], **kwargs) -> str:
@@ -173,33 +109,24 @@ def _actors(path: Path) -> list[str]:
 
 def _lane_title(actor: str, path: Path) -> tuple[str, str, str]:
     """Three lines for a lane header: name, role, address."""
-    kind, _, name = actor.partition(":")
+    kind, _sep, name = actor.partition(":")
     address = path.actor_addresses.get(actor, "")
-    if kind == "client":
-        return "Client", "outside the cluster", path.hops[0].label.removeprefix("client ")
-    if kind == "lb":
+    if kind in ("client", "lb"):
         hop = next(h for h in path.hops if h.actor == actor)
-        vip, _, impl = hop.label.removeprefix("LB ").partition(" ")
-        return "Load balancer", impl.strip("()") or "external", vip
+        title, role, address = hop.lane or (kind, "", "")
+        return str(title), str(role), str(address)
     if kind == "node":
-        return name, "entry node" if name == path.entry_node else "node", address
-    namespace, _, pod = name.partition("/")
+        return name, str(_("entry node") if name == path.entry_node else _("node")), address
+    namespace, _sep, pod = name.partition("/")
     leg1 = path.legs[0] if path.legs else None
-    role = "ingress controller" if leg1 is not None and leg1.target == name else "pod"
-    return pod, f"{role} in {namespace}", address
+    if leg1 is not None and leg1.target == name:
+        return pod, str(_("ingress controller in {namespace}", namespace=namespace)), address
+    return pod, str(_("pod in {namespace}", namespace=namespace)), address
 
 
 def _arrow_text(hop: Hop) -> str:
     """The words on an arrow: the hop's label, without what the lane header already says."""
-    if hop.kind == "lb":
-        return "to " + hop.label.removeprefix("LB ").split(" ")[0]
-    if hop.kind == "node" and " (dst " in hop.label:
-        return "to " + hop.label.split(" (dst ")[0]
-    if hop.kind == "node":
-        return "to " + hop.label
-    if hop.kind == "tunnel":
-        return "routed, no tunnel" if hop.label == "routed" else f"{hop.label} tunnel"
-    return hop.label
+    return str(hop.arrow or hop.label)
 
 
 def _step_style(hop: Hop) -> tuple[str, str, str]:
@@ -213,34 +140,37 @@ def _step_style(hop: Hop) -> tuple[str, str, str]:
 
 def _badge(kind: str) -> tuple[str, str, str]:
     """(badge text, fill, text colour) for a step that stays on one lane."""
-    return {
-        "snat": ("NAT", ORANGE, INK),
-        "drop": ("✕ DROP", RED, "#ffffff"),
-        "reject": ("✕ REJECT", RED, "#ffffff"),
-    }.get(kind, ("•", GRID, INK))
+    if kind == "snat":
+        return "NAT", ORANGE, INK
+    if kind == "drop":
+        return str(_("✕ DROP")), RED, "#ffffff"
+    if kind == "reject":
+        return str(_("✕ REJECT")), RED, "#ffffff"
+    return "•", GRID, INK
 
 
 def _outcome(path: Path) -> tuple[str, str]:
     if path.succeeds:
-        return "✓ works", GREEN
+        return str(_("✓ works")), GREEN
     last = path.blocked_hop
     if not path.steady_state:
-        return "✕ not reached (stale route only)", RED
+        return str(_("✕ not reached (stale route only)")), RED
     if last is not None and last.kind == "drop":
-        return "✕ dropped", RED
+        return str(_("✕ dropped")), RED
     if last is not None and last.kind == "reject":
-        return "✕ rejected", RED
-    return "✕ blocked", RED
+        return str(_("✕ rejected")), RED
+    return str(_("✕ blocked")), RED
 
 
 def _needed_text(entries: list[dict]) -> str:
     parts = []
     for entry in entries:
         if "namespace" in entry:
-            parts.append(f"namespace {entry['namespace']}")
+            parts.append(str(_("namespace {namespace}", namespace=entry["namespace"])))
         else:
             ports = ", ".join(f"{p['port']}/{p['protocol']}" for p in entry.get("ports") or [])
-            parts.append(f"{entry['cidr']} on {ports}" if ports else entry["cidr"])
+            parts.append(str(_("{cidr} on {ports}", cidr=entry["cidr"], ports=ports)) if ports
+                         else entry["cidr"])
     return "; ".join(parts)
 
 
@@ -261,22 +191,30 @@ def _panel(canvas: _Canvas, group: PathGroup, path: Path, top: float, width: flo
     lane_x = {a: MARGIN + i * lane + lane / 2 for i, a in enumerate(actors)}
     label, colour = _outcome(path)
     others = [m for m in group.members or [] if m is not path]
-    heading = f"Enters on {path.entry_node}"
-    if path.target:
-        heading += f" → {path.target}" + (f" on {path.target_node}" if path.target_node else "")
+    if path.target and path.target_node:
+        heading = _("Enters on {node} → {target} on {target_node}", node=path.entry_node,
+                    target=path.target, target_node=path.target_node)
+    elif path.target:
+        heading = _("Enters on {node} → {target}", node=path.entry_node, target=path.target)
+    else:
+        heading = _("Enters on {node}", node=path.entry_node)
     add = canvas.add
     add(f'<g class="path" data-entry-node="{escape(path.entry_node)}">')
     add(_text(MARGIN, top + 16, heading, size=14, weight="600"))
-    chip_w = len(label) * 7 + 16
+    chip_w = columns(label) * 7 + 16
     add(f'<rect x="{width - MARGIN - chip_w:.0f}" y="{top + 2:.0f}" width="{chip_w:.0f}" '
         f'height="20" rx="10" fill="{colour}"/>')
     add(_text(width - MARGIN - chip_w / 2, top + 16, label, fill="#ffffff", anchor="middle",
               weight="600"))
     y = top + 26
     if others:
-        alike = [f"{m.entry_node} → {m.target or 'no pod'}" for m in others]
-        shown = "; ".join(alike[:4]) + (f"; and {len(alike) - 4} more" if len(alike) > 4 else "")
-        for line in _wrap(f"Same course, with their own addresses: {shown}.", width - 2 * MARGIN):
+        alike = "; ".join(f"{m.entry_node} → {m.target or _('no pod')}" for m in others[:4])
+        if len(others) > 4:
+            same = _("Same course, with their own addresses: {paths}; and {count} more.",
+                     paths=alike, count=len(others) - 4)
+        else:
+            same = _("Same course, with their own addresses: {paths}.", paths=alike)
+        for line in wrap(same, width - 2 * MARGIN):
             add(_text(MARGIN, y + 12, line, size=11, fill=MUTED))
             y += LINE_HEIGHT
         y += 2
@@ -293,10 +231,10 @@ def _panel(canvas: _Canvas, group: PathGroup, path: Path, top: float, width: flo
             f'height="{HEADER_HEIGHT - 6}" rx="6" fill="{LANE_FILL[actor.split(":")[0]]}" '
             f'stroke="{GRID}"><title>{escape(actor.partition(":")[2] or name)}</title></rect>')
         room = lane - 24  # inside the box, with padding on both sides
-        shown = _fit(name, room, 12, bold=True, middle=True)
+        shown = fit(name, room, 12, bold=True, middle=True)
         add(_titled(_text(x, lanes_top + 16, shown, anchor="middle", weight="600"), name, shown))
         for line_y, words in ((31, role), (45, address)):
-            shown = _fit(words, room, 11)
+            shown = fit(words, room, 11)
             add(_titled(_text(x, lanes_top + line_y, shown, size=11, fill=MUTED,
                               anchor="middle"), words, shown))
     y = lanes_top + HEADER_HEIGHT + 12
@@ -304,8 +242,9 @@ def _panel(canvas: _Canvas, group: PathGroup, path: Path, top: float, width: flo
         if divider_at is not None and index == divider_at:
             add(f'<line x1="{MARGIN}" y1="{y + 8:.0f}" x2="{width - MARGIN:.0f}" y2="{y + 8:.0f}" '
                 f'stroke="{MUTED}" stroke-dasharray="2 4"/>')
-            add(_text(MARGIN, y + 26, "Leg 2: the controller connects to the backend pod IP "
-                                      "(from Endpoints: no kube-proxy, no SNAT)", size=11, fill=MUTED))
+            add(_text(MARGIN, y + 26, _("Leg 2: the controller connects to the backend pod IP "
+                                        "(from Endpoints: no kube-proxy, no SNAT)"),
+                      size=11, fill=MUTED))
             y += STEP_HEIGHT
         _step(canvas, lane_x, path.hops[index].actor, hop, y + STEP_HEIGHT / 2 + 4, width)
         y += STEP_HEIGHT
@@ -317,20 +256,20 @@ def _step(canvas: _Canvas, lane_x: dict[str, float], origin: str, hop: Hop, y: f
           width: float) -> None:
     add = canvas.add
     x2 = lane_x[hop.actor]
-    tip = escape(hop.detail or hop.label)
+    tip = escape(str(hop.detail or hop.label))
     add(f'<g class="hop hop-{hop.kind}{" blocked" if hop.blocked else ""}"><title>{tip}</title>')
     if origin == hop.actor:
         text, fill, ink = _badge(hop.kind)
-        badge_w = len(text) * 7.5 + 12
+        badge_w = columns(text) * 7.5 + 12
         add(f'<rect x="{x2 - badge_w / 2:.0f}" y="{y - 11:.0f}" width="{badge_w:.0f}" height="20" '
             f'rx="4" fill="{fill}"/>')
         add(_text(x2, y + 3, text, size=11, fill=ink, anchor="middle", weight="700"))
         colour = RED if hop.blocked else INK
         room = max(width - MARGIN - (x2 + badge_w / 2 + 8), 160)
-        words = hop.label.split(": ", 1)[-1] if hop.kind in ("drop", "reject") else hop.label
-        add(_text(x2 + badge_w / 2 + 8, y + 3, _clip(words, int(room / CHAR_WIDTH)), fill=colour))
+        words = _arrow_text(hop)
+        add(_text(x2 + badge_w / 2 + 8, y + 3, clip(words, int(room / CHAR_WIDTH)), fill=colour))
         if hop.note:
-            add(_text(x2 + badge_w / 2 + 8, y + 18, _clip(hop.note, int(room / CHAR_WIDTH)),
+            add(_text(x2 + badge_w / 2 + 8, y + 18, clip(hop.note, int(room / CHAR_WIDTH)),
                       size=11, fill=MUTED))
         add("</g>")
         return
@@ -344,14 +283,15 @@ def _step(canvas: _Canvas, lane_x: dict[str, float], origin: str, hop: Hop, y: f
     mid = (x1 + x2) / 2
     label = _arrow_text(hop)
     span = abs(x2 - x1) - 12  # a label never reaches past the lanes its arrow joins
-    add(_text(mid, y - 7, _fit(label, span), anchor="middle", fill=RED if hop.blocked else INK))
+    add(_text(mid, y - 7, fit(label, span), anchor="middle", fill=RED if hop.blocked else INK))
     if hop.blocked:
-        add(_text(mid, y + 16, "✕ blocked by policy", size=11, fill=RED, anchor="middle",
+        add(_text(mid, y + 16, _("✕ blocked by policy"), size=11, fill=RED, anchor="middle",
                   weight="600"))
     elif hop.kind == "pod":
-        add(_text(mid, y + 16, "✓ admitted", size=11, fill=GREEN, anchor="middle", weight="600"))
+        add(_text(mid, y + 16, _("✓ admitted"), size=11, fill=GREEN, anchor="middle",
+                  weight="600"))
     elif hop.note:
-        add(_text(mid, y + 16, _fit(hop.note, span, 11), size=11, fill=MUTED, anchor="middle"))
+        add(_text(mid, y + 16, fit(hop.note, span, 11), size=11, fill=MUTED, anchor="middle"))
     add("</g>")
 
 
@@ -360,18 +300,21 @@ def _footer(canvas: _Canvas, group: PathGroup, path: Path, y: float, width: floa
     room = width - 2 * MARGIN
     rows: list[tuple[str, str, str]] = []
     if path.app_source:
-        rows.append(("App sees", f"{path.app_source} ({path.app_source_label})", INK))
+        rows.append((_("App sees"), _("{address} ({owner})", address=path.app_source,
+                                      owner=path.app_source_label), INK))
     if path.policy_source:
-        rows.append(("Policy sees", f"{path.policy_source} ({path.policy_source_label})", INK))
+        rows.append((_("Policy sees"), _("{address} ({owner})", address=path.policy_source,
+                                         owner=path.policy_source_label), INK))
     if path.forwarded_for:
         rows.append(("X-Forwarded-For", path.forwarded_for, INK))
-    rows.append(("Result" if path.succeeds else "Why", path.reason, GREEN if path.succeeds else RED))
+    rows.append((_("Result") if path.succeeds else _("Why"), path.reason,
+                 GREEN if path.succeeds else RED))
     needed = _group_needed(group, path)
     if needed:
-        rows.append(("Allow", needed, INK))
+        rows.append((_("Allow"), needed, INK))
     for title, value, colour in rows:
         add(_text(MARGIN, y + 12, title, size=11, fill=MUTED, weight="600"))
-        lines = _wrap(value, room - 110)
+        lines = wrap(value, room - 110)
         add(_lines(MARGIN + 110, y + 12, lines, size=12, fill=colour))
         y += LINE_HEIGHT * len(lines) + 4
     add("</g>")
@@ -390,11 +333,12 @@ def _legend(canvas: _Canvas, y: float, width: float) -> float:
     add('<g class="legend">')
     add(f'<line x1="{MARGIN}" y1="{y:.0f}" x2="{width - MARGIN:.0f}" y2="{y:.0f}" stroke="{GRID}"/>')
     y += 22
-    add(_text(MARGIN, y, "Legend", size=12, weight="600"))
+    add(_text(MARGIN, y, _("Legend"), size=12, weight="600"))
     items = [("arrow", INK, ""), ("tunnel", BLUE, "9 4"), ("nat", ORANGE, ""),
              ("blocked", RED, "6 4")]
-    words = {"arrow": "hop", "tunnel": "tunnel (IPIP / VXLAN)", "nat": "NAT on a node (SNAT / DNAT)",
-             "blocked": "blocked or dropped"}
+    words = {"arrow": str(_("hop")), "tunnel": str(_("tunnel (IPIP / VXLAN)")),
+             "nat": str(_("NAT on a node (SNAT / DNAT)")),
+             "blocked": str(_("blocked or dropped"))}
     x = MARGIN + 64
     for key, colour, dash in items:
         if key == "nat":
@@ -407,7 +351,7 @@ def _legend(canvas: _Canvas, y: float, width: float) -> float:
                 f'stroke="{colour}" stroke-width="2"{dash_attr} '
                 f'marker-end="url(#{canvas.prefix}-{marker})"/>')
         add(_text(x + 42, y, words[key], size=11, fill=MUTED))
-        x += 42 + len(words[key]) * 6 + 26
+        x += 42 + columns(words[key]) * 6 + 26
         if x > width - 160 and key != items[-1][0]:
             x = MARGIN + 64
             y += 20
@@ -436,28 +380,57 @@ def _describe(groups: list[PathGroup]) -> str:
     sentences = []
     for group in groups:
         for path in group.paths:
-            steps = " → ".join(hop.label for hop in path.hops)
-            outcome = "works" if path.succeeds else "fails"
-            sentences.append(f"Entering on {path.entry_node} to {path.target or 'no pod'}: {steps}. "
-                             f"It {outcome}: {path.reason}.")
+            words = {"node": path.entry_node, "target": path.target or _("no pod"),
+                     "steps": " → ".join(str(hop.label) for hop in path.hops),
+                     "reason": path.reason}
+            if path.succeeds:
+                sentences.append(_("Entering on {node} to {target}: {steps}. It works: {reason}.",
+                                   **words))
+            else:
+                sentences.append(_("Entering on {node} to {target}: {steps}. It fails: {reason}.",
+                                   **words))
         others = [m for m in group.members or [] if m not in group.paths]
         if others:
-            alike = ", ".join(f"{m.entry_node} to {m.target or 'no pod'}" for m in others[:6])
-            more = f" and {len(others) - 6} more" if len(others) > 6 else ""
-            sentences.append(f"The same course, with their own addresses: {alike}{more}.")
-    return " ".join(sentences)
+            alike = ", ".join(str(_("{node} to {target}", node=m.entry_node,
+                                    target=m.target or _("no pod"))) for m in others[:6])
+            if len(others) > 6:
+                sentences.append(_("The same course, with their own addresses: {paths} and "
+                                   "{count} more.", paths=alike, count=len(others) - 6))
+            else:
+                sentences.append(_("The same course, with their own addresses: {paths}.",
+                                   paths=alike))
+    return str(_sentences(sentences))
+
+
+def _sentences(sentences: list) -> str:
+    """Sentences one after the other, as the reader's language sets them."""
+    text = sentences[0] if sentences else ""
+    for sentence in sentences[1:]:
+        text = _("{first} {second}", first=text, second=sentence)
+    return text
 
 
 def _summary(result: TraceResult) -> str:
     exposure = result.exposure
-    through = {"every": "every entry node", "some": "some entry nodes only", "none": "no entry node"}
-    parts = [f"{exposure.kind} {exposure.key}"]
-    if exposure.controller:
-        parts.append(f"through {exposure.controller}")
-    if exposure.traffic_policy:
-        parts.append(f"externalTrafficPolicy {exposure.traffic_policy}")
-    parts.append(f"CNI {result.cni} ({result.cni_source})")
-    return ", ".join(parts) + f". From {result.client_ip} it works through {through[result.status]}."
+    words = {"kind": exposure.kind, "key": exposure.key, "controller": exposure.controller,
+             "policy": exposure.traffic_policy, "cni": result.cni, "source": result.cni_source}
+    if exposure.controller and exposure.traffic_policy:
+        first = _("{kind} {key}, through {controller}, externalTrafficPolicy {policy}, CNI {cni} "
+                  "({source}).", **words)
+    elif exposure.controller:
+        first = _("{kind} {key}, through {controller}, CNI {cni} ({source}).", **words)
+    elif exposure.traffic_policy:
+        first = _("{kind} {key}, externalTrafficPolicy {policy}, CNI {cni} ({source}).", **words)
+    else:
+        first = _("{kind} {key}, CNI {cni} ({source}).", **words)
+    if result.status == "every":
+        second = _("From {client} it works through every entry node.", client=result.client_ip)
+    elif result.status == "some":
+        second = _("From {client} it works through some entry nodes only.",
+                   client=result.client_ip)
+    else:
+        second = _("From {client} it works through no entry node.", client=result.client_ip)
+    return str(_sentences([first, second]))
 
 
 def _lane_width(paths: list[Path]) -> float:
@@ -467,8 +440,8 @@ def _lane_width(paths: list[Path]) -> float:
     for path in paths:
         for actor in _actors(path):
             name, role, address = _lane_title(actor, path)
-            widest = max(widest, _text_width(name, 12, bold=True), _text_width(role, 11),
-                         _text_width(address, 11))
+            widest = max(widest, text_width(name, 12, bold=True), text_width(role, 11),
+                         text_width(address, 11))
     return float(min(max(LANE_WIDTH, round(widest + 24)), LANE_MAX))
 
 
@@ -490,7 +463,8 @@ def render_svg(trace_or_path_group: TraceResult | list[Path] | PathGroup | Path,
         groups = [PathGroup([trace_or_path_group.entry_node], [trace_or_path_group])]
     else:
         groups = [PathGroup([p.entry_node], [p]) for p in trace_or_path_group]
-    description = _describe(groups) or "No path: nothing enters the cluster for this exposure."
+    description = _describe(groups) or str(_("No path: nothing enters the cluster for this "
+                                             "exposure."))
     prefix = "tp" + hashlib.sha256((title + description).encode()).hexdigest()[:10]
     lanes = max((len(_actors(p)) for g in groups for p in g.paths), default=3)
     lane = _lane_width([p for g in groups for p in g.paths])
@@ -499,7 +473,7 @@ def render_svg(trace_or_path_group: TraceResult | list[Path] | PathGroup | Path,
     y = 34.0
     canvas.add(_text(MARGIN, 24, title, size=16, weight="700"))
     if subtitle:
-        lines = _wrap(subtitle, width - 2 * MARGIN)
+        lines = wrap(subtitle, width - 2 * MARGIN)
         canvas.add(_lines(MARGIN, 42, lines, size=12, fill=MUTED))
         y += LINE_HEIGHT * len(lines) + 4
     for group in groups:

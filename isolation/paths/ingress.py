@@ -18,6 +18,7 @@ from isolation.paths.topology import (
     lb_ips,
     service_type,
 )
+from isolation.text import gettext as _
 
 EXPOSED_TYPES = ("NodePort", "LoadBalancer")
 
@@ -127,8 +128,9 @@ def find_controller(view: ClusterView, ingress: dict[str, Any],
     if override is not None:
         service = view.service(*override)
         if service_type(service) not in EXPOSED_TYPES:
-            raise PathInputError(f"the controller Service {override[0]}/{override[1]} is neither "
-                                 "NodePort nor LoadBalancer")
+            raise PathInputError(_("the controller Service {namespace}/{name} is neither "
+                                   "NodePort nor LoadBalancer", namespace=override[0],
+                                   name=override[1]))
         return service, []
     ranked = sorted(
         ((_score(view, s, ingress), key) for key, s in view.services.items()
@@ -138,15 +140,16 @@ def find_controller(view: ClusterView, ingress: dict[str, Any],
     ranked = [item for item in ranked if item[0] > 0]
     meta = ingress.get("metadata") or {}
     if not ranked:
-        raise PathInputError(
-            f"no ingress controller Service (NodePort or LoadBalancer) found for Ingress "
-            f"{meta.get('namespace', 'default')}/{meta.get('name')}; name it explicitly")
+        raise PathInputError(_(
+            "no ingress controller Service (NodePort or LoadBalancer) found for Ingress "
+            "{namespace}/{name}; name it explicitly", namespace=meta.get("namespace", "default"),
+            name=meta.get("name")))
     warnings = []
     ties = [key for score, key in ranked if score == ranked[0][0]]
     if len(ties) > 1:
-        warnings.append("several Services could carry this Ingress ("
-                        + ", ".join(f"{ns}/{name}" for ns, name in ties)
-                        + f"); traced through {ties[0][0]}/{ties[0][1]}")
+        warnings.append(_("several Services could carry this Ingress ({candidates}); traced "
+                          "through {chosen}", candidates=", ".join(f"{ns}/{name}" for ns, name in ties),
+                          chosen=f"{ties[0][0]}/{ties[0][1]}"))
     return view.services[ranked[0][1]], warnings
 
 
@@ -154,4 +157,5 @@ def ingress_object(view: ClusterView, namespace: str, name: str) -> dict[str, An
     try:
         return view.ingresses[(namespace, name)]
     except KeyError:
-        raise PathInputError(f"Ingress {namespace}/{name} is not in the snapshot") from None
+        raise PathInputError(_("Ingress {namespace}/{name} is not in the snapshot",
+                               namespace=namespace, name=name)) from None

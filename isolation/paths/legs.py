@@ -24,22 +24,41 @@ from isolation.paths.topology import (
     ServicePort,
 )
 from isolation.paths.types import Checker, Hop, Path, PolicyVerdict
+from isolation.text import gettext as _
+from isolation.text import gettext_noop
 
-_TUNNEL_LABEL = {"ipip": "IPIP", "vxlan": "VXLAN", "routed": "routed"}
+_TUNNEL_LABEL = {"ipip": "IPIP", "vxlan": "VXLAN", "routed": _("routed")}
 _TUNNEL_DETAIL = {
-    "ipip": "IPIP (IP protocol 4) through tunl0 to {node}",
-    "vxlan": "VXLAN (UDP 4789) through vxlan.calico to {node}",
-    "routed": "routed over the underlay to {node}, no encapsulation",
+    "ipip": gettext_noop("IPIP (IP protocol 4) through tunl0 to {node}."),
+    "vxlan": gettext_noop("VXLAN (UDP 4789) through vxlan.calico to {node}."),
+    "routed": gettext_noop("routed over the underlay to {node}, no encapsulation."),
+}
+_TUNNEL_DETAIL_FROM_POD = {
+    "ipip": gettext_noop("IPIP (IP protocol 4) through tunl0 to {node}; the source stays the "
+                         "pod IP."),
+    "vxlan": gettext_noop("VXLAN (UDP 4789) through vxlan.calico to {node}; the source stays the "
+                          "pod IP."),
+    "routed": gettext_noop("routed over the underlay to {node}, no encapsulation; the source "
+                           "stays the pod IP."),
 }
 _LB_DETAIL = {
-    "bgp": "the router picks an ECMP next hop among the nodes OpenELB announces over BGP",
-    "layer2": "the node OpenELB elected answers ARP for the address",
-    "vip": "the keepalived leader OpenELB elected holds the address",
-    None: "the load balancer forwards to a node",
+    "bgp": gettext_noop("Sent to {address}; the router picks an ECMP next hop among the nodes "
+                        "OpenELB announces over BGP."),
+    "layer2": gettext_noop("Sent to {address}; the node OpenELB elected answers ARP for the "
+                           "address."),
+    "vip": gettext_noop("Sent to {address}; the keepalived leader OpenELB elected holds the "
+                        "address."),
+    None: gettext_noop("Sent to {address}; the load balancer forwards to a node."),
 }
 
 
-_LB_ROLE = {"bgp": "BGP ECMP next hop", "layer2": "layer-2 (ARP) owner", "vip": "keepalived owner"}
+_LB_ROLE = {"bgp": gettext_noop("BGP ECMP next hop"), "layer2": gettext_noop("layer-2 (ARP) owner"),
+            "vip": gettext_noop("keepalived owner")}
+
+
+def _tunnel_arrow(mode: str) -> str:
+    return _("routed, no tunnel") if mode == "routed" else _("{mode} tunnel",
+                                                              mode=_TUNNEL_LABEL[mode])
 
 
 @dataclass(frozen=True)
@@ -93,19 +112,20 @@ class LegContext:
     def describe(self, address: str) -> str:
         """Who an address belongs to, in words ("node-2's tunl0", "the client")."""
         if address == self.client_ip:
-            return "the client"
+            return _("the client")
         for info in self.view.nodes.values():
             if address == info.internal_ip:
-                return f"{info.name}'s InternalIP"
+                return _("{node}'s InternalIP", node=info.name)
             if address == info.ipip_address:
-                return f"{info.name}'s tunl0"
+                return _("{node}'s tunl0", node=info.name)
             if address == info.vxlan_address:
-                return f"{info.name}'s vxlan.calico"
+                return _("{node}'s vxlan.calico", node=info.name)
         pod = self.view.pods_by_ip.get(address)
         if pod is not None:
             meta = pod.get("metadata") or {}
-            return f"pod {meta.get('namespace', 'default')}/{meta.get('name')}"
-        return "an external address"
+            return _("pod {namespace}/{name}", namespace=meta.get("namespace", "default"),
+                     name=meta.get("name"))
+        return _("an external address")
 
 
 def host_cidr(address: str) -> str:
@@ -117,33 +137,54 @@ def _port_entry(backend: Backend) -> list[dict[str, object]]:
 
 
 def _policy_words(verdict: PolicyVerdict) -> str:
-    return ", ".join(verdict.policies) if verdict.policies else "the NetworkPolicies"
+    return ", ".join(verdict.policies) if verdict.policies else _("the NetworkPolicies")
 
 
 def deliver(ctx: LegContext, source: str, backend: Backend) -> PolicyVerdict:
     """The policy verdict for `source` (an IP or "ns/pod") reaching the backend's target port."""
     if backend.host_network:
-        return PolicyVerdict(True, None, (), "the pod uses the host network, which NetworkPolicy "
-                                              "does not select", isolated=False)
+        return PolicyVerdict(True, None, (), _("the pod uses the host network, which "
+                                               "NetworkPolicy does not select"), isolated=False)
     return ctx.check(source, backend.key, backend.port, backend.protocol)
 
 
-def _verdict_reason(verdict: PolicyVerdict, source_text: str, backend: Backend) -> str:
-    where = f"{backend.port}/{backend.protocol}"
+def _verdict_reason(verdict: PolicyVerdict, source: str, label: str, backend: Backend, *,
+                    start: bool = False) -> str:
+    """Why the pod is reached or not; `start` capitalises it to begin a sentence."""
+    words = {"source": source, "label": label, "pod": backend.key, "port": backend.port,
+             "protocol": backend.protocol, "policies": _policy_words(verdict),
+             "explanation": verdict.explanation}
     if verdict.allowed:
         if verdict.policies:
-            return f"allowed by {_policy_words(verdict)}: the policy sees {source_text}"
+            if start:
+                return _("Allowed by {policies}: the policy sees {source} ({label})", **words)
+            return _("allowed by {policies}: the policy sees {source} ({label})", **words)
         if backend.host_network:
-            return f"allowed: {verdict.explanation}"
+            if start:
+                return _("Allowed: {explanation}", **words)
+            return _("allowed: {explanation}", **words)
         if verdict.isolated:
-            return f"allowed: {source_text} is the pod's own node, which is always admitted"
-        return (f"allowed: no policy isolates {backend.key} (its policy would see "
-                f"{source_text.replace(' (', ', ').rstrip(')')})")
+            if start:
+                return _("Allowed: {source} ({label}) is the pod's own node, which is always "
+                         "admitted", **words)
+            return _("allowed: {source} ({label}) is the pod's own node, which is always admitted",
+                     **words)
+        if start:
+            return _("Allowed: no policy isolates {pod} (its policy would see {source}, {label})",
+                     **words)
+        return _("allowed: no policy isolates {pod} (its policy would see {source}, {label})",
+                 **words)
     if verdict.side == "egress":
-        return (f"blocked by {_policy_words(verdict)} (egress of the source): "
-                f"{source_text} may not connect to {backend.key} on {where}")
-    return (f"blocked by {_policy_words(verdict)}: the policy sees {source_text}, "
-            f"which no rule allows on {where}")
+        if start:
+            return _("Blocked by {policies} (egress of the source): {source} ({label}) may not "
+                     "connect to {pod} on {port}/{protocol}", **words)
+        return _("blocked by {policies} (egress of the source): {source} ({label}) may not "
+                 "connect to {pod} on {port}/{protocol}", **words)
+    if start:
+        return _("Blocked by {policies}: the policy sees {source} ({label}), which no rule allows "
+                 "on {port}/{protocol}", **words)
+    return _("blocked by {policies}: the policy sees {source} ({label}), which no rule allows on "
+             "{port}/{protocol}", **words)
 
 
 def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend | None,
@@ -155,21 +196,35 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
     """
     node = ctx.node(node_name)
     port = entry.port
-    hops = [Hop("client", f"client {ctx.client_ip}", "client",
-                f"The client {ctx.client_ip} opens a connection.")]
+    hops = [Hop("client", _("client {address}", address=ctx.client_ip), "client",
+                _("The client {address} opens a connection.", address=ctx.client_ip),
+                lane=(_("Client"), _("outside the cluster"), ctx.client_ip))]
     if entry.kind == "LoadBalancer":
-        vip = entry.vip or "(no address)"
-        impl = f" (OpenELB {entry.lb_impl})" if entry.lb_impl else ""
-        hops.append(Hop("lb", f"LB {vip}:{port.port}{impl}", "lb",
-                        f"Sent to {vip}:{port.port}; {_LB_DETAIL.get(entry.lb_impl, _LB_DETAIL[None])}."))
-        hops.append(Hop("node", f"{node.name} (dst {vip}:{port.port})", f"node:{node.name}",
-                        f"{node.name} receives it for {vip}:{port.port}; kube-proxy's "
-                        "load-balancer rule matches (no NodePort involved).",
-                        note=_LB_ROLE.get(entry.lb_impl, "")))
+        vip = entry.vip or _("(no address)")
+        address = _("{address}:{port}", address=vip, port=port.port)
+        if entry.lb_impl:
+            label = _("LB {address} (OpenELB {mode})", address=address, mode=entry.lb_impl)
+            role = _("OpenELB {mode}", mode=entry.lb_impl)
+        else:
+            label, role = _("LB {address}", address=address), _("external")
+        detail = _LB_DETAIL.get(entry.lb_impl, _LB_DETAIL[None])
+        hops.append(Hop("lb", label, "lb", _(detail, address=address),
+                        arrow=_("to {address}", address=address),
+                        lane=(_("Load balancer"), role, address)))
+        lb_role = _LB_ROLE.get(entry.lb_impl)
+        hops.append(Hop("node", _("{node} (dst {address})", node=node.name, address=address),
+                        f"node:{node.name}",
+                        _("{node} receives it for {address}; kube-proxy's load-balancer rule "
+                          "matches (no NodePort involved).", node=node.name, address=address),
+                        note=_(lb_role) if lb_role else "",
+                        arrow=_("to {address}", address=node.name)))
     else:
         address = node.internal_ip or node.name
-        hops.append(Hop("node", f"{node.name}:{port.node_port}", f"node:{node.name}",
-                        f"{node.name} receives it on {address}:{port.node_port} (NodePort)."))
+        label = f"{node.name}:{port.node_port}"
+        hops.append(Hop("node", label, f"node:{node.name}",
+                        _("{node} receives it on {address}:{port} (NodePort).", node=node.name,
+                          address=address, port=port.node_port),
+                        arrow=_("to {address}", address=label)))
     path = Path(entry_node=node.name, target=None, target_node=None, hops=hops, app_source=None,
                 policy_source=None, succeeds=False, reason="", exposure=entry.kind,
                 traffic_policy=entry.traffic_policy, cni=ctx.cni.mode, steady_state=steady_state)
@@ -180,41 +235,55 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
             path.pod_on_entry_node = backend.node == node.name
         return path
     if backend is None:
-        hops.append(Hop("reject", "REJECT: no endpoints", f"node:{node.name}",
-                        f"{entry.service} has no ready endpoint: kube-proxy rejects.", blocked=True))
-        path.reason = f"{entry.service} has no ready endpoints: kube-proxy rejects the connection"
+        hops.append(Hop("reject", _("REJECT: no endpoints"), f"node:{node.name}",
+                        _("{service} has no ready endpoint: kube-proxy rejects.",
+                          service=entry.service), blocked=True, arrow=_("no endpoints")))
+        path.reason = _("{service} has no ready endpoints: kube-proxy rejects the connection",
+                        service=entry.service)
         return path
     path.target, path.target_node = backend.key, backend.node
     path.pod_on_entry_node = backend.node == node.name
     if entry.traffic_policy == "Local" and not path.pod_on_entry_node:
         return _dropped(path, entry, node.name, steady_state)
-    target_hop_detail = f"DNAT to {backend.ip}:{backend.port}"
+    target = {"address": backend.ip, "port": backend.port}
     if entry.traffic_policy == "Cluster":
         if path.pod_on_entry_node:
             snat = node.internal_ip
-            hops.append(Hop("snat", f"SNAT {snat} (node IP)", f"node:{node.name}",
-                            f"{target_hop_detail} and masquerade to {snat}: the mark is set for all "
-                            "external traffic of a Cluster Service, but the SNAT happens in "
-                            "POSTROUTING, after Calico's policy check in FORWARD.",
-                            note="after the policy check: the policy still sees the client"))
+            hops.append(Hop("snat", _("SNAT {address} (node IP)", address=snat),
+                            f"node:{node.name}",
+                            _("DNAT to {address}:{port} and masquerade to {snat}: the mark is set "
+                              "for all external traffic of a Cluster Service, but the SNAT "
+                              "happens in POSTROUTING, after Calico's policy check in FORWARD.",
+                              snat=snat, **target),
+                            note=_("after the policy check: the policy still sees the client")))
             policy_source, app_source = ctx.client_ip, snat
         else:
             mode = "routed" if backend.host_network else ctx.encapsulation(node.name, backend.node)
             snat = node.tunnel_address(mode)
-            interface = TUNNEL_INTERFACE.get(mode, "node IP")
-            hops.append(Hop("snat", f"SNAT {snat or '?'} ({interface})", f"node:{node.name}",
-                            f"{target_hop_detail} on {backend.node} and masquerade to "
-                            f"{snat or 'an unknown address'}, the address of {node.name}'s "
-                            f"{interface} towards {backend.node}."))
+            interface = TUNNEL_INTERFACE.get(mode)
+            where = {"node": node.name, "target_node": backend.node, "interface": interface,
+                     "snat": snat or _("an unknown address"), **target}
+            if interface:
+                label = _("SNAT {address} ({interface})", address=snat or "?", interface=interface)
+                detail = _("DNAT to {address}:{port} on {target_node} and masquerade to {snat}, "
+                           "the address of {node}'s {interface} towards {target_node}.", **where)
+            else:
+                label = _("SNAT {address} (node IP)", address=snat or "?")
+                detail = _("DNAT to {address}:{port} on {target_node} and masquerade to {snat}, "
+                           "the address of {node}'s node IP towards {target_node}.", **where)
+            hops.append(Hop("snat", label, f"node:{node.name}", detail))
             hops.append(Hop("tunnel", _TUNNEL_LABEL[mode], f"node:{backend.node}",
-                            _TUNNEL_DETAIL[mode].format(node=backend.node) + "."))
+                            _(_TUNNEL_DETAIL[mode], node=backend.node),
+                            arrow=_tunnel_arrow(mode)))
             policy_source = app_source = snat
         if snat is None:
             return _unknown_address(ctx, path, node, backend)
-        target_hop_detail += f", source {app_source}"
+        target_hop_detail = _("DNAT to {address}:{port}, source {source}", source=app_source,
+                              **target)
     else:
         policy_source = app_source = ctx.client_ip
-        target_hop_detail += ", no SNAT: the client address is kept"
+        target_hop_detail = _("DNAT to {address}:{port}, no SNAT: the client address is kept",
+                              **target)
     return _arrive(ctx, path, backend, policy_source, app_source, target_hop_detail)
 
 
@@ -230,11 +299,13 @@ def _arrive(ctx: LegContext, path: Path, backend: Backend, policy_source: str,
     path.policy_source_label = ctx.describe(policy_source)
     path.app_source_label = ctx.describe(app_source)
     verdict = deliver(ctx, check_as or policy_source, backend)
-    source_text = f"{policy_source} ({path.policy_source_label})"
     path.succeeds = verdict.allowed
-    path.reason = _verdict_reason(verdict, source_text, backend)
-    path.hops.append(Hop("pod", f"pod {backend.ip}:{backend.port}", f"pod:{backend.key}",
-                         f"{detail}. {path.reason[0].upper()}{path.reason[1:]}.",
+    path.reason = _verdict_reason(verdict, policy_source, path.policy_source_label, backend)
+    sentence = _verdict_reason(verdict, policy_source, path.policy_source_label, backend,
+                               start=True)
+    path.hops.append(Hop("pod", _("pod {address}:{port}", address=backend.ip, port=backend.port),
+                         f"pod:{backend.key}",
+                         _("{detail}. {reason}.", detail=detail, reason=sentence),
                          blocked=not verdict.allowed))
     if not verdict.allowed and verdict.side != "egress":
         if needed_peer is not None:
@@ -257,45 +328,59 @@ def _denied_before_dnat(ctx: LegContext, path: Path, entry: Entry, node: NodeInf
     verdict = ctx.pre_dnat.decide(node.name, ctx.client_ip, address, port, entry.port.protocol)
     if verdict is None:
         return False
+    policy = verdict.decision.policy
     if verdict.allowed:
-        path.hops[-1] = replace(path.hops[-1], note=f"allowed before DNAT by {verdict.decision.policy}",
-                                detail=f"{path.hops[-1].detail} {verdict.describe()[0].upper()}"
-                                       f"{verdict.describe()[1:]} allows the client.")
+        path.hops[-1] = replace(
+            path.hops[-1], note=_("allowed before DNAT by {policy}", policy=policy),
+            detail=_("{detail} {rule} allows the client.", detail=path.hops[-1].detail,
+                     rule=verdict.describe(start=True)))
         return False
-    what = verdict.describe()
-    path.reason = (f"denied on {node.name} before DNAT by {what}: it sees the client "
-                   f"{ctx.client_ip} itself, so no allowlist entry of the project can help; "
-                   "change that policy to let the client in")
-    path.hops.append(Hop("drop", f"DROP: preDNAT {verdict.decision.policy}", f"node:{node.name}",
-                         f"{what[0].upper()}{what[1:]} denies {ctx.client_ip} before kube-proxy's "
-                         "DNAT.", blocked=True))
+    path.reason = _("denied on {node} before DNAT by {rule}: it sees the client {client} itself, "
+                    "so no allowlist entry of the project can help; change that policy to let "
+                    "the client in", node=node.name, rule=verdict.describe(), client=ctx.client_ip)
+    path.hops.append(Hop("drop", _("DROP: preDNAT {policy}", policy=policy), f"node:{node.name}",
+                         _("{rule} denies {client} before kube-proxy's DNAT.",
+                           rule=verdict.describe(start=True), client=ctx.client_ip),
+                         blocked=True, arrow=_("preDNAT {policy}", policy=policy)))
     return True
 
 
 def _dropped(path: Path, entry: Entry, node: str, steady_state: bool) -> Path:
     if entry.kind == "LoadBalancer" and not steady_state:
-        detail = (f"OpenELB steers {entry.vip or 'the address'} only to nodes with a ready "
-                  f"endpoint; a stale route or ARP entry that still sends it to {node} ends in a "
-                  "DROP there")
-        path.reason = (f"not reached in steady state: {detail} (no local endpoint, "
-                       "externalTrafficPolicy Local)")
+        words = {"address": entry.vip or _("the address"), "node": node}
+        detail = _("OpenELB steers {address} only to nodes with a ready endpoint; a stale route or "
+                   "ARP entry that still sends it to {node} ends in a DROP there.", **words)
+        path.reason = _("not reached in steady state: OpenELB steers {address} only to nodes with "
+                        "a ready endpoint; a stale route or ARP entry that still sends it to "
+                        "{node} ends in a DROP there (no local endpoint, externalTrafficPolicy "
+                        "Local)", **words)
     else:
-        detail = f"{node} has no local endpoint of {entry.service}: kube-proxy drops the packet"
-        path.reason = (f"dropped on {node}: it has no local endpoint of {entry.service} "
-                       "(externalTrafficPolicy Local); the client times out whatever the policy says")
-    path.hops.append(Hop("drop", f"DROP: no local endpoint on {node}", f"node:{node}",
-                         detail + ".", blocked=True))
+        detail = _("{node} has no local endpoint of {service}: kube-proxy drops the packet.",
+                   node=node, service=entry.service)
+        path.reason = _("dropped on {node}: it has no local endpoint of {service} "
+                        "(externalTrafficPolicy Local); the client times out whatever the policy "
+                        "says", node=node, service=entry.service)
+    path.hops.append(Hop("drop", _("DROP: no local endpoint on {node}", node=node), f"node:{node}",
+                         detail, blocked=True,
+                         arrow=_("no local endpoint on {node}", node=node)))
     return path
 
 
 def _unknown_address(ctx: LegContext, path: Path, node: NodeInfo, backend: Backend) -> Path:
     mode = ctx.encapsulation(node.name, backend.node)
-    what = {"ipip": "projectcalico.org/IPv4IPIPTunnelAddr annotation",
-            "vxlan": "projectcalico.org/IPv4VXLANTunnelAddr annotation"}.get(mode, "InternalIP")
-    path.reason = (f"unknown source address: {node.name} has no {what}, so the address the "
-                   "policy sees cannot be known; check the node or the CNI mode")
+    annotation = {"ipip": "projectcalico.org/IPv4IPIPTunnelAddr",
+                  "vxlan": "projectcalico.org/IPv4VXLANTunnelAddr"}.get(mode)
+    if annotation:
+        path.reason = _("unknown source address: {node} has no {annotation} annotation, so the "
+                        "address the policy sees cannot be known; check the node or the CNI mode",
+                        node=node.name, annotation=annotation)
+        message = _("{node} has no {annotation} annotation", node=node.name, annotation=annotation)
+    else:
+        path.reason = _("unknown source address: {node} has no InternalIP, so the address the "
+                        "policy sees cannot be known; check the node or the CNI mode",
+                        node=node.name)
+        message = _("{node} has no InternalIP", node=node.name)
     path.app_source = path.policy_source = None
-    message = f"{node.name} has no {what}"
     if message not in ctx.warnings:
         ctx.warnings.append(message)
     return path
@@ -303,9 +388,10 @@ def _unknown_address(ctx: LegContext, path: Path, node: NodeInfo, backend: Backe
 
 def backend_leg(ctx: LegContext, controller: Backend, backend: Backend) -> Path:
     """Leg 2 of an Ingress: the controller pod proxies straight to the backend pod IP."""
-    hops = [Hop("pod", f"ingress controller {controller.ip}", f"pod:{controller.key}",
-                f"The controller {controller.key} proxies to the backend pod IP taken from "
-                "Endpoints, without kube-proxy.")]
+    hops = [Hop("pod", _("ingress controller {address}", address=controller.ip),
+                f"pod:{controller.key}",
+                _("The controller {pod} proxies to the backend pod IP taken from Endpoints, "
+                  "without kube-proxy.", pod=controller.key))]
     path = Path(entry_node=controller.node or "", target=backend.key, target_node=backend.node,
                 hops=hops, app_source=None, policy_source=None, succeeds=False, reason="",
                 exposure="Ingress backend", cni=ctx.cni.mode,
@@ -314,14 +400,17 @@ def backend_leg(ctx: LegContext, controller: Backend, backend: Backend) -> Path:
     same_node = controller.node == backend.node
     if not same_node:
         mode = ctx.encapsulation(controller.node, backend.node)
+        details = _TUNNEL_DETAIL if controller.host_network else _TUNNEL_DETAIL_FROM_POD
         hops.append(Hop("tunnel", _TUNNEL_LABEL[mode], f"node:{backend.node}",
-                        _TUNNEL_DETAIL[mode].format(node=backend.node)
-                        + ("." if controller.host_network else "; the source stays the pod IP."),
-                        note="" if controller.host_network else "source stays the controller pod IP"))
-    detail = f"To {backend.ip}:{backend.port}, no SNAT"
+                        _(details[mode], node=backend.node),
+                        note="" if controller.host_network else _("source stays the controller "
+                                                                  "pod IP"),
+                        arrow=_tunnel_arrow(mode)))
+    target = {"address": backend.ip, "port": backend.port}
     if not controller.host_network:
         namespace = controller.namespace
-        return _arrive(ctx, path, backend, controller.ip, controller.ip, detail,
+        return _arrive(ctx, path, backend, controller.ip, controller.ip,
+                       _("To {address}:{port}, no SNAT", **target),
                        check_as=controller.key, needed_peer={"namespace": namespace})
     node = ctx.node(controller.node)
     if same_node:
@@ -330,4 +419,5 @@ def backend_leg(ctx: LegContext, controller: Backend, backend: Backend) -> Path:
         source = node.tunnel_address(ctx.encapsulation(controller.node, backend.node))
     if source is None:
         return _unknown_address(ctx, path, node, backend)
-    return _arrive(ctx, path, backend, source, source, detail + " (host-network controller)")
+    return _arrive(ctx, path, backend, source, source,
+                   _("To {address}:{port}, no SNAT (host-network controller)", **target))

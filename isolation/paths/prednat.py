@@ -24,6 +24,7 @@ from isolation.calico.endpoint import Endpoint
 from isolation.calico.evaluate import CalicoPolicySet, Decision
 from isolation.calico.model import HostEndpoint
 from isolation.snapshot import Snapshot
+from isolation.text import gettext as _
 
 ALL_INTERFACES = "*"
 
@@ -39,10 +40,16 @@ class PreDnatVerdict:
     def allowed(self) -> bool:
         return self.decision.allowed
 
-    def describe(self) -> str:
+    def describe(self, *, start: bool = False) -> str:
+        """The deciding rule in words; `start` capitalises it to begin a sentence."""
         d = self.decision
-        return (f"preDNAT {d.kind} {d.policy} (tier {d.tier}, ingress rule {d.rule_index}, "
-                f"{d.action}) on host endpoint {self.host_endpoint}")
+        fields = {"kind": d.kind, "policy": d.policy, "tier": d.tier, "rule": d.rule_index,
+                  "action": d.action, "endpoint": self.host_endpoint}
+        if start:
+            return _("PreDNAT {kind} {policy} (tier {tier}, ingress rule {rule}, {action}) on host "
+                     "endpoint {endpoint}", **fields)
+        return _("preDNAT {kind} {policy} (tier {tier}, ingress rule {rule}, {action}) on host "
+                 "endpoint {endpoint}", **fields)
 
 
 class PreDnatGate:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from isolation.snapshot import Snapshot
+from isolation.text import gettext as _
 
 CNI_MODES = ("routed", "ipip", "vxlan")
 
@@ -161,14 +162,17 @@ def cni_mode(snapshot: Snapshot) -> CniMode:
                 return CniMode(mode, value == "CrossSubnet",
                                f"IPPool {_meta(pool)['name']}: {field} {value}")
     if pools:
-        return CniMode("routed", False, f"IPPool {_meta(pools[0])['name']}: no encapsulation")
+        return CniMode("routed", False, _("IPPool {pool}: no encapsulation",
+                                          pool=_meta(pools[0])["name"]))
     ipip = sum(1 for n in snapshot.nodes if _annotations(n).get(IPIP_TUNNEL_ANNOTATION))
     vxlan = sum(1 for n in snapshot.nodes if _annotations(n).get(VXLAN_TUNNEL_ANNOTATION))
     if ipip and ipip >= vxlan:
-        return CniMode("ipip", False, f"{ipip} node(s) annotated {IPIP_TUNNEL_ANNOTATION}")
+        return CniMode("ipip", False, _("{count} node(s) annotated {annotation}", count=ipip,
+                                        annotation=IPIP_TUNNEL_ANNOTATION))
     if vxlan:
-        return CniMode("vxlan", False, f"{vxlan} node(s) annotated {VXLAN_TUNNEL_ANNOTATION}")
-    return CniMode("routed", False, "no IPPool and no tunnel annotation on any node")
+        return CniMode("vxlan", False, _("{count} node(s) annotated {annotation}", count=vxlan,
+                                         annotation=VXLAN_TUNNEL_ANNOTATION))
+    return CniMode("routed", False, _("no IPPool and no tunnel annotation on any node"))
 
 
 def lb_implementation(service: dict[str, Any]) -> str | None:
@@ -288,7 +292,8 @@ class ClusterView:
         try:
             return self.services[(namespace, name)]
         except KeyError:
-            raise PathInputError(f"Service {namespace}/{name} is not in the snapshot") from None
+            raise PathInputError(_("Service {namespace}/{name} is not in the snapshot",
+                                   namespace=namespace, name=name)) from None
 
     def backends(self, service: dict[str, Any], port: ServicePort) -> list[Backend]:
         """Ready endpoint pods of `port`, sorted by namespace/name, each with its target port.
@@ -384,11 +389,12 @@ def pick_port(service: dict[str, Any], wanted: int | str | None) -> ServicePort:
     ports = service_ports(service)
     name = f"{_meta(service).get('namespace', 'default')}/{_meta(service)['name']}"
     if not ports:
-        raise PathInputError(f"Service {name} has no ports")
+        raise PathInputError(_("Service {name} has no ports", name=name))
     if wanted is None:
         return ports[0]
     for port in ports:
         if str(port.port) == str(wanted) or port.name == str(wanted):
             return port
     known = ", ".join(f"{p.port}" + (f" ({p.name})" if p.name else "") for p in ports)
-    raise PathInputError(f"Service {name} has no port {wanted} (ports: {known})")
+    raise PathInputError(_("Service {name} has no port {port} (ports: {known})", name=name,
+                           port=wanted, known=known))

@@ -40,10 +40,12 @@ from isolation.paths.types import (
     Path,
     PolicyVerdict,
     TraceResult,
+    leg_reason,
     merge_allowlist,
     table_row,
 )
 from isolation.snapshot import Snapshot
+from isolation.text import gettext as _
 
 __all__ = [
     "CNI_MODES", "DEFAULT_CLIENT_IP", "Checker", "Exposure", "Hop", "Path", "PathInputError",
@@ -149,27 +151,30 @@ def trace(snapshot: Snapshot, *, service: tuple[str, str] | None = None,
     Raises PathInputError for anything the snapshot cannot answer.
     """
     if (service is None) == (ingress is None):
-        raise PathInputError("trace needs exactly one of a Service or an Ingress")
+        raise PathInputError(_("trace needs exactly one of a Service or an Ingress"))
     try:
         ipaddress.ip_address(client_ip)
     except ValueError:
-        raise PathInputError(f"client address {client_ip!r} is not an IP address") from None
+        raise PathInputError(_("client address {address} is not an IP address",
+                               address=repr(client_ip))) from None
     detected = cni_mode(snapshot)
     if cni is not None:
         if cni not in CNI_MODES:
-            raise PathInputError(f"CNI mode {cni!r} is not one of {', '.join(CNI_MODES)}")
-        detected = CniMode(cni, False, "set explicitly")
+            raise PathInputError(_("CNI mode {mode} is not one of {modes}", mode=repr(cni),
+                                   modes=", ".join(CNI_MODES)))
+        detected = CniMode(cni, False, _("set explicitly"))
     view = ClusterView.of(snapshot)
     if entry_nodes is not None:
         unknown = sorted(set(entry_nodes) - set(view.nodes))
         if unknown:
-            raise PathInputError(f"unknown entry node(s): {', '.join(unknown)}")
+            raise PathInputError(_("unknown entry node(s): {nodes}", nodes=", ".join(unknown)))
     if service is not None:
         svc = view.service(*service)
         if service_type(svc) not in EXPOSED_TYPES:
-            raise PathInputError(f"Service {service[0]}/{service[1]} is of type "
-                                 f"{service_type(svc)}: only NodePort and LoadBalancer Services "
-                                 "are reachable from outside the cluster")
+            raise PathInputError(_("Service {namespace}/{name} is of type {type}: only NodePort "
+                                   "and LoadBalancer Services are reachable from outside the "
+                                   "cluster", namespace=service[0], name=service[1],
+                                   type=service_type(svc)))
         ctx = LegContext(view, detected, client_ip, checker or engine_checker(snapshot, {service[0]}),
                          pre_dnat=PreDnatGate.of(snapshot))
         entry = _entry(svc, pick_port(svc, port))
@@ -216,9 +221,10 @@ def _service_paths(ctx: LegContext, entry: Entry, backends: list[Backend],
                    forced: list[str] | None) -> list[Path]:
     nodes = ctx.view.node_names() or sorted({b.node for b in backends if b.node})
     if not nodes:
-        raise PathInputError("the snapshot has no Node objects, so there is no entry node")
+        raise PathInputError(_("the snapshot has no Node objects, so there is no entry node"))
     if entry.kind == "NodePort" and entry.port.node_port is None:
-        ctx.warnings.append(f"{entry.service} port {entry.port.port} has no nodePort allocated")
+        ctx.warnings.append(_("{service} port {port} has no nodePort allocated",
+                              service=entry.service, port=entry.port.port))
     attracting = set(nodes)
     if entry.kind == "LoadBalancer" and entry.traffic_policy == "Local" and backends:
         attracting = {b.node for b in backends if b.node}
@@ -247,12 +253,13 @@ def _ingress_paths(ctx: LegContext, ingress: dict, carrier: dict, entry: Entry,
     for backend in ingress_backends(ingress):
         svc = ctx.view.services.get((backend.namespace, backend.service))
         if svc is None:
-            ctx.warnings.append(f"backend Service {namespace}/{backend.service} is not in the snapshot")
+            ctx.warnings.append(_("backend Service {namespace}/{name} is not in the snapshot",
+                                  namespace=namespace, name=backend.service))
             continue
         for pod in ctx.view.backends(svc, pick_port(svc, backend.port)):
             targets.setdefault(pod.key, pod)
     if not targets:
-        ctx.warnings.append("the Ingress has no backend pod: the controller answers 503")
+        ctx.warnings.append(_("the Ingress has no backend pod: the controller answers 503"))
     exposure = f"Ingress via {entry.kind}"
     paths = []
     for leg1 in _service_paths(ctx, entry, controllers, forced):
@@ -267,11 +274,14 @@ def _ingress_paths(ctx: LegContext, ingress: dict, carrier: dict, entry: Entry,
 def _combine(leg1: Path, leg2: Path | None, target: Backend | None, exposure: str) -> Path:
     """One Ingress path: leg 1 to the controller, then leg 2 to the backend pod."""
     succeeds = leg1.succeeds and leg2 is not None and leg2.succeeds
-    reasons = [f"leg 1 (client to ingress controller): {leg1.reason}"]
     if leg2 is not None:
-        reasons.append(f"leg 2 (ingress controller to backend): {leg2.reason}")
-    if leg2 is None and leg1.succeeds:
-        reasons.append("the Ingress has no ready backend pod: the controller answers 503")
+        reason = _("{first}; {second}", first=leg_reason(1, leg1.reason),
+                   second=leg_reason(2, leg2.reason))
+    elif leg1.succeeds:
+        reason = _("leg 1 (client to ingress controller): {reason}; the Ingress has no ready "
+                   "backend pod: the controller answers 503", reason=leg1.reason)
+    else:
+        reason = leg_reason(1, leg1.reason)
     hops = list(leg1.hops)
     if leg2 is not None and leg1.succeeds:
         hops.extend(leg2.hops[1:])
@@ -280,7 +290,7 @@ def _combine(leg1: Path, leg2: Path | None, target: Backend | None, exposure: st
         target_node=target.node if target else None, hops=hops,
         app_source=leg2.app_source if leg2 and leg1.succeeds else None,
         policy_source=leg2.policy_source if leg2 and leg1.succeeds else None,
-        succeeds=succeeds, reason="; ".join(reasons),
+        succeeds=succeeds, reason=reason,
         needed_allowlist=list(leg2.needed_allowlist) if leg2 else [],
         legs=[leg1] + ([leg2] if leg2 else []), exposure=exposure,
         traffic_policy=leg1.traffic_policy, cni=leg1.cni, pod_on_entry_node=leg1.pod_on_entry_node,

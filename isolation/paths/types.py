@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from isolation.text import gettext as _
+
 EXPOSURE_KINDS = ("NodePort", "LoadBalancer", "Ingress")
 TABLE_EXPOSURES = ("NodePort", "LoadBalancer", "Ingress via NodePort", "Ingress via LoadBalancer")
 TRAFFIC_POLICIES = ("Cluster", "Local")
 DEFAULT_CLIENT_IP = "203.0.113.9"
-LEG_NAMES = ("client to ingress controller", "ingress controller to backend")
 
 # Hop kinds, in the order a packet can meet them.
 HOP_KINDS = ("client", "lb", "node", "snat", "tunnel", "pod", "drop", "reject")
@@ -28,7 +29,9 @@ class Hop:
     `actor` names the diagram lane the step ends in ("client", "lb", "node:<name>",
     "pod:<ns>/<name>"); `label` is the short form printed in JSON; `detail` says what happens
     there in a sentence; `note` is a short remark drawn under the step; `blocked` marks the
-    step where the request stops.
+    step where the request stops. `arrow` is what the diagram writes on the step when it is
+    shorter than `label` (without what the lane or the badge already says); `lane` is the
+    header (name, role, address) of a lane the step opens that no node or pod names.
     """
 
     kind: str
@@ -37,6 +40,8 @@ class Hop:
     detail: str = ""
     blocked: bool = False
     note: str = ""
+    arrow: str = ""
+    lane: tuple[str, str, str] | None = None
 
 
 @dataclass
@@ -95,7 +100,7 @@ class Path:
             return ""
         for number, leg in enumerate(self.legs, start=1):
             if not leg.succeeds:
-                return f"leg {number} ({LEG_NAMES[number - 1]}): {leg.reason}"
+                return leg_reason(number, leg.reason)
         return self.reason
 
     @property
@@ -200,33 +205,72 @@ class TraceResult:
         """Where it works, and why not elsewhere; entry nodes failing alike are named together."""
         outcomes = self.outcome_by_entry_node()
         works = [n for n, o in outcomes.items() if o == "works"]
-        sentences = []
+        clauses: list[tuple[str, tuple, list[str]]] = []
         if works:
             local = all(p.pod_on_entry_node and p.policy_source == self.client_ip
                         for p in self.paths if p.entry_node in works and p.steady_state)
-            sentences.append(f"works when it enters on {_names(works)}"
-                             + (" (the pod is local, the policy sees the client)" if local else ""))
-        failing: dict[str, list[str]] = {}
+            clauses.append(("local" if local else "works", (), works))
+        failing: dict[tuple, list[str]] = {}
         for node, outcome in outcomes.items():
             paths = [p for p in self.paths if p.entry_node == node and p.steady_state]
             bad = [p for p in paths if not p.succeeds]
             if outcome == "fails":
-                failing.setdefault(f"fails when it enters on {{nodes}}: {bad[0].failure}", []).append(node)
+                failing.setdefault(("fails", bad[0].failure), []).append(node)
             elif outcome == "intermittent":
-                failing.setdefault(f"works only sometimes when it enters on {{nodes}} ({len(bad)} "
-                                   f"of {len(paths)} pods cannot be reached: {bad[0].failure})",
+                failing.setdefault(("intermittent", len(bad), len(paths), bad[0].failure),
                                    []).append(node)
-        sentences.extend(text.format(nodes=_names(nodes)) for text, nodes in failing.items())
-        text = "; ".join(sentences)
-        return text[:1].upper() + text[1:] + "." if text else "No entry node receives this traffic."
+        clauses.extend((key[0], key[1:], nodes) for key, nodes in failing.items())
+        sentence = None
+        for kind, details, nodes in clauses:
+            clause = _clause(kind, details, names(nodes), first=sentence is None)
+            sentence = clause if sentence is None else _("{clauses}; {clause}", clauses=sentence,
+                                                         clause=clause)
+        if sentence is None:
+            return _("No entry node receives this traffic.")
+        return _("{clauses}.", clauses=sentence)
 
     def needed_allowlist(self) -> list[dict[str, Any]]:
         """The union of every path's missing entries, merged per CIDR or namespace, sorted."""
         return merge_allowlist(entry for path in self.paths for entry in path.needed_allowlist)
 
 
-def _names(nodes: list[str]) -> str:
-    return nodes[0] if len(nodes) == 1 else ", ".join(nodes[:-1]) + f" or {nodes[-1]}"
+def leg_reason(number: int, reason: str) -> str:
+    """Why leg `number` of an Ingress path (1: client to controller, 2: to the backend) ends so."""
+    if number == 1:
+        return _("leg 1 (client to ingress controller): {reason}", reason=reason)
+    return _("leg 2 (ingress controller to backend): {reason}", reason=reason)
+
+
+def names(items: list[str]) -> str:
+    """Names as a list read aloud: "a", "a or b", "a, b or c"."""
+    if len(items) == 1:
+        return items[0]
+    return _("{items} or {last}", items=", ".join(items[:-1]), last=items[-1])
+
+
+def _clause(kind: str, details: tuple, nodes: str, *, first: bool) -> str:
+    """One clause of `TraceResult.summary`, capitalised when it starts the sentence."""
+    if kind == "local":
+        if first:
+            return _("Works when it enters on {nodes} (the pod is local, the policy sees the "
+                     "client)", nodes=nodes)
+        return _("works when it enters on {nodes} (the pod is local, the policy sees the client)",
+                 nodes=nodes)
+    if kind == "works":
+        if first:
+            return _("Works when it enters on {nodes}", nodes=nodes)
+        return _("works when it enters on {nodes}", nodes=nodes)
+    if kind == "fails":
+        (failure,) = details
+        if first:
+            return _("Fails when it enters on {nodes}: {failure}", nodes=nodes, failure=failure)
+        return _("fails when it enters on {nodes}: {failure}", nodes=nodes, failure=failure)
+    bad, total, failure = details
+    if first:
+        return _("Works only sometimes when it enters on {nodes} ({bad} of {total} pods cannot "
+                 "be reached: {failure})", nodes=nodes, bad=bad, total=total, failure=failure)
+    return _("works only sometimes when it enters on {nodes} ({bad} of {total} pods cannot be "
+             "reached: {failure})", nodes=nodes, bad=bad, total=total, failure=failure)
 
 
 def merge_allowlist(entries: Any) -> list[dict[str, Any]]:
