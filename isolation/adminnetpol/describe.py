@@ -19,13 +19,16 @@ from isolation.adminnetpol.model import (
     PEER_NODES,
     AdminPeer,
     AdminPolicy,
+    AdminPort,
     AdminRule,
     Subject,
     parse_admin_policy,
 )
 from isolation.adminnetpol.validation import default_admin_policy
+from isolation.netpol.describe import comma_list, or_list, selector_text
 from isolation.netpol.model import EGRESS
 from isolation.netpol.selectors import Selector
+from isolation.text import gettext as _
 
 
 @dataclass(frozen=True)
@@ -66,56 +69,75 @@ def rule_sentence(policy: AdminPolicy, rule: AdminRule) -> str:
 
 
 def _rule_text(policy: AdminPolicy, rule: AdminRule, subject: str) -> AdminRuleText:
-    peers = _join([peer_text(peer) for peer in rule.peers], "or")
-    ports = f" on {_join([p.describe() for p in rule.ports], 'or')}" if rule.ports else ""
+    return AdminRuleText(rule.direction, rule.index, rule.name, rule.action,
+                         _sentence(policy, rule, _traffic(rule, subject)))
+
+
+def _traffic(rule: AdminRule, subject: str) -> str:
+    peers = or_list([peer_text(peer) for peer in rule.peers])
+    ports = or_list([_port_text(p) for p in rule.ports])
     if rule.direction == EGRESS:
-        traffic = f"egress to {peers}{ports} from {subject}"
-    else:
-        traffic = f"ingress from {peers}{ports} to {subject}"
+        if rule.ports:
+            return _("egress to {peers} on {ports} from {subject}", peers=peers, ports=ports,
+                     subject=subject)
+        return _("egress to {peers} from {subject}", peers=peers, subject=subject)
+    if rule.ports:
+        return _("ingress from {peers} on {ports} to {subject}", peers=peers, ports=ports,
+                 subject=subject)
+    return _("ingress from {peers} to {subject}", peers=peers, subject=subject)
+
+
+def _sentence(policy: AdminPolicy, rule: AdminRule, traffic: str) -> str:
     if policy.tier == ADMIN:
         if rule.action == PASS:
-            sentence = (f"Pass {traffic} on to the project policies, skipping every "
-                        f"lower-priority admin policy")
-        else:
-            sentence = f"{rule.action} {traffic}, before any project policy"
-    else:
-        verb = {ALLOW: "Allow", DENY: "Deny"}.get(rule.action, rule.action)
-        sentence = f"{verb} {traffic}, unless a project policy selects the pod"
-    return AdminRuleText(rule.direction, rule.index, rule.name, rule.action, sentence + ".")
+            return _("Pass {traffic} on to the project policies, skipping every lower-priority "
+                     "admin policy.", traffic=traffic)
+        if rule.action == ALLOW:
+            return _("Allow {traffic}, before any project policy.", traffic=traffic)
+        if rule.action == DENY:
+            return _("Deny {traffic}, before any project policy.", traffic=traffic)
+        return _("{action} {traffic}, before any project policy.", action=rule.action,
+                 traffic=traffic)
+    if rule.action == ALLOW:
+        return _("Allow {traffic}, unless a project policy selects the pod.", traffic=traffic)
+    if rule.action == DENY:
+        return _("Deny {traffic}, unless a project policy selects the pod.", traffic=traffic)
+    return _("{action} {traffic}, unless a project policy selects the pod.", action=rule.action,
+             traffic=traffic)
 
 
 def subject_text(subject: Subject) -> str:
     """`every pod of every namespace`, `pods with app=db of namespaces with env=prod`."""
-    pods = _pods(subject.pod_selector)
-    return f"{pods} of {_namespaces(subject.namespace_selector)}"
+    return _("{pods} of {where}", pods=_pods(subject.pod_selector),
+             where=_namespaces(subject.namespace_selector))
 
 
 def peer_text(peer: AdminPeer) -> str:
     if peer.kind == PEER_NETWORKS:
-        return ", ".join(str(network) for network in peer.networks)
+        return comma_list([str(network) for network in peer.networks])
     if peer.kind == PEER_NODES:
         assert peer.node_selector is not None
         if peer.node_selector.is_empty:
-            return "every node"
-        return f"nodes with {peer.node_selector.describe()}"
+            return _("every node")
+        return _("nodes with {selector}", selector=selector_text(peer.node_selector))
     assert peer.namespace_selector is not None
-    pods = "every pod" if peer.kind == PEER_NAMESPACES else _pods(peer.pod_selector)
-    return f"{pods} of {_namespaces(peer.namespace_selector)}"
+    pods = _("every pod") if peer.kind == PEER_NAMESPACES else _pods(peer.pod_selector)
+    return _("{pods} of {where}", pods=pods, where=_namespaces(peer.namespace_selector))
+
+
+def _port_text(port: AdminPort) -> str:
+    if port.name is not None:
+        return _("the port named {name}", name=port.name)
+    return port.describe()
 
 
 def _pods(selector: Selector | None) -> str:
     if selector is None or selector.is_empty:
-        return "every pod"
-    return f"pods with {selector.describe()}"
+        return _("every pod")
+    return _("pods with {selector}", selector=selector_text(selector))
 
 
 def _namespaces(selector: Selector) -> str:
     if selector.is_empty:
-        return "every namespace"
-    return f"namespaces with {selector.describe()}"
-
-
-def _join(items: list[str], word: str) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+        return _("every namespace")
+    return _("namespaces with {selector}", selector=selector_text(selector))

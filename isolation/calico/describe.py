@@ -14,8 +14,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from isolation.calico.model import (
+    ALLOW,
     DEFAULT_TIER,
     DEFAULT_TIER_ORDER,
+    DENY,
     EGRESS,
     INGRESS,
     KUBERNETES_POLICY_ORDER,
@@ -28,6 +30,8 @@ from isolation.calico.model import (
     parse_policy,
 )
 from isolation.calico.selector import All, And, Compare, Has, InSet, Node, Not
+from isolation.netpol.describe import both, comma_list
+from isolation.text import gettext as _
 
 
 @dataclass(frozen=True)
@@ -61,34 +65,37 @@ def selector_text(node: Node) -> str:
     if isinstance(node, Compare) and node.op == "!=":
         return f"{node.key}≠{node.value}"
     if isinstance(node, Has):
-        return f"label {node.key}"
+        return _("label {key}", key=node.key)
     if isinstance(node, Not) and isinstance(node.operand, Has):
-        return f"no label {node.operand.key}"
+        return _("no label {key}", key=node.operand.key)
     if isinstance(node, InSet):
         values = ", ".join(sorted(node.values))
-        return f"{node.key} {'not in' if node.negated else 'in'} ({values})"
+        if node.negated:
+            return _("{key} not in ({values})", key=node.key, values=values)
+        return _("{key} in ({values})", key=node.key, values=values)
     if isinstance(node, And):
-        return ", ".join(selector_text(o) for o in node.operands)
+        return comma_list([selector_text(o) for o in node.operands])
     return f"`{node.render()}`"
 
 
 def _pods(selector: Node | None) -> str:
     if selector is None or isinstance(selector, All):
-        return "every pod"
-    return f"pods with {selector_text(selector)}"
+        return _("every pod")
+    return _("pods with {selector}", selector=selector_text(selector))
 
 
 def _where(namespace: str | None, namespace_selector: Node | None) -> str:
     if namespace is not None:
-        return f"namespace {namespace}"
+        return _("namespace {namespace}", namespace=namespace)
     if namespace_selector is None or isinstance(namespace_selector, All):
-        return "every namespace"
-    return f"namespaces with {selector_text(namespace_selector)}"
+        return _("every namespace")
+    return _("namespaces with {selector}", selector=selector_text(namespace_selector))
 
 
 def subject_text(policy: CalicoPolicy) -> str:
     """The pods a policy applies to: "pods with app=web of namespace shop"."""
-    return f"{_pods(policy.selector)} of {_where(policy.namespace, policy.namespace_selector)}"
+    return _("{pods} of {where}", pods=_pods(policy.selector),
+             where=_where(policy.namespace, policy.namespace_selector))
 
 
 def position_text(policy: CalicoPolicy, tier: Tier | None = None) -> str:
@@ -97,53 +104,76 @@ def position_text(policy: CalicoPolicy, tier: Tier | None = None) -> str:
         tier.order if tier is not None else None)
     if policy.tier != DEFAULT_TIER:
         if tier_order is not None and tier_order < DEFAULT_TIER_ORDER:
-            return f"before any project policy (tier {policy.tier})"
-        return (f"after project policies (tier {policy.tier}): only for traffic the default "
-                f"tier passes on or does not decide")
+            return _("before any project policy (tier {tier})", tier=policy.tier)
+        return _("after project policies (tier {tier}): only for traffic the default tier "
+                 "passes on or does not decide", tier=policy.tier)
     order = math.inf if policy.order is None else policy.order
     if order < KUBERNETES_POLICY_ORDER:
-        return "before any project policy"
+        return _("before any project policy")
     if order == KUBERNETES_POLICY_ORDER:
-        return "beside project policies (same order 1000, taken by name)"
-    return "after project policies"
+        return _("beside project policies (same order 1000, taken by name)")
+    return _("after project policies")
 
 
 def entity_text(entity: EntityMatch) -> str:
     """Who a rule's source or destination is, without its ports."""
     parts: list[str] = []
     if entity.needs_endpoint:
-        text = _pods(entity.selector) + " of " + _where(entity.namespace, entity.namespace_selector)
+        pods = _pods(entity.selector)
+        where = _where(entity.namespace, entity.namespace_selector)
         if entity.not_selector is not None:
-            text += f" except pods with {selector_text(entity.not_selector)}"
-        parts.append(text)
+            parts.append(_("{pods} of {where} except pods with {selector}", pods=pods,
+                           where=where, selector=selector_text(entity.not_selector)))
+        else:
+            parts.append(_("{pods} of {where}", pods=pods, where=where))
     elif entity.not_selector is not None:
-        parts.append(f"anything but pods with {selector_text(entity.not_selector)}")
+        parts.append(_("anything but pods with {selector}",
+                       selector=selector_text(entity.not_selector)))
     if entity.service_account_names is not None:
-        parts.append("running as service account " + ", ".join(sorted(entity.service_account_names)))
+        parts.append(_("running as service account {names}",
+                       names=comma_list(sorted(entity.service_account_names))))
     if entity.service_account_selector is not None:
-        parts.append(f"running as a service account with "
-                     f"{selector_text(entity.service_account_selector)}")
+        parts.append(_("running as a service account with {selector}",
+                       selector=selector_text(entity.service_account_selector)))
     if entity.nets:
-        parts.append(", ".join(str(n) for n in entity.nets))
+        parts.append(comma_list([str(n) for n in entity.nets]))
     if entity.not_nets:
-        parts.append("outside " + ", ".join(str(n) for n in entity.not_nets))
-    return " and ".join(parts) if parts else "anywhere"
+        parts.append(_("outside {nets}", nets=comma_list([str(n) for n in entity.not_nets])))
+    if not parts:
+        return _("anywhere")
+    text = parts[0]
+    for part in parts[1:]:
+        text = both(text, part)
+    return text
 
 
 def _traffic(rule: Rule) -> str:
-    protocol = rule.protocol or ("any protocol" if rule.not_protocol is None
-                                 else f"any protocol but {rule.not_protocol}")
-    ports, not_ports = rule.destination.ports, rule.destination.not_ports
-    if ports:
-        text = f"on {protocol} " + ", ".join(p.render() for p in ports)
-    elif rule.protocol or rule.not_protocol:
-        text = f"over {protocol}"
+    if rule.protocol:
+        protocol = rule.protocol
+    elif rule.not_protocol is None:
+        protocol = _("any protocol")
     else:
-        text = ""
+        protocol = _("any protocol but {protocol}", protocol=rule.not_protocol)
+    ports, not_ports = rule.destination.ports, rule.destination.not_ports
+    listed = comma_list([p.render() for p in ports])
+    excepts = comma_list([p.render() for p in not_ports])
+    if ports and not_ports:
+        return _("on {protocol} {ports} except ports {excepts}", protocol=protocol,
+                 ports=listed, excepts=excepts)
+    if ports:
+        return _("on {protocol} {ports}", protocol=protocol, ports=listed)
+    if not_ports and (rule.protocol or rule.not_protocol):
+        return _("over {protocol} except ports {excepts}", protocol=protocol, excepts=excepts)
     if not_ports:
-        text = (text or f"on {protocol}") + " except ports " + ", ".join(
-            p.render() for p in not_ports)
-    return text
+        return _("on {protocol} except ports {excepts}", protocol=protocol, excepts=excepts)
+    if rule.protocol or rule.not_protocol:
+        return _("over {protocol}", protocol=protocol)
+    return ""
+
+
+def _action(action: str) -> str:
+    words = {ALLOW: _("Allow"), DENY: _("Deny"), PASS: _("Pass"), LOG: _("Log")}
+    return words.get(action, action)
 
 
 def rule_sentence(policy: CalicoPolicy, rule: Rule, position: str) -> str:
@@ -151,26 +181,35 @@ def rule_sentence(policy: CalicoPolicy, rule: Rule, position: str) -> str:
     subject = subject_text(policy)
     ports_only = EntityMatch(ports=rule.destination.ports, not_ports=rule.destination.not_ports)
     destination = replace(rule.destination, ports=(), not_ports=())
-    if rule.direction == EGRESS:
-        peer, own = destination, rule.source
-        words = f"{rule.action} egress to {entity_text(peer)}"
-    else:
-        peer, own = rule.source, destination
-        words = f"{rule.action} ingress from {entity_text(peer)}"
     traffic = _traffic(rule) if ports_only != EntityMatch() or rule.protocol or rule.not_protocol \
         else ""
-    if traffic:
-        words += f" {traffic}"
-    words += f" {'from' if rule.direction == EGRESS else 'to'} {subject}"
+    fields = {"action": _action(rule.action), "subject": subject, "traffic": traffic}
+    if rule.direction == EGRESS:
+        peer, own = destination, rule.source
+        if traffic:
+            words = _("{action} egress to {peer} {traffic} from {subject}",
+                      peer=entity_text(peer), **fields)
+        else:
+            words = _("{action} egress to {peer} from {subject}", peer=entity_text(peer),
+                      **fields)
+    else:
+        peer, own = rule.source, destination
+        if traffic:
+            words = _("{action} ingress from {peer} {traffic} to {subject}",
+                      peer=entity_text(peer), **fields)
+        else:
+            words = _("{action} ingress from {peer} to {subject}", peer=entity_text(peer),
+                      **fields)
     if not own.is_any:
-        words += f" (only {entity_text(own)})"
+        words = _("{rule} (only {own})", rule=words, own=entity_text(own))
     if rule.action == PASS:
-        words += ", handing the decision to the next tier"
+        words = _("{rule}, handing the decision to the next tier", rule=words)
     elif rule.action == LOG:
-        words += ", then going on to the next rule"
-    words += f", {position}"
+        words = _("{rule}, then going on to the next rule", rule=words)
+    words = _("{rule}, {position}", rule=words, position=position)
     if rule.unmodelled:
-        words += " (matches on " + ", ".join(rule.unmodelled) + " are not evaluated)"
+        words = _("{rule} (matches on {fields} are not evaluated)", rule=words,
+                  fields=comma_list(list(rule.unmodelled)))
     return words
 
 

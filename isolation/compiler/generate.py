@@ -52,6 +52,7 @@ from isolation.compiler.tenancy import (
     string_map,
 )
 from isolation.snapshot import NAME_LABEL, Snapshot
+from isolation.text import gettext as _
 
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "tenant-isolation-console"
@@ -85,17 +86,18 @@ class IsolationSettings:
 
     def __post_init__(self) -> None:
         if self.engine_mode not in (ENGINE_CONSOLE, ENGINE_KUBESPHERE):
-            raise ValueError(f"engine mode {self.engine_mode!r} is not one of "
-                             f"{ENGINE_CONSOLE!r}, {ENGINE_KUBESPHERE!r}")
+            raise ValueError(_("engine mode {mode} is not one of {console}, {kubesphere}",
+                               mode=repr(self.engine_mode), console=repr(ENGINE_CONSOLE),
+                               kubesphere=repr(ENGINE_KUBESPHERE)))
         for name in self.always_allowed_namespaces:
             if not isinstance(name, str) or len(name) > 63 or not _DNS_LABEL.match(name):
-                raise ValueError(f"always-allowed namespace {name!r} is not a valid "
-                                 "namespace name")
+                raise ValueError(_("always-allowed namespace {name} is not a valid namespace "
+                                   "name", name=repr(name)))
         for setting, values in (("SNAT", self.snat_cidrs), ("DNS", self.dns_cidrs)):
             for value in values:
                 if not isinstance(value, str) or _host_or_network(value) is None:
-                    raise ValueError(f"{setting} address {value!r} is not an IP address or "
-                                     "CIDR")
+                    raise ValueError(_("{setting} address {value} is not an IP address or CIDR",
+                                       setting=setting, value=repr(value)))
 
 
 def _host_or_network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
@@ -175,9 +177,9 @@ class _Compilation:
             project = self.tenancy.projects[name]
             modes[name] = project.mode
             if project.workspace is not None and not project.workspace_exists:
-                self.problems.append(EntryProblem(name, "", f"workspace {project.workspace} "
-                                                  "does not exist; the project is not "
-                                                  "isolated"))
+                self.problems.append(EntryProblem(name, "", _(
+                    "workspace {workspace} does not exist; the project is not isolated",
+                    workspace=project.workspace)))
             policies.extend(self._namespace_policies(project))
         self._report_orphan_entries()
         if self.kubesphere:
@@ -195,8 +197,9 @@ class _Compilation:
                 self.inactive.append((project.name, name_of(entry)))
                 if self.kubesphere and project.managed:
                     self.problems.append(EntryProblem(
-                        project.name, name_of(entry), "KubeSphere deletes this entry because "
-                        f"the project's isolation is {mode}"))
+                        project.name, name_of(entry), _(
+                            "KubeSphere deletes this entry because the project's isolation is "
+                            "{mode}", mode=mode)))
         if mode == MODE_OFF:
             return []
         if mode == MODE_WORKSPACE:
@@ -206,9 +209,9 @@ class _Compilation:
             issues = self.validator.validate(entry)
             if issues:
                 for issue in issues:
-                    where = f"{issue.field}: " if issue.field else ""
-                    self.problems.append(EntryProblem(project.name, name_of(entry),
-                                                      where + issue.message))
+                    message = _("{field}: {message}", field=issue.field,
+                                message=issue.message) if issue.field else issue.message
+                    self.problems.append(EntryProblem(project.name, name_of(entry), message))
                 continue
             policy = compile_entry(entry, self.tenancy, self.flavour)
             self._mark(policy, f"nsnp/{project.name}/{name_of(entry)}")
@@ -323,16 +326,17 @@ class _Compilation:
             project = self.tenancy.projects.get(namespace)
             if project is not None and not has_name_label(project):
                 self.problems.append(EntryProblem(
-                    namespace, "", f"the namespace lacks the label {KUBESPHERE_NAMESPACE_LABEL}"
-                    f"={namespace}, so KubeSphere's policies that select it do not match it"))
+                    namespace, "", _("the namespace lacks the label {label}, so KubeSphere's "
+                                     "policies that select it do not match it",
+                                     label=f"{KUBESPHERE_NAMESPACE_LABEL}={namespace}")))
 
     def _report_orphan_entries(self) -> None:
         for namespace in sorted(self.tenancy.entries):
             if namespace in self.tenancy.projects:
                 continue
             for entry in self.tenancy.entries[namespace]:
-                self.problems.append(EntryProblem(namespace, name_of(entry),
-                                                  f"project {namespace} does not exist"))
+                self.problems.append(EntryProblem(namespace, name_of(entry), _(
+                    "project {namespace} does not exist", namespace=namespace)))
 
 
 def _host_cidr(address: str) -> str:

@@ -22,6 +22,7 @@ from isolation.compiler.tenancy import (
     string_map,
 )
 from isolation.snapshot import Snapshot
+from isolation.text import gettext as _
 
 NSNP_API_VERSION = "network.kubesphere.io/v1alpha1"
 NSNP_KIND = "NamespaceNetworkPolicy"
@@ -66,88 +67,89 @@ class EntryValidator:
     def validate(self, entry: dict[str, Any]) -> list[EntryIssue]:
         issues: list[EntryIssue] = []
         if not isinstance(entry, dict):
-            return [EntryIssue("", "an allowlist entry must be a mapping")]
+            return [EntryIssue("", _("an allowlist entry must be a mapping"))]
         metadata = entry.get("metadata")
         if not isinstance(metadata, dict):
-            return [EntryIssue("metadata", "is required")]
+            return [EntryIssue("metadata", _("is required"))]
         self._check_name(metadata.get("name"), issues)
         namespace = metadata.get("namespace")
         workspace = self._check_namespace(namespace, issues)
         spec = entry.get("spec")
         if not isinstance(spec, dict):
-            issues.append(EntryIssue("spec", "must be a mapping with ingress or egress rules"))
+            issues.append(EntryIssue("spec", _("must be a mapping with ingress or egress rules")))
             return issues
         for key in spec:
             if key not in ("ingress", "egress", "policyTypes"):
-                issues.append(EntryIssue(f"spec.{key}", "unknown field"))
+                issues.append(EntryIssue(f"spec.{key}", _("unknown field")))
         rule_count = 0
         for direction in ("ingress", "egress"):
             rules = spec.get(direction)
             if rules is None:
                 continue
             if not isinstance(rules, list):
-                issues.append(EntryIssue(f"spec.{direction}", "must be a list of rules"))
+                issues.append(EntryIssue(f"spec.{direction}", _("must be a list of rules")))
                 continue
             rule_count += len(rules)
             for index, rule in enumerate(rules):
                 self._check_rule(direction, f"spec.{direction}[{index}]", rule, workspace,
                                  issues)
         if rule_count == 0:
-            issues.append(EntryIssue("spec", "needs at least one ingress or egress rule"))
+            issues.append(EntryIssue("spec", _("needs at least one ingress or egress rule")))
         return issues
 
     def _check_name(self, name: Any, issues: list[EntryIssue]) -> None:
         if not isinstance(name, str) or not name:
-            issues.append(EntryIssue("metadata.name", "is required"))
+            issues.append(EntryIssue("metadata.name", _("is required")))
             return
         if not _DNS_SUBDOMAIN.match(name):
-            issues.append(EntryIssue("metadata.name", "must consist of lower case letters, "
-                                     "digits, '-' and '.', and start and end with a letter "
-                                     "or digit"))
+            issues.append(EntryIssue("metadata.name", _(
+                "must consist of lower case letters, digits, '-' and '.', and start and end "
+                "with a letter or digit")))
         if len(GENERATED_PREFIX + name) > 253:
-            issues.append(EntryIssue("metadata.name", "must be at most 248 characters, so "
-                                     f"that {GENERATED_PREFIX}<name> is a valid name"))
+            issues.append(EntryIssue("metadata.name", _(
+                "must be at most 248 characters, so that {prefix}<name> is a valid name",
+                prefix=GENERATED_PREFIX)))
         if name == ISOLATION_ENTRY_NAME:
-            issues.append(EntryIssue("metadata.name", f"{ISOLATION_ENTRY_NAME!r} is reserved: "
-                                     f"{GENERATED_PREFIX}{ISOLATION_ENTRY_NAME} is the "
-                                     "project's isolation policy"))
+            issues.append(EntryIssue("metadata.name", _(
+                "{name} is reserved: {policy} is the project's isolation policy",
+                name=repr(ISOLATION_ENTRY_NAME), policy=GENERATED_PREFIX + ISOLATION_ENTRY_NAME)))
 
     def _check_namespace(self, namespace: Any, issues: list[EntryIssue]) -> str | None:
         if not isinstance(namespace, str) or not namespace:
-            issues.append(EntryIssue("metadata.namespace", "is required"))
+            issues.append(EntryIssue("metadata.namespace", _("is required")))
             return None
         project = self.tenancy.projects.get(namespace)
         if project is None:
-            issues.append(EntryIssue("metadata.namespace", f"project {namespace} does not "
-                                     "exist"))
+            issues.append(EntryIssue("metadata.namespace", _("project {namespace} does not exist",
+                                                               namespace=namespace)))
             return None
         if project.workspace is None:
-            issues.append(EntryIssue("metadata.namespace", f"project {namespace} belongs to "
-                                     "no workspace"))
+            issues.append(EntryIssue("metadata.namespace", _(
+                "project {namespace} belongs to no workspace", namespace=namespace)))
         return project.workspace
 
     def _check_rule(self, direction: str, path: str, rule: Any, workspace: str | None,
                     issues: list[EntryIssue]) -> None:
         if not isinstance(rule, dict):
-            issues.append(EntryIssue(path, "must be a mapping"))
+            issues.append(EntryIssue(path, _("must be a mapping")))
             return
-        peers_key, _ = _RULE_KEYS[direction]
+        peers_key = _RULE_KEYS[direction][0]
         for key in rule:
             if key not in _RULE_KEYS[direction]:
-                issues.append(EntryIssue(f"{path}.{key}", "unknown field"))
+                issues.append(EntryIssue(f"{path}.{key}", _("unknown field")))
         peers = rule.get(peers_key)
         if not isinstance(peers, list) or not peers:
             # An empty peer list would mean "everything" in the generated NetworkPolicy; an
             # allowlist entry must say whom it allows.
-            issues.append(EntryIssue(f"{path}.{peers_key}", "must name at least one project, "
-                                     "Service or CIDR"))
+            issues.append(EntryIssue(f"{path}.{peers_key}",
+                                     _("must name at least one project, Service or CIDR")))
         else:
             for index, peer in enumerate(peers):
                 self._check_peer(f"{path}.{peers_key}[{index}]", peer, workspace, issues)
         ports = rule.get("ports")
         if ports is not None:
             if not isinstance(ports, list):
-                issues.append(EntryIssue(f"{path}.ports", "must be a list"))
+                issues.append(EntryIssue(f"{path}.ports", _("must be a list")))
             else:
                 for index, port in enumerate(ports):
                     issues.extend(check_port(f"{path}.ports[{index}]", port))
@@ -155,20 +157,20 @@ class EntryValidator:
     def _check_peer(self, path: str, peer: Any, workspace: str | None,
                     issues: list[EntryIssue]) -> None:
         if not isinstance(peer, dict):
-            issues.append(EntryIssue(path, "must be a mapping"))
+            issues.append(EntryIssue(path, _("must be a mapping")))
             return
         kinds = [k for k in _PEER_KINDS if peer.get(k) is not None]
         for key in peer:
             if key not in _PEER_KINDS:
-                issues.append(EntryIssue(f"{path}.{key}", "unknown field"))
+                issues.append(EntryIssue(f"{path}.{key}", _("unknown field")))
         if len(kinds) != 1:
-            issues.append(EntryIssue(path, "must set exactly one of namespace, service, "
-                                     "ipBlock"))
+            issues.append(EntryIssue(path, _("must set exactly one of namespace, service, "
+                                             "ipBlock")))
             return
         kind = kinds[0]
         value = peer[kind]
         if not isinstance(value, dict):
-            issues.append(EntryIssue(f"{path}.{kind}", "must be a mapping"))
+            issues.append(EntryIssue(f"{path}.{kind}", _("must be a mapping")))
         elif kind == "namespace":
             self._check_namespace_peer(f"{path}.namespace", value, workspace, issues)
         elif kind == "service":
@@ -180,7 +182,7 @@ class EntryValidator:
                               issues: list[EntryIssue]) -> None:
         name = value.get("name")
         if not isinstance(name, str) or not name:
-            issues.append(EntryIssue(f"{path}.name", "is required"))
+            issues.append(EntryIssue(f"{path}.name", _("is required")))
             return
         self._check_same_workspace(f"{path}.name", name, workspace, issues)
 
@@ -190,7 +192,7 @@ class EntryValidator:
         missing = False
         for key, given in (("name", name), ("namespace", namespace)):
             if not isinstance(given, str) or not given:
-                issues.append(EntryIssue(f"{path}.{key}", "is required"))
+                issues.append(EntryIssue(f"{path}.{key}", _("is required")))
                 missing = True
         if missing:
             return
@@ -198,8 +200,8 @@ class EntryValidator:
             return
         service = self.tenancy.services.get((namespace, name))
         if service is None:
-            issues.append(EntryIssue(f"{path}.name", f"Service {namespace}/{name} does not "
-                                     "exist"))
+            issues.append(EntryIssue(f"{path}.name", _("Service {service} does not exist",
+                                                       service=f"{namespace}/{name}")))
             return
         try:
             selector = service_selector(service)
@@ -207,21 +209,27 @@ class EntryValidator:
             issues.append(EntryIssue(f"{path}.name", str(exc)))
             return
         if not selector:
-            issues.append(EntryIssue(f"{path}.name", f"Service {namespace}/{name} has no pod "
-                                     "selector, so its pods cannot be allowed"))
+            issues.append(EntryIssue(f"{path}.name", _(
+                "Service {service} has no pod selector, so its pods cannot be allowed",
+                service=f"{namespace}/{name}")))
 
     def _check_same_workspace(self, path: str, namespace: str, workspace: str | None,
                               issues: list[EntryIssue]) -> bool:
         project = self.tenancy.projects.get(namespace)
         if project is None:
-            issues.append(EntryIssue(path, f"project {namespace} does not exist"))
+            issues.append(EntryIssue(path, _("project {namespace} does not exist",
+                                             namespace=namespace)))
             return False
         if workspace is not None and project.workspace != workspace:
-            where = (f"workspace {project.workspace}" if project.workspace
-                     else "no workspace")
-            issues.append(EntryIssue(path, f"project {namespace} belongs to {where}; internal "
-                                     f"allowlist entries may only name projects of workspace "
-                                     f"{workspace}"))
+            if project.workspace:
+                message = _("project {namespace} belongs to workspace {other}; internal "
+                            "allowlist entries may only name projects of workspace {workspace}",
+                            namespace=namespace, other=project.workspace, workspace=workspace)
+            else:
+                message = _("project {namespace} belongs to no workspace; internal allowlist "
+                            "entries may only name projects of workspace {workspace}",
+                            namespace=namespace, workspace=workspace)
+            issues.append(EntryIssue(path, message))
             return False
         return True
 
@@ -237,27 +245,29 @@ def check_ip_block(path: str, block: dict[str, Any]) -> list[EntryIssue]:
     issues: list[EntryIssue] = []
     for key in block:
         if key not in ("cidr", "except"):
-            issues.append(EntryIssue(f"{path}.{key}", "unknown field"))
+            issues.append(EntryIssue(f"{path}.{key}", _("unknown field")))
     cidr = block.get("cidr")
     if not isinstance(cidr, str) or not cidr:
-        return [*issues, EntryIssue(f"{path}.cidr", "is required")]
+        return [*issues, EntryIssue(f"{path}.cidr", _("is required"))]
     network = parse_cidr(cidr)
     if network is None:
-        return [*issues, EntryIssue(f"{path}.cidr", f"{cidr!r} is not a valid CIDR (for "
-                                    "example 10.0.0.0/16 or 2001:db8::/64)")]
+        return [*issues, EntryIssue(f"{path}.cidr", _(
+            "{cidr} is not a valid CIDR (for example 10.0.0.0/16 or 2001:db8::/64)",
+            cidr=repr(cidr)))]
     excepts = block.get("except")
     if excepts is None:
         return issues
     if not isinstance(excepts, list):
-        return [*issues, EntryIssue(f"{path}.except", "must be a list of CIDRs")]
+        return [*issues, EntryIssue(f"{path}.except", _("must be a list of CIDRs"))]
     for index, value in enumerate(excepts):
         where = f"{path}.except[{index}]"
         inner = parse_cidr(value) if isinstance(value, str) else None
         if inner is None:
-            issues.append(EntryIssue(where, f"{value!r} is not a valid CIDR"))
+            issues.append(EntryIssue(where, _("{cidr} is not a valid CIDR", cidr=repr(value))))
         elif (inner.version != network.version or not inner.subnet_of(network)  # type: ignore[arg-type]
               or inner.prefixlen <= network.prefixlen):
-            issues.append(EntryIssue(where, f"{value} must be strictly inside {cidr}"))
+            issues.append(EntryIssue(where, _("{cidr} must be strictly inside {outer}",
+                                              cidr=value, outer=cidr)))
     return issues
 
 
@@ -275,35 +285,37 @@ def check_port(path: str, port: Any) -> list[EntryIssue]:
     """A NetworkPolicyPort: protocol TCP/UDP/SCTP, port 1-65535 or a port name, endPort
     only with a numeric port and not below it."""
     if not isinstance(port, dict):
-        return [EntryIssue(path, "must be a mapping with protocol and port")]
+        return [EntryIssue(path, _("must be a mapping with protocol and port"))]
     issues: list[EntryIssue] = []
     for key in port:
         if key not in ("protocol", "port", "endPort"):
-            issues.append(EntryIssue(f"{path}.{key}", "unknown field"))
+            issues.append(EntryIssue(f"{path}.{key}", _("unknown field")))
     protocol = port.get("protocol", "TCP")
     if protocol not in PROTOCOLS:
-        issues.append(EntryIssue(f"{path}.protocol", f"{protocol!r} is not supported: use "
-                                 "TCP, UDP or SCTP"))
+        issues.append(EntryIssue(f"{path}.protocol", _(
+            "{protocol} is not supported: use TCP, UDP or SCTP", protocol=repr(protocol))))
     number = port.get("port")
     numeric = _is_int(number)
     if number is not None:
         if numeric:
             if not 1 <= number <= 65535:
-                issues.append(EntryIssue(f"{path}.port", f"{number} is not between 1 and "
-                                         "65535"))
+                issues.append(EntryIssue(f"{path}.port", _("{port} is not between 1 and 65535",
+                                                           port=number)))
         elif not (isinstance(number, str) and is_port_name(number)):
-            issues.append(EntryIssue(f"{path}.port", f"{number!r} must be a number between 1 "
-                                     "and 65535 or a port name"))
+            issues.append(EntryIssue(f"{path}.port", _(
+                "{port} must be a number between 1 and 65535 or a port name",
+                port=repr(number))))
     end = port.get("endPort")
     if end is not None:
         if not _is_int(end) or not 1 <= end <= 65535:
-            issues.append(EntryIssue(f"{path}.endPort", f"{end!r} is not between 1 and "
-                                     "65535"))
+            issues.append(EntryIssue(f"{path}.endPort", _("{port} is not between 1 and 65535",
+                                                          port=repr(end))))
         elif not numeric:
-            issues.append(EntryIssue(f"{path}.endPort", "needs a numeric port to start the "
-                                     "range"))
+            issues.append(EntryIssue(f"{path}.endPort",
+                                     _("needs a numeric port to start the range")))
         elif end < number:
-            issues.append(EntryIssue(f"{path}.endPort", f"{end} is below port {number}"))
+            issues.append(EntryIssue(f"{path}.endPort", _("{end} is below port {port}", end=end,
+                                                          port=number)))
     return issues
 
 
@@ -347,10 +359,11 @@ def validate_move(snapshot: Snapshot, namespace: str, workspace: str) -> list[En
     tenancy = Tenancy.from_snapshot(snapshot)
     issues: list[EntryIssue] = []
     if namespace not in tenancy.projects:
-        issues.append(EntryIssue("metadata.name", f"project {namespace} does not exist"))
+        issues.append(EntryIssue("metadata.name", _("project {namespace} does not exist",
+                                                    namespace=namespace)))
     if workspace not in tenancy.workspaces:
         issues.append(EntryIssue(f"metadata.labels.{WORKSPACE_LABEL}",
-                                 f"workspace {workspace} does not exist"))
+                                 _("workspace {workspace} does not exist", workspace=workspace)))
     return issues
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from isolation.snapshot import NAME_LABEL, Snapshot
+from isolation.text import gettext as _
 
 WORKSPACE_LABEL = "kubesphere.io/workspace"
 KUBESPHERE_NAMESPACE_LABEL = "kubesphere.io/namespace"
@@ -68,7 +69,8 @@ class TenancyInputError(ValueError):
         self.field = field_path
         self.message = message
         ref = f"{namespace}/{name}" if namespace else name
-        super().__init__(f"{kind} {ref}: {field_path}: {message}")
+        super().__init__(_("{object}: {field}: {message}", object=f"{kind} {ref}",
+                           field=field_path, message=message))
 
 
 def _ref(obj: dict[str, Any]) -> tuple[str, str | None, str]:
@@ -92,19 +94,21 @@ def get_mapping(obj: dict[str, Any], path: str) -> dict[str, Any]:
             return {}
         if not isinstance(current, dict):
             raise TenancyInputError(*_ref(obj), ".".join(walked),
-                                    f"must be a mapping, not {type(current).__name__}")
+                                    _("must be a mapping, not {type}",
+                                      type=type(current).__name__))
     return current
 
 
 def get_list(obj: dict[str, Any], path: str) -> list[Any]:
     """The list at dotted `path` of `obj`; [] when absent or null (wrong type raises)."""
-    parent_path, _, last = path.rpartition(".")
+    parent_path, last = path.rpartition(".")[::2]
     parent = get_mapping(obj, parent_path) if parent_path else obj
     value = parent.get(last)
     if value is None:
         return []
     if not isinstance(value, list):
-        raise TenancyInputError(*_ref(obj), path, f"must be a list, not {type(value).__name__}")
+        raise TenancyInputError(*_ref(obj), path, _("must be a list, not {type}",
+                                                    type=type(value).__name__))
     return value
 
 
@@ -114,7 +118,8 @@ def string_map(obj: dict[str, Any], path: str) -> dict[str, str]:
     for key, value in mapping.items():
         if not isinstance(key, str) or not isinstance(value, str):
             raise TenancyInputError(*_ref(obj), f"{path}.{key}",
-                                    f"must be a string, not {type(value).__name__}")
+                                    _("must be a string, not {type}",
+                                      type=type(value).__name__))
     return mapping
 
 
@@ -269,7 +274,7 @@ def detect_ingress_namespaces(snapshot: Snapshot) -> dict[str, str]:
     found: dict[str, str] = {}
     for name in INGRESS_NAMESPACE_NAMES:
         if name in existing:
-            found[name] = f"namespace named {name}"
+            found[name] = _("namespace named {name}", name=name)
     for pod in sorted(snapshot.pods, key=lambda p: (namespace_of(p), name_of(p))):
         namespace = namespace_of(pod)
         if namespace in found or namespace not in existing or not _pod_is_live(pod):
@@ -278,7 +283,8 @@ def detect_ingress_namespaces(snapshot: Snapshot) -> dict[str, str]:
         for pattern in INGRESS_CONTROLLER_POD_PATTERNS:
             if _matches_pattern(labels, pattern):
                 shown = ", ".join(f"{k}={labels[k]}" for k in pattern if k in labels)
-                found[namespace] = f"pod {name_of(pod)} labelled {shown}"
+                found[namespace] = _("pod {pod} labelled {labels}", pod=name_of(pod),
+                                     labels=shown)
                 break
     return dict(sorted(found.items()))
 
@@ -306,9 +312,9 @@ def node_address_candidates(snapshot: Snapshot) -> list[NodeAddress]:
     address; unparseable values are left out.
     """
     sources = (
-        (CALICO_IPIP_ANNOTATION, "IPIP tunnel"),
-        (CALICO_VXLAN_ANNOTATION, "VXLAN tunnel"),
-        (CALICO_VXLAN_V6_ANNOTATION, "VXLAN tunnel"),
+        (CALICO_IPIP_ANNOTATION, _("IPIP tunnel")),
+        (CALICO_VXLAN_ANNOTATION, _("VXLAN tunnel")),
+        (CALICO_VXLAN_V6_ANNOTATION, _("VXLAN tunnel")),
         (CALICO_WIREGUARD_ANNOTATION, "WireGuard"),
     )
     found: set[NodeAddress] = set()
@@ -358,8 +364,9 @@ def snat_annotation_addresses(snapshot: Snapshot) -> tuple[list[str], list[tuple
             try:
                 ipaddress.ip_address(value)
             except ValueError:
-                problems.append((name_of(node), f"{SNAT_NODE_IPS_ANNOTATION}: {value!r} "
-                                                 "is not an IP address; it is ignored"))
+                problems.append((name_of(node), _(
+                    "{annotation}: {value} is not an IP address; it is ignored",
+                    annotation=SNAT_NODE_IPS_ANNOTATION, value=repr(value))))
                 continue
             addresses.append(value)
     return addresses, problems

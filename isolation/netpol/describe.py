@@ -24,6 +24,8 @@ from isolation.netpol.model import (
 from isolation.netpol.selectors import Requirement, Selector
 from isolation.netpol.validation import default_network_policy
 from isolation.snapshot import NAME_LABEL
+from isolation.text import gettext as _
+from isolation.text import ngettext
 
 WORKSPACE_LABEL = "kubesphere.io/workspace"
 PEER_PODS, PEER_PROJECTS, PEER_ADDRESSES = "pods", "projects", "addresses"
@@ -81,7 +83,7 @@ class DirectionText:
 
     @property
     def title(self) -> str:
-        return "Ingress" if self.direction == INGRESS else "Egress"
+        return _("Ingress") if self.direction == INGRESS else _("Egress")
 
 
 @dataclass(frozen=True)
@@ -126,42 +128,57 @@ def describe_parsed(parsed: Policy, *, start: int = 0, limit: int | None = None)
 def subject_text(selector: Selector, namespace: str) -> str:
     """"All pods in shop" or "Pods labelled app=web in shop"."""
     if selector.is_empty:
-        return f"All pods in {namespace}"
-    return f"Pods {_labelled(selector)} in {namespace}"
+        return _("All pods in {namespace}", namespace=namespace)
+    return _("Pods {labelled} in {namespace}", labelled=_labelled(selector), namespace=namespace)
 
 
 def _summary(direction: str, isolated: bool, rules: Sequence[object], subject: str) -> str:
     if not isolated:
-        word = "Ingress" if direction == INGRESS else "Egress"
-        return (f"{word} is not restricted by this policy: its policyTypes do not list {word}.")
+        if direction == INGRESS:
+            return _("Ingress is not restricted by this policy: its policyTypes do not list "
+                     "Ingress.")
+        return _("Egress is not restricted by this policy: its policyTypes do not list Egress.")
     if not rules:
         if direction == INGRESS:
-            return (f"{subject} accept no incoming connection, unless another policy that "
-                    "selects them allows it.")
-        return (f"{subject} may open no outgoing connection, unless another policy that "
-                "selects them allows it.")
+            return _("{subject} accept no incoming connection, unless another policy that "
+                     "selects them allows it.", subject=subject)
+        return _("{subject} may open no outgoing connection, unless another policy that "
+                 "selects them allows it.", subject=subject)
     if direction == INGRESS:
-        return (f"{subject} accept only the connections these rules allow, plus those other "
-                "policies selecting them allow.")
-    return (f"{subject} may open only the connections these rules allow, plus those other "
-            "policies selecting them allow.")
+        return _("{subject} accept only the connections these rules allow, plus those other "
+                 "policies selecting them allow.", subject=subject)
+    return _("{subject} may open only the connections these rules allow, plus those other "
+             "policies selecting them allow.", subject=subject)
 
 
 def _rule_text(rule: Rule, subject: str, namespace: str) -> RuleText:
     peers = tuple(peer_text(peer, namespace) for peer in rule.peers)
     ports = tuple(port_text(port) for port in rule.ports)
-    ports_phrase = _join(list(ports), "and") if ports else "traffic on every port"
+    return RuleText(rule.direction, rule.index, peers, ports,
+                    _rule_sentence(rule.direction, subject, [p.text for p in peers], list(ports)))
+
+
+def _rule_sentence(direction: str, subject: str, peers: list[str], ports: list[str]) -> str:
+    fields = {"subject": subject, "peers": or_list(peers), "ports": and_list(ports)}
+    if direction == INGRESS:
+        if peers and ports:
+            return _("{subject} accept {ports} from {peers}.", **fields)
+        if peers:
+            return _("{subject} accept traffic on every port from {peers}.", **fields)
+        if ports:
+            return _("{subject} accept {ports} from anywhere (every pod and every address).",
+                     **fields)
+        return _("{subject} accept traffic on every port from anywhere (every pod and every "
+                 "address).", **fields)
+    if peers and ports:
+        return _("{subject} may connect to {peers} on {ports}.", **fields)
     if peers:
-        peers_phrase = _join([p.text for p in peers], "or")
-    else:
-        peers_phrase = "anywhere (every pod and every address)"
-    if rule.direction == INGRESS:
-        sentence = f"{subject} accept {ports_phrase} from {peers_phrase}."
-    else:
-        on = f" on {_join(list(ports), 'and')}" if ports else " on every port"
-        target = f"to {peers_phrase}" if peers else "anywhere (every pod and every address)"
-        sentence = f"{subject} may connect {target}{on}."
-    return RuleText(rule.direction, rule.index, peers, ports, sentence)
+        return _("{subject} may connect to {peers} on every port.", **fields)
+    if ports:
+        return _("{subject} may connect anywhere (every pod and every address) on {ports}.",
+                 **fields)
+    return _("{subject} may connect anywhere (every pod and every address) on every port.",
+             **fields)
 
 
 def peer_text(peer: Peer, namespace: str) -> PeerText:
@@ -171,12 +188,12 @@ def peer_text(peer: Peer, namespace: str) -> PeerText:
         return PeerText(PEER_ADDRESSES, text, where=text)
     where = projects_text(peer.namespace_selector, namespace)
     if peer.pod_selector is None or peer.pod_selector.is_empty:
-        pods = "all pods"
+        pods = _("all pods")
         kind = PEER_PROJECTS
     else:
         pods = _pods_text(peer.pod_selector)
         kind = PEER_PODS
-    return PeerText(kind, f"{pods} in {where}", pods=pods, where=where)
+    return PeerText(kind, _("{pods} in {where}", pods=pods, where=where), pods=pods, where=where)
 
 
 def projects_text(selector: Selector | None, namespace: str) -> str:
@@ -184,33 +201,34 @@ def projects_text(selector: Selector | None, namespace: str) -> str:
     if selector is None:
         return namespace
     if selector.is_empty:
-        return "any project"
+        return _("any project")
     if len(selector.requirements) == 1:
         requirement = selector.requirements[0]
         values = sorted(requirement.values)
         if requirement.key == WORKSPACE_LABEL and requirement.operator == "In":
-            noun = "workspace" if len(values) == 1 else "workspaces"
-            return f"any project of {noun} {_join(values, 'or')}"
+            return ngettext("any project of workspace {names}", "any project of workspaces {names}",
+                            len(values), names=or_list(values))
         if requirement.key == NAME_LABEL and requirement.operator == "In":
-            noun = "project" if len(values) == 1 else "projects"
-            return f"{noun} {_join(values, 'or')}"
+            return ngettext("project {names}", "projects {names}", len(values),
+                            names=or_list(values))
         if requirement.key == NAME_LABEL and requirement.operator == "NotIn":
-            return f"any project except {_join(values, 'and')}"
+            return _("any project except {names}", names=and_list(values))
         if requirement.key == WORKSPACE_LABEL and requirement.operator == "NotIn":
-            return f"any project outside workspace {_join(values, 'and')}"
+            return _("any project outside workspace {names}", names=and_list(values))
         if requirement.key == WORKSPACE_LABEL and requirement.operator == "Exists":
-            return "any project of any workspace"
-    return f"projects {_labelled(selector)}"
+            return _("any project of any workspace")
+    return _("projects {labelled}", labelled=_labelled(selector))
 
 
 def _pods_text(selector: Selector) -> str:
-    return f"pods {_labelled(selector)}"
+    return _("pods {labelled}", labelled=_labelled(selector))
 
 
 def _labelled(selector: Selector) -> str:
+    requirements = comma_list([_requirement_text(r) for r in selector.requirements])
     if all(r.operator == "In" and len(r.values) == 1 for r in selector.requirements):
-        return "labelled " + ", ".join(_requirement_text(r) for r in selector.requirements)
-    return "matching " + ", ".join(_requirement_text(r) for r in selector.requirements)
+        return _("labelled {labels}", labels=requirements)
+    return _("matching {requirements}", requirements=requirements)
 
 
 def _requirement_text(requirement: Requirement) -> str:
@@ -218,37 +236,78 @@ def _requirement_text(requirement: Requirement) -> str:
     if requirement.operator == "In":
         if len(requirement.values) == 1:
             return f"{requirement.key}={values}"
-        return f"{requirement.key} in ({values})"
+        return _("{key} in ({values})", key=requirement.key, values=values)
     if requirement.operator == "NotIn":
-        return f"{requirement.key} not in ({values})"
+        return _("{key} not in ({values})", key=requirement.key, values=values)
     if requirement.operator == "Exists":
-        return f"any {requirement.key} label"
-    return f"no {requirement.key} label"
+        return _("any {key} label", key=requirement.key)
+    return _("no {key} label", key=requirement.key)
 
 
 def ip_block_text(block: IPBlock) -> str:
     """"addresses in 10.0.0.0/8 except 10.1.0.0/16"; /0 blocks read as any address."""
+    excepts = and_list([str(e) for e in block.excepts])
     if block.cidr.prefixlen == 0:
-        text = f"any IPv{block.cidr.version} address"
-    else:
-        text = f"addresses in {block.cidr}"
+        if block.excepts:
+            return _("any IPv{version} address except {excepts}", version=block.cidr.version,
+                     excepts=excepts)
+        return _("any IPv{version} address", version=block.cidr.version)
     if block.excepts:
-        text += " except " + _join([str(e) for e in block.excepts], "and")
-    return text
+        return _("addresses in {cidr} except {excepts}", cidr=str(block.cidr), excepts=excepts)
+    return _("addresses in {cidr}", cidr=str(block.cidr))
 
 
 def port_text(port: PortSpec) -> str:
     """"TCP 8080", "TCP 8000-8080", "TCP port named http" or "any UDP port"."""
     if port.port is None:
-        return f"any {port.protocol} port"
+        return _("any {protocol} port", protocol=port.protocol)
     if isinstance(port.port, str):
-        return f"{port.protocol} port named {port.port}"
+        return _("{protocol} port named {name}", protocol=port.protocol, name=port.port)
     if port.end_port is not None:
         return f"{port.protocol} {port.port}-{port.end_port}"
     return f"{port.protocol} {port.port}"
 
 
-def _join(items: list[str], word: str) -> str:
+def comma_list(items: Sequence[str]) -> str:
+    """`items` separated by commas, as the reader's language separates a list ("" for none)."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    middle = len(items) // 2
+    return _("{items}, {more}", items=comma_list(items[:middle]), more=comma_list(items[middle:]))
+
+
+def or_list(items: Sequence[str]) -> str:
+    """"a, b or c" in the reader's language ("" for none)."""
     if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {word} {items[-1]}"
+        return comma_list(items)
+    return _("{items} or {last}", items=comma_list(items[:-1]), last=items[-1])
+
+
+def and_list(items: Sequence[str]) -> str:
+    """"a, b and c" in the reader's language ("" for none)."""
+    if len(items) <= 1:
+        return comma_list(items)
+    return _("{items} and {last}", items=comma_list(items[:-1]), last=items[-1])
+
+
+def both(first: str, second: str) -> str:
+    """"a and b": two phrases that hold together."""
+    return _("{first} and {second}", first=first, second=second)
+
+
+def selector_text(selector: Selector) -> str:
+    """`Selector.describe` in the reader's language: `app=web, tier in (a, b)`, `has team`."""
+    if selector.is_empty:
+        return _("everything")
+    return comma_list([requirement_words(r) for r in selector.requirements])
+
+
+def requirement_words(requirement: Requirement) -> str:
+    """`Requirement.describe` in the reader's language: `app=web`, `has team`, `no team`."""
+    if requirement.operator == "Exists":
+        return _("has {key}", key=requirement.key)
+    if requirement.operator == "DoesNotExist":
+        return _("no {key}", key=requirement.key)
+    return _requirement_text(requirement)

@@ -2,67 +2,120 @@
 
 from __future__ import annotations
 
+from isolation.netpol.describe import comma_list, requirement_words
 from isolation.netpol.model import EGRESS, Policy, Rule
 from isolation.reachability.inventory import ClusterView, Endpoint, PodInfo
 from isolation.reachability.verdict import DirectionVerdict, RuleRef
+from isolation.text import gettext as _
+from isolation.text import ngettext
 
 
 def _names(keys: list[str]) -> str:
     if len(keys) <= 3:
-        return ", ".join(keys)
-    return f"{', '.join(keys[:3])} and {len(keys) - 3} more"
+        return comma_list(keys)
+    return _("{names} and {count} more", names=comma_list(keys[:3]), count=len(keys) - 3)
 
 
 def describe_direction(direction: str, pod: PodInfo, other: Endpoint, port: int, protocol: str,
                        selecting: list[str], matched: list[RuleRef], nearest: str | None,
                        has_rules: bool) -> DirectionVerdict:
     """The DirectionVerdict of one side, with its one- or two-sentence reason."""
-    side = f"Egress from {pod.key}" if direction == EGRESS else f"Ingress to {pod.key}"
+    egress = direction == EGRESS
     if not selecting:
-        reason = (f"{side} is not isolated: no policy of namespace {pod.namespace} selects the "
-                  f"pod for {direction}, so all {direction} traffic is allowed.")
+        if egress:
+            reason = _("Egress from {pod} is not isolated: no policy of namespace {namespace} "
+                       "selects the pod for egress, so all egress traffic is allowed.",
+                       pod=pod.key, namespace=pod.namespace)
+        else:
+            reason = _("Ingress to {pod} is not isolated: no policy of namespace {namespace} "
+                       "selects the pod for ingress, so all ingress traffic is allowed.",
+                       pod=pod.key, namespace=pod.namespace)
         return DirectionVerdict(direction, True, False, True, reason)
-    isolated_by = f"{side} is isolated by {_names(selecting)}"
+    fields = {"pod": pod.key, "policies": _names(selecting)}
     if matched:
-        first = matched[0].describe()
-        more = f" and {len(matched) - 1} more rule(s)" if len(matched) > 1 else ""
-        reason = f"{isolated_by}; {first}{more} allows it."
+        reason = _allowed_by(egress, matched, fields)
         return DirectionVerdict(direction, True, True, True, reason, selecting, matched)
-    counterpart = f"to {other.name}" if direction == EGRESS else f"from {other.name}"
     if not has_rules:
-        reason = (f"{isolated_by}, which {'has' if len(selecting) == 1 else 'have'} no "
-                  f"{direction} rules: all {direction} traffic is denied.")
+        if egress:
+            reason = ngettext(
+                "Egress from {pod} is isolated by {policies}, which has no egress rules: all "
+                "egress traffic is denied.",
+                "Egress from {pod} is isolated by {policies}, which have no egress rules: all "
+                "egress traffic is denied.", len(selecting), **fields)
+        else:
+            reason = ngettext(
+                "Ingress to {pod} is isolated by {policies}, which has no ingress rules: all "
+                "ingress traffic is denied.",
+                "Ingress to {pod} is isolated by {policies}, which have no ingress rules: all "
+                "ingress traffic is denied.", len(selecting), **fields)
     else:
-        reason = f"{isolated_by}, and no rule allows {port}/{protocol} {counterpart}."
-        if nearest:
-            reason += f" Nearest miss: {nearest}."
+        reason = _no_rule_allows(egress, f"{port}/{protocol}", other.name, nearest, fields)
     return DirectionVerdict(direction, True, True, False, reason, selecting, [], nearest)
+
+
+def _allowed_by(egress: bool, matched: list[RuleRef], fields: dict[str, str]) -> str:
+    first, more = matched[0].describe(), len(matched) - 1
+    if egress and more:
+        return _("Egress from {pod} is isolated by {policies}; {rule} and {count} more rule(s) "
+                 "allows it.", rule=first, count=more, **fields)
+    if egress:
+        return _("Egress from {pod} is isolated by {policies}; {rule} allows it.", rule=first,
+                 **fields)
+    if more:
+        return _("Ingress to {pod} is isolated by {policies}; {rule} and {count} more rule(s) "
+                 "allows it.", rule=first, count=more, **fields)
+    return _("Ingress to {pod} is isolated by {policies}; {rule} allows it.", rule=first,
+             **fields)
+
+
+def _no_rule_allows(egress: bool, traffic: str, other: str, nearest: str | None,
+                    fields: dict[str, str]) -> str:
+    fields = {**fields, "traffic": traffic, "other": other, "nearest": nearest}
+    if egress and nearest:
+        return _("Egress from {pod} is isolated by {policies}, and no rule allows {traffic} to "
+                 "{other}. Nearest miss: {nearest}.", **fields)
+    if egress:
+        return _("Egress from {pod} is isolated by {policies}, and no rule allows {traffic} to "
+                 "{other}.", **fields)
+    if nearest:
+        return _("Ingress to {pod} is isolated by {policies}, and no rule allows {traffic} from "
+                 "{other}. Nearest miss: {nearest}.", **fields)
+    return _("Ingress to {pod} is isolated by {policies}, and no rule allows {traffic} from "
+             "{other}.", **fields)
 
 
 def peer_miss(cluster: ClusterView, policy: Policy, rule: Rule, other: Endpoint, port: int,
               protocol: str) -> str:
     """Why a rule whose ports fit does not cover `other` (its first peer's failing part)."""
     peers = "; ".join(peer.describe(policy.namespace) for peer in rule.peers)
-    head = (f"{policy.key} {rule.direction} rule {rule.index} allows {port}/{protocol} only "
-            f"{'to' if rule.direction == EGRESS else 'from'} {peers}")
+    fields = {"policy": policy.key, "direction": rule.direction, "index": rule.index,
+              "traffic": f"{port}/{protocol}", "peers": peers}
+    if rule.direction == EGRESS:
+        head = _("{policy} {direction} rule {index} allows {traffic} only to {peers}", **fields)
+    else:
+        head = _("{policy} {direction} rule {index} allows {traffic} only from {peers}",
+                 **fields)
     peer = rule.peers[0]
     if peer.ip_block is not None:
         if other.ip is None:
-            return f"{head}, and {other.name} has no IP address"
-        return f"{head}, and {other.ip} is not in {peer.ip_block.describe()}"
+            return _("{rule}, and {name} has no IP address", rule=head, name=other.name)
+        return _("{rule}, and {address} is not in {block}", rule=head, address=other.ip,
+                 block=peer.ip_block.describe())
     if not other.is_pod:
-        return f"{head}, and {other.name} is not a pod"
+        return _("{rule}, and {name} is not a pod", rule=head, name=other.name)
     pod = cluster.pod(other.name)
     if peer.namespace_selector is None and pod.namespace != policy.namespace:
-        return f"{head}, and {other.name} is in namespace {pod.namespace}"
+        return _("{rule}, and {name} is in namespace {namespace}", rule=head, name=other.name,
+                 namespace=pod.namespace)
     if peer.namespace_selector is not None:
         failing = peer.namespace_selector.failing(cluster.labels_of_namespace(pod.namespace))
         if failing:
-            wanted = ", ".join(r.describe() for r in failing)
-            return f"{head}, and namespace {pod.namespace} does not have {wanted}"
+            return _("{rule}, and namespace {namespace} does not have {wanted}", rule=head,
+                     namespace=pod.namespace,
+                     wanted=comma_list([requirement_words(r) for r in failing]))
     if peer.pod_selector is not None:
         failing = peer.pod_selector.failing(pod.labels)
         if failing:
-            wanted = ", ".join(r.describe() for r in failing)
-            return f"{head}, and {other.name} does not have {wanted}"
+            return _("{rule}, and {name} does not have {wanted}", rule=head, name=other.name,
+                     wanted=comma_list([requirement_words(r) for r in failing]))
     return head

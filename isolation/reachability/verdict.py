@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from isolation.reachability.inventory import Endpoint
+from isolation.text import gettext as _
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,15 @@ class RuleRef:
     port_index: int | None
 
     def describe(self) -> str:
-        text = f"{self.policy} {self.direction} rule {self.rule_index}"
-        details = []
+        fields = {"policy": self.policy, "direction": self.direction, "index": self.rule_index,
+                  "peer": self.peer_index, "port": self.port_index}
+        if self.peer_index is not None and self.port_index is not None:
+            return _("{policy} {direction} rule {index} (peer {peer}, port {port})", **fields)
         if self.peer_index is not None:
-            details.append(f"peer {self.peer_index}")
+            return _("{policy} {direction} rule {index} (peer {peer})", **fields)
         if self.port_index is not None:
-            details.append(f"port {self.port_index}")
-        return text + (f" ({', '.join(details)})" if details else "")
+            return _("{policy} {direction} rule {index} (port {port})", **fields)
+        return _("{policy} {direction} rule {index}", **fields)
 
     def to_dict(self) -> dict[str, Any]:
         return {"policy": self.policy, "direction": self.direction, "rule": self.rule_index,
@@ -47,16 +50,22 @@ class PolicyRef:
 
     def describe(self) -> str:
         """`AdminNetworkPolicy deny-metadata (priority 10) egress rule 0 "block" (Deny)`."""
-        text = f"{self.kind} {self.policy}"
+        text: str = f"{self.kind} {self.policy}"
         if self.tier:
-            text += f" in tier {self.tier}"
-        if self.priority is not None:
-            text += f" ({'order' if self.tier else 'priority'} {self.priority})"
-        if self.rule_index is not None:
-            text += f" {self.direction} rule {self.rule_index}"
-            if self.rule_name:
-                text += f' "{self.rule_name}"'
-        return f"{text} ({self.action})"
+            text = _("{policy} in tier {tier}", policy=text, tier=self.tier)
+        if self.priority is not None and self.tier:
+            text = _("{policy} (order {order})", policy=text, order=self.priority)
+        elif self.priority is not None:
+            text = _("{policy} (priority {priority})", policy=text, priority=self.priority)
+        if self.rule_index is not None and self.rule_name:
+            text = _('{policy} {direction} rule {index} "{name}"', policy=text,
+                     direction=self.direction, index=self.rule_index, name=self.rule_name)
+        elif self.rule_index is not None:
+            text = _("{policy} {direction} rule {index}", policy=text, direction=self.direction,
+                     index=self.rule_index)
+        action = {"Allow": _("Allow"), "Deny": _("Deny"), "Pass": _("Pass")}.get(self.action,
+                                                                             self.action)
+        return _("{policy} ({action})", policy=text, action=action)
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "policy": self.policy, "action": self.action,
@@ -122,10 +131,14 @@ class Verdict:
 
     def explain(self) -> str:
         """Plain language: the outcome, then one or two sentences per direction."""
-        outcome = "allowed" if self.allowed else "denied"
-        head = (f"{self.src.name} → {self.dst.name} on {self.port}/{self.protocol} is "
-                f"{outcome}.")
-        return " ".join([head, self.egress.reason, self.ingress.reason])
+        fields = {"source": self.src.name, "destination": self.dst.name,
+                  "traffic": f"{self.port}/{self.protocol}"}
+        if self.allowed:
+            head = _("{source} → {destination} on {traffic} is allowed.", **fields)
+        else:
+            head = _("{source} → {destination} on {traffic} is denied.", **fields)
+        return _("{outcome} {egress} {ingress}", outcome=head, egress=self.egress.reason,
+                 ingress=self.ingress.reason)
 
     @property
     def deciding(self) -> DirectionVerdict | None:

@@ -24,6 +24,7 @@ from tests.golden.scenarios import (
     ns_peer,
     svc_peer,
 )
+from tests.isolation.netpol.language import said_in_chinese
 
 VALID = [
     entry("shop", "from-billing", ingress=[{"from": [ns_peer("billing")]}]),
@@ -187,3 +188,11 @@ def test_a_move_reconciles_the_project_and_every_project_naming_it():
     add_entry(snapshot, "billing", "from-shop-svc", ingress=[{"from": [svc_peer("shop", "x")]}])
     add_entry(snapshot, "web", "cidr", ingress=[{"from": [ip_peer("10.0.0.0/8")]}])
     assert namespaces_affected_by_move(snapshot, "shop") == {"shop", "audit", "billing"}
+
+
+def test_an_issue_is_said_in_the_readers_language_and_written_in_english():
+    issues = validate_move(cluster(), "ghost", "nowhere")
+    with said_in_chinese():
+        assert [str(i.message) for i in issues] == ["项目 ghost 不存在", "企业空间 nowhere 不存在"]
+    assert [i.message for i in issues] == ["project ghost does not exist",
+                                           "workspace nowhere does not exist"]

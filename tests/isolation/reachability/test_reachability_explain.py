@@ -7,6 +7,9 @@ import json
 import pytest
 
 from isolation.reachability.engine import InvalidPolicyError, RuleRef
+from isolation.reachability.explain import describe_direction
+from isolation.reachability.inventory import Endpoint, PodInfo
+from tests.isolation.netpol.language import said_in_chinese
 
 
 def pol(key, **spec):
@@ -119,3 +122,28 @@ def test_an_invalid_policy_is_refused_with_its_field(k8s):
                     [pol("shop/bad", podSelector={}, ingress=[{"ports": [{"port": 0}]}])])
     assert raised.value.policy == "shop/bad"
     assert raised.value.issues[0].field == "spec.ingress[0].ports[0].port"
+
+
+
+def test_a_verdict_is_explained_in_the_readers_language(shop):
+    verdict = shop.check("dev/tool", "shop/worker", 80)
+    english = verdict.explain()
+    with said_in_chinese():
+        chinese = str(verdict.explain())
+        assert verdict.explain() == english
+        assert str(RuleRef("shop/web-in", "ingress", 0, 1, 1).describe()) == (
+            "shop/web-in 的 ingress 规则 0（对端 1，端口 1）")
+    assert chinese.startswith("dev/tool → shop/worker 的 80/TCP 连接被拒绝。")
+    assert english.startswith("dev/tool → shop/worker on 80/TCP is denied. ")
+
+
+def test_a_direction_is_explained_in_the_readers_language():
+    worker = PodInfo("shop", "worker", {}, "10.1.0.3", ("10.1.0.3",), None, ())
+    tool = Endpoint("pod", "dev/tool", "10.2.0.1", "dev", "tool")
+    side = describe_direction("ingress", worker, tool, 80, "TCP", ["shop/default-deny"], [],
+                              None, has_rules=False)
+    assert side.reason == ("Ingress to shop/worker is isolated by shop/default-deny, which has "
+                           "no ingress rules: all ingress traffic is denied.")
+    with said_in_chinese():
+        assert str(side.reason) == ("shop/worker 的入站被 shop/default-deny 隔离，且它们没有入站"
+                                    "规则：所有入站流量都被拒绝。")
