@@ -87,6 +87,52 @@ def _fill(pattern: str, fields: Mapping[str, Any], *, translated: bool) -> str:
     return pattern.format(**fields)
 
 
+class _Composed(Text):
+    """Sentences or phrases said one after another, each in the reader's language."""
+
+    def __str__(self) -> str:
+        return _fill(self.msgid, self.fields, translated=True)
+
+    def __reduce__(self):
+        return (_Composed, (self.msgid, None, None, self.fields))
+
+
+class _Derived(Text):
+    """A `Text` passed through a function of its words (redaction, say): `str()` applies it to
+    the sentence in the reader's language, the English value to the English sentence."""
+
+    def __new__(cls, source: Text, function: Callable[[str], str]) -> _Derived:
+        self = str.__new__(cls, function(source.english))
+        self.msgid, self.plural, self.count, self.fields = (source.msgid, source.plural,
+                                                            source.count, source.fields)
+        self.source, self.function = source, function
+        return self
+
+    def __str__(self) -> str:
+        return self.function(self.source.__str__())
+
+    def __reduce__(self):
+        # The function may not pickle (a closure): what is kept is the English result.
+        return (str, (self.english,))
+
+
+def join(parts: list[Any] | tuple[Any, ...], separator: str = " ") -> Text:
+    """`parts` said one after another with `separator` between them; each part that is a
+    `Text` is said in the reader's language."""
+    fields = {f"part{index}": part for index, part in enumerate(parts)}
+    pattern = separator.replace("{", "{{").replace("}", "}}").join(
+        "{" + name + "}" for name in fields)
+    return _Composed(pattern, fields=fields)
+
+
+def transform(value: Any, function: Callable[[str], str]) -> Any:
+    """`function(value)`, and for a `Text` one that applies `function` to the sentence in the
+    language it is shown in (its English value stays `function` of the English)."""
+    if isinstance(value, Text):
+        return _Derived(value, function)
+    return function(value)
+
+
 def gettext(message: str, /, **fields: Any) -> Text:
     """`message` with its `{fields}` filled in, said in the reader's language when shown."""
     return Text(message, fields=fields)

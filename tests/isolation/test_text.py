@@ -64,3 +64,19 @@ def test_a_sentence_survives_pickling_with_its_fields(chinese):
     assert isinstance(sentence, text.Text)
     assert sentence.english == "Allow ingress from every pod"
     assert str(sentence) == "允许来自 所有 Pod 的入站流量"
+
+
+def test_joined_sentences_are_each_said_in_the_readers_language(chinese):
+    joined = text.join([_("every pod"), "{literal}", _("Allow ingress from {peer}", peer="x")], "; ")
+    assert joined == "every pod; {literal}; Allow ingress from x"
+    assert str(joined) == "所有 Pod; {literal}; 允许来自 x 的入站流量"
+    assert str(pickle.loads(pickle.dumps(joined))) == "所有 Pod; {literal}; 允许来自 x 的入站流量"
+    assert text.join([]) == "" and str(text.join([])) == ""
+
+
+def test_a_transformed_sentence_applies_the_function_to_what_is_shown(chinese):
+    sentence = text.transform(_("Allow ingress from {peer}", peer="x"), lambda s: s.replace("x", "?"))
+    assert sentence == "Allow ingress from ?"
+    assert str(sentence) == "允许来自 ? 的入站流量"
+    assert pickle.loads(pickle.dumps(sentence)) == "Allow ingress from ?"
+    assert text.transform("plain x", lambda s: s.upper()) == "PLAIN X"
