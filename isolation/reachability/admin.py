@@ -34,6 +34,7 @@ from isolation.adminnetpol.model import (
 )
 from isolation.adminnetpol.schema import ADMIN_KIND, BASELINE_KIND
 from isolation.netpol.model import EGRESS, NamedPorts
+from isolation.netpol.selectors import Selector
 from isolation.reachability.inventory import NODE_KIND, Endpoint, PodInfo
 from isolation.reachability.layers import (
     ClassBlock,
@@ -42,6 +43,7 @@ from isolation.reachability.layers import (
     LayerDecision,
     LayerView,
     PolicyRef,
+    unique_rows,
 )
 
 
@@ -54,6 +56,7 @@ class AdminPolicyLayer:
         self.kind = ADMIN_KIND if tier == ADMIN else BASELINE_KIND
         chosen = [p for p in policies if p.tier == tier]
         self.policies = sorted(chosen, key=AdminPolicy.sort_key)
+        self._inputs: ClassInputs | None = None
 
     def __bool__(self) -> bool:
         return bool(self.policies)
@@ -61,6 +64,12 @@ class AdminPolicyLayer:
     # -- what the matrix builder needs ------------------------------------------------------
 
     def class_inputs(self) -> ClassInputs:
+        """What this layer's selectors read (its policies do not change: read once)."""
+        if self._inputs is None:
+            self._inputs = self._read_inputs()
+        return self._inputs
+
+    def _read_inputs(self) -> ClassInputs:
         pod_keys: set[str] = set()
         node_keys: set[str] = set()
         blocks: dict = {}
@@ -85,9 +94,8 @@ class AdminPolicyLayer:
         policies = [p for p in self.policies if p.rules(direction)]
         if not policies:
             return []
-        selected = np.stack([space.pods_matching(p.subject.namespace_selector,
-                                                 p.subject.pod_selector) for p in policies],
-                            axis=1)
+        selected = np.stack([_pods_matching(space, p.subject.namespace_selector,
+                                            p.subject.pod_selector) for p in policies], axis=1)
         if not selected.any():
             return []
         ingress = direction != EGRESS
@@ -97,18 +105,17 @@ class AdminPolicyLayer:
         rows, row_group, group_reps = _groups(selected, port_group if ingress else None)
         # columns: one class per distinct (peer memberships[, port slots for egress])
         peer_index: dict[AdminPeer, int] = {}
+        column_of: dict[int, int] = {}  # by id() of a peer: its column in `peer_masks`
         for policy in policies:
             for rule in policy.rules(direction):
                 for peer in rule.peers:
-                    peer_index.setdefault(_peer_key(peer), len(peer_index))
+                    column_of[id(peer)] = peer_index.setdefault(_peer_key(peer), len(peer_index))
         peer_masks = np.stack([_peer_mask(peer, space) for peer in peer_index], axis=1)
         column_key = np.packbits(peer_masks, axis=1)
         if not ingress:
             column_key = np.concatenate(
                 [column_key, port_group.astype("<i8").view(np.uint8).reshape(-1, 8)], axis=1)
-        _, column_reps, column_class = np.unique(column_key, axis=0, return_index=True,
-                                                 return_inverse=True)
-        column_class = column_class.reshape(-1)
+        column_reps, column_class = unique_rows(column_key)
         peer_small = peer_masks[column_reps]
         rule_bits: dict[int, np.ndarray] = {}
         zero = space.dtype(0)
@@ -128,7 +135,7 @@ class AdminPolicyLayer:
             for rule in policy.rules(direction):
                 bits = rule_bits.get(id(rule))
                 if bits is None:
-                    columns = [peer_index[_peer_key(peer)] for peer in rule.peers]
+                    columns = [column_of[id(peer)] for peer in rule.peers]
                     peers = peer_small[:, columns].any(axis=1)
                     ports = space.port_bits(rule.ports)
                     if ingress:  # (column classes, 1) peers × (groups, words) port slots
@@ -192,13 +199,11 @@ def _groups(selected: np.ndarray,
     if port_group is not None:
         key = np.concatenate([key, port_group[rows].astype("<i8").view(np.uint8).reshape(-1, 8)],
                              axis=1)
-    key = np.ascontiguousarray(key)
     if not len(rows):
         empty = np.zeros(0, dtype=np.int64)
         return rows, empty, empty
-    whole = key.view(np.dtype((np.void, key.shape[1]))).reshape(-1)
-    _, first, row_group = np.unique(whole, return_index=True, return_inverse=True)
-    return rows, row_group.reshape(-1).astype(np.int64), rows[first]
+    first, row_group = unique_rows(key)
+    return rows, row_group, rows[first]
 
 
 def _peer_key(peer: AdminPeer) -> AdminPeer:
@@ -207,11 +212,24 @@ def _peer_key(peer: AdminPeer) -> AdminPeer:
                      peer.node_selector, peer.networks)
 
 
+def _pods_matching(space: ClassSpace, namespace_selector: Selector,
+                   pod_selector: Selector | None) -> np.ndarray:
+    """`space.pods_matching`, once per matrix for each pair of selectors."""
+    cache = getattr(space, "layer_cache", None)
+    if cache is None:
+        return space.pods_matching(namespace_selector, pod_selector)
+    key = (_pods_matching, namespace_selector, pod_selector)
+    mask = cache.get(key)
+    if mask is None:
+        mask = cache[key] = space.pods_matching(namespace_selector, pod_selector)
+    return mask
+
+
 def _peer_mask(peer: AdminPeer, space: ClassSpace) -> np.ndarray:
     if peer.kind in (PEER_NAMESPACES, PEER_PODS):
         assert peer.namespace_selector is not None
-        return space.pods_matching(peer.namespace_selector,
-                                   peer.pod_selector if peer.kind == PEER_PODS else None)
+        return _pods_matching(space, peer.namespace_selector,
+                              peer.pod_selector if peer.kind == PEER_PODS else None)
     if peer.kind == PEER_NODES:
         assert peer.node_selector is not None
         return space.nodes_matching(peer.node_selector)

@@ -8,7 +8,7 @@ ingress by destination rows (then transposed), and the matrix is their AND.
 
 With policy layers besides the NetworkPolicies (`isolation.reachability.layers`), each
 direction is decided layer by layer: a layer's ALLOW / DENY bits settle the cells still open,
-and cells no layer settles are allowed. A cluster with NetworkPolicies only takes the direct
+and cells no layer settles are allowed (`compose`: on the joint grid of the layers' blocks). A cluster with NetworkPolicies only takes the direct
 path above.
 """
 
@@ -23,12 +23,13 @@ import numpy as np
 
 from isolation.netpol.model import EGRESS, INGRESS, IPBlock, Peer, Policy, PortSpec, Rule
 from isolation.netpol.selectors import LabelIndex, Selector
+from isolation.reachability.compose import Composer, joined
 from isolation.reachability.inventory import NODE_KIND, POD_KIND, ClusterView, Endpoint
-from isolation.reachability.layers import ClassBlock, ClassInputs, PolicyLayer
+from isolation.reachability.layers import ClassInputs, PolicyLayer, unique_rows
 from isolation.reachability.matrix import Matrix, Slot, full_masks, word_dtype
 from isolation.reachability.netpol_layer import NetworkPolicyLayer
 
-_TILE = 256  # classes per side of the tiles of `_and_transposed`
+_TILE = 256  # classes per side of the tiles of `_and_transposed` and `joined`
 
 
 def build_matrix(cluster: ClusterView, sources: Sequence[Endpoint], destinations: Sequence[Endpoint],
@@ -74,8 +75,7 @@ class _Builder:
             # rows no policy isolates allow every slot, which egress never exceeds
             _and_transposed(allowed, ingress, isolated)
         else:
-            allowed = self._layered(EGRESS)
-            _and_transposed(allowed, self._layered(INGRESS))
+            allowed = joined(self._layered(EGRESS), self._layered(INGRESS), _TILE)
         src_class = self.entity_class[self.source_entity]
         dst_class = self.entity_class[self.destination_entity]
         # Traffic between a pod and its own node is always allowed, both ways (DESIGN §3).
@@ -298,39 +298,72 @@ class _Builder:
         `ClassBlock`; rows no NetworkPolicy isolates read as all allowed."""
         return self._direction(direction, by_destination=direction == INGRESS)
 
-    def _layered(self, direction: str) -> np.ndarray:
-        """One direction decided by the layers, rows as in `ClassBlock`.
+    def network_policy_groups(self, direction: str) -> tuple[np.ndarray, np.ndarray]:
+        """What `network_policy_bits` says of the isolated rows, compressed: (the group of each
+        class, -1 where no NetworkPolicy isolates it; the allowed bits of each group, shape
+        (groups, classes, words)). Rows covered by the same selections (and, for ingress, with
+        the same slots) allow the same bits: the union of those selections' rules."""
+        selections = self._selections(direction)
+        group = np.full(self.classes, -1, dtype=np.int64)
+        if not selections:
+            return group, np.zeros((0, self.classes, self.words), dtype=self.dtype)
+        member = np.zeros((len(selections), self.classes), dtype=bool)
+        for k, (selected, _) in enumerate(selections):
+            member[k, selected] = True
+        rows = np.flatnonzero(member.any(axis=0))
+        key = [np.packbits(member[:, rows], axis=0).T]
+        ingress = direction == INGRESS
+        if ingress:
+            key.append(self._port_group()[rows].astype("<i8").view(np.uint8).reshape(-1, 8))
+        first, group[rows] = unique_rows(np.concatenate(key, axis=1))
+        reps = rows[first]
+        allowed = np.zeros((len(reps), self.classes, self.words), dtype=self.dtype)
+        zero = self.dtype(0)
+        member = member[:, reps]
+        for k, (_, peers_by_ports) in enumerate(selections):
+            groups = np.flatnonzero(member[k])
+            # one group (the usual case): its row in place, else the rows of all of them
+            target = allowed[groups[0]][None] if len(groups) == 1 else allowed[groups]
+            if ingress:  # the groups are destinations: their slots
+                for ports, peers in peers_by_ports.items():
+                    bits = self._ports(ports)[reps[groups]]
+                    target |= np.where(peers[None, :, None], bits[:, None, :], zero)
+            else:
+                for ports, peers in peers_by_ports.items():
+                    target |= np.where(peers[:, None], self._ports(ports), zero)
+            if len(groups) > 1:
+                allowed[groups] = target
+        return group, allowed
 
-        Computed from the last layer to the first: a layer's ALLOW / DENY bits override what
-        the layers after it decided, its other bits keep it, and bits no layer decides stay
-        allowed. The NetworkPolicy layer decides every bit of the rows it isolates, so the
-        layers after it only touch the other rows; rows that are not pods have no side of
-        their own, so no layer decides them.
+    def _port_group(self) -> np.ndarray:
+        """The number of each class's entry in `port_groups`."""
+        port_group = np.zeros(self.classes, dtype=np.int64)
+        for number, members in enumerate(self.port_groups):
+            port_group[members] = number
+        return port_group
+
+    def _layered(self, direction: str) -> tuple[np.ndarray, np.ndarray]:
+        """One direction decided by the layers, rows as in `ClassBlock`, by joint row (see
+        `compose`).
+
+        A layer's ALLOW / DENY bits override what the layers after it decide, its other bits
+        leave it to them, and bits no layer decides stay allowed. The NetworkPolicy layer
+        decides every bit of the rows it isolates, so the layers after it only touch the
+        other rows; rows that are not pods have no side of their own, so no layer decides them.
         """
         assert self.layers is not None
-        shape = (self.classes, self.classes, self.words)
-        position = next((k for k, layer in enumerate(self.layers)
-                         if isinstance(layer, NetworkPolicyLayer)), None)
-        if position is None:
-            full = self.full[None, :, :] if direction == EGRESS else self.full[:, None, :]
-            result = np.broadcast_to(full, shape).copy()
-            before, after, open_rows = list(self.layers), [], self.cls_pod
-        else:
-            result, isolated = self.network_policy_bits(direction)
-            before, after = self.layers[:position], self.layers[position + 1:]
-            open_rows = self.cls_pod & ~isolated
-        steps = [_Step.of(block, open_rows)
-                 for layer in reversed(after) for block in layer.evaluate(direction, self)]
-        steps += [_Step.of(block, self.cls_pod)
-                  for layer in reversed(before) for block in layer.evaluate(direction, self)]
-        steps = [step for step in steps if len(step.rows)]
-        # every layer on a few rows at a time, while they are in cache
-        for begin in range(0, self.classes, _TILE):
-            end = min(begin + _TILE, self.classes)
-            chunk = result[begin:end]
-            for step in steps:
-                step.apply(chunk, begin, end)
-        return result
+        composer = Composer(self.full, self._port_group(), ingress=direction == INGRESS)
+        open_rows = self.cls_pod
+        for layer in self.layers:
+            if isinstance(layer, NetworkPolicyLayer):
+                group, allowed = self.network_policy_groups(direction)
+                composer.network_policies(np.where(self.cls_pod, group, -1), allowed)
+                open_rows = self.cls_pod & (group < 0)
+                continue
+            # a layer's later blocks are put in front of its earlier ones
+            for block in reversed(layer.evaluate(direction, self)):
+                composer.block(block, open_rows)
+        return composer.result()
 
     # -- masks over classes ---------------------------------------------------------------
 
@@ -410,25 +443,7 @@ class _Builder:
         policies' rules. Rules are gathered per distinct set of selected classes and, within
         it, per distinct port list (their peers OR-ed), so each such pair is written once.
         """
-        by_selection: dict[bytes, tuple[np.ndarray, dict[tuple, np.ndarray]]] = {}
-        for policy in self.policies:
-            if not policy.affects(direction):
-                continue
-            selected = self._selected(policy)
-            if not len(selected):
-                continue
-            key = selected.tobytes()
-            group = by_selection.get(key)
-            if group is None:
-                group = by_selection[key] = (selected, {})
-            peers_by_ports = group[1]
-            for rule in policy.rules(direction):
-                ports = self._rule_ports(rule)
-                if not self._admits_any(ports):
-                    continue    # no slot of any destination: its peers cannot matter
-                peers = self._peers(policy, rule.peers)
-                known = peers_by_ports.get(ports)
-                peers_by_ports[ports] = peers if known is None else known | peers
+        selections = self._selections(direction)
         zero = self.dtype(0)
         result = np.empty((self.classes, self.classes, self.words), dtype=self.dtype)
         if by_destination:
@@ -436,11 +451,11 @@ class _Builder:
         else:
             result[...] = self.full[None, :, :]
         covered = np.zeros(self.classes, dtype=np.int64)
-        for selected, _ in by_selection.values():
+        for selected, _ in selections:
             covered[selected] += 1
         isolated = covered > 0
         result[covered > 1] = 0  # rows of several selections: the union of their rules
-        for selected, peers_by_ports in by_selection.values():
+        for selected, peers_by_ports in selections:
             if by_destination:  # the selected classes are destinations: ports index them
                 allowed = np.zeros((len(selected), self.classes, self.words), dtype=self.dtype)
                 for ports, peers in peers_by_ports.items():
@@ -460,6 +475,30 @@ class _Builder:
                 result[selected[alone]] = allowed[alone] if by_destination else allowed
                 result[selected[shared]] |= allowed[shared] if by_destination else allowed
         return result, isolated
+
+    def _selections(self, direction: str) -> list[tuple[np.ndarray, dict[tuple, np.ndarray]]]:
+        """The NetworkPolicies of `direction` by distinct set of selected classes: (the
+        classes, the peers of their rules by port list, OR-ed)."""
+        by_selection: dict[bytes, tuple[np.ndarray, dict[tuple, np.ndarray]]] = {}
+        for policy in self.policies:
+            if not policy.affects(direction):
+                continue
+            selected = self._selected(policy)
+            if not len(selected):
+                continue
+            key = selected.tobytes()
+            group = by_selection.get(key)
+            if group is None:
+                group = by_selection[key] = (selected, {})
+            peers_by_ports = group[1]
+            for rule in policy.rules(direction):
+                ports = self._rule_ports(rule)
+                if not self._admits_any(ports):
+                    continue    # no slot of any destination: its peers cannot matter
+                peers = self._peers(policy, rule.peers)
+                known = peers_by_ports.get(ports)
+                peers_by_ports[ports] = peers if known is None else known | peers
+        return list(by_selection.values())
 
     def _admits_any(self, ports: tuple[PortSpec, ...]) -> bool:
         """Whether a rule with this port list allows any slot of any destination class (a
@@ -482,63 +521,6 @@ class _Builder:
         if key is None:
             key = self._ports_key_of[id(rule)] = rule.ports_key
         return key
-
-
-class _Step:
-    """One block of a layer, ready to be put in front of what the matrix holds (see
-    `_Builder._layered`) a range of rows at a time: its rows sorted and limited to the open
-    ones, compressed bits expanded to every column."""
-
-    def __init__(self, rows: np.ndarray, allow: np.ndarray, keep: np.ndarray,
-                 group: np.ndarray | None) -> None:
-        self.rows, self.allow, self.keep, self.group = rows, allow, keep, group  # keep: ~deny
-        # with rows of bits per row, a side may still be one row for every row
-        self.same_allow = group is None and allow.shape[0] == 1 and len(rows) != 1
-        self.same_keep = group is None and keep.shape[0] == 1 and len(rows) != 1
-
-    @classmethod
-    def of(cls, block: ClassBlock, open_rows: np.ndarray) -> _Step:
-        rows = np.asarray(block.rows, dtype=np.int64)
-        allow, deny = block.allow, block.deny
-        if block.row_group is not None:
-            assert block.column_class is not None
-            allow = np.take(allow, block.column_class, axis=1)
-            deny = np.take(deny, block.column_class, axis=1)
-            group: np.ndarray | None = np.asarray(block.row_group, dtype=np.int64)
-        elif allow.shape[0] == 1 and deny.shape[0] == 1 and len(rows) != 1:
-            group = np.zeros(len(rows), dtype=np.int64)  # one row's bits for every row
-        else:
-            group = None  # a row of bits per row (or one for every row, on one side)
-        # the block's own positions, sorted by row and limited to the open rows
-        positions = np.flatnonzero(open_rows[rows])
-        if not (np.diff(rows[positions]) > 0).all():
-            positions = positions[np.argsort(rows[positions], kind="stable")]
-        if len(positions) != len(rows) or (positions != np.arange(len(rows))).any():
-            if group is None:
-                allow = allow if allow.shape[0] == 1 and len(rows) != 1 else allow[positions]
-                deny = deny if deny.shape[0] == 1 and len(rows) != 1 else deny[positions]
-            else:
-                group = group[positions]
-            rows = rows[positions]
-        return cls(rows, allow, np.invert(deny), group)
-
-    def apply(self, chunk: np.ndarray, begin: int, end: int) -> None:
-        """Put the block in front of `chunk`, the matrix rows begin..end."""
-        low, high = np.searchsorted(self.rows, (begin, end))
-        if low == high:
-            return
-        if self.group is None:
-            allow = self.allow if self.same_allow else self.allow[low:high]
-            keep = self.keep if self.same_keep else self.keep[low:high]
-        else:
-            group = self.group[low:high]
-            allow, keep = self.allow[group], self.keep[group]
-        if high - low == end - begin:  # every row of the chunk: in place
-            chunk &= keep
-            chunk |= allow
-        else:
-            local = self.rows[low:high] - begin
-            chunk[local] = allow | (chunk[local] & keep)
 
 
 def _and_transposed(result: np.ndarray, by_destination: np.ndarray,

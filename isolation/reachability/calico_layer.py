@@ -28,7 +28,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,7 @@ from isolation.reachability.layers import (
     LayerView,
     PolicyLayer,
     PolicyRef,
+    unique_rows,
 )
 from isolation.reachability.netpol_layer import NetworkPolicyLayer
 
@@ -66,7 +67,6 @@ KIND_NAMES = {cm.NETWORK_POLICY: CALICO_NETWORK_POLICY_KIND,
               cm.KUBERNETES_NETWORK_POLICY: "NetworkPolicy"}
 _ALL_V4 = ipaddress.ip_network("0.0.0.0/0")
 _ALL_V6 = ipaddress.ip_network("::/0")
-_CHUNK_BYTES = 1 << 22  # rows of a layer's output expanded per step (bounds temporaries)
 
 
 def calico_layers(calico: CalicoPolicySet, network_policy_layer: NetworkPolicyLayer,
@@ -119,6 +119,7 @@ class CalicoTierLayer:
         self.network_policy_layer = network_policy_layer
         self.carries_network_policies = network_policy_layer is not None
         self.reads_service_accounts = any(map(_reads_service_accounts, self.policies))
+        self._inputs: ClassInputs | None = None
 
     @property
     def name(self) -> str:
@@ -127,6 +128,12 @@ class CalicoTierLayer:
     # -- the matrix -------------------------------------------------------------------------
 
     def class_inputs(self) -> ClassInputs:
+        """What this layer's selectors read (its policies do not change: read once)."""
+        if self._inputs is None:
+            self._inputs = self._read_inputs()
+        return self._inputs
+
+    def _read_inputs(self) -> ClassInputs:
         pod_keys: set[str] = set()
         blocks: dict[IPBlock, None] = {}
         for policy in self.policies:
@@ -174,11 +181,11 @@ class CalicoTierLayer:
             allow = B.allow | N & A.allow | N & K
             deny  = B.deny | N & ~K & (A.deny | E & ~(A.allow | A.deny | A.pass))
 
-        as two blocks applied in turn: first everything but K (allow B.allow | N & A.allow,
-        deny B.deny | N & (A.deny | ...)), compressed on the joint grid of the two parts (rows
-        and columns neither part tells apart); then N & K, which allows what K allows of N.
+        as one block compressed on the joint grid of the two parts (rows and columns neither
+        part tells apart), with K (compressed by the builder) as its bits under the mask N.
         """
-        allowed, isolated = space.network_policy_bits(direction)
+        k_group, k_allowed = space.network_policy_groups(direction)
+        isolated = k_group >= 0
         rows_mask = isolated.copy()
         for policy in (*before, *after):
             rows_mask |= classes.selects(policy)
@@ -194,30 +201,21 @@ class CalicoTierLayer:
         column_key = [part.column_class for part in parts]
         (row_key if ingress else column_key).append(  # the end-of-tier deny reads slots
             port_group[rows] if ingress else port_group)
-        row_first, joint_row = _unique_rows(np.stack(row_key, axis=1))
-        column_first, joint_column = _unique_rows(np.stack(column_key, axis=1))
+        row_first, joint_row = unique_rows(np.stack(row_key, axis=1))
+        column_first, joint_column = unique_rows(np.stack(column_key, axis=1))
         (b_allow, b_deny, b_pass), (a_allow, a_deny, a_pass) = (
             part.grid(rows[row_first], column_first) for part in parts)
         full = (space.full[rows[row_first]][:, None, :] if ingress
                 else space.full[column_first][None, :, :])
         undecided = full & ~(b_allow | b_deny | b_pass)
         end_of_tier = full if self.tier.default_action != PASS else space.dtype(0)
-        blocks = [ClassBlock(
+        # K: the Kubernetes policies' allowed bits by group, on their (pod) rows, all in `rows`
+        kubernetes = {} if not isolated.any() else {
+            "masked_allow": k_allowed, "masked_group": k_group, "mask": undecided}
+        return [ClassBlock(
             rows, b_allow | (undecided & a_allow),
             b_deny | (undecided & (a_deny | (end_of_tier & ~(a_allow | a_deny | a_pass)))),
-            row_group=joint_row, column_class=joint_column)]
-        k_rows = np.flatnonzero(isolated)  # pod classes, all among `rows`
-        if len(k_rows):
-            groups = joint_row[np.searchsorted(rows, k_rows)]
-            undecided = np.take(undecided, joint_column, axis=1)
-            kubernetes = allowed if len(k_rows) == space.classes else allowed[k_rows]
-            step = max(1, _CHUNK_BYTES // max(1, kubernetes[0].nbytes))
-            for begin in range(0, len(k_rows), step):
-                chunk = slice(begin, begin + step)
-                kubernetes[chunk] &= undecided[groups[chunk]]
-            blocks.append(ClassBlock(k_rows, kubernetes,
-                                     np.zeros((1, space.classes, space.words), space.dtype)))
-        return blocks
+            row_group=joint_row, column_class=joint_column, **kubernetes)]
 
     def _first_match(self, direction: str, space: ClassSpace, classes: _Classes,
                      policies: list[cm.CalicoPolicy], end_of_tier: bool) -> list[ClassBlock]:
@@ -240,28 +238,45 @@ class CalicoTierLayer:
         if not policies:
             return None
         ingress = direction == INGRESS
-        selected = np.stack([classes.selects(p) for p in policies], axis=1)
-        if not selected.any():
+        selected = np.stack([classes.selects(p) for p in policies])  # (policies, classes)
+        candidates = np.flatnonzero(selected.any(axis=0))
+        if not len(candidates):
             return None
-        rules = [(k, rule) for k, policy in enumerate(policies)
-                 for rule in policy.rules(direction) if not rule.unmodelled]
-        own = np.zeros((space.classes, len(rules)), dtype=bool)
-        peer = np.zeros((space.classes, len(rules)), dtype=bool)
-        for r, (_, rule) in enumerate(rules):
-            src, dst = classes.entity(rule.source, rule), classes.entity(rule.destination, rule)
-            own[:, r], peer[:, r] = (dst, src) if ingress else (src, dst)
+        # the rules that can match anything: an Allow / Deny / Pass rule whose own side
+        # matches some class its policy selects, whose peer side matches some class, and whose
+        # ports admit some slot (the others cannot change a bit, nor tell classes apart)
+        rules: list[tuple[int, cm.Rule, np.ndarray]] = []
+        own_rows: list[np.ndarray] = []
+        peer_rows: list[np.ndarray] = []
+        for k, policy in enumerate(policies):
+            for rule in policy.rules(direction):
+                if rule.unmodelled or rule.action == cm.LOG:
+                    continue
+                src, dst = classes.entity(rule.source, rule), classes.entity(rule.destination, rule)
+                own, peer = (dst, src) if ingress else (src, dst)
+                own = own & selected[k]
+                if not own.any() or not peer.any():
+                    continue
+                ports = classes.rule_ports(rule)
+                if ports is None:
+                    continue
+                rules.append((k, rule, ports))
+                own_rows.append(own)
+                peer_rows.append(peer)
         port_group = classes.port_group
-        row_key = np.concatenate([np.packbits(selected, axis=1), np.packbits(own, axis=1)],
-                                 axis=1)
+        row_key = [np.packbits(selected[:, candidates], axis=0).T]
+        if rules:
+            row_key.append(np.packbits(np.stack(own_rows)[:, candidates], axis=0).T)
         if ingress:
-            row_key = np.concatenate([row_key, _bytes(port_group)], axis=1)
-        candidates = np.flatnonzero(selected.any(axis=1))
-        first, group_of_row = _unique_rows(row_key[candidates])
+            row_key.append(_bytes(port_group[candidates]))
+        first, group_of_row = unique_rows(np.concatenate(row_key, axis=1))
         group_reps = candidates[first]
-        column_key = np.packbits(peer, axis=1) if rules else np.zeros((space.classes, 1), np.uint8)
+        column_key = [np.packbits(np.stack(peer_rows), axis=0).T] if rules else []
         if not ingress:
-            column_key = np.concatenate([column_key, _bytes(port_group)], axis=1)
-        column_reps, column_class = _unique_rows(column_key)
+            column_key.append(_bytes(port_group))
+        column_reps, column_class = unique_rows(
+            np.concatenate(column_key, axis=1) if column_key
+            else np.zeros((space.classes, 1), np.uint8))
         shape = (len(group_reps), len(column_reps), space.words)
         if ingress:
             undecided = np.broadcast_to(space.full[group_reps][:, None, :], shape).copy()
@@ -271,20 +286,17 @@ class CalicoTierLayer:
         deny = np.zeros_like(undecided)
         passed = np.zeros_like(undecided)
         zero = space.dtype(0)
-        rep_selected, rep_own, peer_small = selected[group_reps], own[group_reps], peer[column_reps]
         targets = {cm.ALLOW: allow, cm.DENY: deny, cm.PASS: passed}
-        for r, (k, rule) in enumerate(rules):
-            if rule.action == cm.LOG:
+        for (_, rule, ports), own, peer in zip(rules, own_rows, peer_rows, strict=True):
+            groups = np.flatnonzero(own[group_reps])
+            if not len(groups):
                 continue
-            groups = np.flatnonzero(rep_selected[:, k] & rep_own[:, r])
-            if not len(groups) or not peer_small[:, r].any():
-                continue
-            ports = space.port_bits((_RulePorts.of(rule),))
+            peer_small = peer[column_reps]
             if ingress:  # slots of the rows
-                bits = np.where(peer_small[:, r][None, :, None],
-                                ports[group_reps[groups]][:, None, :], zero)
+                bits = np.where(peer_small[None, :, None], ports[group_reps[groups]][:, None, :],
+                                zero)
             else:
-                bits = np.where(peer_small[:, r][:, None], ports[column_reps], zero)[None]
+                bits = np.where(peer_small[:, None], ports[column_reps], zero)[None]
             if len(groups) == len(group_reps):
                 hit = undecided & bits
                 targets[rule.action] |= hit
@@ -453,14 +465,19 @@ class _Part:
         return [bits[groups][:, column_classes] for bits in (self.allow, self.deny, self.passed)]
 
 
-def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first position of each distinct row, the distinct row of each row) of a 2-D table."""
-    table = np.ascontiguousarray(table)
-    if table.shape[1] == 0:
-        return np.zeros(min(1, len(table)), dtype=np.int64), np.zeros(len(table), dtype=np.int64)
-    keys = table.view(np.dtype((np.void, table.dtype.itemsize * table.shape[1]))).reshape(-1)
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    return first, inverse.reshape(-1)
+def _distinct(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(a position holding each distinct value of a non-negative integer array, the number
+    of each position's value among them)."""
+    top = int(code.max(initial=0))
+    if top >= 4 * len(code) + 1024:
+        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+        return first, inverse.reshape(-1)
+    holder = np.zeros(top + 1, dtype=np.int64)
+    holder[code] = np.arange(len(code))  # some position of each value
+    present = np.zeros(top + 1, dtype=bool)
+    present[code] = True
+    number = np.cumsum(present) - 1
+    return holder[present], number[code]
 
 
 def _bytes(values: np.ndarray) -> np.ndarray:
@@ -482,12 +499,14 @@ class _RulePorts:
     not_protocol: str | None
     ports: tuple[cm.PortMatch, ...]
     not_ports: tuple[cm.PortMatch, ...]
+    uses_names: bool = field(default=False, compare=False)
 
     @classmethod
     def of(cls, rule: cm.Rule) -> _RulePorts:
         destination = rule.destination
-        return cls(rule.protocol, rule.not_protocol, tuple(destination.ports),
-                   tuple(destination.not_ports))
+        ports, not_ports = tuple(destination.ports), tuple(destination.not_ports)
+        return cls(rule.protocol, rule.not_protocol, ports, not_ports,
+                   any(p.name is not None for p in (*ports, *not_ports)))
 
     def matches(self, port: int, protocol: str, named: NamedPorts | None) -> bool:
         if self.protocol is not None and self.protocol != protocol:
@@ -498,7 +517,7 @@ class _RulePorts:
             return True
         if protocol not in cm.PORT_PROTOCOLS:
             return False
-        owner = _NamedPorts(named or {})
+        owner = _NamedPorts(named or {}) if self.uses_names else None
         if self.ports and not any(p.matches(port, protocol, owner) for p in self.ports):
             return False
         return not any(p.matches(port, protocol, owner) for p in self.not_ports)
@@ -549,7 +568,11 @@ class _Classes:
         self._values: dict[tuple[str, str], tuple[np.ndarray, list[str | None]]] = {}
         self._nodes: dict[tuple[Node, str], np.ndarray] = {}
         self._entities: dict[tuple[cm.EntityMatch, int | None], np.ndarray] = {}
+        self._entity_of: dict[tuple[int, int | None], np.ndarray] = {}  # by id() of the match
         self._selects: dict[int, np.ndarray] = {}
+        self._rule_ports: dict[int, np.ndarray | None] = {}  # by id() of a rule
+        self._ns_number = {name: k for k, name in enumerate(names)}
+        self._in_namespace: dict[str, np.ndarray] = {}
 
     def _column(self, key: str, on: str) -> tuple[np.ndarray, list[str | None]]:
         """Per class, the number of its value of label `key` (`on` "pod": as Calico selectors
@@ -620,14 +643,32 @@ class _Classes:
             code = columns[0][0]
             for column, values in columns[1:]:
                 code = code * len(values) + column
-            _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+            first, inverse = _distinct(code)
             answers = np.array([node.matches({
                 key: values[int(column[row])] for key, (column, values) in zip(keys, columns,
                                                                               strict=True)
                 if values[int(column[row])] is not None}) for row in first], dtype=bool)
-            mask = answers[inverse.reshape(-1)] & self.is_pod
+            mask = answers[inverse] & self.is_pod
         self._nodes[(node, on)] = mask
         return mask
+
+    def in_namespace(self, name: str) -> np.ndarray:
+        """Pod classes of namespace `name`."""
+        mask = self._in_namespace.get(name)
+        if mask is None:
+            number = self._ns_number.get(name)
+            mask = self._in_namespace[name] = (
+                self._cls_ns == number if number is not None else self.namespaces == name)
+        return mask
+
+    def rule_ports(self, rule: cm.Rule) -> np.ndarray | None:
+        """The slots of each destination class a rule's protocol and ports admit (None when
+        they admit no slot of any class)."""
+        key = id(rule)
+        if key not in self._rule_ports:
+            bits = self.space.port_bits((_RulePorts.of(rule),))
+            self._rule_ports[key] = bits if bits.any() else None
+        return self._rule_ports[key]
 
     def selects(self, policy: cm.CalicoPolicy) -> np.ndarray:
         """Pod classes `policy` applies to (see `CalicoPolicy.selects`)."""
@@ -635,7 +676,7 @@ class _Classes:
         if mask is None:
             mask = self.node(policy.selector)
             if policy.namespace is not None:
-                mask = mask & (self.namespaces == policy.namespace)
+                mask = mask & self.in_namespace(policy.namespace)
             if policy.namespace_selector is not None:
                 mask = mask & self.node(policy.namespace_selector, "namespace")
             if policy.service_account_selector is not None:
@@ -645,14 +686,19 @@ class _Classes:
 
     def entity(self, entity: cm.EntityMatch, rule: cm.Rule) -> np.ndarray:
         """Classes a rule's `source` or `destination` matches (labels, then addresses)."""
+        fast = (id(entity), rule.ip_version)
+        mask = self._entity_of.get(fast)
+        if mask is not None:
+            return mask
         key = (entity, rule.ip_version)
         mask = self._entities.get(key)
         if mask is not None:
+            self._entity_of[fast] = mask
             return mask
         if entity.needs_endpoint:
             mask = self.is_pod.copy()
             if entity.namespace is not None:
-                mask &= self.namespaces == entity.namespace
+                mask &= self.in_namespace(entity.namespace)
             if entity.namespace_selector is not None:
                 mask &= self.node(entity.namespace_selector, "namespace")
             if entity.selector is not None:
@@ -676,7 +722,7 @@ class _Classes:
         if rule.ip_version is not None:
             other = _ALL_V6 if rule.ip_version == 4 else _ALL_V4
             mask &= ~self.space.in_block(IPBlock(other))
-        self._entities[key] = mask
+        self._entities[key] = self._entity_of[fast] = mask
         return mask
 
 

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 ALLOW, DENY, PASS = "Allow", "Deny", "Pass"
 NETWORK_POLICY_KIND = "NetworkPolicy"
 __all__ = ["ALLOW", "DENY", "NETWORK_POLICY_KIND", "PASS", "ClassBlock", "ClassInputs",
-           "ClassSpace", "LayerDecision", "LayerView", "PolicyLayer", "PolicyRef"]
+           "ClassSpace", "LayerDecision", "LayerView", "PolicyLayer", "PolicyRef", "unique_rows"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,11 @@ class ClassBlock:
     Compressed, with `row_group` and `column_class`: `allow` and `deny` have shape (groups,
     column classes, words); row `rows[i]` holds group `row_group[i]`, and column `c` (every
     class) its column class `column_class[c]`. The builder expands them a few rows at a time.
+
+    A compressed block may also allow bits of another grid under a mask: row `r` with
+    `masked_group[r] >= 0` (classes among `rows`) also allows `masked_allow[masked_group[r]]`
+    (shape (groups, classes, words): every column) where `mask` (on the block's grid, like
+    `allow`) is set; these bits are allowed even where `deny` has them.
     """
 
     rows: np.ndarray
@@ -96,6 +101,9 @@ class ClassBlock:
     deny: np.ndarray
     row_group: np.ndarray | None = None
     column_class: np.ndarray | None = None
+    masked_allow: np.ndarray | None = None
+    masked_group: np.ndarray | None = None
+    mask: np.ndarray | None = None
 
 
 class ClassSpace(Protocol):
@@ -123,6 +131,8 @@ class ClassSpace(Protocol):
 
     def network_policy_bits(self, direction: str) -> tuple[np.ndarray, np.ndarray]: ...
 
+    def network_policy_groups(self, direction: str) -> tuple[np.ndarray, np.ndarray]: ...
+
 
 class LayerView(Protocol):
     """What `PolicyLayer.decide` reads of the cluster (`engine.Cluster` is one)."""
@@ -145,3 +155,38 @@ class PolicyLayer(Protocol):
 
     def decide(self, direction: str, view: LayerView, pod: PodInfo, other: Endpoint,
                port: int, protocol: str, named: NamedPorts | None) -> LayerDecision: ...
+
+
+_FACTORS = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                     0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53] * 8,
+                    dtype=np.uint64)
+
+
+def unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first position of each distinct row, the distinct row of each row) of a 2-D table."""
+    count = len(table)
+    if count == 0 or table.shape[1] == 0:
+        return np.zeros(min(1, count), dtype=np.int64), np.zeros(count, dtype=np.int64)
+    raw = np.ascontiguousarray(table).view(np.uint8).reshape(count, -1)
+    if raw.shape[1] % 8:
+        raw = np.concatenate([raw, np.zeros((count, 8 - raw.shape[1] % 8), np.uint8)], axis=1)
+    words = raw.view(np.uint64)
+    if words.shape[1] == 1:
+        _, first, inverse = np.unique(words[:, 0], return_index=True, return_inverse=True)
+        return first, inverse.reshape(-1)
+    # one number per row; kept only when every row equals the first row of its number
+    mixed = np.zeros(count, dtype=np.uint64)
+    for column, factor in zip(words.T, _FACTORS, strict=False):
+        mixed = mixed * factor + column
+    if words.shape[1] <= len(_FACTORS):
+        _, first, inverse = np.unique(mixed, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        if (words == words[first[inverse]]).all():
+            return first, inverse
+    order = np.lexsort(words.T[::-1])  # stable: the first of equal rows comes first
+    ordered = words[order]
+    starts = np.ones(count, dtype=bool)
+    starts[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = np.empty(count, dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return order[starts], inverse

@@ -146,3 +146,28 @@ def test_a_pod_label_hides_the_namespace_label_calico_adds_under_the_same_key(k8
     assert not verdicts[("shop/web-0", "shop/web-1")]  # blue namespace, no label of its own
     for (src, dst), allowed in verdicts.items():
         assert cluster.check(src, dst, 80).allowed == allowed
+
+
+@pytest.mark.parametrize("direction", ["Ingress", "Egress"])
+def test_the_grouped_network_policy_bits_are_the_dense_ones_of_the_isolated_rows(direction):
+    cluster = _cluster(generate(160, 8, 40, seed=4))
+    destinations = cluster._endpoints(None, with_extra_ips=False)
+    builder = build._Builder(cluster, cluster._endpoints(None, with_extra_ips=True),
+                             destinations, cluster.slots_for(destinations, None))
+    builder._entities()
+    builder._classes()
+    dense, isolated = builder.network_policy_bits(direction)
+    group, allowed = builder.network_policy_groups(direction)
+    assert 0 < isolated.sum() < builder.classes
+    assert ((group >= 0) == isolated).all()
+    assert (allowed[group[isolated]] == dense[isolated]).all()
+    assert len(allowed) < isolated.sum()  # rows covered alike share their bits
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+def test_calico_tiers_composed_a_row_at_a_time_agree_with_checks(monkeypatch, seed):
+    from isolation.reachability import compose
+    monkeypatch.setattr(compose, "_CACHE_BYTES", 1)
+    monkeypatch.setattr(build, "_TILE", 16)  # several tiles when joining the directions
+    cluster = _calico_cluster(seed)
+    _agrees_with_checks(cluster, every=37)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
 import pytest
 import yaml
 
@@ -238,3 +239,15 @@ def test_the_command_fills_kind_and_decided_by_for_calico(tmp_path, capsys):
     assert result["kind"] == "GlobalNetworkPolicy"
     assert result["egress"]["decided_by"]["tier"] == "platform"
     assert "ignored" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("values", [[0], [5, 5, 0, 7, 5, 0], list(range(40, 0, -3)) * 2,
+                                    [10 ** 9, 3, 10 ** 9, 4]])
+def test_label_value_codes_are_numbered_alike_exactly_when_equal(values):
+    from isolation.reachability.calico_layer import _distinct
+    code = np.array(values, dtype=np.int64)
+    holders, number = _distinct(code)
+    assert len(holders) == len(set(values))
+    for i, value in enumerate(values):
+        assert code[holders[number[i]]] == value
+    assert sorted(set(number.tolist())) == list(range(len(holders)))
