@@ -14,11 +14,13 @@ not evaluate are listed in `Snapshot.ignored` for the caller to warn about.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from isolation.fielderrors import clip
-from isolation.yamlfast import fast_load_documents, skip_value
+from isolation.fork import FAILED, can_fork, in_child
+from isolation.yamlfast import fast_load_documents, fast_load_items, skip_value, split_list
 from isolation.yamlio import (
     YamlInputError,
     collector_paused,
@@ -178,7 +180,8 @@ class SnapshotError(ValueError):
 
 
 def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
-                  max_bytes: int | None = None, engine_fields_only: bool = False) -> Snapshot:
+                  max_bytes: int | None = None, engine_fields_only: bool = False,
+                  meanwhile: Callable[[], object] | None = None) -> Snapshot:
     """Load multi-document YAML or `kind: List` objects into a Snapshot.
 
     Guarantees: every object has a kind and a string metadata.name (else SnapshotError naming
@@ -190,18 +193,39 @@ def load_snapshot(text: str | bytes, *, allow_unknown_kinds: bool = True,
     `isolation.yamlio`'s refusals are SnapshotErrors.
 
     With `engine_fields_only`, the fields no engine reads (`prune_unread`: managedFields, and
-    a Pod's volumes, container env, mounts, resources and probes, status conditions and
-    container statuses) are left out; on kubectl-shaped YAML they are then never built.
+    a Pod's annotations, owners, volumes, tolerations, container env, mounts, resources and
+    probes, status conditions and container statuses) are left out; on kubectl-shaped YAML
+    they are then never built.
+
+    `meanwhile` is called once, before this returns; a large snapshot is then read (in part)
+    by a forked process while it runs (`isolation.fork`), with the same result.
     """
-    with collector_paused():   # plain data throughout: nothing for the collector to find
-        return _load(text, allow_unknown_kinds, max_bytes, engine_fields_only)
+    once = _Once(meanwhile)
+    try:
+        with collector_paused():   # plain data throughout: nothing for the collector to find
+            return _load(text, allow_unknown_kinds, max_bytes, engine_fields_only,
+                         once if meanwhile is not None else None)
+    finally:
+        once()
+
+
+class _Once:
+    """Calls `function` the first time it is called, then never again."""
+
+    def __init__(self, function: Callable[[], object] | None) -> None:
+        self.function = function
+
+    def __call__(self) -> None:
+        function, self.function = self.function, None
+        if function is not None:
+            function()
 
 
 def _load(text: str | bytes, allow_unknown_kinds: bool, max_bytes: int | None,
-          engine_fields_only: bool) -> Snapshot:
+          engine_fields_only: bool, meanwhile: _Once | None = None) -> Snapshot:
     snapshot = Snapshot()
     first_seen: dict[tuple[str, str, str, str], str] = {}
-    for index, data in _parse(text, max_bytes, engine_fields_only):
+    for index, data in _parse(text, max_bytes, engine_fields_only, meanwhile):
         for position, obj in _items(data, index):
             where = f"document {index}" + (f", item {position}" if position is not None else "")
             _check_object(obj, where)
@@ -246,13 +270,18 @@ def _unsupported(kind: str, api_version: str) -> str:
 
 # Fields of an object that no engine reads, by kind (see `prune_unread`). A policy's metadata
 # (NetworkPolicy, NamespaceNetworkPolicy, ANP, BANP) is validated as kube-apiserver does, so
-# kept whole.
+# kept whole; a Node's annotations carry its tunnel addresses, so only a Pod's are left out.
+# A container's image, args and command stay: traffic paths recognise ingress controllers by them.
 _UNREAD_CONTAINER = ("env", "envFrom", "volumeMounts", "volumeDevices", "resources",
-                     "livenessProbe", "readinessProbe", "startupProbe", "lifecycle",
-                     "securityContext")
-_UNREAD_POD_SPEC = ("volumes", "tolerations", "affinity", "topologySpreadConstraints")
+                     "resizePolicy", "livenessProbe", "readinessProbe", "startupProbe",
+                     "lifecycle", "securityContext")
+_UNREAD_POD_METADATA = ("managedFields", "annotations", "ownerReferences")
+_UNREAD_POD_SPEC = ("volumes", "tolerations", "affinity", "topologySpreadConstraints",
+                    "securityContext", "readinessGates", "dnsConfig", "hostAliases",
+                    "imagePullSecrets", "resourceClaims", "schedulingGates", "overhead",
+                    "nodeSelector")
 _UNREAD_POD_STATUS = ("conditions", "containerStatuses", "initContainerStatuses",
-                      "ephemeralContainerStatuses")
+                      "ephemeralContainerStatuses", "resourceClaimStatuses")
 _KEEP_METADATA = frozenset(("NetworkPolicy", "NamespaceNetworkPolicy", "AdminNetworkPolicy",
                             "BaselineAdminNetworkPolicy"))
 
@@ -262,7 +291,8 @@ def prune_unread(obj: dict[str, Any]) -> dict[str, Any]:
     kind = obj.get("kind")
     metadata = obj.get("metadata")
     if kind not in _KEEP_METADATA and isinstance(metadata, dict):
-        metadata.pop("managedFields", None)
+        for key in _UNREAD_POD_METADATA if kind == "Pod" else ("managedFields",):
+            metadata.pop(key, None)
     if kind == "Pod":
         spec, status = obj.get("spec"), obj.get("status")
         if isinstance(spec, dict):
@@ -279,27 +309,42 @@ def prune_unread(obj: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+_SKIP_TREES: dict[str, Any] = {}
+
+
 def _skip_tree(kind: str) -> Any:
     """What the fast YAML reader need not build of an object of `kind` (as `prune_unread`)."""
-    if kind in _KEEP_METADATA:
-        return None
-    tree: dict[str, Any] = {"metadata": {"managedFields": skip_value()}}
+    try:
+        return _SKIP_TREES[kind]
+    except KeyError:
+        pass
+    tree: dict[str, Any] | None = None
+    if kind not in _KEEP_METADATA:
+        tree = {"metadata": {"managedFields": skip_value()}}
     if kind == "Pod":
         container = [dict.fromkeys(_UNREAD_CONTAINER, skip_value())]
-        tree["spec"] = {**dict.fromkeys(_UNREAD_POD_SPEC, skip_value()),
-                        "containers": container, "initContainers": container}
-        tree["status"] = dict.fromkeys(_UNREAD_POD_STATUS, skip_value())
+        tree = {"metadata": dict.fromkeys(_UNREAD_POD_METADATA, skip_value()),
+                "spec": {**dict.fromkeys(_UNREAD_POD_SPEC, skip_value()),
+                         "containers": container, "initContainers": container},
+                "status": dict.fromkeys(_UNREAD_POD_STATUS, skip_value())}
+    if len(_SKIP_TREES) < 256:
+        _SKIP_TREES[kind] = tree
     return tree
 
 
-def _parse(text: str | bytes, max_bytes: int | None,
-           engine_fields_only: bool = False) -> list[tuple[int, Any]]:
+def _parse(text: str | bytes, max_bytes: int | None, engine_fields_only: bool = False,
+           meanwhile: _Once | None = None) -> list[tuple[int, Any]]:
     """(document index, data) pairs; `kubectl -o json` output takes the much faster JSON path,
     kubectl-shaped YAML the fast reader (`isolation.yamlfast.fast_load_documents`), anything
-    else the careful YAML reader."""
+    else the careful YAML reader. With `meanwhile`, a large input is read by a forked process
+    (JSON), or a large List by two (YAML), while `meanwhile` runs."""
     if max_bytes is not None and len(text) > max_bytes:
         raise SnapshotError(f"the input is larger than the limit of {max_bytes:,} bytes")
     try:
+        if meanwhile is not None and len(text) >= FORK_BYTES and can_fork():
+            forked = _parse_forked(text, max_bytes, engine_fields_only, meanwhile)
+            if forked is not None:
+                return forked
         tried_json = _looks_like_json(text)
         if tried_json:
             # kubectl -o json; bytes are read as they are (no decoded copy of a large file)
@@ -319,6 +364,51 @@ def _parse(text: str | bytes, max_bytes: int | None,
         return [(doc.index, doc.data) for doc in load_documents(text, max_bytes=max_bytes)]
     except YamlInputError as exc:
         raise SnapshotError(str(exc)) from None
+
+
+# Reading in a forked process pays from about this size. Of a List, the child reads this many
+# bytes more than the parent: about what it reads while the parent runs `meanwhile`.
+FORK_BYTES = 1_000_000
+PARENT_HEAD_START_BYTES = 6_000_000
+
+
+def _parse_forked(text: str | bytes, max_bytes: int | None, engine_fields_only: bool,
+                  meanwhile: _Once) -> list[tuple[int, Any]] | None:
+    """What `_parse` returns, read (in part) by a forked process; None when that cannot be
+    done (the caller reads it all itself)."""
+    if _looks_like_json(text):
+        def read_json() -> list[tuple[int, Any]]:
+            documents = _parse(text, max_bytes, engine_fields_only)
+            for index, data in documents if engine_fields_only else ():
+                for _, obj in _items(data, index):
+                    if isinstance(obj, dict):
+                        prune_unread(obj)
+            return documents
+
+        documents, _ = in_child(read_json, meanwhile)
+        return None if documents is FAILED else [tuple(pair) for pair in documents]
+    if isinstance(text, bytes):
+        text = decode_text(text)
+    if max_bytes is not None and len(text) > max_bytes // 4 and len(text.encode()) > max_bytes:
+        return None
+    skip = _skip_tree if engine_fields_only else None
+    parts = split_list(text, (len(text) - PARENT_HEAD_START_BYTES) // 2)
+    if parts is None:
+        return None
+    head_text, items_text = parts
+
+    def read_head() -> list[tuple[int, Any]] | None:
+        meanwhile()
+        return fast_load_documents(head_text, skip)
+
+    items, head = in_child(lambda: fast_load_items(items_text, skip), read_head)
+    if items is FAILED or items is None or head is None or len(head) != 1:
+        return None
+    data = head[0][1]
+    if not isinstance(data, dict) or not isinstance(data.get("items") or [], list):
+        return None
+    data["items"] = (data.get("items") or []) + items
+    return head
 
 
 def _json_or_none(text: str | bytes) -> list[tuple[int, Any]] | None:

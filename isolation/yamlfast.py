@@ -7,87 +7,41 @@ None, on anything else: anchors, aliases, tags, merge keys, comments, flow colle
 `\r`, characters PyYAML refuses, a duplicate key, nesting deeper than MAX_DEPTH, a scalar it
 is not sure to resolve as PyYAML does. The caller then takes the careful path
 (`load_documents`), which reads everything and reports every refusal with its line, so every
-guarantee of `isolation.yamlio` holds on both paths. Subtrees the caller does not want (`skip`) are checked
-(structure, duplicate keys, depth) but never built.
+guarantee of `isolation.yamlio` holds on both paths. Subtrees the caller does not want
+(`skip`) are checked (structure, duplicate keys, depth: `isolation.yamlfast_blocks`) but never
+built. Scalars are resolved by `isolation.yamlfast_scalars`. A kubectl List can be read in two
+parts (`split_list`, `fast_load_items`), each by its own process.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-import yaml
-
-from isolation.yamlio import MAX_DEPTH, STR_TAG
-
-_NON_PRINTABLE = re.compile("[^\x09\x0A\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
-_ASCII_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\n"
-# What the fast reader does not know, by the character each starts with (a single-character
-# `in` is a memchr; the pattern runs only when its character is in the text at all).
-_DOUBTFUL = (("&", re.compile(r"(^|[ \[{,])&", re.M)), ("*", re.compile(r"(^|[ \[{,])\*", re.M)),
-             ("!", re.compile(r"(^|[ \[{,])!", re.M)), ("#", re.compile(r"\S[ ]+#|^ +#", re.M)),
-             ("\t", re.compile("\t")), ("\r", re.compile("\r")), ("<", re.compile("<<")),
-             ("? ", re.compile(r"^[ -]*\?( |$)", re.M)), ("\n%", re.compile("^%", re.M)),
-             ("\n...", re.compile(r"^\.\.\.", re.M)))
-
-
-def _doubtful(text: str) -> bool:
-    """True when `text` has a character PyYAML refuses, or YAML the fast reader does not know."""
-    if text.isascii():
-        if text.encode("ascii").translate(None, _ASCII_PRINTABLE):
-            return True
-    elif _NON_PRINTABLE.search(text):
-        return True
-    return (text[:1] in ("%", ".")
-            or any(char in text and pattern.search(text) for char, pattern in _DOUBTFUL))
-
-
-_SAFE_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*\Z")
-_UNSAFE_PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_JSON_STRING = json.JSONDecoder(strict=False)
-
-
-class _Doubt(Exception):
-    """The fast reader is not sure: take the careful path."""
-
-
-_resolved: dict[str, Any] = {}
-
-
-def _plain(value: str) -> Any:
-    """A plain scalar as PyYAML's safe loader constructs it (memoised)."""
-    try:
-        return _resolved[value]
-    except KeyError:
-        pass
-    if (not value or value != value.strip(" ") or value[-1] == ":" or ": " in value
-            or " #" in value or (value[0] in _UNSAFE_PLAIN_START
-                                 and not (value[0] in "-?:" and value[1:2] not in ("", " ")))):
-        raise _Doubt
-    if _SAFE_PLAIN.match(value) and value.lower() not in _BOOL_NULL:
-        result: Any = value
-    else:
-        node = yaml.ScalarNode(_RESOLVER.resolve(yaml.ScalarNode, value, (True, False)), value)
-        if node.tag == STR_TAG:
-            result = value
-        else:
-            try:
-                result = _CONSTRUCTOR.construct_object(node, deep=True)
-            except Exception:   # PyYAML's error, with its line, on the careful path
-                raise _Doubt from None
-            if isinstance(result, (list, dict)) or node.tag not in _SCALAR_TAGS:
-                raise _Doubt
-    if len(_resolved) < 100_000:
-        _resolved[value] = result
-    return result
-
-
-_BOOL_NULL = frozenset(("y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"))
-_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in (
-    "str", "int", "float", "bool", "null", "timestamp"))
-_RESOLVER = yaml.resolver.Resolver()
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+from isolation.yamlfast_blocks import (
+    CHECKED_BLOCKS,
+    CHECKED_SHAPES,
+    MAX_SEARCHED_INDENT,
+    Slow,
+    block_end,
+    check_block,
+    less_deep,
+    sequence_end,
+    shape_of,
+)
+from isolation.yamlfast_scalars import (
+    JSON_STRING,
+    RESOLVED,
+    RESOLVED_KEYS,
+    UNRESOLVED,
+    Doubt,
+    doubtful,
+    fold,
+    is_key_line,
+    json_escapes,
+    plain,
+)
+from isolation.yamlio import MAX_DEPTH
 
 
 class _Lines:
@@ -126,7 +80,7 @@ class _Lines:
     def block(self, indent: int, depth: int, skip: Any, build: bool) -> Any:
         """The block whose first line (at self.i) is indented by `indent`."""
         if depth > MAX_DEPTH:
-            raise _Doubt
+            raise Doubt
         first = self.lines[self.i][indent:]
         if first[:2] == "- " or first == "-":
             return self.sequence(indent, depth, skip, build)
@@ -154,15 +108,15 @@ class _Lines:
             at, stripped = found
             if at != indent or not (stripped[:2] == "- " or stripped == "-"):
                 if at > indent:
-                    raise _Doubt
+                    raise Doubt
                 break
             rest = stripped[2:].lstrip(" ")
             if not rest:
                 self.i += 1
                 item = self.nested(indent, depth + 1, item_skip, build, False)
             elif rest[:2] == "- " or rest == "-":
-                raise _Doubt   # a sequence in a sequence: rare in kubectl output
-            elif _is_key_line(rest):
+                raise Doubt   # a sequence in a sequence: rare in kubectl output
+            elif is_key_line(rest):
                 inner = len(self.lines[self.i]) - len(rest)
                 self.lines[self.i] = " " * inner + rest
                 item = self.mapping(inner, depth + 1, item_skip, build)
@@ -176,9 +130,12 @@ class _Lines:
         result: dict[str, Any] = {}
         seen: set[str] = set()
         by_kind = skip if callable(skip) else None
-        lines, n, own = self.lines, self.n, " " * indent
+        subtrees = skip if isinstance(skip, dict) else None
+        lines, n, own, deeper = self.lines, self.n, " " * indent, " " * (indent + 1)
+        resolved_keys, resolved = RESOLVED_KEYS, RESOLVED
         while True:
-            line = lines[self.i] if self.i < n else ""
+            i = self.i
+            line = lines[i] if i < n else ""
             if line.startswith(own) and line[indent:indent + 1] not in " #-":
                 stripped = line[indent:]   # the usual case: the next key of this mapping
             else:
@@ -191,26 +148,44 @@ class _Lines:
                 if at > indent or stripped[:2] == "- " or stripped == "-":
                     if at == indent and stripped[:1] == "-":
                         break
-                    raise _Doubt
+                    raise Doubt
             key, sep, rest = stripped.partition(": ")
             if not sep:
                 if stripped[-1:] != ":":
-                    raise _Doubt
+                    raise Doubt
                 key, rest = stripped[:-1], ""
-            if key not in _resolved_keys:
-                resolved = _plain(key)
-                if not isinstance(resolved, str) or resolved != key:
-                    raise _Doubt
-                if len(_resolved_keys) < 200_000:
-                    _resolved_keys.add(key)
+            if key not in resolved_keys:
+                as_read = plain(key)
+                if not isinstance(as_read, str) or as_read != key:
+                    raise Doubt
+                if len(resolved_keys) < 200_000:
+                    resolved_keys.add(key)
             if key in seen:
-                raise _Doubt   # the careful path names both lines
+                raise Doubt   # the careful path names both lines
             seen.add(key)
-            sub = skip.get(key) if by_kind is None and isinstance(skip, dict) else None
+            sub = subtrees.get(key) if subtrees is not None else None
             keep = build and sub is not _SKIP
             rest = rest.lstrip(" ")
             if rest:
-                value = self.scalar(rest, indent, keep)
+                # a value on this line alone (the next line is not deeper, nor blank), plain
+                # or single-quoted without quotes inside: read here, the usual case
+                following = lines[i + 1] if i + 1 < n else "."
+                first = rest[0]
+                if (rest[-1] != " " and not following.startswith(deeper)
+                        and following.strip(" ")):
+                    if first not in "|>'\"{[":
+                        value = resolved.get(rest, UNRESOLVED) if keep else None
+                        if value is UNRESOLVED:
+                            value = plain(rest)
+                        self.i = i + 1
+                    elif first == "'" and len(rest) > 1 and rest[-1] == "'" and (
+                            "'" not in rest[1:-1]):
+                        value = rest[1:-1]
+                        self.i = i + 1
+                    else:
+                        value = self.scalar(rest, indent, keep)
+                else:
+                    value = self.scalar(rest, indent, keep)
             elif sub is _SKIP:
                 self.i += 1
                 value = self.skip_block(indent, depth + 1)
@@ -221,6 +196,7 @@ class _Lines:
                 result[key] = value
                 if by_kind is not None and key == "kind" and isinstance(value, str):
                     skip = by_kind(value)
+                    subtrees = skip if isinstance(skip, dict) else None
                     by_kind = None
         return result if build else None
 
@@ -240,7 +216,7 @@ class _Lines:
             if line.startswith(deeper):
                 stripped = line.lstrip(" ")
                 if stripped[:1] == "#":
-                    raise _Doubt
+                    raise Doubt
             elif line and (line[-1] != " " or line.lstrip(" ")):
                 break   # a line indented by `indent` or less
             else:
@@ -251,28 +227,28 @@ class _Lines:
             parts.pop()
             self.i -= 1   # hmm: trailing empty lines belong to nobody
         if first == "'":
-            value = _fold(parts)
+            value = fold(parts)
             if len(value) < 2 or value[-1] != "'" or "'" in value[1:-1].replace("''", ""):
-                raise _Doubt
+                raise Doubt
             return value[1:-1].replace("''", "'")
         if first == '"':
-            if len(parts) > 1 or "\\" in text and not _json_escapes(text):
-                raise _Doubt
+            if len(parts) > 1 or "\\" in text and not json_escapes(text):
+                raise Doubt
             if text[-1] != '"' or len(text) < 2:
-                raise _Doubt
+                raise Doubt
             try:
-                value, end = _JSON_STRING.raw_decode(text)
+                value, end = JSON_STRING.raw_decode(text)
             except ValueError:
-                raise _Doubt from None
+                raise Doubt from None
             if end != len(text):
-                raise _Doubt
+                raise Doubt
             return value
         if first in "{[":
             if text in ("{}", "[]") and len(parts) == 1:
                 return {} if first == "{" else []
-            raise _Doubt
-        value = _fold(parts)
-        return _plain(value) if build else None
+            raise Doubt
+        value = fold(parts)
+        return plain(value) if build else None
 
     def skip_block(self, parent: int, depth: int) -> None:
         """Check, without building, the value of the key at indent `parent` whose line ended
@@ -280,43 +256,51 @@ class _Lines:
         in one flat pass over kubectl's usual shapes (once per shape); anything else is
         checked by `nested` (which may give up)."""
         start, lines, text = self.i, self.lines, self.text
-        if text is None:
-            end = _block_end(lines, start, self.n, parent)
+        if text is None or parent >= MAX_SEARCHED_INDENT:
+            end = block_end(lines, start, self.n, parent)
             block = "\n".join(lines[start:end])
         else:
             begin = self.offset(start)
             # the value's lines start deeper than its key, or (a sequence) with "- " at its
             # key's indent; the first other line, blank ones included, ends it
-            following = _LESS_DEEP[parent] if parent < len(_LESS_DEEP) else None
-            if following is None or text.startswith(" " * parent + "- ", begin):
-                end = _block_end(lines, start, self.n, parent)
-                stop = self.offset(end)
-            else:
-                found = following.search(text, begin - 1) if begin else None
-                stop = found.end() if found else self.offset(_block_end(lines, start,
-                                                                         self.n, parent))
-                end = start + text.count("\n", begin, stop)
-                self.mark_line, self.mark_offset = end, stop
+            following = (sequence_end(parent) if text.startswith(" " * parent + "- ", begin)
+                         else less_deep(parent))
+            found = following.search(text, begin - 1) if begin else None
+            stop = found.end() if found else self.offset(block_end(lines, start, self.n,
+                                                                     parent))
+            end = start + text.count("\n", begin, stop)
+            self.mark_line, self.mark_offset = end, stop
             block = text[begin:stop - 1] if stop > begin else ""
-        # Blocks that differ only in plain or quoted one-line values (times, names, numbers)
-        # check alike: one check per shape (the replicas of a Deployment share theirs).
-        shape = (parent, depth, _SAFE_VALUE.sub(": v", block))
-        if shape in _checked_shapes:
+        # The same block again (the replicas of a Deployment share their managedFields) is
+        # not checked again; nor is one that differs only in plain or quoted one-line values
+        # (times, names, numbers): one check per shape.
+        seen = (parent, depth, block)
+        if seen in CHECKED_BLOCKS:
             self.i = end
             return
-        try:
-            if _check_block(lines, start, end, parent, MAX_DEPTH - depth) != end:
-                raise _Slow
-            self.i = end
-            if len(_checked_shapes) < 4096:
-                _checked_shapes.add(shape)
-        except _Slow:
-            self.i = start
-            self.nested(parent, depth, None, False, True)
+        shape = (parent, depth, shape_of(block))
+        if shape not in CHECKED_SHAPES:
+            try:
+                if check_block(lines, start, end, parent, MAX_DEPTH - depth) != end:
+                    raise Slow
+            except Slow:
+                # what `nested` accepts without building does not depend on the values the
+                # shape leaves out (it resolves no plain scalar): the shape is as good
+                self.i = start
+                self.nested(parent, depth, None, False, True)
+                if self.i != end:
+                    return
+            if len(CHECKED_SHAPES) < 4096:
+                CHECKED_SHAPES.add(shape)
+        if len(block) >= 1024:   # (small ones are checked again as fast as they are found)
+            if len(CHECKED_BLOCKS) >= 4096:
+                CHECKED_BLOCKS.clear()
+            CHECKED_BLOCKS.add(seen)
+        self.i = end
 
     def literal(self, header: str, indent: int) -> str:
         if header not in ("|", "|-"):
-            raise _Doubt
+            raise Doubt
         lines, body = self.lines, []
         block_indent = None
         while self.i < self.n:
@@ -330,7 +314,7 @@ class _Lines:
                     block_indent = at
                 elif at < block_indent:
                     if at > indent:
-                        raise _Doubt
+                        raise Doubt
                     break
                 body.append(line[block_indent:])
             else:
@@ -346,176 +330,12 @@ class _Lines:
         return text + "\n" if header == "|" and body else text
 
 
-_resolved_keys: set[str] = set()
-# the newline before the first line that does not start deeper than indent k (k < 40)
-_LESS_DEEP = tuple(re.compile(f"\n(?! {{{k + 1}}})") for k in range(40))
-
-
-def _block_end(lines: list[str], start: int, n: int, parent: int) -> int:
-    """The index of the first line from `start` that does not belong to the block value of a
-    key at indent `parent`: not deeper, nor (a sequence at the key's indent) an item."""
-    deeper, same = " " * (parent + 1), " " * parent + "- "
-    end = start
-    while end < n and lines[end].startswith(deeper):
-        end += 1
-    if end == start and end < n and lines[end].startswith(same):
-        while end < n and (lines[end].startswith(same) or lines[end].startswith(deeper)):
-            end += 1
-    return end
-
-
-# a one-line value `_check_block` accepts whatever it is: a plain scalar without ": ", a
-# trailing space or colon, quotes or backslashes; a single- or double-quoted one without either
-# (possessive: the alternatives never overlap, so no match is lost, and runs go at C speed)
-_SAFE_VALUE = re.compile(r"""(?m): (?:[A-Za-z0-9](?:[^\n"'\\: ]++|:(?=[^ \n])| ++(?=[^ \n]))*+"""
-                         r"""|'[^'\n]*+'|"[^"\\\n]*+")$""")
-_checked_shapes: set[tuple[int, int, str]] = set()
-
-
-class _Slow(Exception):
-    """`_check_block` met a shape it does not know: check the block the slower way."""
-
-
-def _check_block(lines: list[str], i: int, n: int, parent: int, levels: int) -> int:
-    """The index of the line after the block value of a key at indent `parent` (its line ends
-    before line `i`); raises _Doubt for a duplicate key, _Slow for any line that is not a
-    `key:`, `key: value`, `- ...` or blank line of a block nested at most `levels` deep."""
-    frames: list[tuple[int, set[str] | None]] = []   # (indent, keys) of a mapping, None: a list
-    top_indent, keys = -1, None
-    opener, opener_is_key = parent, True   # a line that ended with ":" or "-"
-    keys_ok = _resolved_keys
-    while i < n:
-        line = lines[i]
-        s = line.lstrip(" ")
-        if not s:
-            i += 1
-            continue
-        ind = len(line) - len(s)
-        item = s[0] == "-" and (s[:2] == "- " or s == "-")
-        if opener >= 0:
-            if ind > opener:
-                top_indent, keys = ind, None if item else set()
-                frames.append((top_indent, keys))
-                if len(frames) * 2 >= levels:
-                    raise _Slow
-            elif ind == opener and item and opener_is_key:
-                top_indent, keys = ind, None
-                frames.append((ind, None))
-            opener = -1
-        if top_indent != ind or (keys is None) != item:
-            while frames and (frames[-1][0] > ind or frames[-1][0] == ind and not item
-                              and frames[-1][1] is None):
-                frames.pop()
-            if not frames:
-                if ind > parent:
-                    raise _Slow
-                return i
-            top_indent, keys = frames[-1]
-            if top_indent != ind or (keys is None) != item:
-                raise _Slow
-        if item:
-            rest = s[2:]
-            if not rest:
-                opener, opener_is_key = ind, False
-                i += 1
-                continue
-            if rest[0] in " -#":
-                raise _Slow
-            key, sep, value = rest.partition(": ")
-            if not sep and rest[-1] == ":":
-                key, value, sep = rest[:-1], "", ":"
-            if not sep:
-                _check_scalar(rest)
-                i += 1
-                continue
-            ind += 2
-            top_indent, keys = ind, set()
-            frames.append((ind, keys))
-            if key not in keys_ok:
-                _check_key(key)
-            keys.add(key)
-        else:
-            if s[0] == "#":
-                raise _Slow
-            key, sep, value = s.partition(": ")
-            if not sep:
-                if s[-1] != ":":
-                    raise _Slow
-                key, value = s[:-1], ""
-            if key not in keys_ok:
-                _check_key(key)
-            if key in keys:   # type: ignore[operator]
-                raise _Doubt
-            keys.add(key)   # type: ignore[union-attr]
-        if value:
-            if not (value[0].isalnum() and value[-1] not in ": " and ": " not in value):
-                _check_scalar(value)
-        else:
-            opener, opener_is_key = ind, True
-        i += 1
-    return i
-
-
-def _check_key(key: str) -> None:
-    try:
-        resolved = _plain(key)
-    except _Doubt:
-        raise _Slow from None
-    if not isinstance(resolved, str) or resolved != key:
-        raise _Slow
-    if len(_resolved_keys) < 200_000:
-        _resolved_keys.add(key)
-
-
-def _check_scalar(value: str) -> None:
-    """Raise _Slow unless `value` is a one-line scalar the fast reader would accept."""
-    first = value[0]
-    if first == "'":
-        if len(value) < 2 or value[-1] != "'" or "'" in value[1:-1].replace("''", ""):
-            raise _Slow
-    elif first == '"':
-        if len(value) < 2 or value[-1] != '"' or "\\" in value or '"' in value[1:-1]:
-            raise _Slow
-    elif first in "{[":
-        if value not in ("{}", "[]"):
-            raise _Slow
-    elif (first in _UNSAFE_PLAIN_START or value[-1] in ": " or ": " in value
-          or " #" in value):
-        raise _Slow
 _SKIP = object()   # in a skip tree: do not build this value
 
 
 def skip_value() -> object:
     """The marker of a skip tree (see `fast_load_documents`) for a value not to build."""
     return _SKIP
-
-
-def _is_key_line(text: str) -> bool:
-    if text[0] in "'\"{[|>":
-        return False
-    key, sep, _ = text.partition(": ")
-    return bool(sep) or (text.endswith(":") and " " not in text)
-
-
-def _json_escapes(text: str) -> bool:
-    return re.search(r'\\[^"\\/bfnrtu]', text) is None
-
-
-def _fold(parts: list[str]) -> str:
-    """Continuation lines joined as YAML folds a flow scalar: a line break is a space, an
-    empty line a newline."""
-    if len(parts) == 1:
-        return parts[0].rstrip(" ")
-    out = [parts[0].rstrip(" ")]
-    pending_newlines = 0
-    for part in parts[1:]:
-        if not part:
-            pending_newlines += 1
-            continue
-        out.append("\n" * pending_newlines if pending_newlines else " ")
-        out.append(part.rstrip(" "))
-        pending_newlines = 0
-    return "".join(out)
 
 
 def fast_load_documents(text: str, skip: Any = None) -> list[tuple[int, Any]] | None:
@@ -527,7 +347,7 @@ def fast_load_documents(text: str, skip: Any = None) -> list[tuple[int, Any]] | 
     `[subtree]` for every element of a sequence, or a callable `kind -> tree` chosen once the
     object's `kind` has been read. Left-out values are still checked, never built.
     """
-    if _doubtful(text):
+    if doubtful(text):
         return None
     documents: list[tuple[int, Any]] = []
     # (most files are one document: no `---` at all, found at memchr speed)
@@ -547,7 +367,7 @@ def fast_load_documents(text: str, skip: Any = None) -> list[tuple[int, Any]] | 
             indent, stripped = found
             if indent:
                 return None
-            if _is_key_line(stripped) or stripped[:2] == "- " or stripped == "-":
+            if is_key_line(stripped) or stripped[:2] == "- " or stripped == "-":
                 top_skip = {"items": [skip]} if skip is not None else None
                 data = reader.block(0, 1, top_skip, True)
                 if isinstance(data, dict) and "items" not in data and skip is not None:
@@ -558,6 +378,50 @@ def fast_load_documents(text: str, skip: Any = None) -> list[tuple[int, Any]] | 
                 return None
             if data is not None:
                 documents.append((index, data))
-    except (_Doubt, RecursionError, IndexError):
+    except (Doubt, RecursionError, IndexError):
         return None
     return documents
+
+
+# the newline before the first line of a List's top-level `items:` sequence that ends it: a
+# line at column 0 that is not an item (blank lines and deeper ones belong to the items)
+_ITEMS_END = re.compile(r"\n(?=[^ \n])(?!-(?: |\n|$))")
+
+
+def split_list(text: str, first_bytes: int) -> tuple[str, str] | None:
+    """A one-document kubectl List as two texts: the List with only its first items (about
+    `first_bytes` of them, none when 0) and, as a top-level sequence, the others; None when
+    `text` is not such a List or there is no second part.
+
+    Items start with `- ` at column 0 (anything else of an item is indented), so the two
+    parts read as the whole does (`fast_load_items` reads the second)."""
+    if text.startswith("---") or "\n---" in text:
+        return None
+    at = text.find("\nitems:\n- ")
+    if at < 0:
+        return None
+    begin = at + len("\nitems:\n")
+    found = _ITEMS_END.search(text, begin)
+    end = found.end() if found else len(text)
+    cut = begin - 1 if first_bytes <= 0 else text.find("\n- ", begin + first_bytes - 1, end)
+    if cut < 0:
+        return None
+    return text[:cut + 1] + text[end:], text[cut + 1:end]
+
+
+def fast_load_items(text: str, skip: Any = None) -> list[Any] | None:
+    """The items of `text`, a top-level sequence of objects (the second part of
+    `split_list`), as `fast_load_documents` reads them in a List (with `skip` for each);
+    None on any doubt."""
+    if doubtful(text):
+        return None
+    if not text.endswith("\n"):
+        text += "\n"
+    reader = _Lines(text.split("\n"), text)
+    try:
+        items = reader.sequence(0, 2, [skip], True)
+        if reader._next_content() is not None:
+            return None
+    except (Doubt, RecursionError, IndexError):
+        return None
+    return items

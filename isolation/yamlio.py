@@ -279,9 +279,9 @@ def _fast_json(text: str | bytes) -> Any:
     without duplicates, the text re-serialised holds the same strings and separators, so the
     same number of ':'; a duplicate drops a separator (and its value's strings), so fewer.
     An escaped colon (\\u003a) would turn into one, so such text takes the json module."""
-    colon, escaped = (b":", (b"\\u003a", b"\\u003A")) if isinstance(text, bytes) else (
-        ":", ("\\u003a", "\\u003A"))
-    if _orjson is None or escaped[0] in text or escaped[1] in text:
+    colon, escape, escaped = (b":", b"\\u003", (b"\\u003a", b"\\u003A")) if isinstance(
+        text, bytes) else (":", "\\u003", ("\\u003a", "\\u003A"))
+    if _orjson is None or escape in text and (escaped[0] in text or escaped[1] in text):
         return _NO_FAST_JSON
     try:
         with collector_paused():

@@ -124,7 +124,9 @@ def _load_snapshot(path: str) -> tuple[Snapshot, bytes]:
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror or error}") from None
     try:
-        snapshot = load_snapshot(data, max_bytes=MAX_SNAPSHOT_BYTES, engine_fields_only=True)
+        # the engine is imported while a forked process reads (part of) a large snapshot
+        snapshot = load_snapshot(data, max_bytes=MAX_SNAPSHOT_BYTES, engine_fields_only=True,
+                                 meanwhile=_import_engine)
     except SnapshotError as error:
         raise InputError(f"{path}: {error}") from None
     # The snapshot lives as long as the command: the collector need not walk its millions of
@@ -132,6 +134,10 @@ def _load_snapshot(path: str) -> tuple[Snapshot, bytes]:
     gc.freeze()
     warn_ignored(snapshot, path, sys.stderr)
     return snapshot, data
+
+
+def _import_engine() -> None:
+    import isolation.reachability.engine  # noqa: F401
 
 
 def _load_cluster(path: str, from_ips: list[str]) -> Cluster:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -150,10 +150,14 @@ def _read_pod(obj: Mapping[str, Any],
     ips = [value for value in ips if value]
     if ip and ip not in ips:
         ips.insert(0, ip)
+    canonical = []
     for value in ips:
-        _check_ip(value, where, "status.podIP")
-    ips = [canonical_ip(value) for value in ips]
-    ip = canonical_ip(ip) if ip else None
+        address = canonical_ip(value) if isinstance(value, str) else None
+        if address is None:
+            raise InventoryError(f"{where}: status.podIP {value!r} is not an IP address")
+        canonical.append(address)
+    # (a podIP is one of `ips`, so already read)
+    ip = canonical[ips.index(ip)] if ip else None
     # `serviceAccount` is the deprecated alias the API server still fills in
     account = spec.get("serviceAccountName") or spec.get("serviceAccount") or DEFAULT_SERVICE_ACCOUNT
     if not isinstance(account, str):
@@ -162,33 +166,39 @@ def _read_pod(obj: Mapping[str, Any],
         namespace=namespace,
         name=metadata["name"],
         labels=_string_map(metadata.get("labels"), where, "metadata.labels"),
-        ip=ip or (ips[0] if ips else None),
-        ips=tuple(ips),
+        ip=ip or (canonical[0] if canonical else None),
+        ips=tuple(canonical),
         node=spec.get("nodeName") or None,
-        ports=tuple(_container_ports(spec, where)),
+        ports=_container_ports(spec, where),
         host_network=bool(spec.get("hostNetwork")),
         service_account=account,
         service_account_labels=(accounts or {}).get((namespace, account), {}),
     )
 
 
-def _container_ports(spec: Mapping[str, Any], where: str) -> Iterable[tuple[str | None, int, str]]:
-    containers = list(spec.get("containers") or [])
+def _container_ports(spec: Mapping[str, Any], where: str) -> tuple[tuple[str | None, int, str], ...]:
+    containers = spec.get("containers") or []
     # Native sidecars (init containers that keep running) serve ports too.
-    containers += [c for c in spec.get("initContainers") or []
-                   if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
-    for c_index, container in enumerate(containers):
+    sidecars = [c for c in spec.get("initContainers") or []
+                if isinstance(c, dict) and c.get("restartPolicy") == "Always"]
+    ports = []
+    for c_index, container in enumerate([*containers, *sidecars] if sidecars else containers):
         if not isinstance(container, dict):
             raise InventoryError(f"{where}: spec.containers[{c_index}] must be a mapping")
-        for p_index, port in enumerate(container.get("ports") or []):
-            at = f"{where}: spec.containers[{c_index}].ports[{p_index}]"
+        for p_index, port in enumerate(container.get("ports") or ()):
             number = port.get("containerPort") if isinstance(port, dict) else None
             if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 65536:
-                raise InventoryError(f"{at}.containerPort must be a port number (1-65535)")
+                raise InventoryError(f"{where}: spec.containers[{c_index}].ports[{p_index}]"
+                                     ".containerPort must be a port number (1-65535)")
             protocol = port.get("protocol") or "TCP"
-            if protocol not in ("TCP", "UDP", "SCTP"):
-                raise InventoryError(f"{at}.protocol must be TCP, UDP or SCTP")
-            yield (port.get("name") or None, number, protocol)
+            if protocol not in _PROTOCOLS:
+                raise InventoryError(f"{where}: spec.containers[{c_index}].ports[{p_index}]"
+                                     ".protocol must be TCP, UDP or SCTP")
+            ports.append((port.get("name") or None, number, protocol))
+    return tuple(ports)
+
+
+_PROTOCOLS = frozenset(("TCP", "UDP", "SCTP"))
 
 
 def node_addresses(snapshot: Snapshot) -> dict[str, str]:
@@ -241,9 +251,7 @@ def canonical_ip(value: str) -> str | None:
         return None
 
 
-def _check_ip(value: Any, where: str, field: str) -> None:
-    if not isinstance(value, str) or canonical_ip(value) is None:
-        raise InventoryError(f"{where}: {field} {value!r} is not an IP address")
+_STRING = {str}
 
 
 def _string_map(value: Any, where: str, field: str) -> dict[str, str]:
@@ -251,6 +259,8 @@ def _string_map(value: Any, where: str, field: str) -> dict[str, str]:
         return {}
     if not isinstance(value, dict):
         raise InventoryError(f"{where}: {field} must be a mapping")
+    if {*map(type, value), *map(type, value.values())} == _STRING:
+        return dict(value)   # the usual case: strings only
     result = {}
     for key, item in value.items():
         if not isinstance(key, str) or not isinstance(item, str | type(None)):

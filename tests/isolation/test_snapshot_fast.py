@@ -71,6 +71,7 @@ def test_fast_reader_reads_generated_kubectl_snapshots_exactly(generated_yaml):
 
 
 def test_pruned_snapshot_is_the_same_on_both_paths(generated_yaml, monkeypatch):
+    assert fast_load_documents(generated_yaml, snapshot_module._skip_tree) is not None
     fast = load_snapshot(generated_yaml, engine_fields_only=True)
     monkeypatch.setattr(snapshot_module, "fast_load_documents", lambda *a, **k: None)
     careful = load_snapshot(generated_yaml, engine_fields_only=True)
@@ -79,6 +80,7 @@ def test_pruned_snapshot_is_the_same_on_both_paths(generated_yaml, monkeypatch):
     assert [prune_unread(copy.deepcopy(o)) for o in whole.objects()] == fast.objects()
     pod = fast.pods[0]
     assert "managedFields" not in pod["metadata"] and "volumes" not in pod["spec"]
+    assert "annotations" not in pod["metadata"] and "conditions" not in pod["status"]
     assert pod["spec"]["containers"][0]["ports"] and pod["status"]["podIP"]
 
 
@@ -96,6 +98,8 @@ def test_pruned_snapshot_is_the_same_on_both_paths(generated_yaml, monkeypatch):
     "? a\n: b\n",
     "1: a\n",                             # a key that is not a string
     "a: \"\\x41\"\n",
+    "a: x\u2028  y\nb: 1\n",            # a line break to PyYAML (LS), not to the fast reader
+    "a: x\x85y\n",                      # NEL: one PyYAML refuses there
 ])
 def test_fast_reader_gives_up_on_what_it_does_not_know(text):
     assert fast_load_documents(text) is None
@@ -230,3 +234,47 @@ def test_unusual_yaml_in_blocks_left_unread_reads_as_the_strict_reader_reads_it(
     assert fast == strict
     if not isinstance(strict, str):
         assert fast == _pruned_strict(text)
+
+
+def _pod_with_fields(name, *element_keys):
+    keys = "".join(f"              {key}:\n                .: {{}}\n" for key in element_keys)
+    return (f"- apiVersion: v1\n  kind: Pod\n  metadata:\n    annotations:\n"
+            f"      note: a long note that kubectl folds\n        over two lines\n"
+            f"    managedFields:\n    - apiVersion: v1\n      fieldsV1:\n        f:spec:\n"
+            f"          f:containers:\n            k:{{\"name\":\"web\"}}:\n"
+            f"              .: {{}}\n{keys}"
+            f"          f:volumes:\n            k:{{\"name\":\"web\"}}:\n              .: {{}}\n"
+            f"      manager: kubectl\n      time: '2026-01-0{len(name)}T00:00:00Z'\n"
+            f"    name: {name}\n    namespace: shop\n  status:\n    podIP: 10.0.0.{len(name)}\n")
+
+
+@pytest.mark.parametrize("second", [
+    ('k:{"name":"c"}', 'k:{"name":"d"}'),
+    ('k:{"name":"c"}', 'k:{"name":"c"}'),   # a duplicate key in a block shaped as the first
+])
+def test_managed_fields_shaped_alike_are_each_checked_for_duplicate_keys(second, monkeypatch):
+    text = ("apiVersion: v1\nkind: List\nitems:\n"
+            + _pod_with_fields("a", 'k:{"name":"a"}', 'k:{"name":"b"}')
+            + _pod_with_fields("bb", *second))
+    fast, strict = _both_paths(text, monkeypatch)
+    assert fast == strict
+    read_fast = fast_load_documents(text, snapshot_module._skip_tree)
+    assert (read_fast is None) == (second[0] == second[1])
+    if second[0] == second[1]:
+        assert "duplicate key" in strict
+    else:
+        assert [pod["metadata"] for pod in fast] == [
+            {"name": "a", "namespace": "shop"}, {"name": "bb", "namespace": "shop"}]
+
+
+def test_an_element_key_written_again_with_a_value_is_a_duplicate(monkeypatch):
+    def pod(name, other):
+        return (f"- apiVersion: v1\n  kind: Pod\n  metadata:\n    managedFields:\n"
+                f"    - fieldsV1:\n        f:status:\n          k:{{\"x\"}}: {len(name)}\n"
+                f"          {other}: {{}}\n      manager: kubelet\n    name: {name}\n")
+
+    text = ("apiVersion: v1\nkind: List\nitems:\n"
+            + pod("a", 'k:{"b"}') + pod("bb", 'k:{"x"}'))
+    assert fast_load_documents(text, snapshot_module._skip_tree) is None
+    fast, strict = _both_paths(text, monkeypatch)
+    assert fast == strict and "duplicate key" in strict

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
+from isolation import fork
+from isolation import snapshot as snapshot_module
 from isolation.cli.reachability import main
 
 SNAPSHOT = """\
@@ -272,3 +276,33 @@ def test_queries_with_a_duplicate_key_exit_2(snapshot, tmp_path, capsys):
     path.write_text('[{"from": "dev/tool", "to": "shop/web",\n  "port": 80, "port": 443}]')
     assert run("--snapshot", snapshot, "--queries", str(path))[0] == 2
     assert 'line 2, column 15: duplicate key "port"' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_a_snapshot_read_by_two_processes_gives_the_same_matrix(tmp_path, monkeypatch, fmt):
+    if not fork.can_fork():
+        pytest.skip("needs fork and two cores")
+    demo = yaml.safe_load((Path(__file__).resolve().parents[3] / "kubesim" / "demo.yaml")
+                          .read_text())
+    path = tmp_path / f"demo.{fmt}"
+    path.write_text(json.dumps(demo, indent=4) if fmt == "json"
+                    else yaml.safe_dump(demo, sort_keys=True))
+
+    def matrix():
+        out = io.StringIO()
+        assert main(["--snapshot", str(path), "--format", "json"], stdout=out) == 0
+        return out.getvalue()
+
+    alone = matrix()
+    monkeypatch.setattr(snapshot_module, "FORK_BYTES", 1)
+    monkeypatch.setattr(snapshot_module, "PARENT_HEAD_START_BYTES", -path.stat().st_size // 2)
+    children = []
+
+    def in_child(work, meanwhile):
+        result = fork.in_child(work, meanwhile)
+        children.append(result[0])
+        return result
+
+    monkeypatch.setattr(snapshot_module, "in_child", in_child)
+    assert matrix() == alone
+    assert len(children) == 1 and children[0] not in (fork.FAILED, None)
