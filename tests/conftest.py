@@ -17,6 +17,17 @@ from django.core.cache import cache
 WS_A, WS_B = "team-a", "team-b"
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language, whatever a page asked for before it (the
+    locale middleware leaves the request's language active in the test's thread)."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def simulator():
     """A fresh built-in API server with the demo cluster as it was before the isolation engine

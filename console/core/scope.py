@@ -15,19 +15,26 @@ admins and global viewers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
+
 from console.core.access import Access
+from isolation import text as sentences
 
 OTHER = "other"
 OTHER_LABEL = "Other projects"
-HIDDEN_POD = "a pod in another project"
+HIDDEN_POD = gettext_noop("a pod in another project")
 HIDDEN_NAMESPACE = "other projects"
+HIDDEN_PROJECT = gettext_noop("another project")
 OUTSIDE = "(outside the cluster)"
 
-_REF = re.compile(r"(?<![\w.-])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)/([A-Za-z0-9][-A-Za-z0-9._]*)")
+# ASCII word characters: a name stays recognised beside the words of any language.
+_REF = re.compile(r"(?<![\w.-])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)/([A-Za-z0-9][-A-Za-z0-9._]*)",
+                  re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -73,14 +80,20 @@ class Scope:
         return HIDDEN_NAMESPACE
 
     def redact(self, text: str) -> str:
-        """`text` with every "namespace/name" of a namespace outside the scope replaced."""
+        """`text` with every "namespace/name" of a namespace outside the scope replaced by "a
+        pod in another project" in the language `text` is shown in (a domain sentence stays
+        one: see `isolation.text.transform`)."""
         if self.everything:
             return text
+        return _transformed(text, self._redacted)
+
+    def _redacted(self, text: str) -> str:
+        hidden = gettext(HIDDEN_POD)
 
         def replace(match: re.Match[str]) -> str:
             namespace = match.group(1)
             if namespace in self.known and not self.sees(namespace):
-                return HIDDEN_POD
+                return hidden
             return match.group(0)
 
         return _REF.sub(replace, text)
@@ -129,7 +142,8 @@ def scoped_delta(delta: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
         merged["blocked"] += int(pair.get("blocked") or 0)
     result["pairs"] = sorted(pairs.values(),
                              key=lambda p: (-(p["allowed"] + p["blocked"]), p["from"], p["to"]))
-    result["warnings"] = [scope.redact(str(w)) for w in delta.get("warnings") or []]
+    result["warnings"] = [scope.redact(w if isinstance(w, str) else str(w))
+                          for w in delta.get("warnings") or []]
     return result
 
 
@@ -141,14 +155,29 @@ def redact_names(text: str, scope: Scope) -> str:
     bare: they belong to no tenant, and a fix (allow DNS, allow the ingress controller) must
     name them; their pods are still unnamed.
     """
-    text = scope.redact(text)
     if scope.everything:
         return text
     hidden = sorted((ns for ns in scope.workspace_of if not scope.sees(ns)), key=len,
                     reverse=True)
     if not hidden:
-        return text
+        return scope.redact(text)
     names = "|".join(re.escape(ns) for ns in hidden)
     end = r"(?![\w/-]|\.\w)"  # a whole name: not a longer name, a pod, or a domain
-    text = re.sub(rf"\b(?:project|namespace) (?:{names}){end}", "another project", text)
-    return re.sub(rf"(?<![\w./=:-])(?:{names}){end}", "another project", text)
+
+    def redacted(text: str) -> str:
+        project = gettext(HIDDEN_PROJECT).replace("\\", "\\\\")
+        text = scope._redacted(text)
+        text = re.sub(rf"\b(?:project|namespace) (?:{names}){end}", project, text,
+                      flags=re.ASCII)
+        return re.sub(rf"(?<![\w./=:-])(?:{names}){end}", project, text, flags=re.ASCII)
+
+    return _transformed(text, redacted)
+
+
+def _transformed(value: str, function: Callable[[str], str]) -> str:
+    """`function(value)`; a domain sentence stays one (`isolation.text.transform`), its English
+    value made with the English words of `function` whatever the active language."""
+    if isinstance(value, sentences.Text):
+        with translation.override(None):
+            return sentences.transform(value, function)
+    return function(value)

@@ -215,8 +215,7 @@ def _calico_facts(obj: Mapping[str, Any], tiers: Mapping[str, Mapping[str, Any]]
         actions=_actions((r.action, r.direction) for r in text.rules),
         directions=tuple(d.capitalize() for d in text.directions), position=text.position,
         subject=text.subject,
-        sentences=tuple((r.field, r.sentence[0].upper() + r.sentence[1:] + ".")
-                        for r in text.rules),
+        sentences=tuple((r.field, r.whole_sentence) for r in text.rules),
         host_only=text.host_only)
 
 

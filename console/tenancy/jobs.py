@@ -19,7 +19,7 @@ from typing import Any
 
 from celery import shared_task
 from django.core.cache import cache
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from cluster.errors import (
     AlreadyExistsError,
@@ -31,6 +31,7 @@ from cluster.errors import (
 from cluster.gateway import Gateway
 from console.core import audit, cluster, jobs, tenants
 from console.core.audit import OVERRIDE_KIND
+from console.core.language import requester_language
 from console.core.models import Change
 from console.guardrails import services as guardrails
 from console.tenancy import intent
@@ -44,6 +45,7 @@ from console.tenancy.reconcile import (
     repair_drift,
     summarize_writes,
 )
+from console.tenancy.services import IntentError
 from isolation.compiler.generate import ENGINE_KUBESPHERE
 from isolation.compiler.intent import (
     move_project_patch,
@@ -131,11 +133,13 @@ def create_workspace(ctx: jobs.JobContext) -> dict[str, Any]:
 
 @jobs.handler(intent.KIND_RECONCILE)
 def reconcile_job(ctx: jobs.JobContext) -> dict[str, Any]:
-    report = repair_drift(namespaces=ctx.params.get("namespaces"), author=ctx.job.requested_by,
-                          job=ctx.job, progress=_progress(ctx, 10, 90))
-    return {"message": report.summary(), "writes": report.write_count,
-            "repairs": [w.sentence() for w in report.writes],
-            "conflicts": list(report.plan.conflicts)}
+    with requester_language(ctx.job.requested_by):
+        report = repair_drift(namespaces=ctx.params.get("namespaces"),
+                              author=ctx.job.requested_by, job=ctx.job,
+                              progress=_progress(ctx, 10, 90))
+        return {"message": report.summary(), "writes": report.write_count,
+                "repairs": [w.sentence() for w in report.writes],
+                "conflicts": [str(c) for c in report.plan.conflicts]}
 
 
 # -- the common course of a change ------------------------------------------------------------
@@ -156,8 +160,9 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
     before = gw.snapshot()
     change = make(before)
     if change.issues:
-        raise PermanentClusterError("Nothing was changed: " + "; ".join(
-            f"{f}: {m}" if f else m for f, m in change.issues))
+        with requester_language(ctx.job.requested_by):
+            raise PermanentClusterError(gettext("Nothing was changed: %(issues)s") % {
+                "issues": IntentError(change.issues)})
     assert change.snapshot is not None
     engine = settings.engine_mode
     kubesphere = engine == ENGINE_KUBESPHERE
@@ -208,16 +213,19 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
         impact, failure = impact_between(first_before, after)
     elif scope:
         impact = Impact()   # nothing was written, so nothing can reach more or less
-    message = change.done + ("." if intent_written else
-                             " (the cluster already held this intent).")
-    if earlier and not kubesphere:
-        message += " " + summarize_writes(scope, generated_before, generated_after)
-    else:
-        message += " " + outcome.summary()
-    if impact is not None and not impact.unchanged:
-        blocked = len(impact.newly_blocked)
-        message += (f" Reachability: {blocked} connection{'' if blocked == 1 else 's'} blocked, "
-                    f"{len(impact.newly_allowed)} allowed.")
+    with requester_language(ctx.job.requested_by):
+        sentences = [(gettext("%(done)s.") if intent_written else
+                      gettext("%(done)s (the cluster already held this intent)."))
+                     % {"done": change.done}]
+        sentences.append(summarize_writes(scope, generated_before, generated_after)
+                         if earlier and not kubesphere else outcome.summary())
+        if impact is not None and not impact.unchanged:
+            blocked = len(impact.newly_blocked)
+            sentences.append(ngettext(
+                "Reachability: %(blocked)s connection blocked, %(allowed)s allowed.",
+                "Reachability: %(blocked)s connections blocked, %(allowed)s allowed.", blocked)
+                % {"blocked": blocked, "allowed": len(impact.newly_allowed)})
+        message = " ".join(sentences)
     problems = list(outcome.plan.conflicts) + ([failure] if failure else [])
     intent_before = first["intent_before"] if earlier else change.before
     # the change this job records (an override given for it is an entry of its own)

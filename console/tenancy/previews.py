@@ -105,8 +105,8 @@ def project_reachability(snapshot: Snapshot, project: str, scope: Scope | None =
     try:
         cluster = Cluster.from_snapshot(snapshot)
     except (InvalidPolicyError, InventoryError) as exc:
-        return ProjectReachability(project, error=f"The cluster's policies cannot be "
-                                                  f"evaluated: {exc}")
+        return ProjectReachability(project, error=gettext(
+            "The cluster's policies cannot be evaluated: %(error)s") % {"error": exc})
     own = [pod.key for pod in cluster.pods if pod.namespace == project]
     if not own:
         return ProjectReachability(project)
@@ -125,7 +125,7 @@ def _folded(rows: list[ReachRow], scope: Scope) -> list[ReachRow]:
     hidden = [row for row in rows if row not in shown]
     if hidden:
         shown.append(ReachRow(FOLDED, OTHER_LABEL, OTHER, "", sum(r.allowed for r in hidden),
-                              sum(r.total for r in hidden), note="projects you cannot see"))
+                              sum(r.total for r in hidden), note=gettext("projects you cannot see")))
     # The folded row closes the namespace rows, before the addresses outside the cluster.
     return sorted(shown, key=lambda row: (_ORDER[row.scope], row.key == FOLDED, row.key))
 
@@ -172,7 +172,7 @@ def _namespace_row(namespace: str, project: str, owner: dict[str, str], allowed:
     else:
         scope = OTHER
     return ReachRow(namespace, namespace, scope, workspace, allowed, total,
-                    note="this project" if scope == SELF else "")
+                    note=gettext("this project") if scope == SELF else "")
 
 
 def _row_order(row: ReachRow) -> tuple[int, str]:
@@ -206,9 +206,10 @@ def _outside_samples(snapshot: Snapshot, project: str
             address = _inside(block)
             if address and address not in samples:
                 wanted = ports or [DEFAULT_EGRESS_PORT]
-                samples[address] = (address, f"in {block.get('cidr')}", wanted)
+                samples[address] = (address, gettext("in %(cidr)s") % {"cidr": block.get("cidr")},
+                                    wanted)
         if elsewhere:
-            samples[elsewhere] = (elsewhere, "an address no policy names",
+            samples[elsewhere] = (elsewhere, gettext("an address no policy names"),
                                   [DEFAULT_EGRESS_PORT])
         result[direction] = list(samples.values())
     return result["ingress"], result["egress"]

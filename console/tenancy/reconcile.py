@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 
 from cluster.errors import (
     ConflictError,
@@ -75,8 +77,9 @@ class Write:
         return f"{self.namespace}/{self.name}"
 
     def sentence(self) -> str:
-        verb = {"create": "created", "update": "rewritten", "delete": "deleted"}[self.action]
-        return f"{self.ref} {verb}"
+        words = {"create": gettext("%(ref)s created"), "update": gettext("%(ref)s rewritten"),
+                 "delete": gettext("%(ref)s deleted")}[self.action]
+        return words % {"ref": self.ref}
 
 
 @dataclass
@@ -113,53 +116,70 @@ class Outcome:
         return snapshot.with_network_policies(self.policies_after)
 
     def summary(self) -> str:
-        where = ("the cluster" if self.namespaces is None
-                 else _namespaces_phrase(self.namespaces))
+        where, many = _where(self.namespaces)
         if self.engine_mode == ENGINE_KUBESPHERE:
-            return (f"Engine mode kubesphere: KubeSphere's controller writes the policies of "
-                    f"{where}; the console wrote none.")
+            return gettext("Engine mode kubesphere: KubeSphere's controller writes the policies "
+                           "of %(where)s; the console wrote none.") % {"where": where}
         if self.dry_run:
             count = self.plan.writes
-            return (f"{where.capitalize()} {_be(where, 'is', 'are')} in step: nothing to write."
-                    if count == 0 else
-                    f"{count} write{'s' if count != 1 else ''} would bring {where} in step.")
+            if count == 0:
+                return capfirst(ngettext("%(where)s is in step: nothing to write.",
+                                         "%(where)s are in step: nothing to write.", many)
+                                % {"where": where})
+            return ngettext("%(count)s write would bring %(where)s in step.",
+                            "%(count)s writes would bring %(where)s in step.", count) % {
+                "count": count, "where": where}
         counts = {a: sum(1 for w in self.writes if w.action == a)
                   for a in ("create", "update", "delete")}
-        return _writes_phrase(where, counts["create"], counts["update"], counts["delete"])
+        return _writes_phrase((where, many), counts["create"], counts["update"],
+                              counts["delete"])
 
 
-def _writes_phrase(where: str, created: int, rewritten: int, deleted: int) -> str:
+def _writes_phrase(where: tuple[str, int], created: int, rewritten: int, deleted: int) -> str:
+    phrase, many = where
     if not created + rewritten + deleted:
-        return (f"{where.capitalize()} {_be(where, 'was', 'were')} already in step: "
-                "nothing written.")
-    parts = [f"{n} {verb}" for verb, n in (("created", created), ("rewritten", rewritten),
-                                           ("deleted", deleted)) if n]
-    return f"Generated policies of {where}: {', '.join(parts)}."
+        return capfirst(ngettext("%(where)s was already in step: nothing written.",
+                                 "%(where)s were already in step: nothing written.", many)
+                        % {"where": phrase})
+    counts = ((gettext("%(count)s created"), created), (gettext("%(count)s rewritten"), rewritten),
+              (gettext("%(count)s deleted"), deleted))
+    parts = [words % {"count": n} for words, n in counts if n]
+    return gettext("Generated policies of %(where)s: %(counts)s.") % {
+        "where": phrase, "counts": _commas(parts)}
 
 
 def summarize_writes(namespaces: list[str] | None, before: list[dict[str, Any]],
                      after: list[dict[str, Any]]) -> str:
     """Outcome.summary's sentence for the generated policies that went from `before` to
     `after` (those changed only), e.g. over all the attempts of a job."""
-    where = "the cluster" if namespaces is None else _namespaces_phrase(namespaces)
     old, new = {_key(p) for p in before}, {_key(p) for p in after}
-    return _writes_phrase(where, len(new - old), len(new & old), len(old - new))
+    return _writes_phrase(_where(namespaces), len(new - old), len(new & old), len(old - new))
 
 
-def _be(where: str, singular: str, plural: str) -> str:
-    """The verb agreeing with a phrase of `_namespaces_phrase` (or "the cluster")."""
-    first = where.split(" ", 1)[0]
-    return plural if first == "projects" or first.isdigit() else singular
+def _where(namespaces: list[str] | None) -> tuple[str, int]:
+    """"the cluster" or `_namespaces_phrase`, with the count its verb agrees with."""
+    if namespaces is None:
+        return gettext("the cluster"), 1
+    return _namespaces_phrase(namespaces), max(len(namespaces), 1)
 
 
 def _namespaces_phrase(namespaces: list[str]) -> str:
     if not namespaces:
-        return "no project"
+        return gettext("no project")
     if len(namespaces) == 1:
-        return f"project {namespaces[0]}"
+        return gettext("project %(name)s") % {"name": namespaces[0]}
     if len(namespaces) <= 3:
-        return "projects " + ", ".join(namespaces)
-    return f"{len(namespaces)} projects"
+        return gettext("projects %(names)s") % {"names": _commas(namespaces)}
+    return ngettext("%(count)s project", "%(count)s projects", len(namespaces)) % {
+        "count": len(namespaces)}
+
+
+def _commas(items: list[str]) -> str:
+    """`items` separated by commas, as the reader's language separates a list."""
+    listed = items[0] if items else ""
+    for item in items[1:]:
+        listed = gettext("%(items)s, %(more)s") % {"items": listed, "more": item}
+    return listed
 
 
 def in_scope(policies: list[dict[str, Any]], namespaces: list[str] | set[str] | None
@@ -190,9 +210,9 @@ def compile_intent(snapshot: Snapshot, settings: IsolationSettings) -> CompileRe
     try:
         return desired_policies(snapshot, settings)
     except TenancyInputError as exc:
-        raise PermanentClusterError(
-            f"The isolation intent in the cluster cannot be compiled: {exc}. Fix that object "
-            "(for example with kubectl edit) and try again.") from exc
+        raise PermanentClusterError(gettext(
+            "The isolation intent in the cluster cannot be compiled: %(error)s. Fix that "
+            "object (for example with kubectl edit) and try again.") % {"error": exc}) from exc
 
 
 def reconcile(gateway: Gateway, snapshot: Snapshot, settings: IsolationSettings,
@@ -273,14 +293,14 @@ def kubesphere_differences(desired: list[dict[str, Any]], actual: list[dict[str,
     found = []
     for key in sorted(wanted):
         if key not in present:
-            found.append(f"{key[0]}/{key[1]} is not written yet; KubeSphere's controller will "
-                         "create it")
+            found.append(gettext("%(ref)s is not written yet; KubeSphere's controller will "
+                                 "create it") % {"ref": "/".join(key)})
         elif canonical_spec(wanted[key]) != canonical_spec(present[key]):
-            found.append(f"{key[0]}/{key[1]} differs from what KubeSphere's controller will "
-                         "write")
+            found.append(gettext("%(ref)s differs from what KubeSphere's controller will "
+                                 "write") % {"ref": "/".join(key)})
     for key in sorted(set(present) - set(wanted)):
-        found.append(f"{key[0]}/{key[1]} is no longer wanted; KubeSphere's controller will "
-                     "delete it")
+        found.append(gettext("%(ref)s is no longer wanted; KubeSphere's controller will "
+                             "delete it") % {"ref": "/".join(key)})
     return found
 
 
@@ -300,7 +320,8 @@ def impact_between(before: Snapshot, after: Snapshot) -> tuple[Impact | None, st
     try:
         return impact_of(before, after), ""
     except ValueError as exc:
-        return None, f"The reachability change could not be computed: {exc}"
+        return None, gettext("The reachability change could not be computed: %(error)s") % {
+            "error": exc}
 
 
 # -- drift repair -----------------------------------------------------------------------------
@@ -338,17 +359,21 @@ def report_lines(outcome: Outcome) -> list[str]:
     the summary."""
     lines: list[str] = []
     if outcome.engine_mode == ENGINE_KUBESPHERE:
-        lines += [f"  {d}" for d in outcome.kubesphere_differences]
+        lines += [str(d) for d in outcome.kubesphere_differences]
     elif outcome.dry_run:
-        lines += [f"  would fix: {d}" for d in outcome.plan.drift]
+        lines += [gettext("would fix: %(drift)s") % {"drift": d} for d in outcome.plan.drift]
     else:
-        lines += [f"  repaired: {_repair_sentence(w)}" for w in outcome.writes]
-    lines += [f"  conflict: {c}" for c in outcome.plan.conflicts]
-    problems = sorted({f"{p.namespace}/{p.entry}: {p.message}" if p.entry else
-                       f"{p.namespace}: {p.message}" for p in outcome.compiled.problems
-                       if outcome.namespaces is None or p.namespace in outcome.namespaces})
-    lines += [f"  not compiled: {p}" for p in problems]
-    return [*lines, outcome.summary()]
+        lines += [gettext("repaired: %(repair)s") % {"repair": _repair_sentence(w)}
+                  for w in outcome.writes]
+    lines += [gettext("conflict: %(conflict)s") % {"conflict": c} for c in outcome.plan.conflicts]
+    problems = sorted({
+        (gettext("%(project)s/%(entry)s: %(problem)s") if p.entry else
+         gettext("%(project)s: %(problem)s")) % {"project": p.namespace, "entry": p.entry,
+                                                  "problem": p.message}
+        for p in outcome.compiled.problems
+        if outcome.namespaces is None or p.namespace in outcome.namespaces})
+    lines += [gettext("not compiled: %(problem)s") % {"problem": p} for p in problems]
+    return [*(f"  {line}" for line in lines), outcome.summary()]
 
 
 def _record_repairs(snapshot: Snapshot, outcome: Outcome, author, job) -> list[Any]:
@@ -363,9 +388,10 @@ def _record_repairs(snapshot: Snapshot, outcome: Outcome, author, job) -> list[A
     else:
         target, project = f"{len(namespaces)} namespaces", ""
     count = len(writes)
-    summary = (f"Drift repaired in {_namespaces_phrase(namespaces)} "
-               f"({count} polic{'y' if count == 1 else 'ies'}): "
-               + " ".join(_repair_sentence(w) for w in writes))
+    summary = ngettext("Drift repaired in %(where)s (%(count)s policy): %(repairs)s",
+                       "Drift repaired in %(where)s (%(count)s policies): %(repairs)s", count) % {
+        "where": _namespaces_phrase(namespaces), "count": count,
+        "repairs": " ".join(_repair_sentence(w) for w in writes)}
     return [audit.record_change(
         kind=DRIFT_KIND, target=target, summary=summary, author=author,
         author_label=DRIFT_AUTHOR, workspace=workspaces.pop() if len(workspaces) == 1 else "",
@@ -377,13 +403,15 @@ def _record_repairs(snapshot: Snapshot, outcome: Outcome, author, job) -> list[A
 
 def _repair_sentence(write: Write) -> str:
     if write.action == "create":
-        return f"{write.ref} was missing from the cluster; it was created from its source."
+        return gettext("%(ref)s was missing from the cluster; it was created from its "
+                       "source.") % {"ref": write.ref}
     if write.action == "delete":
-        return (f"{write.ref} was generated by the console but no intent requires it any "
-                "more; it was deleted.")
+        return gettext("%(ref)s was generated by the console but no intent requires it any "
+                       "more; it was deleted.") % {"ref": write.ref}
     changed = differences(write.after or {}, write.before or {}) or ["spec"]
-    return (f"{write.ref} had been changed outside the console ({', '.join(changed)}); it was "
-            "rewritten from its source.")
+    return gettext("%(ref)s had been changed outside the console (%(fields)s); it was "
+                   "rewritten from its source.") % {"ref": write.ref,
+                                                    "fields": ", ".join(changed)}
 
 
 def _planned_writes(plan: Plan) -> list[Write]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+
 from cluster.errors import NotFoundError
 from console.core import cluster, jobs
 from console.core.models import Job
@@ -49,7 +51,8 @@ class IntentError(ValueError):
 
     def __init__(self, issues: list[Issue]) -> None:
         self.issues = list(issues)
-        super().__init__("; ".join(f"{f}: {m}" if f else m for f, m in self.issues))
+        super().__init__(_listed([gettext("%(field)s: %(problem)s") % {"field": f, "problem": m}
+                                  if f else str(m) for f, m in self.issues]))
 
 
 @dataclass
@@ -115,7 +118,8 @@ def preview_move(project: str, workspace: str) -> Preview:
 def _preview(make) -> Preview:
     snapshot = cluster.snapshot()
     change: IntentChange = make(snapshot)
-    preview = Preview(issues=list(change.issues), summary=change.description + ".",
+    preview = Preview(issues=list(change.issues),
+                      summary=gettext("%(change)s.") % {"change": change.description},
                       name=change.target.rsplit("/", 1)[-1], guardrail_key=_key_of(change))
     if not change.valid or change.snapshot is None:
         return preview
@@ -147,7 +151,8 @@ def fill_preview(preview: Preview, change: IntentChange, snapshot: Snapshot,
     try:
         preview.new_violations = guardrails.newly_violated(snapshot, after)
     except ValueError as exc:
-        preview.guardrail_error = f"The guardrails could not be checked: {exc}"
+        preview.guardrail_error = gettext("The guardrails could not be checked: %(error)s") % {
+            "error": exc}
     preview.summary = _summary(change, preview, kubesphere)
     return preview
 
@@ -159,33 +164,51 @@ def _summary(change: IntentChange, preview: Preview, kubesphere: bool) -> str:
     kept = len(after & before)
     parts = []
     if created:
-        parts.append(f"{created} generated polic{'y' if created == 1 else 'ies'} to create")
+        parts.append(ngettext("%(count)s generated policy to create",
+                              "%(count)s generated policies to create", created)
+                     % {"count": created})
     if deleted:
-        parts.append(f"{deleted} to delete")
+        parts.append(gettext("%(count)s to delete") % {"count": deleted})
     if kept:
-        parts.append(f"{kept} to keep or rewrite")
-    writer = "KubeSphere's controller will write" if kubesphere else "the console writes"
-    sentence = change.description + "."
+        parts.append(gettext("%(count)s to keep or rewrite") % {"count": kept})
+    sentences = [gettext("%(change)s.") % {"change": change.description}]
     if parts:
-        sentence += f" {'; '.join(parts).capitalize()} ({writer} them)."
+        sentences.append((gettext("%(parts)s (KubeSphere's controller will write them).")
+                          if kubesphere else gettext("%(parts)s (the console writes them)."))
+                         % {"parts": _listed(parts)})
     impact = preview.impact
     if impact is not None:
         if impact.unchanged:
-            sentence += " Reachability does not change."
+            sentences.append(gettext("Reachability does not change."))
         else:
             blocked, allowed = len(impact.newly_blocked), len(impact.newly_allowed)
-            sentence += (f" {blocked} connection{'' if blocked == 1 else 's'} "
-                         f"{'becomes' if blocked == 1 else 'become'} blocked and "
-                         f"{allowed} {'becomes' if allowed == 1 else 'become'} allowed.")
-    return sentence
+            sentences.append(gettext("%(blocked)s and %(allowed)s.") % {
+                "blocked": ngettext("%(count)s connection becomes blocked",
+                                    "%(count)s connections become blocked", blocked)
+                % {"count": blocked},
+                "allowed": ngettext("%(count)s becomes allowed", "%(count)s become allowed",
+                                    allowed) % {"count": allowed}})
+    return " ".join(sentences)
+
+
+def _listed(parts: list[str]) -> str:
+    """`parts` separated by semicolons, as the reader's language separates them."""
+    listed = parts[0] if parts else ""
+    for part in parts[1:]:
+        listed = gettext("%(items)s; %(more)s") % {"items": listed, "more": part}
+    return listed
 
 
 def _problem_text(namespace: str, entry: str, message: str) -> str:
     if entry.startswith("node/"):
-        return f"Node {entry[5:]}: {message}"
+        return gettext("Node %(node)s: %(problem)s") % {"node": entry[5:], "problem": message}
     if entry:
-        return f"Entry {namespace}/{entry}: {message}"
-    return f"Project {namespace}: {message}" if namespace else message
+        return gettext("Entry %(project)s/%(entry)s: %(problem)s") % {
+            "project": namespace, "entry": entry, "problem": message}
+    if namespace:
+        return gettext("Project %(project)s: %(problem)s") % {"project": namespace,
+                                                               "problem": message}
+    return message
 
 
 # -- starting changes -------------------------------------------------------------------------

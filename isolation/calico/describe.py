@@ -45,6 +45,11 @@ class CalicoRuleText:
     def field(self) -> str:
         return f"spec.{self.direction}[{self.index}]"
 
+    @property
+    def whole_sentence(self) -> str:
+        """`sentence` as a sentence of its own (capital letter, full stop)."""
+        return _("{rule}.", rule=self.sentence)
+
 
 @dataclass(frozen=True)
 class CalicoPolicyText:

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from isolation import text
 from isolation.netpol.formats import IPNetwork, parse_cidr
-from isolation.netpol.selectors import Selector
+from isolation.netpol.selectors import Requirement, Selector
+from isolation.text import gettext as _
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Named container ports of one pod: port name -> ((number, protocol), ...)
@@ -53,7 +55,7 @@ class PortSpec:
 
     def describe(self) -> str:
         if self.port is None:
-            return f"any {self.protocol} port"
+            return _("any {protocol} port", protocol=self.protocol)
         if self.end_port is not None:
             return f"{self.port}-{self.end_port}/{self.protocol}"
         return f"{self.port}/{self.protocol}"
@@ -70,10 +72,11 @@ class IPBlock:
         return not any(ip in excluded for excluded in self.excepts)
 
     def describe(self) -> str:
-        text = str(self.cidr)
-        if self.excepts:
-            text += " except " + ", ".join(str(e) for e in self.excepts)
-        return text
+        """`10.0.0.0/8` or `10.0.0.0/8 except 10.1.0.0/16, 10.2.0.0/16`."""
+        if not self.excepts:
+            return str(self.cidr)
+        return _("{cidr} except {excepts}", cidr=str(self.cidr),
+                 excepts=_commas([str(e) for e in self.excepts]))
 
 
 @dataclass(frozen=True)
@@ -86,17 +89,48 @@ class Peer:
     ip_block: IPBlock | None = None
 
     def describe(self, policy_namespace: str) -> str:
+        """Who the peer designates: "pods with app=web in namespaces with team=a"."""
         if self.ip_block is not None:
-            return f"IPs in {self.ip_block.describe()}"
+            return _("IPs in {block}", block=self.ip_block.describe())
         if self.namespace_selector is None:
-            where = f"namespace {policy_namespace}"
+            where = _("namespace {namespace}", namespace=policy_namespace)
         elif self.namespace_selector.is_empty:
-            where = "all namespaces"
+            where = _("all namespaces")
         else:
-            where = f"namespaces with {self.namespace_selector.describe()}"
+            where = _("namespaces with {selector}",
+                      selector=_selector_words(self.namespace_selector))
         if self.pod_selector is None or self.pod_selector.is_empty:
-            return f"all pods in {where}"
-        return f"pods with {self.pod_selector.describe()} in {where}"
+            return _("all pods in {where}", where=where)
+        return _("pods with {selector} in {where}", selector=_selector_words(self.pod_selector),
+                 where=where)
+
+
+def _commas(items: list[str]) -> str:
+    """`items` separated by commas, as the reader's language separates a list."""
+    if len(items) <= 1:
+        return items[0] if items else ""
+    middle = len(items) // 2
+    return _("{items}, {more}", items=_commas(items[:middle]), more=_commas(items[middle:]))
+
+
+def _selector_words(selector: Selector) -> str:
+    """`Selector.describe` in the reader's language."""
+    if selector.is_empty:
+        return _("everything")
+    return _commas([_requirement_words(r) for r in selector.requirements])
+
+
+def _requirement_words(requirement: Requirement) -> str:
+    values = ", ".join(sorted(requirement.values))
+    if requirement.operator == "In":
+        if len(requirement.values) == 1:
+            return f"{requirement.key}={values}"
+        return _("{key} in ({values})", key=requirement.key, values=values)
+    if requirement.operator == "NotIn":
+        return _("{key} not in ({values})", key=requirement.key, values=values)
+    if requirement.operator == "Exists":
+        return _("has {key}", key=requirement.key)
+    return _("no {key}", key=requirement.key)
 
 
 @dataclass(frozen=True)
@@ -112,9 +146,10 @@ class Rule:
         return tuple(PortSpec(0, p.protocol, p.port, p.end_port) for p in self.ports)
 
     def describe_ports(self) -> str:
+        """`[80/TCP, any UDP port]`, or "every port" for a rule without ports."""
         if not self.ports:
-            return "every port"
-        return "[" + ", ".join(p.describe() for p in self.ports) + "]"
+            return _("every port")
+        return text.join(["[", _commas([p.describe() for p in self.ports]), "]"], "")
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from isolation import text
 from isolation.adminnetpol.model import BASELINE, AdminPolicy, parse_admin_policy, priority_ties
 from isolation.adminnetpol.validation import defaulted_and_issues as admin_defaulted_and_issues
 from isolation.calico.evaluate import CalicoPolicySet
+from isolation.fielderrors import FieldIssue, clip
 from isolation.netpol.model import EGRESS, INGRESS, NamedPorts, Peer, Policy, parse_policy
 from isolation.netpol.validation import defaulted_and_issues
 from isolation.reachability.admin import AdminPolicyLayer
@@ -61,6 +63,7 @@ from isolation.reachability.verdict import (
     Verdict,
 )
 from isolation.snapshot import NAME_LABEL, Snapshot
+from isolation.text import gettext as _
 
 __all__ = [
     "ChangedConnections", "Cluster", "Connection", "Counts", "DirectionVerdict", "Endpoint",
@@ -68,6 +71,13 @@ __all__ = [
     "Verdict", "diff",
 ]
 PROTOCOLS = ("TCP", "UDP", "SCTP")
+
+
+def _issue_text(issue: object) -> str:
+    """An issue as `str(issue)` reads it, said in the reader's language."""
+    if isinstance(issue, FieldIssue):
+        return _("{field}: {message}", field=clip(issue.field), message=issue.message)
+    return issue if isinstance(issue, str) else str(issue)
 
 
 class InvalidPolicyError(ValueError):
@@ -78,7 +88,8 @@ class InvalidPolicyError(ValueError):
         self.policy = policy
         self.issues = issues
         self.kind = kind
-        super().__init__(f"{kind} {policy}: " + "; ".join(str(i) for i in issues))
+        super().__init__(_("{kind} {policy}: {issues}", kind=kind, policy=policy,
+                           issues=text.join([_issue_text(i) for i in issues], "; ")))
 
 
 class Cluster:
@@ -116,8 +127,8 @@ class Cluster:
         self.layers: list[PolicyLayer] = list(layers)
         self.warnings = priority_ties(self.admin_policies)
         if calico is not None:
-            self.warnings += [f"{problem.ref} is not evaluated: "
-                              + "; ".join(str(issue) for issue in problem.issues)
+            self.warnings += [_("{ref} is not evaluated: {issues}", ref=problem.ref,
+                                issues=text.join([_issue_text(i) for i in problem.issues], "; "))
                               for problem in calico.problems if not problem.evaluated]
         self.node_of_address = node_of_address
         self.extra_ips = [ip for ip in (canonical_ip(v) for v in extra_ips) if ip]
@@ -222,31 +233,35 @@ class Cluster:
                 egress = DirectionVerdict(
                     EGRESS, applies=True, isolated=egress.isolated, allowed=True,
                     selecting=egress.selecting,
-                    reason=f"Egress from {src_pod.key} is allowed: traffic to the pod's own node "
-                           f"({destination.node}) is always allowed.")
+                    reason=_("Egress from {pod} is allowed: traffic to the pod's own node "
+                             "({node}) is always allowed.", pod=src_pod.key,
+                             node=destination.node))
         else:
             egress = DirectionVerdict(EGRESS, applies=False, isolated=False, allowed=True,
-                                      reason=f"{source.name} is not a pod, so no egress policy "
-                                             "applies at the source.")
+                                      reason=_("{name} is not a pod, so no egress policy "
+                                               "applies at the source.", name=source.name))
         if dst_pod is None:
             ingress = DirectionVerdict(INGRESS, applies=False, isolated=False, allowed=True,
-                                       reason=f"{destination.name} is not a pod, so no ingress "
-                                              "policy applies at the destination.")
+                                       reason=_("{name} is not a pod, so no ingress policy "
+                                                "applies at the destination.",
+                                                name=destination.name))
         else:
             ingress = self._direction(INGRESS, dst_pod, source, number, protocol, named)
             if source.kind == NODE_KIND and source.node and source.node == dst_pod.node:
                 ingress = DirectionVerdict(
                     INGRESS, applies=True, isolated=ingress.isolated, allowed=True,
                     selecting=ingress.selecting,
-                    reason=f"Ingress to {dst_pod.key} is allowed: traffic from the pod's own "
-                           f"node ({source.node}) is always allowed (kubelet probes).")
+                    reason=_("Ingress to {pod} is allowed: traffic from the pod's own node "
+                             "({node}) is always allowed (kubelet probes).", pod=dst_pod.key,
+                             node=source.node))
         return Verdict(egress.allowed and ingress.allowed, source, destination, number,
                        protocol, egress, ingress)
 
     @staticmethod
     def _to_itself(source: Endpoint, destination: Endpoint, port: int, protocol: str) -> Verdict:
         """A pod's connections to itself: no NetworkPolicy can block them."""
-        reason = (f"{source.name} connects to itself, which NetworkPolicies never block.")
+        reason = _("{name} connects to itself, which NetworkPolicies never block.",
+                   name=source.name)
         egress = DirectionVerdict(EGRESS, applies=False, isolated=False, allowed=True, reason=reason)
         ingress = DirectionVerdict(INGRESS, applies=False, isolated=False, allowed=True,
                                    reason=reason)
@@ -283,7 +298,7 @@ class Cluster:
                     getattr(layer, "carries_network_policies", False):
                 netpol = decision
             if decision.action in (ALLOW, DENY):
-                reason = " ".join([*notes, decision.reason])
+                reason = text.join([*notes, decision.reason])
                 return DirectionVerdict(
                     direction, True, netpol.isolated if netpol else decision.isolated,
                     decision.action == ALLOW, reason, list(decision.selecting),
@@ -295,8 +310,11 @@ class Cluster:
             elif decision.reason:
                 undecided.append(decision.reason)
         if netpol is None:  # a layer order without the NetworkPolicies
-            undecided.append(f"No policy decides {direction} of {pod.key}, so it is allowed.")
-        return DirectionVerdict(direction, True, False, True, " ".join([*notes, *undecided]),
+            undecided.append(
+                _("No policy decides egress of {pod}, so it is allowed.", pod=pod.key)
+                if direction == EGRESS else
+                _("No policy decides ingress of {pod}, so it is allowed.", pod=pod.key))
+        return DirectionVerdict(direction, True, False, True, text.join([*notes, *undecided]),
                                 passed_by=passes)
 
     def peer_matches(self, policy: Policy, peer: Peer, other: Endpoint) -> bool:

@@ -24,6 +24,7 @@ from isolation.reachability.layers import (
     PolicyRef,
 )
 from isolation.reachability.verdict import DirectionVerdict, RuleRef
+from isolation.text import gettext as _
 
 
 class NetworkPolicyLayer:
@@ -90,8 +91,10 @@ class NetworkPolicyLayer:
         if selecting and not matched:
             if port_misses:
                 policy, rule = port_misses[0]
-                nearest = (f"{policy.key} {direction} rule {rule.index} matches {other.name} "
-                           f"but port {port}/{protocol} is not in {rule.describe_ports()}")
+                nearest = _("{policy} {direction} rule {index} matches {name} but port "
+                            "{traffic} is not in {ports}", policy=policy.key,
+                            direction=direction, index=rule.index, name=other.name,
+                            traffic=f"{port}/{protocol}", ports=rule.describe_ports())
             elif peer_misses:
                 policy, rule = peer_misses[0]
                 nearest = peer_miss(view, policy, rule, other, port, protocol)
