@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from isolation import text
 from isolation.netpol.describe import comma_list, requirement_words
 from isolation.netpol.model import EGRESS, Policy, Rule
 from isolation.reachability.inventory import ClusterView, Endpoint, PodInfo
@@ -87,7 +88,7 @@ def _no_rule_allows(egress: bool, traffic: str, other: str, nearest: str | None,
 def peer_miss(cluster: ClusterView, policy: Policy, rule: Rule, other: Endpoint, port: int,
               protocol: str) -> str:
     """Why a rule whose ports fit does not cover `other` (its first peer's failing part)."""
-    peers = "; ".join(peer.describe(policy.namespace) for peer in rule.peers)
+    peers = text.join([peer.describe(policy.namespace) for peer in rule.peers], "; ")
     fields = {"policy": policy.key, "direction": rule.direction, "index": rule.index,
               "traffic": f"{port}/{protocol}", "peers": peers}
     if rule.direction == EGRESS:
