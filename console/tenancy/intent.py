@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+
 from isolation.compiler.entries import draft_entry_name
 from isolation.compiler.intent import (
     NSNP_API_VERSION,
@@ -117,21 +119,26 @@ def _tenancy(snapshot: Snapshot) -> tuple[Tenancy | None, list[Issue]]:
     try:
         return Tenancy.from_snapshot(snapshot), []
     except TenancyInputError as exc:
-        return None, [("", f"The cluster holds an object the console cannot read: {exc}")]
+        return None, [("", gettext("The cluster holds an object the console cannot read: "
+                                   "%(error)s") % {"error": exc})]
 
 
 # -- the changes ------------------------------------------------------------------------------
 
 def workspace_isolation(snapshot: Snapshot, workspace: str, enabled: bool) -> IntentChange:
     """Switch workspace isolation: `spec.networkIsolation` of the Workspace."""
-    state = "on" if enabled else "off"
-    change = IntentChange(KIND_WORKSPACE_ISOLATION, f"workspace/{workspace}",
-                          f"Turn network isolation {state} for workspace {workspace}",
-                          f"Network isolation turned {state} for workspace {workspace}",
-                          workspace=workspace)
+    names = {"workspace": workspace}
+    change = IntentChange(
+        KIND_WORKSPACE_ISOLATION, f"workspace/{workspace}",
+        (gettext("Turn network isolation on for workspace %(workspace)s") if enabled
+         else gettext("Turn network isolation off for workspace %(workspace)s")) % names,
+        (gettext("Network isolation turned on for workspace %(workspace)s") if enabled
+         else gettext("Network isolation turned off for workspace %(workspace)s")) % names,
+        workspace=workspace)
     current = find(snapshot, "Workspace", workspace)
     if current is None:
-        change.issues.append(("workspace", f"Workspace {workspace} does not exist."))
+        change.issues.append(("workspace", gettext("Workspace %(workspace)s does not exist.")
+                              % names))
         return change
     tenancy, change.issues = _tenancy(snapshot)
     if tenancy is None:
@@ -145,37 +152,47 @@ def workspace_isolation(snapshot: Snapshot, workspace: str, enabled: bool) -> In
     change.namespaces = set(projects)
     overridden = [p for p in projects if tenancy.projects[p].mode == MODE_PROJECT]
     if overridden:
-        change.notes.append(
-            f"{_count(overridden, 'project')} of the workspace {_have(overridden)} project "
-            f"isolation on, which wins over workspace isolation: {', '.join(overridden)}.")
+        change.notes.append(ngettext(
+            "%(count)d project of the workspace has project isolation on, which wins over "
+            "workspace isolation: %(projects)s.",
+            "%(count)d projects of the workspace have project isolation on, which wins over "
+            "workspace isolation: %(projects)s.", len(overridden))
+            % {"count": len(overridden), "projects": ", ".join(overridden)})
     if not projects:
-        change.notes.append(f"Workspace {workspace} has no projects yet; the switch applies "
-                            "to the projects added later.")
+        change.notes.append(gettext("Workspace %(workspace)s has no projects yet; the switch "
+                                    "applies to the projects added later.") % names)
     return change
 
 
 def project_isolation(snapshot: Snapshot, project: str, enabled: bool) -> IntentChange:
     """Switch project isolation: the Namespace annotation. Switching off keeps the
     project's allowlist entries (inactive until it is switched on again)."""
-    state = "on" if enabled else "off"
-    change = IntentChange(KIND_PROJECT_ISOLATION, f"project/{project}",
-                          f"Turn network isolation {state} for project {project}",
-                          f"Network isolation turned {state} for project {project}",
-                          project=project)
+    names = {"project": project}
+    change = IntentChange(
+        KIND_PROJECT_ISOLATION, f"project/{project}",
+        (gettext("Turn network isolation on for project %(project)s") if enabled
+         else gettext("Turn network isolation off for project %(project)s")) % names,
+        (gettext("Network isolation turned on for project %(project)s") if enabled
+         else gettext("Network isolation turned off for project %(project)s")) % names,
+        project=project)
     tenancy, change.issues = _tenancy(snapshot)
     if tenancy is None:
         return change
     info = tenancy.projects.get(project)
     current = find(snapshot, "Namespace", project)
     if info is None or current is None:
-        change.issues.append(("project", f"Project {project} does not exist."))
+        change.issues.append(("project", gettext("Project %(project)s does not exist.") % names))
         return change
     change.workspace = info.workspace or ""
     if not info.managed:
-        where = (f"workspace {info.workspace}, which does not exist" if info.workspace
-                 else "no workspace")
-        change.issues.append(("project", f"Project {project} belongs to {where}; network "
-                              "isolation applies only to projects of a workspace."))
+        if info.workspace:
+            issue = gettext("Project %(project)s belongs to workspace %(workspace)s, which does "
+                            "not exist; network isolation applies only to projects of a "
+                            "workspace.") % {**names, "workspace": info.workspace}
+        else:
+            issue = gettext("Project %(project)s belongs to no workspace; network isolation "
+                            "applies only to projects of a workspace.") % names
+        change.issues.append(("project", issue))
         return change
     updated = copy.deepcopy(current)
     annotations = dict(updated["metadata"].get("annotations") or {})
@@ -189,13 +206,15 @@ def project_isolation(snapshot: Snapshot, project: str, enabled: bool) -> Intent
     change.namespaces = {project}
     entries = tenancy.entries.get(project, [])
     if not enabled and entries:
-        change.notes.append(f"The project's {_count(entries, 'allowlist entry')} "
-                            f"{'is' if len(entries) == 1 else 'are'} kept and "
-                            f"{'becomes' if len(entries) == 1 else 'become'} active "
-                            "again when project isolation is switched back on.")
+        change.notes.append(ngettext(
+            "The project's %(count)d allowlist entry is kept and becomes active again when "
+            "project isolation is switched back on.",
+            "The project's %(count)d allowlist entries are kept and become active again when "
+            "project isolation is switched back on.", len(entries)) % {"count": len(entries)})
     if not enabled and info.workspace_isolation:
-        change.notes.append(f"Workspace {info.workspace} is isolated, so the project stays "
-                            "isolated at workspace level.")
+        change.notes.append(gettext("Workspace %(workspace)s is isolated, so the project stays "
+                                    "isolated at workspace level.")
+                            % {"workspace": info.workspace})
     return change
 
 
@@ -205,13 +224,17 @@ def save_entry(snapshot: Snapshot, project: str, name: str | None,
     allowlist entry of `project`. Issues name the spec's fields (`spec.egress[0].to[1]…`)."""
     existing = find(snapshot, "NamespaceNetworkPolicy", name, project) if name else None
     entry_name = name or new_entry_name(snapshot, project, spec)
-    verb, past = ("Change", "changed") if existing is not None else ("Add", "added")
+    names = {"entry": entry_name, "project": project}
+    if existing is not None:
+        description = gettext("Change allowlist entry %(entry)s of project %(project)s")
+        done = gettext("Allowlist entry %(entry)s of project %(project)s changed")
+    else:
+        description = gettext("Add allowlist entry %(entry)s of project %(project)s")
+        done = gettext("Allowlist entry %(entry)s of project %(project)s added")
     change = IntentChange(KIND_SAVE_ENTRY, f"project/{project}/entry/{entry_name}",
-                          f"{verb} allowlist entry {entry_name} of project {project}",
-                          f"Allowlist entry {entry_name} of project {project} {past}",
-                          project=project)
+                          description % names, done % names, project=project)
     if not isinstance(spec, dict):
-        change.issues.append(("spec", "must be a mapping with ingress or egress rules"))
+        change.issues.append(("spec", gettext("must be a mapping with ingress or egress rules")))
         return change
     entry = entry_object(project, entry_name, copy.deepcopy(spec))
     if existing is not None:
@@ -224,8 +247,8 @@ def save_entry(snapshot: Snapshot, project: str, name: str | None,
     try:
         issues = validate_entry(entry, snapshot)
     except TenancyInputError as exc:
-        change.issues.append(("", f"The cluster holds an object the console cannot read: "
-                              f"{exc}"))
+        change.issues.append(("", gettext("The cluster holds an object the console cannot "
+                                          "read: %(error)s") % {"error": exc}))
         return change
     change.issues = [(issue.field, issue.message) for issue in issues]
     if change.issues:
@@ -237,21 +260,25 @@ def save_entry(snapshot: Snapshot, project: str, name: str | None,
     change.snapshot = with_object(snapshot, entry)
     change.namespaces = {project}
     if tenancy.mode(project) != MODE_PROJECT:
-        change.notes.append(f"Project isolation is off for {project}: the entry is kept but "
-                            "inactive until project isolation is switched on.")
+        change.notes.append(gettext("Project isolation is off for %(project)s: the entry is "
+                                    "kept but inactive until project isolation is switched "
+                                    "on.") % {"project": project})
     return change
 
 
 def delete_entry(snapshot: Snapshot, project: str, name: str) -> IntentChange:
     """Delete an allowlist entry; its generated `nsnp-<name>` goes with it."""
+    names = {"entry": name, "project": project}
     change = IntentChange(KIND_DELETE_ENTRY, f"project/{project}/entry/{name}",
-                          f"Delete allowlist entry {name} of project {project}",
-                          f"Allowlist entry {name} of project {project} deleted",
+                          gettext("Delete allowlist entry %(entry)s of project %(project)s")
+                          % names,
+                          gettext("Allowlist entry %(entry)s of project %(project)s deleted")
+                          % names,
                           project=project)
     existing = find(snapshot, "NamespaceNetworkPolicy", name, project)
     if existing is None:
-        change.issues.append(("name", f"Project {project} has no allowlist entry named "
-                              f"{name}."))
+        change.issues.append(("name", gettext("Project %(project)s has no allowlist entry "
+                                              "named %(entry)s.") % names))
         return change
     tenancy, change.issues = _tenancy(snapshot)
     change.workspace = (tenancy.workspace_of(project) or "") if tenancy else ""
@@ -263,23 +290,25 @@ def delete_entry(snapshot: Snapshot, project: str, name: str) -> IntentChange:
 
 def move_project(snapshot: Snapshot, project: str, workspace: str) -> IntentChange:
     """Move a project into another workspace (its workspace label)."""
+    names = {"project": project, "workspace": workspace}
     change = IntentChange(KIND_MOVE_PROJECT, f"project/{project}",
-                          f"Move project {project} to workspace {workspace}",
-                          f"Project {project} moved to workspace {workspace}",
+                          gettext("Move project %(project)s to workspace %(workspace)s") % names,
+                          gettext("Project %(project)s moved to workspace %(workspace)s") % names,
                           workspace=workspace, project=project)
     tenancy, change.issues = _tenancy(snapshot)
     if tenancy is None:
         return change
     current = find(snapshot, "Namespace", project)
     if current is None or project not in tenancy.projects:
-        change.issues.append(("project", f"Project {project} does not exist."))
+        change.issues.append(("project", gettext("Project %(project)s does not exist.") % names))
     if workspace not in tenancy.workspaces:
-        change.issues.append(("workspace", f"Workspace {workspace} does not exist."))
+        change.issues.append(("workspace", gettext("Workspace %(workspace)s does not exist.")
+                              % names))
     if change.issues or current is None:
         return change
     if tenancy.projects[project].workspace == workspace:
-        change.issues.append(("workspace", f"Project {project} already belongs to workspace "
-                              f"{workspace}."))
+        change.issues.append(("workspace", gettext("Project %(project)s already belongs to "
+                                                   "workspace %(workspace)s.") % names))
         return change
     updated = copy.deepcopy(current)
     labels = dict(updated["metadata"].get("labels") or {})
@@ -290,24 +319,28 @@ def move_project(snapshot: Snapshot, project: str, workspace: str) -> IntentChan
     change.namespaces = namespaces_affected_by_move(snapshot, project)
     broken = entries_invalidated_by_move(snapshot, project, workspace)
     if broken:
-        names = ", ".join(f"{ns}/{name}" for ns, name in broken)
-        change.notes.append(f"These allowlist entries name {project} and stop working once "
-                            f"it leaves their workspace: {names}.")
+        change.notes.append(gettext("These allowlist entries name %(project)s and stop "
+                                    "working once it leaves their workspace: %(entries)s.")
+                            % {**names, "entries": ", ".join(f"{ns}/{name}"
+                                                            for ns, name in broken)})
     return change
 
 
 def create_workspace(snapshot: Snapshot, name: str) -> IntentChange:
     """Create an empty Workspace (isolation off)."""
+    names = {"workspace": name}
     change = IntentChange(KIND_CREATE_WORKSPACE, f"workspace/{name}",
-                          f"Create workspace {name}", f"Workspace {name} created",
-                          workspace=name)
+                          gettext("Create workspace %(workspace)s") % names,
+                          gettext("Workspace %(workspace)s created") % names, workspace=name)
     if not isinstance(name, str) or not name:
-        change.issues.append(("name", "is required"))
+        change.issues.append(("name", gettext("is required")))
     elif len(name) > 63 or not _WORKSPACE_NAME.match(name):
-        change.issues.append(("name", "must be at most 63 lower case letters, digits and "
-                              "'-', starting and ending with a letter or digit"))
+        change.issues.append(("name", gettext("must be at most 63 lower case letters, digits "
+                                              "and '-', starting and ending with a letter or "
+                                              "digit")))
     elif find(snapshot, "Workspace", name) is not None:
-        change.issues.append(("name", f"Workspace {name} already exists."))
+        change.issues.append(("name", gettext("Workspace %(workspace)s already exists.")
+                              % names))
     if change.issues:
         return change
     workspace = {"apiVersion": WORKSPACE_API_VERSION, "kind": "Workspace",
@@ -367,17 +400,6 @@ def _defaulted(spec: Any) -> Any:
 def entry_peer_kind(peer: Any) -> str:
     """`external` for an ipBlock peer, `internal` for a project or Service peer."""
     return "external" if isinstance(peer, dict) and "ipBlock" in peer else "internal"
-
-
-def _count(items: list[Any], noun: str) -> str:
-    if len(items) == 1:
-        return f"1 {noun}"
-    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
-    return f"{len(items)} {plural}"
-
-
-def _have(items: list[Any]) -> str:
-    return "has" if len(items) == 1 else "have"
 
 
 __all__ = [

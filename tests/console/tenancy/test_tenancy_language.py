@@ -102,3 +102,19 @@ def test_a_projects_reachability_notes_read_in_chinese(demo_cluster):
     with translation.override("en"):
         rows = project_reachability(cluster.snapshot(), "shop").inbound
         assert [r.note for r in rows if r.key == "shop"] == ["this project"]
+
+
+def test_an_intent_change_is_described_in_the_language_of_the_request():
+    from django.utils import translation
+
+    from console.tenancy import intent
+    from isolation.snapshot import Snapshot
+
+    english = intent.create_workspace(Snapshot(), "team-c")
+    assert (english.description, english.done) == ("Create workspace team-c",
+                                                   "Workspace team-c created")
+    with translation.override("zh-hans"):
+        chinese = intent.create_workspace(Snapshot(), "team-c")
+        refused = intent.create_workspace(Snapshot(), "Team C")
+    assert (chinese.description, chinese.done) == ("创建企业空间 team-c", "已创建企业空间 team-c")
+    assert refused.issues == [("name", "最多 63 个小写字母、数字和“-”，且必须以字母或数字开头和结尾")]
