@@ -21,6 +21,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -44,6 +47,7 @@ from console.core.scope import Scope
 from isolation.compiler.tenancy import workspace_of as workspace_map
 from isolation.guardrails.evaluate import (
     ExpectationResult,
+    asked_ports,
     evaluate,
     expectation_objects,
     parse_expectations,
@@ -66,6 +70,8 @@ OVERRIDE_MINUTES = 15           # how long a given override waits for its change
 FINGERPRINT_KEY = "guardrails:fingerprint"
 CHECKED_KEY = "guardrails:checked"
 HIDDEN_PROJECT = "another project"
+# The engine answering on the declared ports and the asked ones (see `newly_violated`).
+DeclaredEngine = Callable[[set[tuple[int, str]]], Cluster]
 
 
 # -- evaluating the cluster and recording transitions ----------------------------------------
@@ -314,17 +320,25 @@ class GuardrailCheck:
 
 
 def newly_violated(before: Snapshot | Cluster | tuple[Snapshot, Cluster],
-                   after: Snapshot | tuple[Snapshot, Cluster]) -> list[NewViolation]:
+                   after: Snapshot | tuple[Snapshot, Cluster], *,
+                   declared: DeclaredEngine | None = None,
+                   declared_before: DeclaredEngine | None = None) -> list[NewViolation]:
     """Every expectation of `after` that holds on `before` (or is new) and not on `after`,
     unscoped. Each side is a Snapshot or (Snapshot, its Cluster) to reuse a built engine;
     `before` may also be a bare Cluster, evaluated with `after`'s Services. Only the
-    expectations violated after the change are evaluated before it. Raises ValueError
-    (the engine's errors) when a side cannot be evaluated."""
+    expectations violated after the change are evaluated before it. `declared` gives, for
+    the numbered ports the expectations ask beyond those the pods declare (`asked_ports`), an
+    engine answering as `after`'s on all of them (lighter than `after`'s own, which still
+    explains the violations); `declared_before` likewise for `before` (whose violations are
+    never explained: only whether each expectation held counts). Raises ValueError (the
+    engine's errors) when a side cannot be evaluated."""
     after_snapshot, after_cluster = _sides(after)
     valid, _errors = parse_expectations(expectation_objects(after_snapshot))
     if not valid:
         return []
-    results_after = evaluate(after_snapshot, valid, after_cluster)
+    asked = asked_ports(after_snapshot, valid) if declared or declared_before else set()
+    matrix_cluster = None if declared is None else declared(asked)
+    results_after = evaluate(after_snapshot, valid, after_cluster, matrix_cluster=matrix_cluster)
     broken = [(e, r) for e, r in zip(valid, results_after, strict=True)
               if not r.holds and not r.reason]
     if not broken:
@@ -333,7 +347,13 @@ def newly_violated(before: Snapshot | Cluster | tuple[Snapshot, Cluster],
         before_snapshot, before_cluster = after_snapshot, before
     else:
         before_snapshot, before_cluster = _sides(before)
-    results_before = evaluate(before_snapshot, [e for e, _ in broken], before_cluster)
+    if declared_before is not None:
+        before_cluster = declared_before(asked)
+    if before_cluster is None:
+        results_before = evaluate(before_snapshot, [e for e, _ in broken], max_violations=0)
+    else:
+        results_before = HELD_RESULTS.results(before_snapshot, before_cluster,
+                                              [e for e, _ in broken])
     labels = namespace_labels(after_snapshot)
     found = []
     for (expectation, result), earlier in zip(broken, results_before, strict=True):
@@ -345,6 +365,45 @@ def newly_violated(before: Snapshot | Cluster | tuple[Snapshot, Cluster],
                 fields["destination"], tuple(fields["namespaces"]), result.violation_count,
                 tuple(fields["violations"])))
     return found
+
+
+class _HeldResults:
+    """Expectation results by engine: a review's `before` engine is kept from one review to
+    the next while the cluster stays the same (`isolation.review.baseline`), and so are the
+    results on it. An entry holds its engine and snapshot, so an id names one engine while
+    kept; the last `size` engines are kept. Thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._held: OrderedDict[int, tuple[Cluster, Snapshot,
+                                           dict[Expectation, ExpectationResult]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def results(self, snapshot: Snapshot, cluster: Cluster,
+                expectations: list[Expectation]) -> list[ExpectationResult]:
+        """`evaluate(snapshot, expectations, cluster, max_violations=0)` (whether each holds
+        and how often not, no violation explained), each expectation evaluated once."""
+        with self._lock:
+            entry = self._held.get(id(cluster))
+            if entry is None or entry[0] is not cluster or entry[1] is not snapshot:
+                entry = self._held[id(cluster)] = (cluster, snapshot, {})
+                while len(self._held) > self.size:
+                    self._held.popitem(last=False)
+            else:
+                self._held.move_to_end(id(cluster))
+            known = entry[2]
+            missing = list(dict.fromkeys(e for e in expectations if e not in known))
+            if missing:
+                known.update(zip(missing, evaluate(snapshot, missing, cluster,
+                                                   max_violations=0), strict=True))
+            return [known[e] for e in expectations]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+
+
+HELD_RESULTS = _HeldResults(size=2)
 
 
 def _sides(side: Snapshot | tuple[Snapshot, Cluster]) -> tuple[Snapshot, Cluster | None]:
@@ -373,12 +432,16 @@ def scoped_check(violations: list[NewViolation], scope: Scope, *, platform_admin
 
 
 def check_change(user, before: Snapshot | Cluster | tuple[Snapshot, Cluster],
-                 after: Snapshot | tuple[Snapshot, Cluster], *, key: str = "") -> GuardrailCheck:
+                 after: Snapshot | tuple[Snapshot, Cluster], *, key: str = "",
+                 declared: DeclaredEngine | None = None,
+                 declared_before: DeclaredEngine | None = None) -> GuardrailCheck:
     """The guardrails a change breaks, as `user` may see them: call it in every preview.
 
     `before` / `after` are the cluster before and after the change, each a Snapshot or a
     (Snapshot, Cluster) pair when the engine is built already (`before` may also be a bare
-    Cluster); the expectations are those of `after`. `key` names the change for an override
+    Cluster); the expectations are those of `after` (`declared`, `declared_before`: see
+    `newly_violated`).
+    `key` names the change for an override
     given ahead of the apply (any stable string, e.g. "policy-edit:shop/web"). Never raises
     for an engine error: the check then carries `error` and blocks nothing.
 
@@ -404,7 +467,8 @@ def check_change(user, before: Snapshot | Cluster | tuple[Snapshot, Cluster],
     after_snapshot = after[0] if isinstance(after, tuple) else after
     access = Access.for_user(user)
     try:
-        found = newly_violated(before, after)
+        found = newly_violated(before, after, declared=declared,
+                               declared_before=declared_before)
     except ValueError as exc:
         return GuardrailCheck(key=key, can_override=access.platform_admin,
                               error=f"The guardrails could not be checked: {exc}")

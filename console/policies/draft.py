@@ -20,6 +20,7 @@ import dataclasses
 import hashlib
 import json
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,18 +39,25 @@ from console.core import cluster, jobs, tenants
 from console.core.access import Access
 from console.core.models import Job
 from console.core.scope import Scope, redact_names, scoped_delta
-from console.guardrails.services import GuardrailCheck, check_change
+from console.guardrails.services import HELD_RESULTS, GuardrailCheck, check_change
 from console.policies import kinds, services
 from console.policies.detail import scope_of
 from console.policies.kinds import NETPOL, PolicyKind
-from console.policies.text import DiffPage, DiffRow, diff_page, folded, live_yaml, side_by_side
+from console.policies.parsed import PARSED_DRAFTS
+from console.policies.text import DiffPage, DiffRow, FoldedDiff, diff_page, live_yaml
 from isolation.compiler.reconcile import is_ours
 from isolation.fielderrors import UNKNOWN_FIELD
-from isolation.netpol.problems import position, rule_problems, schema_problems
-from isolation.review.clusters import ChangeClusters
+from isolation.netpol.problems import Problem, position, rule_problems, schema_problems
+from isolation.review.baseline import BASELINES
+from isolation.review.clusters import LIVE_POLICIES, ChangeClusters
 from isolation.review.impact import Impact, impact_of, with_policies
-from isolation.review.lint import Finding, bidi_lines, lint_policy
-from isolation.yamlio import Document, YamlInputError, load_documents, plain_copy
+from isolation.review.lint import BIDI_CONTROLS, Finding, bidi_lines, lint_policy
+from isolation.yamlio import (
+    Document,
+    YamlInputError,
+    collector_paused,
+    plain_copy,
+)
 
 API_VERSION = "networking.k8s.io/v1"
 KIND = "NetworkPolicy"
@@ -126,7 +134,7 @@ class Review:
     checks: dict[str, str] = field(default_factory=lambda: dict.fromkeys(CHECKS, NOT_RUN))
     stored: dict[str, Any] | None = None
     live: dict[str, Any] | None = None
-    diff: list[DiffRow] = field(default_factory=list)
+    diff: Sequence[DiffRow] = field(default_factory=list)
     diff_texts: tuple[str, str] | None = None   # the YAML compared: live, after apply
     impact: ImpactView | None = None
     impact_error: str = ""
@@ -220,14 +228,26 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
     review = Review(normalise(text), mode, target, base_version)
     if kind is not None:
         review.kind, review.fixed_kind = kind, True
-    _mark_bidi(review)
-    document = _parse(review)
-    if document is None or not _validate(review, document, access, directory):
-        return review
-    _dry_run(review, document)
-    if review.ok and preview:
-        _preview(review, document, scope_of(access, directory), user)
+    # A review of a large draft builds millions of objects and no garbage cycle: collections
+    # during it would walk every one of them, and whatever the process keeps, for nothing.
+    with collector_paused():
+        _mark_bidi(review)
+        document = _parse(review)
+        if document is None or not _validate(review, document, access, directory):
+            return review
+        _dry_run(review, document)
+        if review.ok and preview:
+            _preview(review, document, scope_of(access, directory), user)
     return review
+
+
+def forget() -> None:
+    """Drop what this process keeps between reviews (read drafts, clusters read, engines and
+    their results): the next review reads everything again."""
+    PARSED_DRAFTS.clear()
+    BASELINES.clear()
+    LIVE_POLICIES.clear()
+    HELD_RESULTS.clear()
 
 
 def guardrail_key(namespace: str, name: str, action: str = "edit",
@@ -271,13 +291,13 @@ def delete_guardrails(policy: dict[str, Any], user, kind: PolicyKind | None = No
 # -- stages ------------------------------------------------------------------------------------
 
 
-def draft_diff(review: Review) -> list[DiffRow]:
+def draft_diff(review: Review) -> Sequence[DiffRow]:
     """The folded side-by-side diff of a checked draft (`review.stored`, what the dry run
     returned) against the live object (`review.live`, none for a create); the two texts are
     kept in `review.diff_texts`."""
     review.diff_texts = (live_yaml(review.live) if review.live else "",
                          live_yaml(review.stored or {}))
-    return folded(side_by_side(*review.diff_texts))
+    return FoldedDiff(*review.diff_texts)
 
 
 # A reviewed diff is kept this long for its author, so "show more" pages through it without
@@ -294,13 +314,13 @@ def keep_diff(review: Review, user_id: int) -> None:
 
 
 def kept_diff(user_id: int, target: tuple[str, str] | None, text: str,
-              base_version: str) -> list[DiffRow] | None:
+              base_version: str) -> Sequence[DiffRow] | None:
     """The diff `keep_diff` kept for this user, target, text and version, or None."""
     packed = cache.get(_diff_key(user_id, target, normalise(text), base_version))
     if not isinstance(packed, bytes):
         return None
     before, after = json.loads(zlib.decompress(packed))
-    return folded(side_by_side(before, after))
+    return FoldedDiff(before, after)
 
 
 def _diff_key(user_id: int, target: tuple[str, str] | None, text: str,
@@ -359,6 +379,8 @@ def review_diff(text: str, *, access: Access, directory: tenants.Directory, mode
 def _mark_bidi(review: Review) -> None:
     """A warning at each line holding a bidirectional control character: such text (a name,
     an annotation) can show differently from what it is."""
+    if not any(control in review.text for control in BIDI_CONTROLS):
+        return
     for found in bidi_lines(review.text):
         message = found.message
         review.diagnostics.append(Diagnostic(found.line, found.column, "warning",
@@ -368,7 +390,7 @@ def _mark_bidi(review: Review) -> None:
 
 def _parse(review: Review) -> Document | None:
     try:
-        documents = load_documents(review.text, max_bytes=settings.MAX_YAML_BYTES)
+        documents = PARSED_DRAFTS.documents(review.text, max_bytes=settings.MAX_YAML_BYTES)
     except YamlInputError as exc:
         review.fail("YAML syntax", exc.line or 1, exc.column or 1, exc.message, source="YAML")
         return None
@@ -465,7 +487,7 @@ def _validate(review: Review, document: Document, access: Access,
               directory: tenants.Directory) -> bool:
     if review.kind.slug != NETPOL:
         return _validate_other(review, document, access, directory)
-    for problem in schema_problems(document):
+    for problem in _found(review, "schema", lambda: schema_problems(document)):
         review.fail("Schema", problem.line, problem.column, problem.message, path=problem.field)
     if review.errors:
         return False
@@ -491,13 +513,18 @@ def _validate(review: Review, document: Document, access: Access,
                             "it under another name, create a new policy.") % {
                         "target": f"{review.target[0]}/{review.target[1]}"},
                     path="metadata.name")
-    for problem in rule_problems(document, draft):
+    for problem in _found(review, "rules", lambda: rule_problems(document, draft)):
         review.fail("Validation", problem.line, problem.column, problem.message,
                     path=problem.field)
     if review.errors:
         return False
     review.passed("Validation")
     return _namespace_permission(review, document, access, directory, metadata["namespace"])
+
+
+def _found(review: Review, what: str, find: Callable[[], list[Problem]]) -> list[Problem]:
+    """`find()` on the draft's only document, once per text (see `console.policies.parsed`)."""
+    return PARSED_DRAFTS.found(review.text, settings.MAX_YAML_BYTES, what, find)
 
 
 def _namespace_permission(review: Review, document: Document, access: Access,
@@ -648,7 +675,7 @@ def _preview(review: Review, document: Document, scope: Scope, user=None) -> Non
     are never named in them."""
     stored = review.stored or {}
     try:
-        snapshot = cluster.snapshot()
+        snapshot = BASELINES.snapshot(cluster.snapshot())
         if review.mode == EDIT:
             review.live = _live(review.namespace, review.name, review.kind)
     except ClusterError as exc:
@@ -664,7 +691,8 @@ def _preview(review: Review, document: Document, scope: Scope, user=None) -> Non
         after = with_policies(snapshot, upsert=[stored])
         # Read once, for impact and lint: the dry run validated what it returned, and the
         # snapshot is the cluster as its API server sent it.
-        clusters = ChangeClusters.of(snapshot, after, checked=[stored], live=True)
+        clusters = ChangeClusters.of(snapshot, after, checked=[stored], live=True,
+                                     reused=BASELINES.before(snapshot, live=True))
         review.impact = scoped_impact(impact_of(snapshot, after, clusters=clusters), scope)
     except ValueError as exc:
         review.impact_error = gettext("The impact cannot be computed on this cluster: "
@@ -672,10 +700,15 @@ def _preview(review: Review, document: Document, scope: Scope, user=None) -> Non
     if user is not None:
         # The engines the impact built already serve the guardrails (a large draft is parsed
         # once per review, not once per question).
-        sides = ((snapshot, clusters.before), (after, clusters.after)) if clusters else \
-            (snapshot, with_policies(snapshot, upsert=[stored]))
-        review.guardrails = check_change(user, *sides,
-                                         key=guardrail_key(review.namespace, review.name))
+        if clusters:
+            review.guardrails = check_change(
+                user, snapshot, (after, clusters.after), declared=clusters.after_asked,
+                declared_before=clusters.before_asked,
+                key=guardrail_key(review.namespace, review.name))
+        else:
+            review.guardrails = check_change(user, snapshot, with_policies(snapshot,
+                                                                           upsert=[stored]),
+                                             key=guardrail_key(review.namespace, review.name))
     review.findings = scoped_findings(
         lint_policy(stored, snapshot, live=review.live, clusters=clusters), scope)
     for finding in review.findings:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 import yaml
 from django.utils.translation import gettext_noop, ngettext
@@ -264,6 +265,76 @@ def folded(rows: list[DiffRow], context: int = DIFF_CONTEXT) -> list[DiffRow]:
     return result
 
 
+class FoldedDiff(Sequence[DiffRow]):
+    """`folded(side_by_side(before, after))`, each row built only when it is read: a page of
+    a diff of 15,000 lines costs its own rows, the rest is only counted."""
+
+    def __init__(self, before: str, after: str, context: int = DIFF_CONTEXT) -> None:
+        self._left, self._right = before.splitlines(), after.splitlines()
+        # (first row, part): ("equal", i, j, count) | ("op", i1, i2, j1, j2) | ("gap", hidden)
+        self._starts: list[int] = []
+        self._parts: list[tuple[Any, ...]] = []
+        ops = line_opcodes(self._left, self._right)
+        total = 0
+        for number, (tag, i1, i2, j1, j2) in enumerate(ops):
+            if tag != "equal":
+                total = self._add(total, ("op", i1, i2, j1, j2), max(i2 - i1, j2 - j1))
+                continue
+            # An equal block is a whole run of unchanged rows (difflib never puts two side by
+            # side), first or last of the diff when it is the first or last block.
+            count = i2 - i1
+            head = context if number > 0 else 0
+            tail = context if number < len(ops) - 1 else 0
+            hidden = count - head - tail
+            if hidden <= 1:
+                total = self._add(total, ("equal", i1, j1, count), count)
+                continue
+            total = self._add(total, ("equal", i1, j1, head), head)
+            total = self._add(total, ("gap", hidden), 1)
+            total = self._add(total, ("equal", i2 - tail, j2 - tail, tail), tail)
+        self._total = total
+
+    def _add(self, total: int, part: tuple[Any, ...], rows: int) -> int:
+        if rows > 0:
+            self._starts.append(total)
+            self._parts.append(part)
+        return total + rows
+
+    def __len__(self) -> int:
+        return self._total
+
+    @overload
+    def __getitem__(self, index: int) -> DiffRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DiffRow]: ...
+
+    def __getitem__(self, index: int | slice) -> DiffRow | list[DiffRow]:
+        if isinstance(index, slice):
+            return [self._row(k) for k in range(*index.indices(self._total))]
+        if index < 0:
+            index += self._total
+        if not 0 <= index < self._total:
+            raise IndexError("diff row out of range")
+        return self._row(index)
+
+    def _row(self, index: int) -> DiffRow:
+        number = bisect.bisect_right(self._starts, index) - 1
+        part, k = self._parts[number], index - self._starts[number]
+        if part[0] == "equal":
+            i, j = part[1] + k, part[2] + k
+            return DiffRow("equal", i + 1, self._left[i], j + 1, self._right[j])
+        if part[0] == "gap":
+            gap = ngettext("%(count)s unchanged line", "%(count)s unchanged lines", part[1])
+            return DiffRow("gap", None, gap % {"count": f"{part[1]:,}"}, None, "")
+        _, i1, i2, j1, j2 = part
+        i, j = i1 + k, j1 + k
+        has_left, has_right = i < i2, j < j2
+        kind = "change" if has_left and has_right else ("delete" if has_left else "insert")
+        return DiffRow(kind, i + 1 if has_left else None, self._left[i] if has_left else "",
+                       j + 1 if has_right else None, self._right[j] if has_right else "")
+
+
 @dataclass(frozen=True)
 class DiffPage:
     """One page of a (folded) diff: `rows` from row `start` of `total`."""
@@ -285,7 +356,7 @@ class DiffPage:
         return min(self.remaining, DIFF_PAGE_ROWS)
 
 
-def diff_page(rows: list[DiffRow], start: int = 0, size: int = DIFF_PAGE_ROWS) -> DiffPage:
+def diff_page(rows: Sequence[DiffRow], start: int = 0, size: int = DIFF_PAGE_ROWS) -> DiffPage:
     start = max(0, min(start, len(rows)))
     return DiffPage(rows[start:start + size], start, len(rows))
 
@@ -317,7 +388,11 @@ def line_opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, i
         ops.append((tag, i1, i2, j1, j2))
 
     add("equal", 0, prefix, 0, prefix)
-    if middle_a or middle_b:
+    if not middle_a or not middle_b:
+        # One side has nothing between the common lines: difflib's only answer is an insert
+        # or a delete, without indexing the other side's lines.
+        add("insert" if middle_b else "delete", prefix, len(a) - suffix, prefix, len(b) - suffix)
+    else:
         matcher = difflib.SequenceMatcher(
             a=middle_a, b=middle_b,
             autojunk=len(middle_a) + len(middle_b) > EXACT_DIFF_LINES)

@@ -109,16 +109,45 @@ def parse_expectations(objects: Iterable[Any]) -> tuple[list[Expectation], list[
 
 def evaluate(snapshot: Snapshot, expectations: Sequence[Expectation],
              cluster: Cluster | None = None, *,
-             max_violations: int = MAX_VIOLATIONS) -> list[ExpectationResult]:
+             max_violations: int = MAX_VIOLATIONS,
+             matrix_cluster: Cluster | None = None) -> list[ExpectationResult]:
     """The result of each expectation on `snapshot`, in order, each with at most
     `max_violations` explained violations (`violation_count` counts them all).
 
     `cluster` is `Cluster.from_snapshot(snapshot)` when the caller has it already (it may raise
-    the engine's InvalidPolicyError / InventoryError otherwise).
+    the engine's InvalidPolicyError / InventoryError otherwise). `matrix_cluster`, when given,
+    decides the verdicts instead of `cluster` (which still explains the violations): an engine
+    of the same pods that answers as `cluster` on every port the expectations ask (see
+    `asked_ports`), such as one without the rules that admit none of them.
     """
     if cluster is None:
         cluster = Cluster.from_snapshot(snapshot)
-    return _Evaluation(snapshot, cluster, list(expectations), max_violations).run()
+    return _Evaluation(snapshot, cluster, list(expectations), max_violations,
+                       matrix_cluster).run()
+
+
+def asked_ports(snapshot: Snapshot, expectations: Iterable[Expectation]) -> set[tuple[int, str]]:
+    """The numbered (port, protocol) pairs the expectations may ask of a destination beyond
+    the ports its pods declare: their numbered `ports` and the numbered target ports of the
+    Services they name (a named port is always one a pod declares)."""
+    asked: set[tuple[int, str]] = set()
+    services = {(s.get("metadata", {}).get("namespace") or "default",
+                 s.get("metadata", {}).get("name")): s for s in snapshot.services}
+    for expectation in expectations:
+        asked.update((p.port, p.protocol) for p in expectation.ports or ()
+                     if isinstance(p.port, int))
+        if expectation.destination.service is None:
+            continue
+        namespace, name = expectation.destination.service.split("/", 1)
+        service = services.get((namespace, name)) or {}
+        for entry in (service.get("spec") or {}).get("ports") or []:
+            protocol = entry.get("protocol", "TCP")
+            for value in (entry.get("targetPort"), entry.get("port")):
+                if isinstance(value, int) and not isinstance(value, bool):
+                    asked.add((value, protocol))
+                elif isinstance(value, str) and value.isdigit():
+                    asked.add((int(value), protocol))
+    return asked
 
 
 def evaluate_snapshot(snapshot: Snapshot) -> tuple[list[ExpectationResult], list[ExpectationError]]:
@@ -151,9 +180,11 @@ class _Plan:
 
 class _Evaluation:
     def __init__(self, snapshot: Snapshot, cluster: Cluster, expectations: list[Expectation],
-                 max_violations: int = MAX_VIOLATIONS) -> None:
+                 max_violations: int = MAX_VIOLATIONS,
+                 matrix_cluster: Cluster | None = None) -> None:
         self.snapshot = snapshot
         self.cluster = cluster
+        self.matrix_cluster = matrix_cluster or cluster
         self.expectations = expectations
         self.max_violations = max_violations
         self.pods: list[PodInfo] = cluster.pods
@@ -312,7 +343,7 @@ class _Evaluation:
                 self._unions.append(union)
             union_of[j] = number
         self._union_of = union_of
-        cluster = self.cluster
+        cluster = self.matrix_cluster
         matrix = build_matrix(cluster, [cluster.endpoint(self._ref(i)) for i in sources.tolist()],
                               [cluster.endpoint(self._ref(i)) for i in destinations.tolist()],
                               [self._unions[u] for u in union_of.tolist()])
@@ -382,7 +413,7 @@ class _Evaluation:
         expect = plan.expectation.expect
         count = pairs - allowed if expect == ALLOWED else allowed
         violations: list[Violation] = []
-        if count:
+        if count and self.max_violations > 0:
             violations = self._examples(plan, rows, cols, cells, nslots, src_inverse,
                                         dst_inverse, forced)
         return ExpectationResult(plan.expectation.name, plan.expectation.kind, expect,
@@ -622,6 +653,7 @@ def _service_slots(pod: PodInfo, service_ports: list[dict[str, Any]],
 
 
 __all__ = [
-    "ALLOWED", "DENIED", "MAX_VIOLATIONS", "ExpectationResult", "Violation", "evaluate",
+    "ALLOWED", "DENIED", "MAX_VIOLATIONS", "ExpectationResult", "Violation", "asked_ports",
+    "evaluate",
     "evaluate_snapshot", "expectation_objects", "newly_violated", "parse_expectations",
 ]

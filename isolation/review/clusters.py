@@ -87,6 +87,21 @@ class DeclaredPorts:
             return True
         return any(port <= number <= end_port for number in self._sorted[protocol])
 
+    def declares(self, port: int, protocol: str) -> bool:
+        """Whether some pod declares the numbered `port` for `protocol`."""
+        return port in self.numbers.get(protocol, ())
+
+    def with_ports(self, extra: Iterable[tuple[int, str]]) -> DeclaredPorts:
+        """These ports and the numbered (port, protocol) pairs `extra`, as if a pod declared
+        them unnamed."""
+        wider = DeclaredPorts(())
+        wider.numbers = {protocol: set(numbers) for protocol, numbers in self.numbers.items()}
+        for port, protocol in extra:
+            wider.numbers.setdefault(protocol, set()).add(port)
+        wider.names = self.names
+        wider._sorted = {protocol: sorted(numbers) for protocol, numbers in wider.numbers.items()}
+        return wider
+
     def admits_rule(self, rule: Rule) -> bool:
         return not rule.ports or any(self.admits(p.protocol, p.port, p.end_port)
                                      for p in rule.ports)
@@ -112,7 +127,8 @@ def effective(policy: Policy, ports: DeclaredPorts) -> Policy:
     return dataclasses.replace(policy, ingress=ingress, egress=egress)
 
 
-def sample_outside_addresses(*snapshots: Snapshot, ports: DeclaredPorts | None = None
+def sample_outside_addresses(*snapshots: Snapshot, ports: DeclaredPorts | None = None,
+                             kept: dict[int, tuple[Any, list[Mapping[str, Any]]]] | None = None
                              ) -> list[str]:
     """Addresses outside the cluster that stand for every client a policy can tell apart.
 
@@ -120,23 +136,36 @@ def sample_outside_addresses(*snapshots: Snapshot, ports: DeclaredPorts | None =
     (avoiding the block's `except` ranges), plus one address that no policy names, so a change
     that cuts or opens access from outside shows up. Pod and node addresses are left out: they
     are inside the cluster. `ports` are the snapshots' pods' declared ports when the caller
-    has read them already. Raises ValueError (InventoryError) for a pod the engine cannot read.
+    has read them already; `kept` holds each policy's blocks for those `ports` by object
+    identity, filled here (a review keeps them for the next change to the same cluster).
+    Raises ValueError (InventoryError) for a pod the engine cannot read.
     """
     if ports is None:
         ports = DeclaredPorts(pod for snapshot in snapshots for pod in read_pods(snapshot))
+    kept = {} if kept is None else kept
     blocks: list[Mapping[str, Any]] = []
     for snapshot in snapshots:
         for policy in snapshot.network_policies:
-            spec = policy.get("spec") or {}
-            for rule in (spec.get("ingress") or []) + (spec.get("egress") or []):
-                if not isinstance(rule, Mapping) or not ports.admits_raw_rule(rule):
-                    continue
-                for peer in (rule.get("from") or rule.get("to") or []):
-                    block = (peer or {}).get("ipBlock") if isinstance(peer, dict) else None
-                    if isinstance(block, dict):
-                        blocks.append(block)
+            entry = kept.get(id(policy))
+            if entry is None or entry[0] is not policy:
+                entry = kept[id(policy)] = (policy, _policy_blocks(policy, ports))
+            blocks += entry[1]
         blocks += _calico_source_blocks(snapshot)
     return _samples(blocks, _inside(snapshots))
+
+
+def _policy_blocks(policy: Mapping[str, Any], ports: DeclaredPorts) -> list[Mapping[str, Any]]:
+    """The ipBlocks of the rules of `policy` (as written) that admit a declared port."""
+    blocks: list[Mapping[str, Any]] = []
+    spec = policy.get("spec") or {}
+    for rule in (spec.get("ingress") or []) + (spec.get("egress") or []):
+        if not isinstance(rule, Mapping) or not ports.admits_raw_rule(rule):
+            continue
+        for peer in (rule.get("from") or rule.get("to") or []):
+            block = (peer or {}).get("ipBlock") if isinstance(peer, dict) else None
+            if isinstance(block, dict):
+                blocks.append(block)
+    return blocks
 
 
 def _calico_source_blocks(snapshot: Snapshot) -> list[Mapping[str, Any]]:
@@ -236,6 +265,12 @@ class _Versions:
             while self._held > self.rules:
                 _, dropped = self._policies.popitem(last=False)
                 self._held -= _size(dropped)
+
+
+    def clear(self) -> None:
+        with self._lock:
+            self._policies.clear()
+            self._held = 0
 
 
 def _size(policy: Policy) -> int:
@@ -423,46 +458,109 @@ def _same_items(a: list[Any], b: list[Any]) -> bool:
 
 
 @dataclass(frozen=True)
+class BeforeSide:
+    """A snapshot read as the `before` of a change, kept to serve the next change to the same
+    snapshot (`ChangeClusters.of(..., reused=)`): its side with every policy parsed and
+    converted, the declared ports of its pods with its policies' effective rules and sampled
+    blocks for them, and the engines built on it (`engines`, filled by the changes).
+
+    Only what the snapshot alone decides is kept here; each change reads its `after` into
+    copies of these memos, so nothing of one change stays for the next."""
+
+    side: Side
+    known: dict[int, tuple[Any, Policy]]
+    admin_known: dict[int, tuple[Any, AdminPolicy]]
+    ports: DeclaredPorts
+    blocks: dict[int, tuple[Any, list[Mapping[str, Any]]]]
+    engines: dict[Any, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, snapshot: Snapshot, *, live: bool = False) -> BeforeSide:
+        """`snapshot` read (see `ChangeClusters.of` for `live` and the errors raised)."""
+        known: dict[int, tuple[Any, Policy]] = {}
+        admin_known: dict[int, tuple[Any, AdminPolicy]] = {}
+        side = _read_side(snapshot, None, known, [], live=live, admin_known=admin_known)
+        ports = DeclaredPorts(side.pods)
+        side.effective.extend(effective(p, ports) for p in side.policies)
+        if side.calico is not None:   # the engines of every change read these
+            side.calico.policy_set([*side.policies, *side.effective], side.converted)
+        blocks: dict[int, tuple[Any, list[Mapping[str, Any]]]] = {}
+        sample_outside_addresses(snapshot, ports=ports, kept=blocks)
+        return cls(side, known, admin_known, ports, blocks)
+
+
+@dataclass(frozen=True)
 class ChangeClusters:
     """The cluster before and after a change, each policy read once for the whole review."""
 
     before_side: Side
     after_side: Side
     outside: list[str]
+    # engines over `before_side` kept from one change to the next (see BeforeSide)
+    engines: dict[Any, Any] | None = field(default=None, compare=False, repr=False)
+    # the ports the pods of both sides declare: the `*_matrix` and `after_declared` engines
+    # answer as `before` and `after` on these
+    ports: DeclaredPorts | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, before: Snapshot, after: Snapshot, checked: Iterable[Mapping[str, Any]] = (),
-           *, live: bool = False) -> ChangeClusters:
+           *, live: bool = False, reused: BeforeSide | None = None) -> ChangeClusters:
         """Read both snapshots (a policy object in both is read once; one in `checked`, the
         very objects the caller validated already, is not validated again). `live` says that
-        `before` is the cluster as its API server sent it (see `parsed_policies`).
+        `before` is the cluster as its API server sent it (see `parsed_policies`). `reused`
+        is `before` read already (`BeforeSide.read`): only what `after` changes is read.
 
         Raises InvalidPolicyError for a policy (of any kind the engine reads) the API server
         would reject and InventoryError (a ValueError) for a pod or namespace the engine
         cannot read.
         """
-        known: dict[int, tuple[Any, Policy]] = {}
-        admin_known: dict[int, tuple[Any, AdminPolicy]] = {}
-        converted: dict[int, tuple[Policy, CalicoPolicy]] = {}
         checked = list(checked)
-        first = _read_side(before, None, known, checked, live=live, admin_known=admin_known,
-                           converted=converted)
+        if reused is not None and reused.side.snapshot is before:
+            known, admin_known = dict(reused.known), dict(reused.admin_known)
+            first = dataclasses.replace(reused.side, effective=[],
+                                        converted=dict(reused.side.converted))
+            blocks = dict(reused.blocks)
+        else:
+            reused, known, admin_known, blocks = None, {}, {}, {}
+            first = _read_side(before, None, known, checked, live=live,
+                               admin_known=admin_known)
         second = _read_side(after, first, known, checked, live=live and after is before,
-                            admin_known=admin_known, converted=converted)
-        ports = DeclaredPorts(first.pods if second.pods is first.pods
-                              else [*first.pods, *second.pods])
+                            admin_known=admin_known, converted=first.converted)
+        same_pods = second.pods is first.pods
         memo: dict[int, Policy] = {}
+        if reused is not None and same_pods:
+            # The same pods declare the same ports: the kept effective rules still hold.
+            ports = reused.ports
+            memo = {id(p): e for p, e in zip(reused.side.policies, reused.side.effective,
+                                             strict=True)}
+        else:
+            ports = DeclaredPorts(first.pods if same_pods else [*first.pods, *second.pods])
+            blocks = {}
         for side in (first, second):
             for policy in side.policies:
                 if id(policy) not in memo:
                     memo[id(policy)] = effective(policy, ports)
                 side.effective.append(memo[id(policy)])
-        return cls(first, second, sample_outside_addresses(before, after, ports=ports))
+        outside = sample_outside_addresses(before, after, ports=ports, kept=blocks)
+        kept = reused.engines if reused is not None and same_pods else None
+        return cls(first, second, outside, kept, ports)
+
+    def _kept(self, key: Any, build: Any) -> Cluster:
+        if self.engines is None:
+            return build()
+        engine = self.engines.get(key)
+        if engine is None:
+            engine = build()
+            if isinstance(key, tuple):   # one engine per kind of key: the latest
+                for old in [k for k in list(self.engines) if isinstance(k, tuple) and k[0] == key[0]]:
+                    self.engines.pop(old, None)
+            self.engines[key] = engine
+        return engine
 
     @cached_property
     def before(self) -> Cluster:
         """The cluster before, every rule kept (for explaining single connections)."""
-        return self.before_side.cluster()
+        return self._kept("before", self.before_side.cluster)
 
     @cached_property
     def after(self) -> Cluster:
@@ -475,10 +573,63 @@ class ChangeClusters:
         a connection to a port its destination pod declares."""
         return self.after_side.effective_cluster()
 
+    def after_asked(self, asked: set[tuple[int, str]]) -> Cluster:
+        """The cluster after as the declared ports and the numbered (port, protocol) pairs
+        `asked` see it: the same verdicts as `after` on any of those ports."""
+        if self.ports is None:
+            return self.after
+        extra = self._extra(asked)
+        if not extra:
+            return self.after_declared
+        return self.after_side.cluster(self._asked_policies(self.after_side, extra))
+
+    def before_asked(self, asked: set[tuple[int, str]]) -> Cluster:
+        """`after_asked` of the cluster before (kept with the before engines)."""
+        if self.ports is None:
+            return self.before
+        extra = self._extra(asked)
+        return self._kept(("before_asked", frozenset(extra)), lambda: self.before_side.cluster(
+            self._asked_policies(self.before_side, extra) if extra
+            else self.before_side.effective))
+
+    def _extra(self, asked: set[tuple[int, str]]) -> set[tuple[int, str]]:
+        assert self.ports is not None
+        return {(port, protocol) for port, protocol in asked
+                if not self.ports.declares(port, protocol)}
+
+    def _asked_policies(self, side: Side, extra: set[tuple[int, str]]) -> list[Policy]:
+        """The policies of `side` without the rules that admit none of the declared ports
+        and `extra`."""
+        assert self.ports is not None
+        ports = self.ports.with_ports(extra)
+        key = ("asked", frozenset(extra))
+        # Effective rules per policy for these ports, kept with the before engines: the
+        # policies the change leaves alone are the very objects of the before side.
+        memo: dict[int, tuple[Policy, Policy]] = {}
+        if self.engines is not None:
+            held = self.engines.get(key)
+            if not isinstance(held, dict):
+                for old in [k for k in list(self.engines) if isinstance(k, tuple)
+                            and k[0] == "asked"]:
+                    self.engines.pop(old, None)
+                held = self.engines[key] = {}
+            memo = held
+        before = {id(p) for p in self.before_side.policies}
+        policies = []
+        for policy in side.policies:
+            entry = memo.get(id(policy))
+            if entry is None or entry[0] is not policy:
+                entry = (policy, effective(policy, ports))
+                if id(policy) in before:    # the change's own policies are not kept
+                    memo[id(policy)] = entry
+            policies.append(entry[1])
+        return policies
+
     @cached_property
     def before_matrix(self) -> Cluster:
         """The cluster before as the declared ports see it, with the outside samples."""
-        return self.before_side.effective_cluster(extra_ips=self.outside)
+        return self._kept(("before_matrix", tuple(self.outside)),
+                          lambda: self.before_side.effective_cluster(extra_ips=self.outside))
 
     @cached_property
     def after_matrix(self) -> Cluster:
