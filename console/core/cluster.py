@@ -165,11 +165,28 @@ def snapshot(namespaces: list[str] | None = None) -> Snapshot:
     to those. Objects may be shared between callers of one process: treat them as read-only
     (copy before changing one, as the console's writers do).
     """
+    return versioned_snapshot(namespaces)[0]
+
+
+def versioned_snapshot(namespaces: list[str] | None = None) -> tuple[Snapshot, str | None]:
+    """`snapshot(namespaces)` and the version of the cluster it shows (see `model_version`),
+    None when it was listed rather than served from the watched model."""
     if configured():
-        served = _model_snapshot(namespaces)
-        if served is not None:
-            return served
-    return gateway().snapshot(namespaces=namespaces)
+        kinds = _served_kinds()
+        if kinds is not None:
+            return _snapshot_of(kinds, namespaces), _version_of(kinds)
+    return gateway().snapshot(namespaces=namespaces), None
+
+
+def model_version() -> str | None:
+    """A name of the state of the cluster that `snapshot()` would serve now, without building
+    the snapshot: two calls give the same name only when every kind is the same, and a write of
+    this console (or of its workers) gives a new one by the next call. None when snapshots are
+    not served from the watched model (then nothing may be kept by version)."""
+    if not configured():
+        return None
+    kinds = _served_kinds()
+    return None if kinds is None else _version_of(kinds)
 
 
 # ---- The watched model -----------------------------------------------------------------------
@@ -225,6 +242,10 @@ _refresh_lock = threading.Lock()
 _decoded: dict[str, dict[str, _LocalKind]] = {}
 # prefix -> kind -> the highest resourceVersion this process wrote
 _own_writes: dict[str, dict[str, int]] = {}
+# version (see model_version) -> when a console process first named it (version_seen_at)
+_seen: dict[str, float] = {}
+SEEN_KEPT = 256
+VERSION_SEEN_TTL = 24 * 3600
 
 
 def model_prefix() -> str:
@@ -253,6 +274,13 @@ def _written(kind: Any, answer: dict[str, Any], dry_run: bool) -> dict[str, Any]
 
 def _model_snapshot(namespaces: list[str] | None) -> Snapshot | None:
     """The snapshot from the watched model, or None when it is not alive or stays behind."""
+    kinds = _served_kinds()
+    return None if kinds is None else _snapshot_of(kinds, namespaces)
+
+
+def _served_kinds() -> dict[str, _LocalKind] | None:
+    """The decoded kinds of the watched model once they hold this console's writes, or None
+    when it is not alive or stays behind for MODEL_CATCH_UP_SECONDS."""
     prefix = model_prefix()
     deadline = time.monotonic() + MODEL_CATCH_UP_SECONDS
     while True:
@@ -261,10 +289,46 @@ def _model_snapshot(namespaces: list[str] | None) -> Snapshot | None:
             return None
         kinds, shared_writes = current
         if _holds_writes(prefix, kinds, shared_writes):
-            return _snapshot_of(kinds, namespaces)
+            return kinds
         if time.monotonic() >= deadline:
             return None
         time.sleep(MODEL_POLL_SECONDS)
+
+
+def _version_of(kinds: dict[str, _LocalKind]) -> str:
+    # The prefix names the cluster, the generation the watcher's run, the versions each kind.
+    # An empty kind is named alike at every version: a kind the cluster does not serve is
+    # looked for again now and then, and each look counts as a version of it.
+    held = [kinds[kind] for kind in SNAPSHOT_KINDS]
+    version = (model_prefix() + held[0].generation + ":"
+               + ".".join(str(local.version) if local.objects else "-" for local in held))
+    with _model_lock:
+        known = version in _seen
+    if not known:
+        _note_seen(version)
+    return version
+
+
+def version_seen_at(version: str) -> float:
+    """When a console process first named the cluster `version` (seconds since the epoch, as
+    recorded in the cache; the first time this process did without a cache). Something read
+    from the cluster after that moment shows that state or a later one."""
+    with _model_lock:
+        seen = _seen.get(version)
+    return seen if seen is not None else _note_seen(version)
+
+
+def _note_seen(version: str) -> float:
+    key = model_prefix() + "seen:" + hashlib.sha256(version.encode()).hexdigest()[:24]
+    now = time.time()
+    cache.add(key, now, VERSION_SEEN_TTL)
+    seen = cache.get(key)
+    seen = float(seen) if seen is not None else now
+    with _model_lock:
+        if len(_seen) >= SEEN_KEPT:
+            _seen.clear()
+        seen = _seen.setdefault(version, seen)
+    return seen
 
 
 def _current_model(prefix: str) -> tuple[dict[str, _LocalKind], dict[str, int]] | None:

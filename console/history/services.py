@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.fields.json import KeyTransform
 from django.http import Http404
 from django.utils.formats import number_format
 from django.utils.translation import gettext, gettext_noop, ngettext
@@ -51,6 +52,30 @@ def visible_changes(request, workspace_of) -> QuerySet:
     """Every change the user may see, newest first."""
     return scoped_to_user(Change.objects.select_related("author", "reverts"), request,
                           workspace_of)
+
+
+# What the list of changes never shows (it may be large: whole YAML documents and deltas).
+LIST_DEFERRED = ("before_yaml", "after_yaml", "generated_before_yaml", "generated_after_yaml",
+                 "before_objects", "after_objects")
+
+
+def listed_changes(request, workspace_of) -> QuerySet:
+    """`visible_changes` as the list shows them: without their documents, and without the
+    reverted change (the list names it by number only). Each row's reachability totals are
+    read as `delta_allowed` and `delta_blocked` (None when the change has no delta)."""
+    changes = scoped_to_user(Change.objects.select_related("author"), request, workspace_of)
+    return changes.defer("reachability_delta", *LIST_DEFERRED).annotate(
+        delta_allowed=KeyTransform("allowed", "reachability_delta"),
+        delta_blocked=KeyTransform("blocked", "reachability_delta"))
+
+
+def changes_version() -> str:
+    """A name of the change log's state: changes are only ever added, so their number and
+    the latest one tell every state apart; the number without an author changes too when a
+    user who made changes is removed (they are then shown as "unknown")."""
+    found = Change.objects.aggregate(last=Max("pk"), count=Count("pk"),
+                                     authorless=Count("pk", filter=Q(author__isnull=True)))
+    return f"{found['last']}:{found['count']}:{found['authorless']}"
 
 
 def filtered(changes: QuerySet, wanted: HistoryFilter) -> QuerySet:

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cluster.errors import ClusterError
 from console.core import cluster, tenants
 from console.core.access import access_of, scoped_to_user
+from console.core.cache import render_kept, roles_key, tenant_directory
 from console.core.models import Job
 from console.core.responses import render_cluster_error
 from console.guardrails.forms import OverrideForm
@@ -21,18 +22,31 @@ from console.tenancy.services import isolation_settings
 
 @require_GET
 def history(request):
+    """The changes (with their filters) are rendered once per state of the change log and
+    the cluster, roles, language and query, and kept (cached_fragment); the recent jobs,
+    whose state moves all the time, are read on every view."""
+    access = access_of(request)
+    version = cluster.model_version()
+    alone = bool(request.htmx)
     try:
-        workspace_of = tenants.directory().workspace_of
+        workspace_of = {} if access.view_all else tenant_directory(version).workspace_of
+        jobs = [] if alone else scoped_to_user(
+            Job.objects.select_related("requested_by").defer("params", "result"), request,
+            workspace_of)[:20]
+        return render_kept(request, "history/list.html", "changes" if alone else "listing",
+                           version and f"{version}|{svc.changes_version()}",
+                           ("history", roles_key(access)),
+                           lambda: _listing_context(request, version),
+                           alone=alone, page={"jobs": jobs})
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=gettext("History"))
-    changes = svc.visible_changes(request, workspace_of)
+
+
+def _listing_context(request, version: str | None) -> dict:
+    changes = svc.listed_changes(request, tenant_directory(version).workspace_of)
     wanted = svc.HistoryFilter.from_params(request.GET)
-    jobs = scoped_to_user(Job.objects.select_related("requested_by"), request, workspace_of)
     page = Paginator(svc.filtered(changes, wanted), 50).get_page(request.GET.get("page"))
-    context = {"changes": page, "filters": wanted, "choices": svc.filter_choices(changes),
-               "jobs": jobs[:20]}
-    template = "history/list.html#changes" if request.htmx else "history/list.html"
-    return render(request, template, context)
+    return {"changes": page, "filters": wanted, "choices": svc.filter_choices(changes)}
 
 
 @require_GET

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from cluster.errors import ClusterError
-from console.core import tenants
+from console.core import cluster, tenants
 from console.core.access import access_of
+from console.core.cache import render_kept, roles_key, tenant_directory
 from console.core.models import Job, JobStatus
 from console.core.responses import partial, render_cluster_error
 from console.guardrails.forms import OverrideForm
@@ -37,26 +38,46 @@ CREATE_TITLE = gettext_lazy("Create a NetworkPolicy")
 
 @require_GET
 def policy_list(request):
+    """The list; its table (for htmx) or its whole content is rendered once per cluster
+    version, roles, language and query, and kept (console.core.cache.cached_fragment)."""
     query = PolicyFilterForm(request.GET).query()
+    access = access_of(request)
+    table = partial(request)
+    version = cluster.model_version()
     try:
-        directory = tenants.directory()
-        listing = services.list_page(access_of(request), directory, query)
+        return render_kept(request, "policies/list.html", "table" if table else "content",
+                           version, ("policies", roles_key(access)),
+                           lambda: _list_context(access, query, version), alone=table)
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=TITLE)
-    can_create = bool(services.editable_namespaces(access_of(request), directory))
-    template = "policies/list.html#table" if partial(request) else "policies/list.html"
-    return render(request, template, {"listing": listing, "query": query,
-                                      "can_create": can_create})
+
+
+def _list_context(access, query: services.ListQuery, version: str | None) -> dict:
+    directory = tenant_directory(version)
+    return {"listing": services.list_page(access, directory, query), "query": query,
+            "can_create": bool(services.editable_namespaces(access, directory))}
 
 
 @require_GET
 def policy_detail_view(request, namespace: str, name: str):
+    """The page's content is rendered once per cluster version, policy, roles, language and
+    query, and kept (console.core.cache.cached_fragment); access is checked on every view."""
+    access = access_of(request)
+    version = cluster.model_version()
     try:
-        policy, access, directory = services.get_policy_for_user(request, namespace, name)
-        context = policy_detail.detail_context(policy, access, directory)
+        if not services.can_view(access, namespace, tenant_directory(version).workspace_of):
+            raise Http404(gettext("No such NetworkPolicy."))
+        return render_kept(request, "policies/detail.html", "content", version,
+                           ("policy", namespace, name, roles_key(access)),
+                           lambda: _detail_context(request, namespace, name), alone=False,
+                           page={"namespace": namespace, "name": name})
     except ClusterError as exc:
         return render_cluster_error(request, exc, title=name)
-    return render(request, "policies/detail.html", context)
+
+
+def _detail_context(request, namespace: str, name: str) -> dict:
+    policy, access, directory = services.get_policy_for_user(request, namespace, name)
+    return policy_detail.detail_context(policy, access, directory)
 
 
 @require_GET

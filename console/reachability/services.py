@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 
 from cluster.errors import ClusterError
-from console.core import cluster, tenants
+from console.core import cluster
 from console.core.access import access_of
+from console.core.cache import tenant_directory
 from console.core.scope import Scope
 from isolation.reachability.engine import Cluster, InvalidPolicyError, RuleRef, Verdict
 from isolation.reachability.inventory import InventoryError
@@ -40,9 +42,21 @@ class CheckInputError(ValueError):
 
 def scope_for(request) -> Scope:
     """The signed-in user's scope over the cluster (raises ClusterError)."""
-    directory = tenants.directory()
+    directory = tenant_directory(cluster.model_version())
     return Scope.of(access_of(request), directory.namespaces, directory.workspace_of,
                     directory.workspaces)
+
+
+def grid_is_current(grid: dict[str, Any], version: str) -> bool:
+    """Whether a matrix grid was computed from a snapshot read after the cluster `version`
+    was first seen (so it shows that state or a later one). Errs towards "no": a grid of
+    unknown age, or one begun before that moment, is not current."""
+    try:
+        started = (datetime.fromisoformat(grid["computed_at"]).timestamp()
+                   - float(grid.get("seconds") or 0))
+    except (KeyError, TypeError, ValueError):
+        return False
+    return started >= cluster.version_seen_at(version)
 
 
 def policy_url(key: str) -> str:

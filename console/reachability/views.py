@@ -6,6 +6,7 @@ from django_htmx.http import HttpResponseStopPolling
 from cluster.errors import ClusterError
 from console.core import cluster
 from console.core.access import access_of
+from console.core.cache import NotKept, render_kept, roles_key
 from console.core.models import Job
 from console.core.responses import error_status, partial, render_cluster_error
 from console.reachability import grid, matrix, whatif
@@ -28,20 +29,48 @@ def _form_page(request, template: str, fragment: str, context: dict):
 
 @require_GET
 def reachability(request):
+    """The matrix; once its grid was computed from the cluster's current state, the matrix
+    area (for htmx) or the page's content is rendered once per cluster version, roles,
+    language and query, and kept (cached_fragment)."""
+    alone = partial(request)
     try:
-        scope = svc.scope_for(request)
-        context = {"options": matrix.filter_options(scope), "params": request.GET}
-        query = matrix.parse_query(request.GET)
-        outcome = matrix.matrix_for(request.user, scope, query,
-                                  refresh=request.GET.get("refresh") == "1")
+        version = cluster.model_version()
+        return render_kept(request, "reachability/matrix.html",
+                           "matrix-area" if alone else "content", version,
+                           ("reachability", roles_key(access_of(request))),
+                           lambda: _matrix_context(request, version), alone=alone)
     except grid.GridInputError as exc:
-        return _page(request, "reachability/matrix.html", "matrix-area",
-                     {**context, "error": exc}, status=400)
+        return _refused(request, exc)
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Reachability")
-    context.update(query=query, job=outcome.job,
-                   grid=matrix.present(outcome.grid) if outcome.grid else None)
-    return _page(request, "reachability/matrix.html", "matrix-area", context)
+
+
+def _matrix_context(request, version: str | None) -> dict:
+    """The matrix's context (raises GridInputError, ClusterError); NotKept unless its grid
+    was computed from the cluster's state at `version`."""
+    scope = svc.scope_for(request)
+    query = matrix.parse_query(request.GET)
+    outcome = matrix.matrix_for(request.user, scope, query,
+                                refresh=request.GET.get("refresh") == "1")
+    if (outcome.grid and version is not None and not svc.grid_is_current(outcome.grid, version)
+            and matrix.expected_seconds(scope, query) <= matrix.INLINE_SECONDS):
+        # The cluster changed since this grid was computed, and a new one takes under a second.
+        outcome = matrix.matrix_for(request.user, scope, query, refresh=True)
+    context = {"options": matrix.filter_options(scope), "params": request.GET, "query": query,
+               "job": outcome.job,
+               "grid": matrix.present(outcome.grid) if outcome.grid else None}
+    if outcome.grid and version is not None and svc.grid_is_current(outcome.grid, version):
+        return context
+    return NotKept(context)
+
+
+def _refused(request, error: grid.GridInputError):
+    try:
+        options = matrix.filter_options(svc.scope_for(request))
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Reachability")
+    return _page(request, "reachability/matrix.html", "matrix-area",
+                 {"options": options, "params": request.GET, "error": error}, status=400)
 
 
 @require_GET

@@ -12,10 +12,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
 from cluster.errors import ClusterError
-from console.core import tenants
+from console.core import cluster, tenants
 from console.core.access import access_of, require_project
+from console.core.cache import NotKept, render_kept, roles_key, tenant_directory
+from console.core.models import PlatformSettings
 from console.core.responses import render_cluster_error
 from console.reachability.services import scope_for
+from console.tenancy.config import isolation_settings as iso_settings
 from console.tenancy.previews import preview_guardrails
 from console.tenancy.services import IntentError
 from console.traffic import advisor
@@ -99,12 +102,29 @@ def _sorted(rows: list[traffic.ExposureRow], sort: str) -> list[traffic.Exposure
 def traffic_list(request):
     """Every exposure the user may see, from the rows the "trace-exposures" job cached for the
     cluster's current state; while it runs, the latest rows marked as being updated (or a
-    waiting note), and the results poll until the current ones are there."""
+    waiting note), and the results poll until the current ones are there. Once the rows are
+    current, the results (for htmx) or the page's content are rendered once per cluster
+    version, settings, roles, language and query, and kept (cached_fragment)."""
+    shown: dict = {}
+    alone = bool(request.htmx)
+    version = cluster.model_version()
     try:
-        directory = tenants.directory()
-        inputs = traffic.list_inputs()
+        settings_key = (repr(iso_settings()), PlatformSettings.load().cni_mode or "")
+        response = render_kept(
+            request, "traffic/list.html", "results" if alone else "content", version,
+            ("traffic", roles_key(access_of(request)), settings_key),
+            lambda: _list_context(request, shown, version), alone=alone)
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Traffic Paths")
+    if alone and request.GET.get("poll") and not shown.get("tracing"):
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _list_context(request, shown: dict, version: str | None) -> dict:
+    """The list's context; NotKept while its rows are being traced (`shown["tracing"]`)."""
+    directory = tenant_directory(version)
+    inputs = traffic.list_inputs()
     visible = _visible_namespaces(request, directory, inputs.exposed)
     form = TrafficFilterForm(request.GET or None, projects=visible)
     client = form.client_or_default()
@@ -114,21 +134,19 @@ def traffic_list(request):
         listing, job, stale = traffic.current_list(inputs, request.user, client)
         if listing is not None:
             project = form.cleaned_data.get("project", "") if form.is_bound else ""
-            shown = set(visible) if not project else {project} & set(visible)
-            rows = _sorted([row for row in listing.rows if row.exposure.namespace in shown],
+            shown_namespaces = set(visible) if not project else {project} & set(visible)
+            rows = _sorted([row for row in listing.rows
+                            if row.exposure.namespace in shown_namespaces],
                            request.GET.get("sort", "project"))
-    tracing = (job is not None and listing is None) or stale
+    tracing = shown["tracing"] = (job is not None and listing is None) or stale
     page = Paginator(rows or [], PAGE_SIZE).get_page(request.GET.get("page"))
-    template = "traffic/list.html#results" if request.htmx else "traffic/list.html"
-    response = render(request, template, {
+    context = {
         "form": form, "page": page, "rows": rows, "client": client, "listing": listing,
         "job": job, "tracing": tracing, "stale": stale, "exposure_count": len(inputs.exposed),
         "sort": request.GET.get("sort", "project"), "sort_columns": SORT_COLUMNS,
         "anticipated": sorted(listing.anticipated & set(visible)) if listing else [],
-        **_queries(request)})
-    if request.htmx and request.GET.get("poll") and not tracing:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
+        **_queries(request)}
+    return NotKept(context) if tracing or job is not None else context
 
 
 @require_GET

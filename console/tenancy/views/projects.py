@@ -17,6 +17,7 @@ from cluster.errors import ClusterError
 from console.core import cluster, tenants
 from console.core.access import access_of, require_project
 from console.core.audit import to_yaml
+from console.core.cache import render_kept, roles_key, tenant_directory
 from console.core.responses import (
     cluster_page,
     error_status,
@@ -56,21 +57,32 @@ def _project(request, project: str, *, edit: bool = False):
 
 @require_GET
 def project_list(request):
+    """The list; its table (for htmx) or its whole content is rendered once per cluster
+    version, roles, language and query, and kept (console.core.cache.cached_fragment)."""
+    access = access_of(request)
+    table = partial(request) and request.GET.get("part") == "table"
+    version = cluster.model_version()
     try:
-        directory = tenants.directory()
+        return render_kept(request, "projects/list.html", "table" if table else "content",
+                           version, ("projects", roles_key(access)),
+                           lambda: _list_context(request, access, version), alone=table)
     except ClusterError as exc:
         return render_cluster_error(request, exc, title="Projects")
+
+
+def _list_context(request, access, version: str | None) -> dict:
+    directory = tenant_directory(version)
     workspace_of = directory.workspace_of
-    access = access_of(request)
     names = access.visible_projects(sorted(workspace_of), workspace_of)
     query, workspace = request.GET.get("q", "").strip(), request.GET.get("workspace", "")
-    rows = project_rows(directory, names, query, workspace)
-    context = {"rows": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
-               "visible": len(names), "q": query, "workspace": workspace,
-               "workspaces": sorted({workspace_of[p] for p in names})}
-    if partial(request) and request.GET.get("part") == "table":
-        return render(request, "projects/list.html#table", context)
-    return render(request, "projects/list.html", context)
+    rows = Paginator(project_rows(directory, names, query, workspace),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    # The switch's preview and POST require the same right (`_project(..., edit=True)`).
+    rows.object_list = [{**row, "can_edit": access.can_edit_project(row["name"], workspace_of)}
+                        for row in rows.object_list]
+    return {"rows": rows, "visible": len(names), "q": query, "workspace": workspace,
+            "workspaces": sorted({workspace_of[p] for p in names}),
+            "can_switch": any(access.can_edit_project(p, workspace_of) for p in names)}
 
 
 @require_GET

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cluster.errors import ClusterError
 from console.core import cluster, tenants
 from console.core.access import access_of, require_workspace
+from console.core.cache import render_kept, roles_key, tenant_directory
 from console.core.responses import (
     cluster_page,
     error_status,
@@ -51,20 +52,28 @@ def _require_platform_admin(request):
 
 @require_GET
 def workspace_list(request):
-    try:
-        directory = tenants.directory()
-    except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Workspaces")
+    """The list; its table is rendered once per cluster version, roles, language and query,
+    and kept (console.core.cache.cached_fragment); the job card around it is the reader's."""
     access = access_of(request)
     query = request.GET.get("q", "").strip()
+    alone = partial(request) and request.GET.get("part") == "table"
+    version = cluster.model_version()
+    try:
+        return render_kept(request, "workspaces/list.html", "table", version,
+                           ("workspaces", roles_key(access)),
+                           lambda: _table_context(request, access, query, version), alone=alone,
+                           page={"q": query, "can_create": access.platform_admin,
+                                 "job": None if alone else visible_job(request)})
+    except ClusterError as exc:
+        return render_cluster_error(request, exc, title="Workspaces")
+
+
+def _table_context(request, access, query: str, version: str | None) -> dict:
+    directory = tenant_directory(version)
     names = access.visible_workspaces(sorted(directory.workspaces), directory.workspace_of)
     rows = workspace_rows(directory, names, query)
-    context = {"rows": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
-               "visible": len(names), "q": query, "can_create": access.platform_admin,
-               "job": visible_job(request)}
-    if partial(request) and request.GET.get("part") == "table":
-        return render(request, "workspaces/list.html#table", context)
-    return render(request, "workspaces/list.html", context)
+    return {"rows": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
+            "visible": len(names), "q": query, "can_create": access.platform_admin}
 
 
 @require_http_methods(["GET", "POST"])
