@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext_noop, ngettext
 
 from cluster.errors import ClusterError
@@ -26,7 +27,8 @@ def render_diagram(ctx: jobs.JobContext) -> dict[str, Any]:
     context = services.load_context()
     ctx.progress(50, f"Tracing and drawing {ref.key}")
     try:
-        digest, svg = services.draw(context, ref, params["client_ip"])
+        with translation.override(params.get("language") or "en"):
+            digest, svg = services.draw(context, ref, params["client_ip"])
     except PathInputError as exc:
         raise ClusterError(f"{ref.key} cannot be traced: {exc}") from exc
     changed = digest != params.get("digest")

@@ -23,7 +23,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from console.core import cluster, jobs
 from console.core.models import Job, JobStatus, PlatformSettings
@@ -289,7 +290,8 @@ def exposure_rows(ctx: TrafficContext, client: Client, visible_namespaces: set[s
             rows.append(ExposureRow(exposure, ref, result.status, result.summary,
                                     result.result.outcome_by_entry_node()))
         except PathInputError as exc:
-            rows.append(ExposureRow(exposure, ref, "unknown", str(exc)))
+            rows.append(ExposureRow(exposure, ref, "unknown", exc.args[0] if exc.args
+                                    else str(exc)))
     return rows
 
 
@@ -419,15 +421,21 @@ def diagram_title(exposure: Exposure) -> str:
     return f"{exposure.kind} {exposure.key}"
 
 
+def _svg_key(digest: str) -> str:
+    """Drawings are kept per language: their words are the reader's."""
+    return f"{CACHE_PREFIX}:svg:{translation.get_language() or 'en'}:{digest}"
+
+
 def cached_svg(digest: str) -> str | None:
-    """The drawing cached under `digest`, or None."""
-    entry = cache.get(f"{CACHE_PREFIX}:svg:{digest}")
+    """The drawing cached under `digest` in the current language, or None."""
+    entry = cache.get(_svg_key(digest))
     return entry["svg"] if entry else None
 
 
 def cached_drawing_for(digest: str, ref: Ref) -> str | None:
-    """The drawing under `digest` if it was drawn for `ref` (so a digest names nothing else)."""
-    entry = cache.get(f"{CACHE_PREFIX}:svg:{digest}")
+    """The drawing under `digest` if it was drawn for `ref` (so a digest names nothing else),
+    in the current language."""
+    entry = cache.get(_svg_key(digest))
     if entry and entry["ref"] == (ref.kind, ref.namespace, ref.name):
         return entry["svg"]
     return None
@@ -440,25 +448,30 @@ def draw(ctx: TrafficContext, ref: Ref, client_ip: str) -> tuple[str, str]:
     """
     digest, result = trace_one(ctx, ref, client_ip)
     svg = render_svg(result, title=diagram_title(result.exposure))
-    cache.set(f"{CACHE_PREFIX}:svg:{digest}",
-              {"ref": (ref.kind, ref.namespace, ref.name), "svg": svg}, CACHE_SECONDS)
+    cache.set(_svg_key(digest), {"ref": (ref.kind, ref.namespace, ref.name), "svg": svg},
+              CACHE_SECONDS)
     return digest, svg
 
 
 def request_drawing(user, ref: Ref, client_ip: str, digest: str) -> Job:
-    """The job drawing `digest`: one already queued or running for it, else a new one."""
+    """The job drawing `digest` in the current language: one already queued or running for
+    it, else a new one."""
+    language = translation.get_language() or "en"
     waiting = Job.objects.filter(Q(status=JobStatus.QUEUED) | Q(status=JobStatus.RUNNING),
-                                 kind=RENDER_JOB, params__digest=digest).first()
+                                 kind=RENDER_JOB, params__digest=digest,
+                                 params__language=language).first()
     if waiting is not None:
         return waiting
     return jobs.start(RENDER_JOB, target=f"{ref.kind} {ref.key}", user=user, project=ref.namespace,
                       params={"kind": ref.kind, "namespace": ref.namespace, "name": ref.name,
-                              "client_ip": client_ip, "digest": digest})
+                              "client_ip": client_ip, "digest": digest, "language": language})
 
 
 def drawing_job(digest: str) -> Job | None:
-    """The latest job asked to draw `digest`."""
-    return Job.objects.filter(kind=RENDER_JOB, params__digest=digest).order_by("-pk").first()
+    """The latest job asked to draw `digest` in the current language."""
+    return Job.objects.filter(kind=RENDER_JOB, params__digest=digest,
+                              params__language=translation.get_language() or "en"
+                              ).order_by("-pk").first()
 
 
 # ---- the explainer ---------------------------------------------------------------------------
@@ -473,19 +486,29 @@ class Explained:
     title: str
 
 
-@functools.lru_cache(maxsize=256)
 def explained(exposure_kind: str, traffic_policy: str, cni: str, pod_on_entry_node: bool,
               ingress_via: str = "NodePort") -> Explained:
-    """The case traced on the two-node case cluster and drawn (no cluster needed).
+    """The case traced on the two-node case cluster and drawn (no cluster needed), in the
+    current language."""
+    return _explained(translation.get_language() or "en", exposure_kind, traffic_policy, cni,
+                      pod_on_entry_node, ingress_via)
 
-    Cached in the process: a case's output depends on nothing but its arguments.
-    """
+
+@functools.lru_cache(maxsize=256)
+def _explained(language: str, exposure_kind: str, traffic_policy: str, cni: str,
+               pod_on_entry_node: bool, ingress_via: str) -> Explained:
+    """Cached in the process: a case's output depends on nothing but its arguments and the
+    language its words are in."""
     path = explain_case(exposure_kind, traffic_policy, cni, pod_on_entry_node,
                         ingress_via=ingress_via)
-    exposure = f"Ingress via {ingress_via}" if exposure_kind == "Ingress" else exposure_kind
-    placed = "pod on the entry node" if pod_on_entry_node else "pod on another node"
+    exposure = (gettext("Ingress via %(carrier)s") % {"carrier": ingress_via}
+                if exposure_kind == "Ingress" else exposure_kind)
     if exposure_kind == "Ingress":
-        placed = placed.replace("pod", "controller pod")
+        placed = (gettext("controller pod on the entry node") if pod_on_entry_node
+                  else gettext("controller pod on another node"))
+    else:
+        placed = (gettext("pod on the entry node") if pod_on_entry_node
+                  else gettext("pod on another node"))
     title = f"{exposure}, {traffic_policy}, {CNI_NAMES[cni]}, {placed}"
     return Explained(path, render_svg(path, title=title), title)
 

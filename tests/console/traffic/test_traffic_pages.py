@@ -187,7 +187,7 @@ def test_the_polled_diagram_panel_stops_polling_once_drawn(demo_cluster, persona
 
 def test_a_queued_drawing_keeps_the_panel_polling(demo_cluster, personas, login_as):
     client = login_as("alice")
-    Job.objects.create(kind="render-diagram", params={"digest": "f" * 64})
+    Job.objects.create(kind="render-diagram", params={"digest": "f" * 64, "language": "en"})
     response = client.get(url("traffic_diagram"), {"digest": "f" * 64}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert 'hx-trigger="every 1s"' in response.content.decode()
