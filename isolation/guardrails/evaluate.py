@@ -40,6 +40,7 @@ from isolation.reachability.engine import Cluster, Verdict
 from isolation.reachability.inventory import PodInfo
 from isolation.reachability.matrix import Matrix, Slot
 from isolation.snapshot import Snapshot
+from isolation.text import gettext as _
 
 MAX_VIOLATIONS = 10
 # Class pairs one expectation reads at once; a larger one is read through shared column totals.
@@ -280,14 +281,14 @@ class _Evaluation:
         else:
             plan.src_ids = self._selected(source)
             if not len(plan.src_ids):
-                plan.problem = f"spec.from ({source.describe()}) matches no pods"
+                plan.problem = _("spec.from ({peer}) matches no pods", peer=source.describe())
                 return plan
         if destination.cidr is not None:
             ports = [(p.port, p.protocol) for p in expectation.ports or ()
                      if isinstance(p.port, int)]
             if not ports:
-                plan.problem = ("no ports to check: an address outside the cluster declares "
-                                "none, so spec.ports must list numbered ports")
+                plan.problem = _("no ports to check: an address outside the cluster declares "
+                                 "none, so spec.ports must list numbered ports")
                 return plan
             plan.dst_ids = self._address(destination.address or "")
             plan.slot_ids = np.array([self._intern(tuple(dict.fromkeys(ports)))], dtype=np.int64)
@@ -296,7 +297,7 @@ class _Evaluation:
             namespace, name = destination.service.split("/", 1)
             service = self._services.get((namespace, name))
             if service is None:
-                plan.problem = f"spec.to: there is no Service {destination.service}"
+                plan.problem = _("spec.to: there is no Service {service}", service=destination.service)
                 return plan
             selector = (service.get("spec") or {}).get("selector")
             position = self._ns_position.get(namespace, -1)
@@ -304,7 +305,8 @@ class _Evaluation:
                       if selector and all(self.pods[k].labels.get(key) == value
                                           for key, value in selector.items())]
             if not chosen:
-                plan.problem = f"spec.to (service {destination.service}) matches no pods"
+                plan.problem = _("spec.to (service {service}) matches no pods",
+                                 service=destination.service)
                 return plan
             service_ports = (service.get("spec") or {}).get("ports") or []
             plan.dst_ids = np.array(chosen, dtype=np.int64)
@@ -313,12 +315,12 @@ class _Evaluation:
         else:
             plan.dst_ids = self._selected(destination)
             if not len(plan.dst_ids):
-                plan.problem = f"spec.to ({destination.describe()}) matches no pods"
+                plan.problem = _("spec.to ({peer}) matches no pods", peer=destination.describe())
                 return plan
             plan.slot_ids = self._pod_slot_ids(plan.dst_ids, expectation.ports)
         if not any(self._slot_lists[i] for i in np.unique(plan.slot_ids).tolist()):
-            plan.problem = ("no ports to check: the destination pods declare no container "
-                            "ports (or none of spec.ports)")
+            plan.problem = _("no ports to check: the destination pods declare no container "
+                             "ports (or none of spec.ports)")
         return plan
 
     # -- one matrix for all -----------------------------------------------------------------
@@ -378,7 +380,7 @@ class _Evaluation:
         mask_ids = table[pairs_inverse.reshape(-1)]
         # destination groups: (class, requested mask) pairs
         key = view.dst_class[cols] * len(self._mask_rows) + mask_ids
-        _, dst_first, dst_inverse, dst_counts = np.unique(
+        _values, dst_first, dst_inverse, dst_counts = np.unique(
             key, return_index=True, return_inverse=True, return_counts=True)
         dst_inverse = dst_inverse.reshape(-1)
         dst_classes = view.dst_class[cols[dst_first]]

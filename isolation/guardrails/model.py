@@ -24,6 +24,7 @@ from isolation import fielderrors as fe
 from isolation.fielderrors import FieldIssue
 from isolation.netpol.selectors import Selector
 from isolation.netpol.validation import validate_label_selector
+from isolation.text import gettext as _
 
 API_VERSION = "isolation.tenant-console.io/v1alpha1"
 NAMESPACED_KIND = "ConnectivityExpectation"
@@ -60,18 +61,20 @@ class PeerSpec:
         if self.cidr is not None:
             return self.cidr
         if self.service is not None:
-            return f"service {self.service}"
-        pods = ("pods" if self.pod_selector.is_empty
-                else f"pods with {self.pod_selector.describe()}")
+            return _("service {service}", service=self.service)
+        pods = (_("pods") if self.pod_selector.is_empty
+                else _("pods with {selector}", selector=self.pod_selector.describe()))
         if self.namespace is not None:
-            return f"{pods} of namespace {self.namespace}"
+            return _("{pods} of namespace {namespace}", pods=pods, namespace=self.namespace)
         assert self.namespace_selector is not None
         if self.namespace_selector.is_empty:
-            return f"{'any pod' if self.pod_selector.is_empty else pods} in any namespace"
+            if self.pod_selector.is_empty:
+                return _("any pod in any namespace")
+            return _("{pods} in any namespace", pods=pods)
         which = self.namespace_selector.describe()
         if which.startswith("has "):
-            return f"{pods} in namespaces that have {which[4:]}"
-        return f"{pods} in namespaces with {which}"
+            return _("{pods} in namespaces that have {keys}", pods=pods, keys=which[4:])
+        return _("{pods} in namespaces with {selector}", pods=pods, selector=which)
 
 
 @dataclass(frozen=True)
