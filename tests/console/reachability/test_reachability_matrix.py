@@ -46,6 +46,7 @@ def test_a_workspace_admin_sees_the_projects_of_their_workspace(demo_cluster, pe
     titles = cell_titles(body)
     assert {t.split(":")[0] for t in titles} >= {"billing → catalog", "shop → billing",
                                                  "Other projects → shop"}
+    body = re.sub(r"\b[A-Za-z0-9]{64}\b", "", body)   # CSRF tokens: random letters may spell anything
     assert "reporting" not in body and "web" not in body
 
 
