@@ -23,6 +23,7 @@ from isolation.adminnetpol.schema import ADMIN_KIND, BASELINE_KIND
 from isolation.netpol.formats import IPNetwork, parse_cidr
 from isolation.netpol.model import EGRESS, INGRESS, IPBlock, NamedPorts
 from isolation.netpol.selectors import Selector
+from isolation.text import gettext as _
 
 ALLOW, DENY, PASS = "Allow", "Deny", "Pass"
 ADMIN, BASELINE = "Admin", "Baseline"
@@ -134,7 +135,8 @@ class AdminPolicy:
         """`AdminNetworkPolicy deny-metadata (priority 10)`."""
         if self.priority is None:
             return f"{self.kind} {self.name}"
-        return f"{self.kind} {self.name} (priority {self.priority})"
+        return _("{policy} (priority {priority})", policy=f"{self.kind} {self.name}",
+                 priority=self.priority)
 
 
 def parse_admin_policy(obj: Mapping[str, Any]) -> AdminPolicy:

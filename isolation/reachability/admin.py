@@ -33,7 +33,7 @@ from isolation.adminnetpol.model import (
     AdminPolicy,
 )
 from isolation.adminnetpol.schema import ADMIN_KIND, BASELINE_KIND
-from isolation.netpol.model import EGRESS, NamedPorts
+from isolation.netpol.model import EGRESS, INGRESS, NamedPorts
 from isolation.netpol.selectors import Selector
 from isolation.reachability.inventory import NODE_KIND, Endpoint, PodInfo
 from isolation.reachability.layers import (
@@ -45,6 +45,8 @@ from isolation.reachability.layers import (
     PolicyRef,
     unique_rows,
 )
+from isolation.text import gettext as _
+from isolation.text import gettext_noop
 
 
 class AdminPolicyLayer:
@@ -161,7 +163,6 @@ class AdminPolicyLayer:
     def decide(self, direction: str, view: LayerView, pod: PodInfo, other: Endpoint,
                port: int, protocol: str, named: NamedPorts | None) -> LayerDecision:
         namespace_labels = view.labels_of_namespace(pod.namespace)
-        side = f"Egress from {pod.key}" if direction == EGRESS else f"Ingress to {pod.key}"
         selecting = [p for p in self.policies if p.rules(direction)
                      and p.subject.matches(namespace_labels, pod.labels)]
         for policy in selecting:
@@ -172,22 +173,52 @@ class AdminPolicyLayer:
                     continue
                 ref = PolicyRef(policy.kind, policy.name, rule.action, direction, rule.index,
                                 rule.name, policy.priority)
-                return LayerDecision(rule.action, self._reason(side, ref), ref)
+                return LayerDecision(rule.action, self._reason(direction, pod, ref), ref)
         if selecting and self.tier != ADMIN:
-            return LayerDecision(None, f"{side} is selected by {selecting[0].title()}, but no "
-                                       f"rule of it matches {port}/{protocol} "
-                                       f"{'to' if direction == EGRESS else 'from'} {other.name}.")
+            fields = {"pod": pod.key, "policy": selecting[0].title(),
+                      "traffic": f"{port}/{protocol}", "other": other.name}
+            if direction == EGRESS:
+                return LayerDecision(None, _("Egress from {pod} is selected by {policy}, but no "
+                                             "rule of it matches {traffic} to {other}.",
+                                             **fields))
+            return LayerDecision(None, _("Ingress to {pod} is selected by {policy}, but no rule "
+                                         "of it matches {traffic} from {other}.", **fields))
         return LayerDecision(None)
 
-    def _reason(self, side: str, ref: PolicyRef) -> str:
+    def _reason(self, direction: str, pod: PodInfo, ref: PolicyRef) -> str:
+        fields = {"pod": pod.key, "rule": ref.describe()}
         if ref.action == PASS:
-            return (f"{ref.describe()} passes {side[0].lower() + side[1:]} on to the "
-                    f"NetworkPolicies, skipping every remaining AdminNetworkPolicy.")
-        verdict = "allowed" if ref.action == "Allow" else "denied"
-        if self.tier == ADMIN:
-            return f"{side} is {verdict} by {ref.describe()}, before any NetworkPolicy."
-        return (f"{side} is {verdict} by {ref.describe()}: no NetworkPolicy selects the pod "
-                f"for {ref.direction}, so the baseline decides.")
+            if direction == EGRESS:
+                return _("{rule} passes egress from {pod} on to the NetworkPolicies, skipping "
+                         "every remaining AdminNetworkPolicy.", **fields)
+            return _("{rule} passes ingress to {pod} on to the NetworkPolicies, skipping every "
+                     "remaining AdminNetworkPolicy.", **fields)
+        reasons = _ADMIN_REASONS if self.tier == ADMIN else _BASELINE_REASONS
+        return _(reasons[(direction, ref.action == ALLOW)], **fields)
+
+
+# (direction, allowed) -> the reason an AdminNetworkPolicy rule decided
+_ADMIN_REASONS = {
+    (EGRESS, True): gettext_noop("Egress from {pod} is allowed by {rule}, before any "
+                                 "NetworkPolicy."),
+    (EGRESS, False): gettext_noop("Egress from {pod} is denied by {rule}, before any "
+                                  "NetworkPolicy."),
+    (INGRESS, True): gettext_noop("Ingress to {pod} is allowed by {rule}, before any "
+                                  "NetworkPolicy."),
+    (INGRESS, False): gettext_noop("Ingress to {pod} is denied by {rule}, before any "
+                                   "NetworkPolicy."),
+}
+# (direction, allowed) -> the reason a BaselineAdminNetworkPolicy rule decided
+_BASELINE_REASONS = {
+    (EGRESS, True): gettext_noop("Egress from {pod} is allowed by {rule}: no NetworkPolicy "
+                                 "selects the pod for egress, so the baseline decides."),
+    (EGRESS, False): gettext_noop("Egress from {pod} is denied by {rule}: no NetworkPolicy "
+                                  "selects the pod for egress, so the baseline decides."),
+    (INGRESS, True): gettext_noop("Ingress to {pod} is allowed by {rule}: no NetworkPolicy "
+                                  "selects the pod for ingress, so the baseline decides."),
+    (INGRESS, False): gettext_noop("Ingress to {pod} is denied by {rule}: no NetworkPolicy "
+                                   "selects the pod for ingress, so the baseline decides."),
+}
 
 
 def _groups(selected: np.ndarray,

@@ -59,7 +59,7 @@ class _Builder:
         self._admits: dict[tuple, bool] = {}
         self._selected_cache: dict[tuple, np.ndarray] = {}
         self._ports_key_of: dict[int, tuple[PortSpec, ...]] = {}  # by id() of a Rule
-        # what the layers compute once per matrix and share (see calico_layer)
+        # what the layers compute once per matrix and share (see calico_classes)
         self.layer_cache: dict = {}
         layers = getattr(cluster, "layers", None)
         # Only NetworkPolicies (or a view without layers): the direct path, no bookkeeping.

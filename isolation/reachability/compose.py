@@ -10,12 +10,14 @@ Blocks are compressed (rows in groups, columns in column classes), so the compos
 per joint row (classes in the same group of every block, and for ingress with the same slots),
 over every column: each block's bits are first expanded to every column, then the blocks are
 applied a few joint rows at a time while those rows are in cache. A matrix row is its joint
-row (`joined` puts the two directions together from their joint rows).
+row (`joined` puts the two directions together from their joint rows). A row a block decides
+entirely (each slot allowed or denied) is left out of the later blocks, which cannot change
+it, so rows alike up to there share a joint row.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,7 +31,8 @@ class _Op:
     """A block with every class placed: `row_group` (its extra last group, all zero, for the
     rows it leaves alone) and `column_class` (None: every class is its own). `masked` bits,
     one group per row by `masked_group` (its extra last group all zero), are allowed where
-    `mask` is set; with `closes`, the block's rows take no later decision."""
+    `mask` is set; with `closes`, the block's rows take no later decision. `decides` marks the
+    rows the block allows or denies every slot of: no later block changes them."""
 
     row_group: np.ndarray
     column_class: np.ndarray | None
@@ -39,6 +42,7 @@ class _Op:
     masked: np.ndarray | None = None
     masked_group: np.ndarray | None = None
     closes: bool = False
+    decides: np.ndarray | None = None  # by class: rows whose every slot the block decides
 
 
 class Composer:
@@ -53,6 +57,7 @@ class Composer:
         self.port_group = port_group
         self.ingress = ingress
         self.ops: list[_Op] = []
+        self.beyond_slots = False  # whether a block allows a bit that is no slot of its cell
 
     def block(self, block: ClassBlock, open_rows: np.ndarray) -> None:
         """Add a layer's block, after those added so far, on the rows `open_rows` marks."""
@@ -75,7 +80,11 @@ class Composer:
         row_group = np.full(self.classes, allow.shape[0], dtype=np.int64)
         row_group[rows[kept]] = group[kept]
         op = _Op(row_group, column_class, _with_zero_group(allow), _with_zero_group(deny))
-        if block.masked_allow is not None:
+        self.beyond_slots = self.beyond_slots or self._beyond_slots(op.allow, op.row_group,
+                                                                    op.column_class)
+        if block.masked_allow is None:
+            op.decides = self._decided_rows(op)
+        else:
             assert block.masked_group is not None and block.mask is not None
             masked_group = np.asarray(block.masked_group, dtype=np.int64)
             inside = (masked_group >= 0) & open_rows
@@ -83,23 +92,60 @@ class Composer:
                 op.mask = _with_zero_group(block.mask)
                 op.masked = _with_zero_group(block.masked_allow)
                 op.masked_group = np.where(inside, masked_group, len(block.masked_allow))
+                self.beyond_slots = self.beyond_slots or self._beyond_slots(
+                    op.masked, op.masked_group, None)
         self.ops.append(op)
+
+    def _decided_rows(self, op: _Op) -> np.ndarray:
+        """The rows whose every slot (of every column) `op` allows or denies."""
+        assert op.deny is not None
+        decided = op.allow | op.deny  # (groups, column classes, words)
+        if self.ingress:  # slots are the row's: those decided in every column
+            always = np.bitwise_and.reduce(decided, axis=1)
+            return ~(self.full & ~always[op.row_group]).any(axis=1)
+        return ~(self._column_slots(op.column_class)[None] & ~decided).any(axis=(1, 2)) \
+            [op.row_group]
+
+    def _beyond_slots(self, allow: np.ndarray, row_group: np.ndarray,
+                      column_class: np.ndarray | None) -> bool:
+        """Whether `allow` (groups, column classes, words) has a bit that is no slot of the
+        cell it is in."""
+        if self.ingress:  # slots are the row's
+            anywhere = np.bitwise_or.reduce(allow, axis=1)
+            return bool((anywhere[row_group] & ~self.full).any())
+        if column_class is not None:  # the slots every class of a column class has
+            common = np.full((allow.shape[1], self.words), ~self.dtype.type(0), self.dtype)
+            np.bitwise_and.at(common, column_class, self.full)
+            return bool((allow & ~common[None]).any())
+        return bool((allow & ~self.full[None]).any())
+
+    def _column_slots(self, column_class: np.ndarray | None) -> np.ndarray:
+        """Per column class, the slots of any of its classes (every class: `full`)."""
+        if column_class is None:
+            return self.full
+        slots = np.zeros((int(column_class.max(initial=0)) + 1, self.words), self.dtype)
+        np.bitwise_or.at(slots, column_class, self.full)
+        return slots
 
     def network_policies(self, group: np.ndarray, allowed: np.ndarray) -> None:
         """Add the NetworkPolicy layer: on the rows it isolates (`group[r] >= 0`), it allows
         `allowed[group[r]]` (every column) and denies the rest."""
         row_group = np.where(group >= 0, group, len(allowed))
-        self.ops.append(_Op(row_group, None, _with_zero_group(allowed), closes=True))
+        op = _Op(row_group, None, _with_zero_group(allowed), closes=True, decides=group >= 0)
+        self.beyond_slots = self.beyond_slots or self._beyond_slots(op.allow, row_group, None)
+        self.ops.append(op)
 
     def result(self) -> tuple[np.ndarray, np.ndarray]:
         """The composed direction by joint row: (the bits of each joint row, shape (joint
         rows, classes, words); the joint row of each class)."""
-        row_features = [op.row_group for op in self.ops]
-        row_features += [op.masked_group for op in self.ops if op.masked_group is not None]
+        # a bit that is no slot stays open after a block decided every slot of its row
+        ops = self.ops if self.beyond_slots else _after_decided(self.ops, self.classes)
+        row_features = [op.row_group for op in ops]
+        row_features += [op.masked_group for op in ops if op.masked_group is not None]
         if self.ingress:
             row_features.append(self.port_group)
         joint_row, rep_row = _joint(row_features, self.classes)
-        steps = [_Step.of(op, rep_row) for op in self.ops]
+        steps = [_Step.of(op, rep_row) for op in ops]
         allowed = np.empty((len(rep_row), self.classes, self.words), dtype=self.dtype)
         size = max(1, _CACHE_BYTES // max(1, allowed[0].nbytes))
         for begin in range(0, len(rep_row), size):
@@ -167,6 +213,24 @@ class _Step:
             open_bits &= scratch
         if self.closes:
             open_bits[self.inside[begin:end]] = 0
+
+
+def _after_decided(ops: list[_Op], classes: int) -> list[_Op]:
+    """`ops` with the rows an earlier op decides left out of every later one (given its
+    extra, all-zero groups): what a later block says of them changes no bit, so rows that
+    differ only there share a joint row."""
+    decided = np.zeros(classes, dtype=bool)
+    placed = []
+    for op in ops:
+        if decided.any():
+            row_group = np.where(decided, len(op.allow) - 1, op.row_group)
+            masked_group = None if op.masked_group is None or op.masked is None else \
+                np.where(decided, len(op.masked) - 1, op.masked_group)
+            op = replace(op, row_group=row_group, masked_group=masked_group)
+        placed.append(op)
+        if op.decides is not None:
+            decided |= op.decides & (op.row_group != len(op.allow) - 1)
+    return placed
 
 
 def _expand(sides: list[np.ndarray], rows: np.ndarray,

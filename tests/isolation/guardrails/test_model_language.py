@@ -22,4 +22,4 @@ def test_the_ends_of_an_expectation_read_in_either_language():
     assert destination == "pods with app=ledger of namespace billing"
     with said_in_chinese():
         assert str(source) == "带有标签 kubesphere.io/workspace 的命名空间中的Pod"
-        assert str(destination) == "命名空间 billing 中的带有 app=ledger 的 Pod"
+        assert str(destination) == "命名空间 billing 中的满足 app=ledger 的 Pod"

@@ -62,14 +62,23 @@ def _apply(matrix, block, open_rows):
         matrix[row] = allow | (matrix[row] & ~deny)
 
 
-@pytest.mark.parametrize("seed", range(12))
-@pytest.mark.parametrize("ingress", [True, False])
-@pytest.mark.parametrize("dtype,words", [(np.uint8, 1), (np.uint64, 2)])
-def test_composed_blocks_equal_the_blocks_applied_one_after_another(monkeypatch, seed,
-                                                                     ingress, dtype, words):
-    monkeypatch.setattr(compose, "_CACHE_BYTES", 1)  # one joint row at a time
-    rng = np.random.default_rng(seed)
-    full = _bits(rng, (CLASSES, words), dtype)
+def _kept_to(block, slots, rng):
+    """`block` with its bits among `slots` (as every layer's are), deciding every slot of
+    some of its cells (and so of some groups, or rows, in every column)."""
+    allow = block.allow & slots
+    deciding = rng.random(allow.shape[:2]) < .7  # by cell: some groups in every column
+    deny = np.where(deciding[:, :, None], ~allow, block.deny) & slots & ~allow
+    extra = {}
+    if block.masked_allow is not None:
+        extra = {"masked_allow": block.masked_allow & slots, "masked_group": block.masked_group,
+                 "mask": block.mask}
+    return ClassBlock(block.rows, allow, deny, row_group=block.row_group,
+                      column_class=block.column_class, **extra)
+
+
+def _composed_and_applied(rng, full, ingress, dtype, words, slots=None):
+    """(What the composer makes of random layers, the same layers' blocks applied one after
+    another); with `slots`, every block kept to them (see `_kept_to`)."""
     port_group = np.unique(full, axis=0, return_inverse=True)[1].reshape(-1)
     pods = rng.random(CLASSES) < .85
     layers = [[_compressed(rng, full, dtype)], [_plain(rng, full, dtype)],
@@ -79,6 +88,10 @@ def test_composed_blocks_equal_the_blocks_applied_one_after_another(monkeypatch,
     group = np.where(rng.random(CLASSES) < .4, rng.integers(0, 4, CLASSES), -1)
     group[~pods] = -1
     allowed = _bits(rng, (4, CLASSES, words), dtype)
+    if slots is not None:
+        layers = [layer if layer == "network policies" else
+                  [_kept_to(block, slots, rng) for block in layer] for layer in layers]
+        allowed &= slots
 
     composer = Composer(full, port_group, ingress)
     open_rows = pods
@@ -102,7 +115,39 @@ def test_composed_blocks_equal_the_blocks_applied_one_after_another(monkeypatch,
         open_rows = pods if k < position else pods & (group < 0)
         for block in layer:
             _apply(expected, block, open_rows)
-    assert (bits[joint_row] == expected).all()
+    return bits[joint_row], expected
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("ingress", [True, False])
+@pytest.mark.parametrize("dtype,words", [(np.uint8, 1), (np.uint64, 2)])
+def test_composed_blocks_equal_the_blocks_applied_one_after_another(monkeypatch, seed,
+                                                                     ingress, dtype, words):
+    monkeypatch.setattr(compose, "_CACHE_BYTES", 1)  # one joint row at a time
+    rng = np.random.default_rng(seed)
+    full = _bits(rng, (CLASSES, words), dtype)
+    composed, applied = _composed_and_applied(rng, full, ingress, dtype, words)
+    assert (composed == applied).all()
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("ingress", [True, False])
+def test_rows_a_block_decides_entirely_are_left_out_of_the_later_blocks(monkeypatch, seed,
+                                                                         ingress):
+    monkeypatch.setattr(compose, "_CACHE_BYTES", 1)
+    rng = np.random.default_rng(seed)
+    slots = _bits(rng, (1, 2), np.uint64)
+    full = np.repeat(slots, CLASSES, axis=0)
+    composed, applied = _composed_and_applied(rng, full, ingress, np.uint64, 2, slots=slots)
+    assert (composed == applied).all()
+    # the rows the first blocks decide share joint rows: fewer than the classes
+    composer = Composer(full, np.zeros(CLASSES, dtype=np.int64), ingress)
+    deciding = ClassBlock(np.arange(CLASSES), np.zeros((1, CLASSES, 2), np.uint64),
+                          np.broadcast_to(slots, (1, CLASSES, 2)))
+    composer.block(deciding, np.ones(CLASSES, dtype=bool))
+    composer.block(_kept_to(_plain(rng, full, np.uint64), slots, rng), np.ones(CLASSES, bool))
+    bits, joint_row = composer.result()
+    assert len(bits) == 1 and not bits.any()
 
 
 def test_rows_no_block_decides_allow_every_slot_of_the_destination():

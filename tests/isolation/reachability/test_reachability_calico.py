@@ -244,9 +244,9 @@ def test_the_command_fills_kind_and_decided_by_for_calico(tmp_path, capsys):
 @pytest.mark.parametrize("values", [[0], [5, 5, 0, 7, 5, 0], list(range(40, 0, -3)) * 2,
                                     [10 ** 9, 3, 10 ** 9, 4]])
 def test_label_value_codes_are_numbered_alike_exactly_when_equal(values):
-    from isolation.reachability.calico_layer import _distinct
+    from isolation.reachability.calico_classes import distinct
     code = np.array(values, dtype=np.int64)
-    holders, number = _distinct(code)
+    holders, number = distinct(code)
     assert len(holders) == len(set(values))
     for i, value in enumerate(values):
         assert code[holders[number[i]]] == value
