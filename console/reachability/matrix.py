@@ -44,12 +44,25 @@ REUSE_JOBS = timedelta(seconds=60)
 # -- reading a query ----------------------------------------------------------------------
 
 
-def parse_query(data) -> MatrixQuery:
+# Above this many projects in view, the matrix opens grouped by workspace: a grid of hundreds
+# of projects squared is megabytes of cells no one can read; a workspace heading zooms in.
+MANY_PROJECTS = 100
+
+
+def default_level(scope: Scope) -> str:
+    """The level the matrix opens at for `scope`: projects, or workspaces when there are many."""
+    if scope.workspaces and len(filter_options(scope)["projects"]) > MANY_PROJECTS:
+        return "workspace"
+    return "project"
+
+
+def parse_query(data, default_level: str = "project") -> MatrixQuery:
     """A MatrixQuery from GET parameters (or job params); GridInputError names a bad field.
 
-    `ports` is "80, 443/TCP, 53/UDP"; `external` is IP addresses and CIDRs.
+    `ports` is "80, 443/TCP, 53/UDP"; `external` is IP addresses and CIDRs; without `level`,
+    `default_level`.
     """
-    level = (data.get("level") or "").strip() or "project"
+    level = (data.get("level") or "").strip() or default_level
     if level not in LEVELS:
         raise GridInputError("level", f"Level must be one of {', '.join(LEVELS)}.")
     ports: list[tuple[int, str]] = []

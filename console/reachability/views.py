@@ -49,16 +49,20 @@ def _matrix_context(request, version: str | None) -> dict:
     """The matrix's context (raises GridInputError, ClusterError); NotKept unless its grid
     was computed from the cluster's state at `version`."""
     scope = svc.scope_for(request)
-    query = matrix.parse_query(request.GET)
+    opening = matrix.default_level(scope)
+    query = matrix.parse_query(request.GET, default_level=opening)
     outcome = matrix.matrix_for(request.user, scope, query,
                                 refresh=request.GET.get("refresh") == "1")
     if (outcome.grid and version is not None and not svc.grid_is_current(outcome.grid, version)
             and matrix.expected_seconds(scope, query) <= matrix.INLINE_SECONDS):
         # The cluster changed since this grid was computed, and a new one takes under a second.
         outcome = matrix.matrix_for(request.user, scope, query, refresh=True)
-    context = {"options": matrix.filter_options(scope), "params": request.GET, "query": query,
+    options = matrix.filter_options(scope)
+    context = {"options": options, "params": request.GET, "query": query,
                "job": outcome.job,
-               "grid": matrix.present(outcome.grid) if outcome.grid else None}
+               "grid": matrix.present(outcome.grid) if outcome.grid else None,
+               "grouped_for_size": (not request.GET.get("level") and opening != "project"
+                                    and len(options["projects"]))}
     if outcome.grid and version is not None and svc.grid_is_current(outcome.grid, version):
         return context
     return NotKept(context)

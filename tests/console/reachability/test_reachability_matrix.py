@@ -30,6 +30,23 @@ def test_projects_are_rows_and_columns_with_counts(demo_cluster, personas, login
     assert '<span class="reach-symbol" aria-hidden="true">✕</span>0/3' in body
 
 
+def test_with_many_projects_in_view_the_matrix_opens_by_workspace(demo_cluster, personas,
+                                                                  login_as, monkeypatch):
+    from console.reachability import matrix as matrices
+
+    monkeypatch.setattr(matrices, "MANY_PROJECTS", 3)
+    client = login_as("alice")
+    body = matrix(client).content.decode()
+    assert "team-a → team-b: partly allowed (14 of 21 connections)" in cell_titles(body)
+    assert 'id="grouped-for-size"' in body and '<option value="workspace" selected>' in body
+    chosen = matrix(client, level="project").content.decode()
+    assert "shop → catalog: all allowed (6 of 6 connections)" in cell_titles(chosen)
+    assert 'id="grouped-for-size"' not in chosen
+    monkeypatch.setattr(matrices, "MANY_PROJECTS", 100)
+    assert "shop → catalog: all allowed (6 of 6 connections)" in cell_titles(
+        matrix(client).content.decode())
+
+
 def test_a_project_admin_sees_their_project_and_others_only_together(demo_cluster, personas,
                                                                      login_as):
     body = matrix(login_as("carol")).content.decode()
