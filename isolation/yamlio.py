@@ -29,6 +29,7 @@ import codecs
 import gc
 import json
 import marshal
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -558,34 +559,47 @@ def _direct_documents(text: str) -> list[Document] | None:
     careful reader must read it (see above); same data and guarantees as `load_documents`."""
     if _CParser is None:
         return None
+    flow = _FlowLines.of(text)
+    if flow is not None:
+        documents = _parsed(flow.text, flow)
+        if documents is not None:
+            return documents
+    return _parsed(text, None)
+
+
+def _parsed(text: str, flow: _FlowLines | None) -> list[Document] | None:
     parser = _CParser(text)
     try:
-        return _read_stream(parser.get_event)
+        return _read_stream(parser.get_event, flow)
     except (_Doubt, yaml.YAMLError, RecursionError, AttributeError):
         return None
     finally:
         parser.dispose()
 
 
-def _read_stream(next_event: Any) -> list[Document]:
+def _read_stream(next_event: Any, flow: _FlowLines | None = None) -> list[Document]:
     documents: list[Document] = []
     next_event()   # the stream's start
     index = 0
     while type(next_event()) is not yaml.StreamEndEvent:   # a document's start
         index += 1
-        data, spot = _read_document(next_event)
+        data, spot = _read_document(next_event, flow)
         next_event()   # the document's end
         if data is not None:
             documents.append(Document(index=index, data=data, node=spot))
+    if flow is not None and flow.taken != len(flow.lines):
+        raise _Doubt   # a stand-in was read as part of something else (a block scalar...)
     return documents
 
 
-def _read_document(next_event: Any) -> tuple[Any, Any]:
-    """(data, Spot of its root) of the document whose events `next_event` gives."""
+def _read_document(next_event: Any, flow: _FlowLines | None = None) -> tuple[Any, Any]:
+    """(data, Spot of its root) of the document whose events `next_event` gives; the stand-ins
+    of `flow` become the flow mappings they stand for."""
     scalar_event, mapping_start, sequence_start = (yaml.ScalarEvent, yaml.MappingStartEvent,
                                                    yaml.SequenceStartEvent)
     end_events = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     plain = _plain_values
+    stand_in = _STAND_IN if flow is not None else None
     # per open collection: [container, Spot, pending key, its text, its line, its column]
     stack: list[list[Any]] = []
     while True:
@@ -597,7 +611,10 @@ def _read_document(next_event: Any) -> tuple[Any, Any]:
             if event.anchor is not None or event.tag is not None:
                 raise _Doubt
             text = event.value
-            if event.implicit[0]:
+            if text == stand_in and event.implicit[0]:
+                value, spot = flow.take(mark.line, mark.column, len(stack))   # type: ignore[union-attr]
+                text = None
+            elif event.implicit[0]:
                 value = plain.get(text, _DOUBTFUL)
                 if value is _DOUBTFUL:
                     value = _plain_value(text)
@@ -624,7 +641,7 @@ def _read_document(next_event: Any) -> tuple[Any, Any]:
             return value, spot or Spot(mark.line, mark.column, False)
         frame = stack[-1]
         container, parent = frame[0], frame[1]
-        if mark is None:
+        if spot is not None:
             line, column = spot.line, spot.column   # type: ignore[union-attr]
         else:
             line, column = mark.line, mark.column
@@ -646,6 +663,227 @@ def _read_document(next_event: Any) -> tuple[Any, Any]:
 
 
 _NO_KEY = object()
+
+
+# -- block sequences of one-line flow mappings ------------------------------------------------------
+# A policy of thousands of rules is mostly lines like `  - {from: [{ipBlock: {cidr: 10.0.0.1/32}}],
+# ports: [{port: 1024}]}`: twenty parser events each. Such a line, when every scalar in it is a plain
+# word whose value JSON can spell, is read as JSON instead (all of them in one `orjson` call), and
+# the parser reads the text with a one-character stand-in in its place; where the stand-in is read
+# as anything but that item, the whole text is read without stand-ins. The positions of a line's
+# parts are found by parsing the line alone, only when `locate` asks for them.
+
+_STAND_IN = "_"
+# (a key is one only within 1024 characters of its ':', so longer lines are left to the parser)
+_FLOW_LINE = re.compile(r"^( *- )(\{[A-Za-z0-9_./{}\[\],: -]{0,1000}\})[ \t]*$", re.MULTILINE)
+_FLOW_WORD = re.compile(r"([A-Za-z0-9][A-Za-z0-9_./-]*)")
+_FLOW_MARK = re.compile(r"[{}\[\],:]| +")
+_FLOW_LINES_WORTH_IT = 64
+_OTHER_LINE_BREAKS = ("\r", "\x85", "\u2028", "\u2029")   # lines are counted as "\n" alone
+_shapes: dict[tuple[str, ...], Any] = {}
+_json_words: dict[str, str | None] = {}
+_SHAPES_KEPT = 10_000
+
+
+class _FlowSpot(Spot):
+    """The Spot of a flow mapping written alone on its line, its entries read on first use."""
+
+    __slots__ = ("_content",)
+
+    def __init__(self, line: int, column: int, content: str) -> None:
+        super().__init__(line, column, True)
+        self._content: str | None = content
+        del self.entries
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "entries" or self._content is None:
+            raise AttributeError(name)
+        padded = "\n" * self.line + " " * self.column + self._content
+        parser = _CParser(padded)
+        try:
+            parser.get_event(), parser.get_event()   # the stream's and the document's start
+            _, spot = _read_document(parser.get_event)
+        finally:
+            parser.dispose()
+        self.entries = spot.entries
+        self._content = None
+        return self.entries
+
+
+class _FlowLines:
+    """The one-line flow mappings of a text, read, and the text with stand-ins in their places."""
+
+    def __init__(self, text: str, lines: dict[tuple[int, int], tuple[Any, str, int]]) -> None:
+        self.text = text
+        self.lines = lines
+        self.taken = 0
+
+    @classmethod
+    def of(cls, text: str) -> _FlowLines | None:
+        """The flow lines of `text`, or None when it has too few to be worth it (or orjson is
+        missing)."""
+        if _orjson is None or text.count("- {", 0, 1 << 16) < _FLOW_LINES_WORTH_IT // 4 or \
+                any(brk in text for brk in _OTHER_LINE_BREAKS):
+            return None
+        pieces: list[str] = []
+        spelled: list[str] = []
+        places: list[tuple[int, int, str, int]] = []
+        line, done = 0, 0
+        for match in _FLOW_LINE.finditer(text):
+            json_text, depth = _flow_json(match.group(2))
+            if json_text is None:
+                continue
+            start = match.start()
+            line += text.count("\n", done, start)
+            column = len(match.group(1))
+            pieces.append(text[done:start + column])
+            pieces.append(_STAND_IN)
+            done = match.end(2)
+            spelled.append(json_text)
+            places.append((line, column, match.group(2), depth))
+        if len(places) < _FLOW_LINES_WORTH_IT:
+            return None
+        pieces.append(text[done:])
+        try:
+            values = _orjson.loads("[" + ",".join(spelled) + "]")
+        except ValueError:
+            return None
+        if len(values) != len(places):
+            return None
+        lines = {(line, column): (value, content, depth)
+                 for (line, column, content, depth), value in zip(places, values, strict=True)}
+        return cls("".join(pieces), lines)
+
+    def take(self, line: int, column: int, depth: int) -> tuple[Any, Spot]:
+        """The mapping whose stand-in is at `line`, `column`, `depth` collections deep."""
+        found = self.lines.get((line, column))
+        if found is None or depth + found[2] >= MAX_DEPTH:
+            raise _Doubt
+        self.taken += 1
+        value, content, _ = found
+        return value, _FlowSpot(line, column, content)
+
+
+def _flow_json(content: str) -> tuple[str | None, int]:
+    """`content` (one flow mapping) as JSON with the same values, and how many collections deep
+    it nests; (None, 0) when it is not simply that."""
+    parts = _FLOW_WORD.split(content)
+    words = parts[1::2]
+    shape = tuple(parts[0::2])
+    known = _shapes.get(shape)
+    if known is None:
+        known = _shape(shape)
+        if len(_shapes) >= _SHAPES_KEPT:
+            _shapes.clear()
+        _shapes[shape] = known
+    if not known:
+        return None, 0
+    template, keys, groups, depth = known
+    spelled = [_json_words.get(word) or _json_word(word) for word in words]
+    if None in spelled:
+        return None, 0
+    for at in keys:
+        if spelled[at][0] != '"':   # type: ignore[index]
+            return None, 0
+    for group in groups:
+        if len({words[at] for at in group}) != len(group):
+            return None, 0   # a duplicate key: the careful reader reports it
+    return template % tuple(spelled), depth
+
+
+def _json_word(word: str) -> str | None:
+    """A plain word's value spelled in JSON (None when JSON cannot: dates, infinities,
+    integers beyond 64 bits, or a word the direct reader doubts)."""
+    value = _plain_values.get(word, _DOUBTFUL)
+    if value is _DOUBTFUL:
+        value = _plain_value(word)
+    spelled: str | None
+    if isinstance(value, str):
+        spelled = f'"{value}"'
+    elif value is None or isinstance(value, bool):
+        spelled = {None: "null", True: "true", False: "false"}[value]
+    elif type(value) is int and -(1 << 63) <= value < 1 << 64:
+        spelled = str(value)
+    elif type(value) is float and value == value and abs(value) != float("inf"):
+        spelled = repr(value)
+    else:
+        spelled = None
+    if len(_json_words) >= _PLAIN_KEPT:
+        _json_words.clear()
+    _json_words[word] = spelled
+    return spelled
+
+
+def _shape(separators: tuple[str, ...]) -> Any:
+    """For the text between the words of a flow mapping: (a %-template of its JSON, the
+    indexes of the words that are keys, those of each mapping's keys when it has several, and
+    how many collections deep it nests); () when it is not one flow mapping of words."""
+    tokens: list[str] = []
+    for at, separator in enumerate(separators):
+        for mark in _FLOW_MARK.finditer(separator):
+            if mark.group() != " " * len(mark.group()):
+                tokens.append(mark.group())
+        if "".join(_FLOW_MARK.findall(separator)) != separator:
+            return ()
+        if ":" in separator and not _colons_are_followed_by_space(separator):
+            return ()
+        if at < len(separators) - 1:
+            tokens.append(str(at))
+    keys: list[int] = []
+    groups: list[tuple[int, ...]] = []
+    position = 0
+    deepest = 0
+
+    def node(depth: int) -> bool:
+        nonlocal position, deepest
+        if position >= len(tokens):
+            return False
+        token = tokens[position]
+        position += 1
+        if token.isdigit():
+            return True
+        if token not in "{[" or token == "":
+            return False
+        deepest = max(deepest, depth)
+        mapping, closing = token == "{", "}" if token == "{" else "]"
+        own: list[int] = []
+        if position < len(tokens) and tokens[position] == closing:
+            position += 1
+            return True
+        while True:
+            if mapping:
+                if position + 1 >= len(tokens) or not tokens[position].isdigit() or \
+                        tokens[position + 1] != ":":
+                    return False
+                own.append(int(tokens[position]))
+                position += 2
+            if not node(depth + 1):
+                return False
+            if position >= len(tokens):
+                return False
+            token = tokens[position]
+            position += 1
+            if token == closing:
+                break
+            if token != ",":
+                return False
+        keys.extend(own)
+        if len(own) > 1:
+            groups.append(tuple(own))
+        return True
+
+    if not tokens or tokens[0] != "{" or not node(1) or position != len(tokens):
+        return ()
+    template = "".join(t if not t.isdigit() else "%s" for t in tokens)
+    return template, tuple(keys), tuple(groups), deepest
+
+
+def _colons_are_followed_by_space(separator: str) -> bool:
+    """Whether every ':' of a separator is followed by a space (else `a:b` is one word)."""
+    for index, char in enumerate(separator):
+        if char == ":" and (index + 1 >= len(separator) or separator[index + 1] != " "):
+            return False
+    return True
 
 
 def _spot_child(spot: Spot, step: str | int) -> tuple[int, int, Spot | None] | tuple[None, None, None]:

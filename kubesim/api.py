@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubesim import errors
-from kubesim.crud import FIELD_VALIDATION, WARNINGS, Crud, parse_body
+from kubesim.crud import FIELD_VALIDATION, WARNINGS, Crud, is_yaml_body, parse_body
 from kubesim.errors import ApiError
 from kubesim.resources import Registry, ResourceType
 from kubesim.selectors import parse_field_selector, parse_label_selector
@@ -144,7 +144,8 @@ class Api:
                 if t.rtype.namespaced and t.namespace is None:
                     raise errors.method_not_allowed(method)
                 obj = self.crud.create(t.rtype, ns, parse_body(req.body, self._ctype(req)),
-                                       manager=self._manager(req), dry_run=dry_run)
+                                       manager=self._manager(req), dry_run=dry_run,
+                                       fresh=not is_yaml_body(self._ctype(req)))
                 return Response(201, obj)
             if method == "DELETE":
                 matches = self._matcher(req, t.rtype)
@@ -158,7 +159,8 @@ class Api:
             return self._maybe_table(req, t.rtype, self.crud.get(t.rtype, ns, t.name))
         if method == "PUT":
             obj = self.crud.update(t.rtype, ns, t.name, parse_body(req.body, self._ctype(req)),
-                                   subresource=t.subresource, manager=self._manager(req), dry_run=dry_run)
+                                   subresource=t.subresource, manager=self._manager(req), dry_run=dry_run,
+                                   fresh=not is_yaml_body(self._ctype(req)))
             return Response(200, obj)
         if method == "PATCH":
             force = req.param("force")

@@ -63,16 +63,23 @@ def now() -> str:
 
 
 def parse_body(body: bytes, content_type: str, *, yaml_ok: bool = True) -> Any:
-    """The request body as data; 400 BadRequest when it does not parse."""
+    """The request body as data; 400 BadRequest when it does not parse. Data read from JSON
+    shares no object with anything else (`create` and `update` may keep it as it is)."""
     text = body.decode("utf-8", "replace")
     if not text.strip():
         raise errors.bad_request("the request body is empty")
     try:
-        if "yaml" in content_type and yaml_ok:
+        if is_yaml_body(content_type, yaml_ok):
             return yaml.safe_load(text)
-        return json.loads(text)
+        with collector_paused():
+            return json.loads(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise errors.bad_request(f"the request body could not be decoded: {exc}") from None
+
+
+def is_yaml_body(content_type: str, yaml_ok: bool = True) -> bool:
+    """Whether `parse_body` reads a body of `content_type` as YAML (else as JSON)."""
+    return "yaml" in content_type and yaml_ok
 
 
 def _building_plain_data(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -162,9 +169,10 @@ class Crud:
     # -- create -----------------------------------------------------------------------------------
     @_building_plain_data
     def create(self, rtype: ResourceType, namespace: str, body: Any, *, manager: str,
-               dry_run: bool, managed_done: bool = False) -> dict[str, Any]:
-        """Store a new object; answers the stored object (201)."""
-        obj = self._check_identity(rtype, plain_copy(body), namespace, None)
+               dry_run: bool, managed_done: bool = False, fresh: bool = False) -> dict[str, Any]:
+        """Store a new object; answers the stored object (201). A `fresh` body (data nothing
+        else holds or shares, such as a parsed JSON request body) is used instead of a copy."""
+        obj = self._check_identity(rtype, body if fresh else plain_copy(body), namespace, None)
         metadata = obj["metadata"]
         if not metadata.get("name") and metadata.get("generateName"):
             metadata["name"] = metadata["generateName"] + "".join(random.choices(_NAME_CHARS, k=5))
@@ -231,9 +239,9 @@ class Crud:
 
     @_building_plain_data
     def update(self, rtype: ResourceType, namespace: str, name: str, body: Any, *, subresource: str,
-               manager: str, dry_run: bool) -> dict[str, Any]:
-        """PUT: replace the object (409 on a stale resourceVersion)."""
-        new = self._check_identity(rtype, plain_copy(body), namespace, None)
+               manager: str, dry_run: bool, fresh: bool = False) -> dict[str, Any]:
+        """PUT: replace the object (409 on a stale resourceVersion); a `fresh` body as in `create`."""
+        new = self._check_identity(rtype, body if fresh else plain_copy(body), namespace, None)
         if new["metadata"].get("name") != name:
             raise errors.bad_request(f"the name of the object ({new['metadata'].get('name')}) does not match "
                                      f"the name on the URL ({name})")

@@ -120,3 +120,16 @@ def test_in_cluster_without_a_token_is_a_configuration_error(tmp_path):
 
     assert "service account" in caught.value.message
     assert isinstance(caught.value, PermanentClusterError)
+
+
+def test_a_write_over_tls_to_a_plain_http_server_says_tls_failed(tmp_path, empty_simulator):
+    port = empty_simulator.url.rsplit(":", 1)[1]
+    config = ClusterConfig(source="in-cluster", service_host="127.0.0.1", service_port=port,
+                           service_account_dir=service_account(tmp_path), timeout=2)
+
+    with Gateway(config) as gw, pytest.raises(PermanentClusterError) as caught:
+        gw.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}},
+                  dry_run=True)
+
+    assert caught.value.reason == "TLSError"
+    assert "TLS connection" in caught.value.message

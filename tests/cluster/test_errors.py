@@ -113,3 +113,25 @@ def test_a_list_that_keeps_expiring_is_transient(gateway, empty_simulator):
 
     assert caught.value.message == (
         "The list of namespaces expired twice while being read in pages of 2; try again.")
+
+
+def test_a_write_that_is_not_answered_in_time_is_transient(make_gateway, empty_simulator):
+    gw = make_gateway(timeout=0.2)
+    empty_simulator.faults.inject("/api/v1/namespaces", hang=2, count=1, method="POST")
+
+    with pytest.raises(TransientClusterError) as caught:
+        gw.create(namespace("shop"), dry_run=True)
+
+    assert caught.value.message == (
+        f"The Kubernetes API at {empty_simulator.url} did not answer within 0.2 s while trying "
+        "to create namespaces shop.")
+
+
+def test_a_write_to_a_stopped_server_is_transient(make_gateway, empty_simulator):
+    gw = make_gateway()
+    empty_simulator.stop()
+
+    with pytest.raises(TransientClusterError) as caught:
+        gw.create(namespace("shop"))
+
+    assert "refused the connection while trying to create namespaces shop" in caught.value.message

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from cluster.errors import (
@@ -224,3 +226,24 @@ def test_writing_a_custom_resource_without_its_crd_says_to_install_it(gateway):
         gateway.create(workspace("team-a"))
 
     assert caught.value.kind == "Workspace"
+
+
+def test_a_date_in_an_object_is_sent_as_the_client_sends_it(shop):
+    policy = network_policy("shop", "dated")
+    policy["metadata"]["annotations"] = {"reviewed": datetime.date(2026, 12, 3)}
+
+    created = shop.create(policy, dry_run=True)
+
+    assert created["metadata"]["annotations"] == {"reviewed": "2026-12-03"}
+
+
+def test_a_large_policy_dry_run_answers_it_defaulted_and_stores_nothing(shop):
+    policy = network_policy("shop", "large")
+    policy["spec"]["ingress"] = [{"from": [{"ipBlock": {"cidr": f"10.0.{i // 256}.{i % 256}/32"}}],
+                                  "ports": [{"port": 1024 + i}]} for i in range(3000)]
+
+    answer = shop.create(policy, dry_run=True)
+
+    assert len(answer["spec"]["ingress"]) == 3000
+    assert answer["spec"]["ingress"][2999]["ports"] == [{"port": 4023, "protocol": "TCP"}]
+    assert shop.list_objects("NetworkPolicy", "shop") == []

@@ -5,8 +5,10 @@ to the careful one, which then refuses or reads it exactly as before."""
 
 from __future__ import annotations
 
+import copy
 import datetime
 import gc
+import pickle
 from pathlib import Path
 
 import pytest
@@ -151,3 +153,63 @@ def test_the_collector_is_running_again_after_reading():
         assert not gc.isenabled()   # a caller's own pause is left as it was
     finally:
         gc.enable()
+
+
+def _rules(line, count: int = 80) -> str:
+    return "".join(line(i) for i in range(count))
+
+
+HEAD = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nspec:\n  ingress:\n"
+
+
+@pytest.mark.parametrize("text", [
+    HEAD + _rules(lambda i: f"  - {{from: [{{ipBlock: {{cidr: 10.0.0.{i}/32}}}}], ports: [{{port: {i}}}]}}\n"),
+    HEAD + _rules(lambda i: f"  - {{ a : {i} ,b:  [ ],c: {{}}, d: [ {{e: f}} ] }}   \n"),
+    HEAD + _rules(lambda i: f"  - {{a: [[[[{i}]]]], b: {{c: {{d: {{e: x-{i}}}}}}}}}\n"),
+    HEAD + _rules(lambda i: f"  - {{a: {i}.5, b: 1.0, c: 0.30000000000000004, d: 6.02e23, e: 1e16, "
+                            "f: 9223372036854775807, g: 18446744073709551615, h: 0.0, i: 0x1F, "
+                            "j: 017, k: 1_000, l: Yes, m: NULL, n: off, o: 0b101, p: 5e-324}\n"),
+    HEAD + _rules(lambda i: "  - {}\n"),
+    _rules(lambda i: f"- {{a: {i}, b: x}}\n"),
+    HEAD + _rules(lambda i: f"  - {{a: {i}}}\n") + "---\n" + HEAD + _rules(lambda i: f"  - {{b: {i}}}\n"),
+    "s: |\n" + _rules(lambda i: f"  - {{a: {i}}}\n") + "t:\n" + _rules(lambda i: f"- {{a: {i}}}\n"),
+    "s: >\n" + _rules(lambda i: f"  - {{a: {i}}}\n") + "t: 'x\n" + _rules(lambda i: f"  - {{a: {i}}}\n") + "'\n",
+    HEAD + _rules(lambda i: f"  - {{a: {i}}}\n") + "  - {a: 1, b: 2001-12-14, c: .inf, d: 123456789012345678901}\n",
+    HEAD + _rules(lambda i: f"  - {{1: {i}}}\n" if i % 2 else f"  - {{true: {i}}}\n"),
+    HEAD + _rules(lambda i: f"  - {{a: b:c, d: {i}}}\n"),
+    HEAD + _rules(lambda i: f"  - {{a: {i},}}\n"),
+    HEAD + _rules(lambda i: f"  - {{a b: {i}}}\n"),
+    HEAD + _rules(lambda i: f"  - {{a: {i}}} # a comment\n"),
+    HEAD.replace("\n", "\r\n") + _rules(lambda i: f"  - {{a: {i}}}\r\n"),
+    "a: b\x85" + HEAD + _rules(lambda i: f"  - {{a: {i}}}\n"),
+    "x:\n" + "".join("  " * k + f"k{k}:\n" for k in range(1, 58))
+    + _rules(lambda i: "  " * 58 + f"- {{a: [{{b: {i}}}]}}\n"),
+])
+def test_lists_of_one_line_flow_mappings_read_the_same_directly_and_carefully(text):
+    _same_documents(text)
+
+
+@pytest.mark.parametrize("text", [
+    HEAD + _rules(lambda i: f"  - {{a: {i}, a: 2}}\n"),
+    HEAD + _rules(lambda i: f"  - {{a: {i}}}\n") + "  - {a: b}\n    c\n",
+    HEAD + _rules(lambda i: f"  - {{a: {i}}}, {{b: 1}}\n"),
+    HEAD + _rules(lambda i: f"  - {{a: [{{b: {i}}}\n"),
+    "a:\n  - {x: 1}\n" + _rules(lambda i: f" - {{a: {i}}}\n"),
+    HEAD + _rules(lambda i: f"  - {{{'k' * 1100}: {i}}}\n"),    # a key too far from its ':'
+    "x:\n" + "".join("  " * k + f"k{k}:\n" for k in range(1, 62))
+    + _rules(lambda i: "  " * 62 + f"- {{a: [{{b: {i}}}]}}\n"),
+])
+def test_lists_of_one_line_flow_mappings_are_refused_as_the_careful_reader_refuses(text):
+    with pytest.raises(YamlInputError) as refused:
+        composed_documents(text)
+    with pytest.raises(YamlInputError) as again:
+        load_documents(text)
+    assert str(again.value) == str(refused.value)
+
+
+def test_the_lines_of_a_flow_mapping_survive_pickling_and_copying():
+    text = HEAD + _rules(lambda i: f"  - {{from: [{{ipBlock: {{cidr: 10.0.0.{i}/32}}}}]}}\n")
+    node = load_documents(text)[0].node
+    path = ("spec", "ingress", 70, "from", 0, "ipBlock", "cidr")
+    for kept in (pickle.loads(pickle.dumps(node)), copy.deepcopy(node)):
+        assert locate(kept, path) == locate(node, path) == (75, 30)

@@ -262,3 +262,26 @@ def test_strict_field_validation_refuses_unknown_fields(sim) -> None:
                           "?fieldValidation=Strict", body, "application/json")
     assert (status, answer["reason"]) == (400, "BadRequest")
     assert 'unknown field "spec.ingres"' in answer["message"]
+
+
+def test_a_yaml_body_with_an_alias_is_stored_as_separate_copies(sim) -> None:
+    body = b"metadata:\n  name: aliased\n  labels: &team {team: a}\n  annotations: *team\n"
+    status, created = _raw(sim, "POST", "/api/v1/namespaces", body, "application/yaml")
+
+    assert status == 201
+    assert created["metadata"]["labels"] == {"team": "a", "kubernetes.io/metadata.name": "aliased"}
+    assert created["metadata"]["annotations"] == {"team": "a"}
+
+
+@pytest.mark.parametrize("dry_run", ["", "?dryRun=All"])
+def test_a_json_body_is_defaulted_and_answered_as_sent_plus_defaults(sim, dry_run) -> None:
+    _raw(sim, "POST", "/api/v1/namespaces", b'{"metadata": {"name": "shop"}}', "application/json")
+    policy = {"metadata": {"name": "web"}, "spec": {"podSelector": {},
+              "ingress": [{"ports": [{"port": 80}, None]}] * 3}}
+    status, created = _raw(sim, "POST", f"/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies{dry_run}",
+                           json.dumps(policy).encode(), "application/json")
+
+    assert status == 201
+    assert created["spec"]["ingress"] == [{"ports": [{"port": 80, "protocol": "TCP"},
+                                                     {"protocol": "TCP"}]}] * 3
+    assert created["spec"]["policyTypes"] == ["Ingress"]
