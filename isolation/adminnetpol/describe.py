@@ -25,9 +25,9 @@ from isolation.adminnetpol.model import (
     parse_admin_policy,
 )
 from isolation.adminnetpol.validation import default_admin_policy
-from isolation.netpol.describe import comma_list, or_list, selector_text
+from isolation.netpol.describe import or_list
 from isolation.netpol.model import EGRESS
-from isolation.netpol.selectors import Selector
+from isolation.netpol.selectors import Selector, comma_list, selector_text
 from isolation.text import gettext as _
 
 

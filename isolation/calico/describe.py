@@ -30,7 +30,8 @@ from isolation.calico.model import (
     parse_policy,
 )
 from isolation.calico.selector import All, And, Compare, Has, InSet, Node, Not
-from isolation.netpol.describe import both, comma_list
+from isolation.netpol.describe import both
+from isolation.netpol.selectors import comma_list
 from isolation.text import gettext as _
 
 

@@ -21,7 +21,7 @@ from isolation.netpol.model import (
     Rule,
     parse_policy,
 )
-from isolation.netpol.selectors import Requirement, Selector
+from isolation.netpol.selectors import Selector, comma_list, requirement_words
 from isolation.netpol.validation import default_network_policy
 from isolation.snapshot import NAME_LABEL
 from isolation.text import gettext as _
@@ -225,23 +225,10 @@ def _pods_text(selector: Selector) -> str:
 
 
 def _labelled(selector: Selector) -> str:
-    requirements = comma_list([_requirement_text(r) for r in selector.requirements])
+    requirements = comma_list([requirement_words(r, as_labels=True) for r in selector.requirements])
     if all(r.operator == "In" and len(r.values) == 1 for r in selector.requirements):
         return _("labelled {labels}", labels=requirements)
     return _("matching {requirements}", requirements=requirements)
-
-
-def _requirement_text(requirement: Requirement) -> str:
-    values = ", ".join(sorted(requirement.values))
-    if requirement.operator == "In":
-        if len(requirement.values) == 1:
-            return f"{requirement.key}={values}"
-        return _("{key} in ({values})", key=requirement.key, values=values)
-    if requirement.operator == "NotIn":
-        return _("{key} not in ({values})", key=requirement.key, values=values)
-    if requirement.operator == "Exists":
-        return _("any {key} label", key=requirement.key)
-    return _("no {key} label", key=requirement.key)
 
 
 def ip_block_text(block: IPBlock) -> str:
@@ -268,16 +255,6 @@ def port_text(port: PortSpec) -> str:
     return f"{port.protocol} {port.port}"
 
 
-def comma_list(items: Sequence[str]) -> str:
-    """`items` separated by commas, as the reader's language separates a list ("" for none)."""
-    if not items:
-        return ""
-    if len(items) == 1:
-        return items[0]
-    middle = len(items) // 2
-    return _("{items}, {more}", items=comma_list(items[:middle]), more=comma_list(items[middle:]))
-
-
 def or_list(items: Sequence[str]) -> str:
     """"a, b or c" in the reader's language ("" for none)."""
     if len(items) <= 1:
@@ -295,19 +272,3 @@ def and_list(items: Sequence[str]) -> str:
 def both(first: str, second: str) -> str:
     """"a and b": two phrases that hold together."""
     return _("{first} and {second}", first=first, second=second)
-
-
-def selector_text(selector: Selector) -> str:
-    """`Selector.describe` in the reader's language: `app=web, tier in (a, b)`, `has team`."""
-    if selector.is_empty:
-        return _("everything")
-    return comma_list([requirement_words(r) for r in selector.requirements])
-
-
-def requirement_words(requirement: Requirement) -> str:
-    """`Requirement.describe` in the reader's language: `app=web`, `has team`, `no team`."""
-    if requirement.operator == "Exists":
-        return _("has {key}", key=requirement.key)
-    if requirement.operator == "DoesNotExist":
-        return _("no {key}", key=requirement.key)
-    return _requirement_text(requirement)

@@ -15,7 +15,7 @@ from typing import Any
 
 from isolation import text
 from isolation.netpol.formats import IPNetwork, parse_cidr
-from isolation.netpol.selectors import Requirement, Selector
+from isolation.netpol.selectors import Selector, comma_list, selector_text
 from isolation.text import gettext as _
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -76,7 +76,7 @@ class IPBlock:
         if not self.excepts:
             return str(self.cidr)
         return _("{cidr} except {excepts}", cidr=str(self.cidr),
-                 excepts=_commas([str(e) for e in self.excepts]))
+                 excepts=comma_list([str(e) for e in self.excepts]))
 
 
 @dataclass(frozen=True)
@@ -98,39 +98,11 @@ class Peer:
             where = _("all namespaces")
         else:
             where = _("namespaces with {selector}",
-                      selector=_selector_words(self.namespace_selector))
+                      selector=selector_text(self.namespace_selector))
         if self.pod_selector is None or self.pod_selector.is_empty:
             return _("all pods in {where}", where=where)
-        return _("pods with {selector} in {where}", selector=_selector_words(self.pod_selector),
+        return _("pods with {selector} in {where}", selector=selector_text(self.pod_selector),
                  where=where)
-
-
-def _commas(items: list[str]) -> str:
-    """`items` separated by commas, as the reader's language separates a list."""
-    if len(items) <= 1:
-        return items[0] if items else ""
-    middle = len(items) // 2
-    return _("{items}, {more}", items=_commas(items[:middle]), more=_commas(items[middle:]))
-
-
-def _selector_words(selector: Selector) -> str:
-    """`Selector.describe` in the reader's language."""
-    if selector.is_empty:
-        return _("everything")
-    return _commas([_requirement_words(r) for r in selector.requirements])
-
-
-def _requirement_words(requirement: Requirement) -> str:
-    values = ", ".join(sorted(requirement.values))
-    if requirement.operator == "In":
-        if len(requirement.values) == 1:
-            return f"{requirement.key}={values}"
-        return _("{key} in ({values})", key=requirement.key, values=values)
-    if requirement.operator == "NotIn":
-        return _("{key} not in ({values})", key=requirement.key, values=values)
-    if requirement.operator == "Exists":
-        return _("has {key}", key=requirement.key)
-    return _("no {key}", key=requirement.key)
 
 
 @dataclass(frozen=True)
@@ -149,7 +121,7 @@ class Rule:
         """`[80/TCP, any UDP port]`, or "every port" for a rule without ports."""
         if not self.ports:
             return _("every port")
-        return text.join(["[", _commas([p.describe() for p in self.ports]), "]"], "")
+        return text.join(["[", comma_list([p.describe() for p in self.ports]), "]"], "")
 
 
 @dataclass(frozen=True)

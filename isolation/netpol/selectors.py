@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from isolation.text import gettext as _
+
 
 @dataclass(frozen=True)
 class Requirement:
@@ -85,6 +87,42 @@ class Selector:
     def failing(self, labels: Mapping[str, str]) -> list[Requirement]:
         """The requirements `labels` do not meet (empty when the selector matches)."""
         return [r for r in self.requirements if not r.matches(labels)]
+
+
+def comma_list(items: Sequence[str]) -> str:
+    """`items` separated by commas, as the reader's language separates a list ("" for none)."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    middle = len(items) // 2
+    return _("{items}, {more}", items=comma_list(items[:middle]), more=comma_list(items[middle:]))
+
+
+def selector_text(selector: Selector) -> str:
+    """`Selector.describe` in the reader's language: `app=web, tier in (a, b)`, `has team`."""
+    if selector.is_empty:
+        return _("everything")
+    return comma_list([requirement_words(r) for r in selector.requirements])
+
+
+def requirement_words(requirement: Requirement, *, as_labels: bool = False) -> str:
+    """`Requirement.describe` in the reader's language: `app=web`, `has team`, `no team`
+    (`as_labels`: `any team label`, `no team label`, for "pods labelled ...")."""
+    values = ", ".join(sorted(requirement.values))
+    if requirement.operator == "In":
+        if len(requirement.values) == 1:
+            return f"{requirement.key}={values}"
+        return _("{key} in ({values})", key=requirement.key, values=values)
+    if requirement.operator == "NotIn":
+        return _("{key} not in ({values})", key=requirement.key, values=values)
+    if requirement.operator == "Exists":
+        if as_labels:
+            return _("any {key} label", key=requirement.key)
+        return _("has {key}", key=requirement.key)
+    if as_labels:
+        return _("no {key} label", key=requirement.key)
+    return _("no {key}", key=requirement.key)
 
 
 class LabelIndex:

@@ -11,8 +11,8 @@ from typing import Any
 from isolation.calico import model as cm
 from isolation.calico.endpoint import Endpoint as CalicoEndpoint
 from isolation.calico.evaluate import BY_RULE, CalicoPolicySet, TierPolicies
-from isolation.netpol.describe import comma_list
 from isolation.netpol.model import EGRESS, INGRESS, NamedPorts
+from isolation.netpol.selectors import comma_list
 from isolation.reachability.inventory import Endpoint, PodInfo
 from isolation.reachability.layers import (
     ALLOW,

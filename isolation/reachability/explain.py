@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from isolation import text
-from isolation.netpol.describe import comma_list, requirement_words
 from isolation.netpol.model import EGRESS, Policy, Rule
+from isolation.netpol.selectors import comma_list, requirement_words
 from isolation.reachability.inventory import ClusterView, Endpoint, PodInfo
 from isolation.reachability.verdict import DirectionVerdict, RuleRef
 from isolation.text import gettext as _

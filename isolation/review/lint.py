@@ -15,9 +15,9 @@ from typing import Any
 
 from isolation.compiler.reconcile import is_ours
 from isolation.compiler.tenancy import INGRESS_CONTROLLER_POD_PATTERNS, detect_ingress_namespaces
-from isolation.netpol.describe import and_list, selector_text
+from isolation.netpol.describe import and_list
 from isolation.netpol.model import EGRESS, INGRESS, Policy, PortSpec, parse_policy
-from isolation.netpol.selectors import Selector
+from isolation.netpol.selectors import Selector, selector_text
 from isolation.netpol.validation import default_network_policy
 from isolation.reachability.engine import Cluster
 from isolation.reachability.inventory import PodInfo, read_pods
