@@ -14,6 +14,10 @@ follows each request's language), `str()` and `format()` of a `Text` say it in t
 with fields that are `Text` themselves translated too. A missing or broken translation falls
 back to the English sentence.
 
+A sentence kept for later (in a database row, a job's result) is kept as `dump(sentence)`:
+JSON-ready data with its message and fields, that `load` makes the same sentence of again, to
+be said in the language of whoever reads it then.
+
 The message ids are extracted with the console's others (`manage.py makemessages`).
 """
 
@@ -146,3 +150,80 @@ def ngettext(singular: str, plural: str, count: int, /, **fields: Any) -> Text:
 def gettext_noop(message: str) -> str:
     """Marks `message` for extraction where the sentence is built later (e.g. in a table)."""
     return message
+
+
+def english(value: Any) -> str:
+    """The English of `value` whatever the translator: a `Text` as written, anything else as
+    `str()` gives it (what a database column of English text keeps)."""
+    if isinstance(value, Text):
+        return value.english
+    return "" if value is None else str(value)
+
+
+_SENTENCE_KEYS = frozenset({"msgid", "plural", "count", "fields", "joined"})
+
+
+def dump(value: Any) -> Any:
+    """`value` as JSON-ready data that `load` turns back into the same sentence.
+
+    A `Text` becomes {"msgid", "plural", "count", "fields"} (only those it has), its fields
+    dumped the same way; a `join` result is marked "joined". A sentence passed through a
+    function (`transform`: redaction, say) is kept as its English result, the function being
+    no data. A plain `str` stays a `str`; numbers, booleans and None stay as they are; any
+    other field value is kept as its `str()`.
+    """
+    if isinstance(value, _Derived):
+        return value.english
+    if isinstance(value, Text):
+        data: dict[str, Any] = {"msgid": value.msgid}
+        if value.plural is not None:
+            data["plural"], data["count"] = value.plural, value.count
+        if value.fields:
+            data["fields"] = {key: dump(field) for key, field in value.fields.items()}
+        if isinstance(value, _Composed):
+            data["joined"] = True
+        return data
+    if isinstance(value, str):
+        return str.__str__(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)
+
+
+def load(data: Any) -> Any:
+    """The sentence `dump` kept: a `Text` (said in the reader's language when shown) for the
+    data of one, anything else as it is."""
+    if not is_dumped(data):
+        return data
+    fields = {key: load(field) for key, field in (data.get("fields") or {}).items()}
+    if data.get("joined"):
+        return _Composed(data["msgid"], fields=fields)
+    return Text(data["msgid"], data.get("plural"), data.get("count"), fields)
+
+
+def is_dumped(data: Any) -> bool:
+    """Whether `data` is a sentence as `dump` keeps it."""
+    return (isinstance(data, dict) and isinstance(data.get("msgid"), str)
+            and data.keys() <= _SENTENCE_KEYS)
+
+
+def dump_all(data: Any) -> Any:
+    """`data` (nested dicts, lists and tuples) with every `Text` in it dumped: JSON-ready."""
+    if isinstance(data, str):
+        return dump(data)
+    if isinstance(data, dict):
+        return {key: dump_all(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [dump_all(value) for value in data]
+    return data
+
+
+def load_all(data: Any) -> Any:
+    """`data` with every sentence `dump_all` kept in it made a `Text` again."""
+    if is_dumped(data):
+        return load(data)
+    if isinstance(data, dict):
+        return {key: load_all(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [load_all(value) for value in data]
+    return data

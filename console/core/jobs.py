@@ -2,7 +2,11 @@
 
 A job is started with `start()` (row + task, enqueued after the transaction commits), claimed
 with a conditional update so a redelivered message never runs finished work twice, and ends
-succeeded or failed with a message the user reads. Handlers are idempotent (they diff desired
+succeeded or failed with a message the user reads. A message or error with names and numbers in
+it is written with `isolation.text` (`_("Reconciled {namespace}", namespace=...)`): the row
+keeps the sentence (`Job.said`) to say it in the language of whoever reads it, and its column
+the words the requester reads (their language, console.core.language); a fixed message is
+passed as its English msgid (`gettext_noop`) and translated when shown. Handlers are idempotent (they diff desired
 state against the cluster), which is what makes at-least-once delivery safe.
 """
 
@@ -18,12 +22,16 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from kombu.exceptions import OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cluster.errors import ClusterError, TransientClusterError
+from console.core.language import requester_language
 from console.core.models import Job, JobStatus
+from isolation import text
+from isolation.text import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +42,7 @@ STALE_AFTER = timedelta(seconds=60)
 # What publishing a task raises when the broker cannot be reached (kombu wraps most of them).
 QUEUE_UNREACHABLE = (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError,
                      TimeoutError)
-QUEUE_UNREACHABLE_MESSAGE = "the job queue (Redis) is unreachable; try again when it is back"
+QUEUE_UNREACHABLE_MESSAGE = _("the job queue (Redis) is unreachable; try again when it is back")
 
 # The key of `Job.result` holding what a running job keeps across its attempts.
 ATTEMPT_STATE = "attempt_state"
@@ -64,11 +72,14 @@ class JobContext:
         return self.job.params
 
     def progress(self, percent: int, message: str = "") -> None:
+        """Report `percent` done and what is being done: a `Text`, or a fixed msgid."""
         percent = max(0, min(100, int(percent)))
+        said = _kept(self.job.said, message=message)
+        words = _column(self.job, message)
         Job.objects.filter(pk=self.job.pk, status=JobStatus.RUNNING).update(
-            progress=percent, message=message, heartbeat_at=timezone.now()
+            progress=percent, message=words, said=said, heartbeat_at=timezone.now()
         )
-        self.job.progress, self.job.message = percent, message
+        self.job.progress, self.job.message, self.job.said = percent, words, said
 
     # What a handler keeps across the attempts of one job (a retry after a transient error, a
     # redelivery after a worker died): stored in the job's `result` under ATTEMPT_STATE until
@@ -90,7 +101,7 @@ def start(kind: str, *, target: str = "", params: dict[str, Any] | None = None,
     """Create a queued job and enqueue its task once the surrounding transaction commits."""
     if kind not in _handlers:
         raise ValueError(f"unknown job kind {kind!r}")
-    job = Job.objects.create(kind=kind, target=target, params=params or {},
+    job = Job.objects.create(kind=kind, target=text.english(target), params=params or {},
                              workspace=workspace, project=project,
                              requested_by=user if user and user.is_authenticated else None)
     def enqueue() -> None:
@@ -148,25 +159,55 @@ def run(job_id: int) -> str:
         return finish(job_id, error=exc.message)
     except Exception as exc:  # an unexpected failure must still end the job visibly
         log.exception("job %s (%s) failed", job_id, job.kind)
-        return finish(job_id, error=f"Unexpected error: {exc.__class__.__name__}: {exc}")
+        return finish(job_id, error=_("Unexpected error: {error}",
+                                      error=f"{exc.__class__.__name__}: {exc}"))
     return finish(job_id, result=result)
 
 
 def finish(job_id: int, *, result: dict[str, Any] | None = None, error: str = "") -> str:
+    """End the job: succeeded with `result` (its "message" becomes the job's), or failed with
+    `error`. Sentences (`isolation.text`) are kept to be said in the reader's language."""
     status = JobStatus.FAILED if error else JobStatus.SUCCEEDED
-    fields: dict[str, Any] = {"status": status, "finished_at": timezone.now(), "error": error}
+    job = Job.objects.select_related("requested_by").filter(pk=job_id).first()
+    if job is None:
+        return status
+    said = _kept(job.said, error=error)
+    fields: dict[str, Any] = {"status": status, "finished_at": timezone.now(),
+                              "error": _column(job, error)}
     if result is not None:
         fields["result"] = result
         fields["progress"] = 100
         if result.get("message"):
-            fields["message"] = result["message"]
-    else:
+            fields["message"] = _column(job, result["message"])
+            said = _kept(said, message=result["message"])
+    elif ATTEMPT_STATE in (job.result or {}):
         # What the attempts kept for each other is of no use once the job has ended.
-        kept = Job.objects.filter(pk=job_id).values_list("result", flat=True).first() or {}
-        if ATTEMPT_STATE in kept:
-            fields["result"] = {k: v for k, v in kept.items() if k != ATTEMPT_STATE}
+        fields["result"] = {k: v for k, v in job.result.items() if k != ATTEMPT_STATE}
+    fields["said"] = said
     Job.objects.filter(pk=job_id).update(**fields)
     return status
+
+
+def _column(job: Job, words: str) -> str:
+    """What the job's `message` or `error` column keeps of `words`: a sentence as its
+    requester reads it (in the language saved on their account, else the one active), any
+    other text as it is."""
+    if not isinstance(words, text.Text):
+        return words or ""
+    with requester_language(job.requested_by):
+        return str(words)
+
+
+def _kept(said: dict[str, Any] | None, **sentences: str) -> dict[str, Any]:
+    """`said` with each of `sentences` kept (a `Text`) or forgotten (anything else: a fixed
+    msgid, or nothing, is read from its column)."""
+    kept = dict(said or {})
+    for key, value in sentences.items():
+        if isinstance(value, text.Text):
+            kept[key] = text.dump(value)
+        else:
+            kept.pop(key, None)
+    return kept
 
 
 @handler("check-cluster")
@@ -174,7 +215,7 @@ def check_cluster(ctx: JobContext) -> dict[str, Any]:
     """Ask the cluster for its version and health: the smallest job that really reaches it."""
     from console.core import cluster
 
-    ctx.progress(10, "Contacting the API server")
+    ctx.progress(10, gettext_noop("Contacting the API server"))
     ok, message = cluster.gateway().health()
     if not ok:
         raise ClusterError(message)
@@ -196,5 +237,6 @@ def run_job(self, job_id: int) -> str:
         return run(job_id)
     except TransientClusterError as exc:
         if self.request.retries >= self.max_retries:
-            return finish(job_id, error=f"{exc.message} (gave up after {self.request.retries + 1} attempts)")
+            return finish(job_id, error=_("{error} (gave up after {count} attempts)",
+                                          error=exc.message, count=self.request.retries + 1))
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30)) from None

@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from isolation import text
+
 
 class Role(models.TextChoices):
     PLATFORM_ADMIN = "platform-admin", _("Platform admin")
@@ -72,8 +74,12 @@ class Job(models.Model):
                                      on_delete=models.SET_NULL, related_name="jobs")
     status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
-    message = models.TextField(blank=True)
-    error = models.TextField(blank=True)
+    message = models.TextField(blank=True)      # as its requester reads it (core.jobs)
+    error = models.TextField(blank=True)        # likewise
+    # `message` and `error` as sentences (isolation.text.dump), to be said in the language of
+    # whoever reads them (`shown_message`, `shown_error`); a fixed message has no entry here:
+    # `message` holds its English msgid.
+    said = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     celery_task_id = models.CharField(max_length=255, blank=True)
@@ -91,6 +97,28 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
+
+    @property
+    def shown_message(self) -> str:
+        """The message in the reader's language: the sentence kept in `said`, else `message`
+        taken as a message id (the fixed progress messages are stored as their msgid; any
+        other text, such as a row written before `said` existed, shows as it was stored)."""
+        if "message" in self.said:
+            return text.load(self.said["message"])
+        return text.Text(self.message) if self.message else ""
+
+    @property
+    def shown_error(self) -> str:
+        """The error in the reader's language when it was kept as a sentence, else as stored."""
+        if "error" in self.said:
+            return text.load(self.said["error"])
+        return self.error
+
+    @property
+    def shown_result(self) -> dict:
+        """`result` with the sentences kept in it (isolation.text.dump_all) said in the reader's
+        language."""
+        return text.load_all(self.result or {})
 
     @property
     def worker_note(self) -> str:
@@ -194,6 +222,9 @@ class ExpectationState(models.Model):
     violation_count = models.PositiveBigIntegerField(default=0)
     violations = models.JSONField(default=list, blank=True)   # the first few, explained
     reason = models.TextField(blank=True)          # why it could not be checked
+    # `source`, `destination`, `reason` and the violations' reasons (key "violations", in
+    # their order) as sentences (isolation.text.dump); the columns above keep their English.
+    said = models.JSONField(default=dict, blank=True)
     evaluated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -205,6 +236,35 @@ class ExpectationState(models.Model):
     @property
     def cluster_scoped(self) -> bool:
         return not self.namespace
+
+    @property
+    def said_source(self) -> str:
+        return self._said("source")
+
+    @property
+    def said_destination(self) -> str:
+        return self._said("destination")
+
+    @property
+    def said_reason(self) -> str:
+        return self._said("reason")
+
+    @property
+    def said_violations(self) -> list[dict]:
+        """The explained violations, each reason said in the reader's language when it was
+        kept as a sentence."""
+        reasons = self.said.get("violations") or []
+        if len(reasons) != len(self.violations):
+            return [dict(v) for v in self.violations]
+        return [{**v, "reason": text.load(reason)}
+                for v, reason in zip(self.violations, reasons, strict=True)]
+
+    def _said(self, name: str) -> str:
+        """The column `name` in the reader's language: the sentence kept in `said`, else the
+        column as stored (a state evaluated before `said` existed)."""
+        if name in self.said:
+            return text.load(self.said[name])
+        return getattr(self, name)
 
     def visible_to(self, access, workspace_of) -> bool:
         """Whether `access` (console.core.access.Access) may see this expectation: every one

@@ -20,17 +20,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 
 from console.core.access import Access
 from isolation import text as sentences
 
+# The words that stand for what is hidden are sentences (`isolation.text`): equal to their
+# English, so they compare, sort and serialise as before, and said in the reader's language
+# wherever they are shown.
 OTHER = "other"
-OTHER_LABEL = "Other projects"
-HIDDEN_POD = gettext_noop("a pod in another project")
-HIDDEN_NAMESPACE = "other projects"
-HIDDEN_PROJECT = gettext_noop("another project")
-OUTSIDE = "(outside the cluster)"
+OTHER_LABEL = sentences.gettext("Other projects")
+HIDDEN_POD = sentences.gettext("a pod in another project")
+HIDDEN_NAMESPACE = sentences.gettext("other projects")
+HIDDEN_PROJECT = sentences.gettext("another project")
+OUTSIDE = sentences.gettext("(outside the cluster)")
 
 # ASCII word characters: a name stays recognised beside the words of any language.
 _REF = re.compile(r"(?<![\w.-])([a-z0-9](?:[-a-z0-9]*[a-z0-9])?)/([A-Za-z0-9][-A-Za-z0-9._]*)",
@@ -75,9 +78,9 @@ class Scope:
         return ref if self.sees_ref(ref) else HIDDEN_POD
 
     def show_namespace(self, namespace: str) -> str:
-        if namespace == OUTSIDE or self.sees(namespace):
-            return namespace
-        return HIDDEN_NAMESPACE
+        if namespace == OUTSIDE:
+            return OUTSIDE
+        return namespace if self.sees(namespace) else HIDDEN_NAMESPACE
 
     def redact(self, text: str) -> str:
         """`text` with every "namespace/name" of a namespace outside the scope replaced by "a
@@ -85,7 +88,7 @@ class Scope:
         one: see `isolation.text.transform`)."""
         if self.everything:
             return text
-        return _transformed(text, self._redacted)
+        return transformed(text, self._redacted)
 
     def _redacted(self, text: str) -> str:
         hidden = gettext(HIDDEN_POD)
@@ -171,12 +174,13 @@ def redact_names(text: str, scope: Scope) -> str:
                       flags=re.ASCII)
         return re.sub(rf"(?<![\w./=:-])(?:{names}){end}", project, text, flags=re.ASCII)
 
-    return _transformed(text, redacted)
+    return transformed(text, redacted)
 
 
-def _transformed(value: str, function: Callable[[str], str]) -> str:
+def transformed(value: str, function: Callable[[str], str]) -> str:
     """`function(value)`; a domain sentence stays one (`isolation.text.transform`), its English
-    value made with the English words of `function` whatever the active language."""
+    value made with the English words of `function` (which says its own words with Django's
+    `gettext`) whatever the active language."""
     if isinstance(value, sentences.Text):
         with translation.override(None):
             return sentences.transform(value, function)

@@ -11,6 +11,10 @@ the platform (cluster-scoped) expectations whose ends involve one of those proje
 and with every pod or namespace of another tenant written as "another project". Platform
 admins manage the cluster-scoped ones; whoever may edit a project manages its expectations.
 
+The ends, reasons and explained violations of a state are sentences (`isolation.text`): kept
+with their English (`ExpectationState.said`), said in the reader's language, and hidden from
+each reader in that language (names outside their scope never show, in either language).
+
 A change that newly violates a platform expectation is applied only with an override: a
 platform admin gives a reason (`give_override`) on the preview, the change takes it
 (`require_override`) and the history records it (`record_override`).
@@ -31,6 +35,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from cluster.errors import ClusterError
 from console.core import audit, cluster, tenants
@@ -43,10 +48,12 @@ from console.core.models import (
     ExpectationTransition,
     GuardrailOverride,
 )
-from console.core.scope import Scope
+from console.core.scope import HIDDEN_PROJECT, Scope, transformed
+from isolation import text as sentences
 from isolation.compiler.tenancy import workspace_of as workspace_map
 from isolation.guardrails.evaluate import (
     ExpectationResult,
+    Violation,
     asked_ports,
     evaluate,
     expectation_objects,
@@ -61,6 +68,7 @@ from isolation.guardrails.model import (
 from isolation.reachability.engine import Cluster
 from isolation.reachability.inventory import namespace_labels
 from isolation.snapshot import KIND_FIELDS, Snapshot
+from isolation.text import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +77,6 @@ REFRESH_SECONDS = 10            # the page re-reads the cluster at most this oft
 OVERRIDE_MINUTES = 15           # how long a given override waits for its change
 FINGERPRINT_KEY = "guardrails:fingerprint"
 CHECKED_KEY = "guardrails:checked"
-HIDDEN_PROJECT = "another project"
 # The engine answering on the declared ports and the asked ones (see `newly_violated`).
 DeclaredEngine = Callable[[set[tuple[int, str]]], Cluster]
 
@@ -128,17 +135,19 @@ def record_evaluation(snapshot: Snapshot, change: Change | None = None) -> list[
     try:
         results = evaluate(snapshot, valid) if valid else []
     except ValueError as exc:
+        reason = _("The cluster's policies cannot be evaluated: {error}",
+                   error=exc.args[0] if exc.args else exc)
         results = [ExpectationResult(e.name, e.kind, e.expect, holds=False, pairs=0,
-                                     reason=f"The cluster's policies cannot be evaluated: {exc}")
-                   for e in valid]
+                                     reason=reason) for e in valid]
     for expectation, result in zip(valid, results, strict=True):
         found[expectation.name] = _state_fields(expectation, result, labels)
     for error in errors:
         name = error.name.split(" ", 1)[-1]
         found[name] = {"kind": error.name.split(" ", 1)[0], "status": ExpectationStatus.UNCHECKED,
                        "namespace": name.split("/", 1)[0] if "/" in name else "",
-                       "reason": "The document is invalid: " + "; ".join(
-                           str(i) for i in error.issues), "violations": [], "namespaces": []}
+                       "reason": _("The document is invalid: {issues}",
+                                   issues="; ".join(str(i) for i in error.issues)),
+                       "violations": [], "namespaces": []}
     now = timezone.now()
     with transaction.atomic():
         existing = {s.name: s for s in ExpectationState.objects.select_for_update()}
@@ -155,12 +164,52 @@ def record_evaluation(snapshot: Snapshot, change: Change | None = None) -> list[
                     previous=state.status if state else "")
                 values.update(since=now, change=caused)
             ExpectationState.objects.update_or_create(
-                name=name, defaults={**values, "evaluated_at": now})
+                name=name, defaults={**_stored(values), "evaluated_at": now})
     return list(ExpectationState.objects.all())
+
+
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    """A state's fields as its row keeps them: the sentences in English in their columns, and
+    as sentences in `said` (to be said in each reader's language)."""
+    stored = dict(values)
+    said: dict[str, Any] = {}
+    for name in ("source", "destination", "reason"):
+        if name in stored:
+            said[name] = sentences.dump(stored[name])
+            stored[name] = sentences.english(stored[name])
+    violations = stored.get("violations") or []
+    said["violations"] = [sentences.dump(v.get("reason", "")) for v in violations]
+    stored["violations"] = [{**v, "reason": sentences.english(v.get("reason", ""))}
+                            for v in violations]
+    stored["said"] = said
+    return stored
+
+
+def _explained(violation: Violation) -> dict[str, Any]:
+    """One violation as a state keeps it, its reason a sentence with the engine's reasons."""
+    return {**violation.to_dict(), "reason": _violation_reason(violation)}
+
+
+def _violation_reason(violation: Violation) -> str:
+    """The engine's reason for `violation` ("Denied: ..." or "Allowed: ..." with the reasons of
+    the deciding sides) as a sentence; its English as the engine wrote it otherwise."""
+    verdict = violation.verdict
+    if verdict is None:
+        return violation.reason
+    sides = (verdict.egress, verdict.ingress)
+    if violation.reason.startswith("Denied: "):
+        said = _("Denied: {explanation}", explanation=sentences.join(
+            [d.reason for d in sides if not d.allowed]))
+    else:
+        said = _("Allowed: {explanation}", explanation=sentences.join(
+            [d.reason for d in sides if d.applies] or [d.reason for d in sides]))
+    # The same words as the engine's, or the engine's own when they ever part.
+    return said if said == violation.reason else violation.reason
 
 
 def _state_fields(expectation: Expectation, result: ExpectationResult,
                   labels: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """What one result says of its expectation, its words as sentences (`_stored` keeps them)."""
     if result.reason:
         status = ExpectationStatus.UNCHECKED
     else:
@@ -172,7 +221,7 @@ def _state_fields(expectation: Expectation, result: ExpectationResult,
             "destination": expectation.destination.describe(),
             "namespaces": sorted(involved_namespaces(expectation, labels)),
             "pairs": result.pairs, "violation_count": result.violation_count,
-            "violations": [v.to_dict() for v in result.violations[:SHOWN_VIOLATIONS]],
+            "violations": [_explained(v) for v in result.violations[:SHOWN_VIOLATIONS]],
             "reason": result.reason or ""}
 
 
@@ -229,10 +278,10 @@ def rows_for(access: Access, scope: Scope, *, project: str = "", workspace: str 
             continue
         if status and state.status != status:
             continue
-        rows.append(Row(state, _shown_text(state.source, scope),
-                        _shown_text(state.destination, scope),
-                        [shown_violation(v, scope) for v in state.violations],
-                        _shown_text(state.reason, scope),
+        rows.append(Row(state, _shown_text(state.said_source, scope),
+                        _shown_text(state.said_destination, scope),
+                        [shown_violation(v, scope) for v in state.said_violations],
+                        _shown_text(state.said_reason, scope),
                         editable(state.kind, state.namespace, access, workspace_of)))
     order = {ExpectationStatus.VIOLATED: 0, ExpectationStatus.UNCHECKED: 1,
              ExpectationStatus.HOLDS: 2}
@@ -250,22 +299,29 @@ def violated_count(access: Access, workspace_of: dict[str, str]) -> int:
 
 def shown_violation(violation: dict[str, Any], scope: Scope) -> dict[str, Any]:
     """One explained connection with pods and namespaces outside `scope` hidden."""
+    reason = violation.get("reason", "")
     return {**violation, "from": scope.show_ref(str(violation.get("from", ""))),
             "to": scope.show_ref(str(violation.get("to", ""))),
-            "reason": _shown_text(str(violation.get("reason", "")), scope)}
+            "reason": _shown_text(reason if isinstance(reason, str) else str(reason), scope)}
 
 
-def _shown_text(text: str, scope: Scope) -> str:
-    """`text` with "ns/name" refs and bare namespace names outside `scope` replaced."""
-    if scope.everything or not text:
-        return text
-    text = scope.redact(text)
+def _shown_text(value: str, scope: Scope) -> str:
+    """`value` with "ns/name" refs and bare namespace names outside `scope` replaced by words
+    that name none, in the language `value` is shown in (a sentence stays one)."""
+    if scope.everything or not value:
+        return value
+    value = scope.redact(value)
     hidden = sorted((n for n in scope.known if not scope.sees(n)), key=len, reverse=True)
     if not hidden:
-        return text
+        return value
+    # ASCII word characters: a name is found beside the words of any language.
     pattern = re.compile(r"(?<![\w./-])(?:namespace )?(" + "|".join(map(re.escape, hidden))
-                         + r")(?![\w/-])")
-    return pattern.sub(HIDDEN_PROJECT, text)
+                         + r")(?![\w/-])", re.ASCII)
+
+    def hide(said: str) -> str:
+        return pattern.sub(gettext(HIDDEN_PROJECT).replace("\\", "\\\\"), said)
+
+    return transformed(value, hide)
 
 
 # -- checking a change before it is applied -------------------------------------------------------
@@ -471,7 +527,8 @@ def check_change(user, before: Snapshot | Cluster | tuple[Snapshot, Cluster],
                                declared_before=declared_before)
     except ValueError as exc:
         return GuardrailCheck(key=key, can_override=access.platform_admin,
-                              error=f"The guardrails could not be checked: {exc}")
+                              error=_("The guardrails could not be checked: {error}",
+                                      error=exc.args[0] if exc.args else exc))
     scope = Scope.of(access, [(n.get("metadata") or {}).get("name", "")
                               for n in after_snapshot.namespaces],
                      workspace_map(after_snapshot))
@@ -488,9 +545,9 @@ def give_override(user, key: str, reason: str, expectations: list[str]) -> Guard
     """Record a platform admin's reason to apply the change named `key` (PermissionError for
     anyone else, ValueError without a reason)."""
     if not Access.for_user(user).platform_admin:
-        raise PermissionError("Only a platform admin can override a platform guardrail.")
+        raise PermissionError(_("Only a platform admin can override a platform guardrail."))
     if not reason.strip():
-        raise ValueError("Give the reason for applying a change that breaks a guardrail.")
+        raise ValueError(_("Give the reason for applying a change that breaks a guardrail."))
     return GuardrailOverride.objects.create(user=user, key=key, reason=reason.strip(),
                                             expectations=list(expectations))
 
@@ -510,16 +567,17 @@ def require_override(user, check: GuardrailCheck, reason: str = "") -> str:
     platform admin. Raises GuardrailBlocked otherwise, with a message for the user."""
     if not check.needs_override:
         return ""
-    names = ", ".join(v.name for v in check.violations if v.platform) or "a platform guardrail"
+    names = (", ".join(v.name for v in check.violations if v.platform)
+             or _("a platform guardrail"))
     if not Access.for_user(user).platform_admin:
-        raise GuardrailBlocked(f"This change breaks {names}; only a platform admin can apply "
-                               "it, with an override and a reason.")
+        raise GuardrailBlocked(_("This change breaks {names}; only a platform admin can apply "
+                                 "it, with an override and a reason.", names=names))
     if reason.strip():
         return reason.strip()
     given = pending_override(user, check.key)
     if given is None:
-        raise GuardrailBlocked(f"This change breaks {names}: give the reason for the override "
-                               "before you apply it.")
+        raise GuardrailBlocked(_("This change breaks {names}: give the reason for the "
+                                 "override before you apply it.", names=names))
     given.used_at = timezone.now()
     given.save(update_fields=["used_at"])
     return given.reason

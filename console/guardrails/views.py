@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,9 +37,9 @@ def _target(request, namespace: str | None, name: str, *, edit: bool = False):
                                else state is not None and services.visible(state, access,
                                                                             workspace_of))
     if not seen:
-        raise Http404("No such expectation.")
+        raise Http404(gettext("No such expectation."))
     if edit and not services.editable(kind, namespace or "", access, workspace_of):
-        raise PermissionDenied("You can view this expectation but not change it.")
+        raise PermissionDenied(gettext("You can view this expectation but not change it."))
     return kind, services.read(kind, name, namespace)
 
 
@@ -81,7 +82,7 @@ def guardrail_new(request):
         namespace = wanted if wanted in editable else (None if access.platform_admin
                                                        else next(iter(editable), None))
         form.initial["document"] = template_document(namespace)
-    return _form_page(request, form, title="New expectation",
+    return _form_page(request, form, title=gettext("New expectation"),
                       status=400 if form.errors else 200)
 
 
@@ -106,7 +107,8 @@ def guardrail_edit(request, name: str, namespace: str | None = None):
         else:
             return redirect("guardrail_list")
     status = 409 if conflict else (400 if form.errors else 200)
-    return _form_page(request, form, title=f"Edit {name}", conflict=conflict, status=status,
+    return _form_page(request, form, title=gettext("Edit %(name)s") % {"name": name},
+                      conflict=conflict, status=status,
                       version=current["metadata"].get("resourceVersion"))
 
 
@@ -144,7 +146,7 @@ def guardrail_override(request):
     kept for the change named by `key`, taken when it is applied (see services)."""
     key, reason = request.POST.get("key", ""), request.POST.get("reason", "")
     names = request.POST.getlist("expectation")
-    override, error = None, "The change to override is missing: preview it again."
+    override, error = None, gettext("The change to override is missing: preview it again.")
     if key:
         try:
             override, error = services.give_override(request.user, key, reason, names), ""

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 
 from cluster.errors import PermanentClusterError
 from console.core import jobs, tenants
 from console.core.access import Access
-from console.core.language import requester_language
 from console.core.scope import Scope
 from console.reachability import whatif
-from console.reachability.grid import GridInputError
+from console.reachability.grid import GridInputError, portable
 from console.reachability.matrix import JOB_KIND, grid_now, parse_query
+from isolation import text
+from isolation.text import gettext as _
+from isolation.text import ngettext
 
 
 def _requester_scope(ctx: jobs.JobContext) -> Scope:
@@ -28,34 +30,31 @@ def _requester_scope(ctx: jobs.JobContext) -> Scope:
 @jobs.handler(JOB_KIND)
 def reachability_matrix(ctx: jobs.JobContext) -> dict[str, Any]:
     """Compute a large reachability grid in the requester's scope; the grid is the result."""
-    with requester_language(ctx.job.requested_by):
-        scope = _requester_scope(ctx)
-        try:
-            query = parse_query(ctx.params.get("query") or {})
-            grid = grid_now(scope, query, progress=ctx.progress)
-        except GridInputError as exc:
-            raise PermanentClusterError(exc.message) from exc
-        message = ngettext("Matrix of %(pods)s pod computed in %(seconds)s s.",
-                           "Matrix of %(pods)s pods computed in %(seconds)s s.", grid["pods"])
-    return {"message": message % {"pods": grid["pods"], "seconds": grid["seconds"]},
-            "grid": grid}
+    scope = _requester_scope(ctx)
+    try:
+        query = parse_query(ctx.params.get("query") or {})
+        grid = grid_now(scope, query, progress=ctx.progress)
+    except GridInputError as exc:
+        raise PermanentClusterError(exc.message) from exc
+    message = ngettext("Matrix of {pods} pod computed in {seconds} s.",
+                       "Matrix of {pods} pods computed in {seconds} s.", grid["pods"],
+                       pods=grid["pods"], seconds=grid["seconds"])
+    return {"message": message, "grid": portable(grid)}
 
 
 @jobs.handler(whatif.JOB_KIND)
 def reachability_what_if(ctx: jobs.JobContext) -> dict[str, Any]:
     """Preview a pending change on a large cluster in the requester's scope."""
-    with requester_language(ctx.job.requested_by):
-        scope = _requester_scope(ctx)
-        pending = whatif.pending_from(ctx.params["pending"])
-        try:
-            result = whatif.preview_now(scope, pending, progress=ctx.progress)
-        except whatif.WhatIfInputError as exc:
-            raise PermanentClusterError(exc.message) from exc
-        delta = result["delta"]
-        message = gettext("%(title)s: %(allowed)s connections newly allowed, %(blocked)s newly "
-                          "blocked.") % {"title": pending.title, "allowed": delta["allowed"],
-                                         "blocked": delta["blocked"]}
-    return {"message": message, "whatif": result}
+    scope = _requester_scope(ctx)
+    pending = whatif.pending_from(ctx.params["pending"])
+    try:
+        result = whatif.preview_now(scope, pending, progress=ctx.progress)
+    except whatif.WhatIfInputError as exc:
+        raise PermanentClusterError(exc.message) from exc
+    delta = result["delta"]
+    message = _("{title}: {allowed} connections newly allowed, {blocked} newly blocked.",
+                title=pending.title, allowed=delta["allowed"], blocked=delta["blocked"])
+    return {"message": message, "whatif": text.dump_all(result)}
 
 
 @jobs.handler("revert-change")

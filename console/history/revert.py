@@ -34,10 +34,13 @@ from console.guardrails.services import GuardrailCheck, check_change
 from console.history.services import diff_page, side_by_side
 from console.reachability.delta import DeltaSummary, delta_between
 from console.reachability.whatif import INTENT_KINDS, Ref, impact_between, ref_of, snapshot_with
+from isolation import text as sentences
 from isolation.compiler.generate import IsolationSettings
 from isolation.compiler.reconcile import canonical_spec, is_ours
 from isolation.review.impact import with_generated_policies
 from isolation.snapshot import Snapshot
+from isolation.text import Text
+from isolation.text import gettext as _
 
 JOB_KIND = "revert-change"
 NEVER_DELETED = frozenset({"Namespace", "Workspace"})
@@ -63,17 +66,21 @@ class Step:
         return f"{kind} {namespace + '/' if namespace else ''}{name}"
 
     @property
-    def sentence(self) -> str:
-        """What the step does, in the active language (no final stop: it is joined and titled)."""
-        sentences = {
-            "restore": gettext("%(name)s is put back as it was before"),
-            "create": gettext("%(name)s, which the change deleted, is created again"),
-            "delete": gettext("%(name)s, which the change created, is deleted"),
-            "nothing": gettext("%(name)s is already as it was before"),
-            "conflict": gettext("%(name)s changed since the change and is left as it is"),
-            "blocked": gettext("%(name)s is not deleted by a revert"),
-        }
-        return sentences[self.action] % {"name": self.name}
+    def sentence(self) -> Text:
+        """What the step does, said in the reader's language (no final stop: it is joined and
+        titled)."""
+        name = self.name
+        if self.action == "restore":
+            return _("{name} is put back as it was before", name=name)
+        if self.action == "create":
+            return _("{name}, which the change deleted, is created again", name=name)
+        if self.action == "delete":
+            return _("{name}, which the change created, is deleted", name=name)
+        if self.action == "nothing":
+            return _("{name} is already as it was before", name=name)
+        if self.action == "conflict":
+            return _("{name} changed since the change and is left as it is", name=name)
+        return _("{name} is not deleted by a revert", name=name)
 
     def diff(self) -> dict[str, Any]:
         """What the step writes (now → before), or for a conflict what changed since."""
@@ -227,10 +234,10 @@ def revert_guardrails(plan: RevertPlan, snapshot: Snapshot, settings: IsolationS
     upsert = [s.desired for s in plan.writes if s.desired is not None]
     remove = [s.ref for s in plan.writes if s.action == "delete"]
     before, after = snapshot, snapshot_with(snapshot, upsert, remove)
-    if any(kind in INTENT_KINDS for kind, _, _ in (s.ref for s in plan.writes)):
+    if any(ref[0] in INTENT_KINDS for ref in (s.ref for s in plan.writes)):
         try:
-            before, _ = with_generated_policies(before, settings)
-            after, _ = with_generated_policies(after, settings)
+            before = with_generated_policies(before, settings)[0]
+            after = with_generated_policies(after, settings)[0]
         except ValueError:
             pass  # intent that cannot be compiled: checked on the objects as written
     return check_change(user, before, after, key=f"revert:{change.pk}")
@@ -269,11 +276,11 @@ def _run_revert(ctx) -> dict[str, Any]:
     ctx.progress(5, gettext_noop("Checking that nothing changed since the change"))
     plan = plan_revert(change, gateway)
     if not plan.possible:
-        raise PermanentClusterError(gettext("Not reverted, nothing was written: %(reasons)s")
-                                    % {"reasons": " ".join(plan.blockers + plan.conflicts)})
+        raise PermanentClusterError(_("Not reverted, nothing was written: {reasons}",
+                                      reasons=" ".join(plan.blockers + plan.conflicts)))
     if not plan.writes:
-        return {"message": gettext("Nothing to do: the objects of change #%(number)s are "
-                                   "already as they were before it.") % {"number": change.pk}}
+        return {"message": _("Nothing to do: the objects of change #{number} are already as "
+                             "they were before it.", number=change.pk)}
     settings = isolation_settings()
     before = gateway.snapshot()
     written: list[dict[str, Any]] = []
@@ -284,12 +291,12 @@ def _run_revert(ctx) -> dict[str, Any]:
         except TransientClusterError:
             raise   # the retry plans again: objects already put back need no second write
         except ClusterError as exc:
-            raise PermanentClusterError(ngettext(
-                "%(error)s (%(done)s of %(count)s object was put back before this; revert "
-                "again once the cause is fixed).",
-                "%(error)s (%(done)s of %(count)s objects were put back before this; revert "
-                "again once the cause is fixed).", len(plan.writes))
-                % {"error": exc.message, "done": number - 1, "count": len(plan.writes)}) from exc
+            raise PermanentClusterError(sentences.ngettext(
+                "{error} ({done} of {count} object was put back before this; revert again "
+                "once the cause is fixed).",
+                "{error} ({done} of {count} objects were put back before this; revert again "
+                "once the cause is fixed).", len(plan.writes),
+                error=exc.message, done=number - 1, count=len(plan.writes))) from exc
         if result is not None:
             written.append(result)
     namespaces = _affected_namespaces(plan, before)
@@ -308,7 +315,7 @@ def _run_revert(ctx) -> dict[str, Any]:
     with translation.override(django_settings.LANGUAGE_CODE):
         summary = gettext("Reverted change #%(number)s (%(kind)s %(target)s): %(steps)s.") % {
             "number": change.pk, "kind": change.kind, "target": change.target,
-            "steps": "; ".join(s.sentence for s in plan.writes)}
+            "steps": "; ".join(str(s.sentence) for s in plan.writes)}
     record = record_change(
         kind="revert", target=change.target, author=ctx.job.requested_by, summary=summary,
         workspace=change.workspace, project=change.project,
@@ -316,10 +323,10 @@ def _run_revert(ctx) -> dict[str, Any]:
         generated_before=generated_before if namespaces else [],
         generated_after=generated_after if namespaces else [],
         impact=impact, job=ctx.job, reverts=change)
-    message = ngettext(
-        "Change #%(number)s reverted: %(count)s object put back. Recorded as change #%(new)s.",
-        "Change #%(number)s reverted: %(count)s objects put back. Recorded as change #%(new)s.",
-        len(plan.writes)) % {"number": change.pk, "count": len(plan.writes), "new": record.pk}
+    message = sentences.ngettext(
+        "Change #{number} reverted: {count} object put back. Recorded as change #{new}.",
+        "Change #{number} reverted: {count} objects put back. Recorded as change #{new}.",
+        len(plan.writes), number=change.pk, count=len(plan.writes), new=record.pk)
     return {"message": message, "change": record.pk}
 
 

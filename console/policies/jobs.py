@@ -26,6 +26,7 @@ from isolation.netpol.model import parse_policy
 from isolation.netpol.validation import default_network_policy, validate_network_policy
 from isolation.review.impact import Impact, impact_of
 from isolation.snapshot import KIND_FIELDS, Snapshot
+from isolation.text import gettext as _
 
 CREATE = "create"
 
@@ -48,8 +49,7 @@ def _apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
     before = cluster.snapshot()
     live = _find(before, namespace, name, kind)
     if Change.objects.filter(job=ctx.job).exclude(kind=OVERRIDE_KIND).exists():
-        return {"message": gettext("%(ref)s was already applied.") % {"ref": ref},
-                **_ids(live, kind)}
+        return {"message": _("{ref} was already applied.", ref=ref), **_ids(live, kind)}
     ctx.progress(40, gettext_noop("Writing the policy"))
     gw = cluster.gateway()
     try:
@@ -60,9 +60,9 @@ def _apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
             written = gw.replace(draft)
     except NotFoundError:
         _mark(ctx.job, conflict=True, deleted=True)
-        raise ClusterError(gettext(
-            "%(ref)s was deleted since you started editing it. Nothing was written; you can "
-            "create it again from your draft.") % {"ref": ref}) from None
+        raise ClusterError(_(
+            "{ref} was deleted since you started editing it. Nothing was written; you can "
+            "create it again from your draft.", ref=ref)) from None
     except ConflictError:
         # The snapshot was read before the write; whoever won the race wrote after it.
         live = _read_live(gw, namespace, name, kind)
@@ -73,8 +73,8 @@ def _apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
             raise ClusterError(_conflict_message(mode, namespace, name, params, live)) from None
     except InvalidError as exc:
         details = "; ".join(f"{f}: {m}" if f else m for f, m in exc.causes) or exc.message
-        raise ClusterError(gettext("The API server refused the policy: %(details)s")
-                           % {"details": details}) from None
+        raise ClusterError(_("The API server refused the policy: {details}",
+                             details=details)) from None
     ctx.progress(70, gettext_noop("Recording the change and its impact"))
     impact = _impact(before, after_change(before, kind, upsert=written), kind)
     summary = gettext("Created %(kind)s %(ref)s%(counts)s") if live is None else \
@@ -84,8 +84,8 @@ def _apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
                   author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
                   before=[live] if live else [], after=[written], impact=impact, job=ctx.job)
     services.forget()
-    message = gettext("Created %(ref)s.") if live is None else gettext("Replaced %(ref)s.")
-    return {"message": message % {"ref": ref}, **_ids(written, kind)}
+    message = _("Created {ref}.", ref=ref) if live is None else _("Replaced {ref}.", ref=ref)
+    return {"message": message, **_ids(written, kind)}
 
 
 @jobs.handler("delete-policy")
@@ -105,18 +105,18 @@ def _delete_policy(ctx: jobs.JobContext) -> dict[str, Any]:
     before = cluster.snapshot()
     live = _find(before, namespace, name, kind)
     if live is None:
-        return {"message": gettext("%(ref)s was already deleted.") % {"ref": ref}}
+        return {"message": _("{ref} was already deleted.", ref=ref)}
     ctx.progress(40, gettext_noop("Deleting the policy"))
     try:
         cluster.gateway().delete(kind.key, name, namespace=namespace or None,
                                  resource_version=params.get("resource_version") or None)
     except NotFoundError:
-        return {"message": gettext("%(ref)s was already deleted.") % {"ref": ref}}
+        return {"message": _("{ref} was already deleted.", ref=ref)}
     except ConflictError:
         _mark(ctx.job, conflict=True, live_version=_version(live))
-        raise ClusterError(gettext(
-            "%(ref)s changed after you reviewed its deletion. Nothing was deleted: review the "
-            "deletion again.") % {"ref": ref}) from None
+        raise ClusterError(_(
+            "{ref} changed after you reviewed its deletion. Nothing was deleted: review the "
+            "deletion again.", ref=ref)) from None
     ctx.progress(70, gettext_noop("Recording the change and its impact"))
     impact = _impact(before, after_change(before, kind, remove=(namespace, name)), kind)
     record_change(kind="policy-delete", target=target_of(kind, namespace, name),
@@ -125,8 +125,7 @@ def _delete_policy(ctx: jobs.JobContext) -> dict[str, Any]:
                   author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
                   before=[live], after=[], impact=impact, job=ctx.job)
     services.forget()
-    return {"message": gettext("Deleted %(ref)s.") % {"ref": ref}, "namespace": namespace,
-            "name": name,
+    return {"message": _("Deleted {ref}.", ref=ref), "namespace": namespace, "name": name,
             "kind": kind.slug}
 
 
@@ -150,14 +149,13 @@ def same_policy(a: dict[str, Any], b: dict[str, Any], kind: PolicyKind | None = 
 def _conflict_message(mode: str, namespace: str, name: str, params: dict[str, Any],
                       live: dict[str, Any] | None) -> str:
     if mode == CREATE:
-        return gettext("Someone else created %(ref)s meanwhile. Nothing was written: compare "
-                       "their version with your draft, then apply your draft on top of it.") % {
-            "ref": f"{namespace}/{name}"}
-    return gettext("%(ref)s was changed by someone else since you started editing (version "
-                   "%(then)s then, %(now)s now). Nothing was written: compare the live version "
-                   "with your draft, then apply your draft on top of it.") % {
-        "ref": f"{namespace}/{name}", "then": params.get("base_version"),
-        "now": _version(live) or gettext("unknown")}
+        return _("Someone else created {ref} meanwhile. Nothing was written: compare their "
+                 "version with your draft, then apply your draft on top of it.",
+                 ref=f"{namespace}/{name}")
+    return _("{ref} was changed by someone else since you started editing (version {then} "
+             "then, {now} now). Nothing was written: compare the live version with your draft, "
+             "then apply your draft on top of it.", ref=f"{namespace}/{name}",
+             then=params.get("base_version"), now=_version(live) or _("unknown"))
 
 
 def _ref(namespace: str, name: str) -> str:

@@ -426,7 +426,7 @@ def policy_job(request, job_id: int):
     if request.htmx:
         return render(request, "policies/job.html#job-card", {"job": job})
     if job.status == JobStatus.SUCCEEDED:
-        messages.success(request, job.message or gettext("Done."))
+        messages.success(request, str(job.shown_message) or gettext("Done."))
         if job.kind == "delete-policy":
             return redirect("policy_list")
         kind = policy_kinds.KINDS.get(job.params.get("kind") or "netpol",

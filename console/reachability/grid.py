@@ -4,7 +4,8 @@ Rows are sources and columns destinations, grouped by workspace, by project, or 
 project) by pod. A cell counts the (source pod, destination pod, destination port) connections
 that are allowed out of all of them, so "partly" means some pods or ports get through and
 others do not. Rows and columns outside the user's scope follow console.core.scope.
-The whole grid is a JSON-ready dict, so a background job can compute it and the page render it
+The whole grid is a dict of plain data and sentences (`isolation.text`), JSON-ready once
+`portable`, so a background job can compute it and the page render it in the reader's language
 (console.reachability.matrix decides which, and dresses it for the template).
 """
 
@@ -26,8 +27,11 @@ from django.utils.translation import gettext_noop
 from console.core.scope import OTHER, OTHER_LABEL, Scope
 from console.reachability.services import engine_of
 from console.reachability.sources import Piece, SourceInputError, pieces
+from isolation import text
 from isolation.reachability.engine import Cluster
 from isolation.snapshot import Snapshot
+from isolation.text import gettext as _
+from isolation.text import ngettext
 
 LEVELS = ("workspace", "project", "pod")
 MAX_GROUPS = 60            # rows or columns drawn; more rows merge, more columns are left out
@@ -110,11 +114,11 @@ class _Grouping:
 
 def group_label(key: str) -> str:
     """The text a row or column header shows for a group key."""
-    kind, _, name = key.partition(":")
+    kind, _sep, name = key.partition(":")
     if key == OTHER:
         return OTHER_LABEL
     if key == NO_WORKSPACE:
-        return "Outside workspaces"
+        return _("Outside workspaces")
     if kind == "pod":
         return name.split("/", 1)[1]
     return name
@@ -123,13 +127,20 @@ def group_label(key: str) -> str:
 def check_query(scope: Scope, query: MatrixQuery) -> None:
     """Refuse filters that name what the user cannot see (GridInputError)."""
     if query.level not in LEVELS:
-        raise GridInputError("level", f"Level must be one of {', '.join(LEVELS)}.")
+        raise GridInputError("level", level_error())
     if query.workspace and query.workspace not in scope.workspaces:
-        raise GridInputError("workspace", f"There is no workspace {query.workspace} among yours.")
+        raise GridInputError("workspace", _("There is no workspace {workspace} among yours.",
+                                            workspace=query.workspace))
     if query.project and not scope.sees(query.project):
-        raise GridInputError("project", f"There is no project {query.project} among yours.")
+        raise GridInputError("project", _("There is no project {project} among yours.",
+                                          project=query.project))
     if query.level == "pod" and not query.project:
-        raise GridInputError("project", "Choose the project whose pods to show.")
+        raise GridInputError("project", _("Choose the project whose pods to show."))
+
+
+def level_error() -> str:
+    """Why a level is refused: the levels there are."""
+    return _("Level must be one of {levels}.", levels=", ".join(LEVELS))
 
 
 # -- the grid -----------------------------------------------------------------------------
@@ -149,7 +160,8 @@ def compute_grid(scope: Scope, query: MatrixQuery, snapshot: Snapshot,
     report = progress or (lambda _pct, _msg: None)
     engine = engine_of(snapshot)
     grouping = _Grouping(scope, query)
-    report(30, f"Evaluating {len(engine.pods)} pod{'' if len(engine.pods) == 1 else 's'}")
+    report(30, ngettext("Evaluating {count} pod", "Evaluating {count} pods", len(engine.pods),
+                        count=len(engine.pods)))
     row_of: dict[str, str] = {}
     col_of: dict[str, str] = {}
     for pod in engine.pods:
@@ -157,19 +169,22 @@ def compute_grid(scope: Scope, query: MatrixQuery, snapshot: Snapshot,
         column = grouping.column(pod.namespace, pod.key)
         if column is not None:
             col_of[pod.key] = column
-    notes: list[str] = []
+    notes: list[str] = []    # sentences
     order = _Order(scope)
     columns = sorted(set(col_of.values()), key=order)
     if len(columns) > MAX_GROUPS:
-        notes.append(f"{len(columns)} columns: only the first {MAX_GROUPS} are drawn. Pick a "
-                     "workspace, a project or the workspace level to see the rest.")
+        notes.append(_("{count} columns: only the first {shown} are drawn. Pick a workspace, "
+                       "a project or the workspace level to see the rest.",
+                       count=len(columns), shown=MAX_GROUPS))
         kept = set(columns[:MAX_GROUPS])
         columns = columns[:MAX_GROUPS]
         col_of = {k: v for k, v in col_of.items() if v in kept}
     groups = sorted({g for g in row_of.values() if g != OTHER}, key=order)
     if len(groups) > MAX_GROUPS:
         merged = set(groups[MAX_GROUPS:])
-        notes.append(f"{len(merged)} more source groups are merged into one row.")
+        notes.append(ngettext("{count} more source group is merged into one row.",
+                              "{count} more source groups are merged into one row.",
+                              len(merged), count=len(merged)))
         row_of = {k: (MORE if v in merged else v) for k, v in row_of.items()}
         groups = groups[:MAX_GROUPS] + [MORE]
     probes, piece_of = _external(engine, query.external)
@@ -188,8 +203,8 @@ def compute_grid(scope: Scope, query: MatrixQuery, snapshot: Snapshot,
     cells = [[_cell(counts.get((r, c)), hide_counts=(r == OTHER and not scope.everything))
               for c in columns] for r in rows]
     if not query.ports:
-        notes.append("Ports are each destination pod's declared container ports; pods that "
-                     "declare none count only with the port filter.")
+        notes.append(_("Ports are each destination pod's declared container ports; pods that "
+                       "declare none count only with the port filter."))
     return {
         "level": query.level, "params": query.params(),
         "rows": [_header(r, scope, query) for r in rows],
@@ -200,6 +215,12 @@ def compute_grid(scope: Scope, query: MatrixQuery, snapshot: Snapshot,
     }
 
 
+def portable(grid: dict[str, Any]) -> dict[str, Any]:
+    """`grid` as JSON-ready data (a job's result): its sentences kept as `isolation.text.dump`
+    keeps them, for `matrix.present` to say in the reader's language."""
+    return text.dump_all(grid)
+
+
 class _Order:
     """Tenants first: projects by workspace then name, namespaces outside workspaces last."""
 
@@ -207,7 +228,7 @@ class _Order:
         self.workspace_of = scope.workspace_of
 
     def __call__(self, key: str) -> tuple[int, str, str]:
-        kind, _, name = key.partition(":")
+        kind, _sep, name = key.partition(":")
         if kind == "ws":
             return (0 if name else 1, name, "")
         namespace = name.split("/", 1)[0]
@@ -219,11 +240,11 @@ def _header(key: str, scope: Scope, query: MatrixQuery) -> dict[str, Any]:
     kind = key.partition(":")[0]
     header = {"key": key, "label": group_label(key), "kind": kind}
     if key == OTHER:
-        header["hint"] = ("Pods of every project outside your access, together." if not
-                          scope.everything else "Pods of every project outside the filter.")
+        header["hint"] = (_("Pods of every project outside your access, together.") if not
+                          scope.everything else _("Pods of every project outside the filter."))
     elif key == MORE:
-        header["label"] = "More projects"
-        header["hint"] = "Source groups beyond the first rows, together."
+        header["label"] = _("More projects")
+        header["hint"] = _("Source groups beyond the first rows, together.")
     elif kind == "ns" and query.level != "pod":
         header["zoom"] = {**query.params(), "level": "pod", "project": key[3:]}
         header["workspace"] = scope.workspace_of.get(key[3:], "")
@@ -251,7 +272,7 @@ def _external(engine: Cluster, entries: tuple[str, ...]
         try:
             found = pieces(engine, entry, used=set(piece_of))
         except SourceInputError as exc:
-            raise GridInputError("external", str(exc)) from exc
+            raise GridInputError("external", exc.args[0] if exc.args else str(exc)) from exc
         for piece in found:
             piece_of[piece.probe] = (entry, piece)
     return list(piece_of), piece_of
@@ -265,7 +286,7 @@ def drill_namespaces(scope: Scope, query: MatrixQuery, row: str, column: str) ->
     check_query(scope, query)
     names = []
     for key, is_row in ((row, True), (column, False)):
-        kind, _, name = key.partition(":")
+        kind, _sep, name = key.partition(":")
         if kind == "ext" and is_row and name in query.external:
             continue
         if kind == "ws" and (name in scope.workspaces or (not name and scope.everything)):
@@ -276,8 +297,9 @@ def drill_namespaces(scope: Scope, query: MatrixQuery, row: str, column: str) ->
         elif kind == "pod" and "/" in name and scope.sees(name.split("/", 1)[0]):
             names.append(name.split("/", 1)[0])
         else:
-            raise GridInputError("cell", "This cell cannot be opened: it is not one of your "
-                                 "projects, or it aggregates projects outside your access.")
+            raise GridInputError("cell", _("This cell cannot be opened: it is not one of your "
+                                           "projects, or it aggregates projects outside your "
+                                           "access."))
     return sorted(set(names))
 
 
@@ -288,7 +310,7 @@ def drill(scope: Scope, query: MatrixQuery, row: str, column: str,
     drill_namespaces(scope, query, row, column)
     engine = engine_of(snapshot)
     sources, label_of = _members(engine, row, query, scope)
-    destinations, _ = _members(engine, column, query, scope)
+    destinations = _members(engine, column, query, scope)[0]
     result: dict[str, Any] = {"row": _header(row, scope, query),
                               "column": _header(column, scope, query), "pairs": [],
                               "projects": [], "shown": 0, "more": 0}
@@ -321,7 +343,7 @@ def drill(scope: Scope, query: MatrixQuery, row: str, column: str,
 
 def _members(engine: Cluster, key: str, query: MatrixQuery, scope: Scope
              ) -> tuple[list[str], dict[str, str]]:
-    kind, _, name = key.partition(":")
+    kind, _sep, name = key.partition(":")
     if kind == "ext":
         found = pieces(engine, name, used=set())
         return [p.probe for p in found], {p.probe: p.label for p in found}

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from console.core import cluster, jobs
 from console.core.models import Job, JobStatus
@@ -28,8 +29,11 @@ from console.reachability.grid import (
     Progress,
     check_query,
     compute_grid,
+    level_error,
 )
 from console.reachability.sources import SourceInputError, parse_entries
+from isolation import text
+from isolation.text import gettext as _
 
 INLINE_SECONDS = 1.0       # grids expected to take longer are computed by a job
 GUESS_NAMESPACES = 200     # before any grid was measured, more namespaces than this means "slow"
@@ -64,20 +68,21 @@ def parse_query(data, default_level: str = "project") -> MatrixQuery:
     """
     level = (data.get("level") or "").strip() or default_level
     if level not in LEVELS:
-        raise GridInputError("level", f"Level must be one of {', '.join(LEVELS)}.")
+        raise GridInputError("level", level_error())
     ports: list[tuple[int, str]] = []
     for raw in (data.get("ports") or "").replace(",", " ").split():
-        number, _, protocol = raw.partition("/")
+        number, _sep, protocol = raw.partition("/")
         protocol = (protocol or "TCP").upper()
         if not number.isdigit() or not 1 <= int(number) <= 65535 or protocol not in (
                 "TCP", "UDP", "SCTP"):
-            raise GridInputError("ports", f"{raw!r} is not a port like 8080 or 53/UDP.")
+            raise GridInputError("ports", _("{port} is not a port like 8080 or 53/UDP.",
+                                            port=repr(raw)))
         if (int(number), protocol) not in ports:
             ports.append((int(number), protocol))
     try:
         external = parse_entries(data.get("external") or "")
     except SourceInputError as exc:
-        raise GridInputError("external", str(exc)) from exc
+        raise GridInputError("external", exc.args[0] if exc.args else str(exc)) from exc
     return MatrixQuery(level, (data.get("workspace") or "").strip(),
                        (data.get("project") or "").strip(), tuple(ports), tuple(external))
 
@@ -141,7 +146,7 @@ def grid_now(scope: Scope, query: MatrixQuery, progress: Progress | None = None
     """Read the cluster and compute the grid; remembers its cost and caches it briefly."""
     started = time.perf_counter()
     if progress:
-        progress(5, "Reading the cluster")
+        progress(5, gettext_noop("Reading the cluster"))
     snapshot = cluster.snapshot()
     grid = compute_grid(scope, query, snapshot, progress)
     grid["seconds"] = round(time.perf_counter() - started, 3)
@@ -153,14 +158,21 @@ def grid_now(scope: Scope, query: MatrixQuery, progress: Progress | None = None
 # -- for the page -------------------------------------------------------------------------
 
 SYMBOLS = {"allowed": "✓", "partly": "◐", "blocked": "✕"}
-WORDS = {"allowed": "all allowed", "partly": "partly allowed", "blocked": "all blocked"}
+WORDS = {"allowed": gettext_noop("all allowed"), "partly": gettext_noop("partly allowed"),
+         "blocked": gettext_noop("all blocked")}
 
 
 def present(grid: dict[str, Any]) -> dict[str, Any]:
     """The grid with each row's cells as markup: symbol, counts, words for screen readers and
-    the drill-down link. Cells are built here, escaped once per piece, rather than in the
-    template, because a drawn grid has up to 60 × 60 of them and that is where the page's
-    time would go."""
+    the drill-down link, in the active language (its sentences, kept or `portable`, are said
+    in it). Cells are built here, escaped once per piece, rather than in the template, because
+    a drawn grid has up to 60 × 60 of them and that is where the page's time would go."""
+    grid = {**grid, "rows": [text.load_all(h) for h in grid["rows"]],
+            "columns": [text.load_all(c) for c in grid["columns"]],
+            "notes": [text.load(note) for note in grid.get("notes") or []]}
+    words = {status: escape(gettext(word)) for status, word in WORDS.items()}
+    nothing = escape(gettext("no connections"))
+    connections: dict[int, str] = {}   # the words for each total, said once
     prefix = reverse("reachability_cell") + "?" + urlencode(grid["params"])
     prefix += "&" if grid["params"] else ""
     columns = [(escape(c["label"]), quote_plus(c["key"])) for c in grid["columns"]]
@@ -172,15 +184,19 @@ def present(grid: dict[str, Any]) -> dict[str, Any]:
         for (column, column_key), cell in zip(columns, cells, strict=True):
             if cell is None:
                 shown.append(f'<td class="reach-cell reach-none"><span title="{label} → {column}:'
-                             f' no connections">—</span></td>')
+                             f' {nothing}">—</span></td>')
                 continue
             status = cell["status"]
-            title = f"{label} → {column}: {WORDS[status]}"
+            title = f"{label} → {column}: {words[status]}"
             counts = ""
             if "total" in cell:
                 counts = f"{cell['allowed']}/{cell['total']}"
-                title += (f" ({cell['allowed']} of {cell['total']} "
-                          f"connection{'' if cell['total'] == 1 else 's'})")
+                total = cell["total"]
+                if total not in connections:
+                    connections[total] = ngettext("(%(allowed)s of %(total)s connection)",
+                                                  "(%(allowed)s of %(total)s connections)", total)
+                title += " " + escape(connections[total] % {"allowed": cell["allowed"],
+                                                            "total": total})
             inner = (f'<span class="reach-symbol" aria-hidden="true">{SYMBOLS[status]}</span>'
                      f'{counts}<span class="visually-hidden"> {title}</span>')
             if drillable:

@@ -19,17 +19,21 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.utils.translation import gettext_noop
 
 from cluster.errors import ClusterError
 from console.core import cluster, jobs
 from console.core.models import Job, JobStatus
 from console.core.scope import HIDDEN_NAMESPACE, Scope, scoped_delta
 from console.reachability.delta import delta_between
+from isolation import text
 from isolation.compiler.generate import IsolationSettings
 from isolation.compiler.reconcile import plan_reconcile
 from isolation.netpol.problems import rule_problems, schema_problems
 from isolation.review.impact import with_generated_policies
 from isolation.snapshot import KIND_FIELDS, Snapshot
+from isolation.text import gettext as _
+from isolation.text import ngettext
 from isolation.yamlio import Document, YamlInputError, load_documents, locate
 
 INTENT_KINDS = frozenset({"Namespace", "Workspace", "NamespaceNetworkPolicy"})
@@ -65,36 +69,42 @@ class PendingChange:
 
     @property
     def title(self) -> str:
-        state = "on" if self.enabled else "off"
+        """What the change is, as a sentence (said in the reader's language)."""
         if self.kind == "workspace":
-            return f"Turn workspace isolation {state} for {self.target}"
+            return (_("Turn workspace isolation on for {workspace}", workspace=self.target)
+                    if self.enabled else
+                    _("Turn workspace isolation off for {workspace}", workspace=self.target))
         if self.kind == "project":
-            return f"Turn project isolation {state} for {self.target}"
-        return "Apply the drafted NetworkPolicy changes"
+            return (_("Turn project isolation on for {project}", project=self.target)
+                    if self.enabled else
+                    _("Turn project isolation off for {project}", project=self.target))
+        return _("Apply the drafted NetworkPolicy changes")
 
 
 def parse_pending(data) -> PendingChange:
     """A PendingChange from form data (WhatIfInputError names the bad field)."""
     kind = (data.get("change") or "").strip()
     if kind not in CHANGES:
-        raise WhatIfInputError("change", "Choose what to try: a workspace switch, a project "
-                               "switch or a drafted policy.")
+        raise WhatIfInputError("change", _("Choose what to try: a workspace switch, a project "
+                                           "switch or a drafted policy."))
     enabled = (data.get("isolation") or "on").strip() != "off"
     if kind in ("workspace", "project"):
         target = (data.get(kind) or "").strip()
         if not target:
-            raise WhatIfInputError(kind, f"Choose the {kind}.")
+            raise WhatIfInputError(kind, _("Choose the workspace.") if kind == "workspace"
+                                   else _("Choose the project."))
         return PendingChange(kind, target, enabled)
     removals = []
     for raw in (data.get("remove") or "").replace(",", " ").split():
         namespace, slash, name = raw.partition("/")
         if not slash or not namespace or not name:
-            raise WhatIfInputError("remove", f"{raw!r} is not namespace/name.")
+            raise WhatIfInputError("remove", _("{name} is not namespace/name.",
+                                               name=repr(raw)))
         removals.append((namespace, name))
     text = data.get("yaml") or ""
     if not text.strip() and not removals:
-        raise WhatIfInputError("yaml", "Paste the NetworkPolicy YAML to try, or name policies "
-                               "to delete.")
+        raise WhatIfInputError("yaml", _("Paste the NetworkPolicy YAML to try, or name "
+                                         "policies to delete."))
     return PendingChange("policy", yaml=text, remove=tuple(removals))
 
 
@@ -130,18 +140,23 @@ def impact_between(before: Snapshot, after: Snapshot, settings: IsolationSetting
     """
     notes: list[str] = []
     try:
-        if any(kind in INTENT_KINDS for kind, _, _ in changed):
+        if any(ref[0] in INTENT_KINDS for ref in changed):
             compiled_before, result = with_generated_policies(before, settings)
-            compiled_after, _ = with_generated_policies(after, settings)
+            compiled_after = with_generated_policies(after, settings)[0]
             pending = plan_reconcile(result.policies, before.network_policies).writes
             if pending:
-                notes.append(f"The cluster's generated policies are not in step with its "
-                             f"intent ({pending} write{'s' if pending != 1 else ''} pending); "
-                             "both sides are compared as the isolation engine will leave them.")
+                notes.append(ngettext(
+                    "The cluster's generated policies are not in step with its intent ({count} "
+                    "write pending); both sides are compared as the isolation engine will "
+                    "leave them.",
+                    "The cluster's generated policies are not in step with its intent ({count} "
+                    "writes pending); both sides are compared as the isolation engine will "
+                    "leave them.", pending, count=pending))
             before, after = compiled_before, compiled_after
         return delta_between(before, after), notes
     except ValueError as exc:
-        raise ClusterError(f"The cluster's objects cannot be evaluated: {exc}") from exc
+        raise ClusterError(_("The cluster's objects cannot be evaluated: {error}",
+                             error=exc.args[0] if exc.args else exc)) from exc
 
 
 # -- the preview --------------------------------------------------------------------------
@@ -170,16 +185,14 @@ def _changes(scope: Scope, pending: PendingChange, snapshot: Snapshot
     if pending.kind == "workspace":
         workspace = _find(snapshot.workspaces, "", pending.target)
         if workspace is None:
-            raise WhatIfInputError("workspace", f"There is no workspace {pending.target} "
-                                   "among yours.")
+            raise WhatIfInputError("workspace", _no_workspace(pending.target))
         changed = copy.deepcopy(workspace)
         changed.setdefault("spec", {})["networkIsolation"] = pending.enabled
         return [changed], []
     if pending.kind == "project":
         namespace = _find(snapshot.namespaces, "", pending.target)
         if namespace is None:
-            raise WhatIfInputError("project", f"There is no project {pending.target} among "
-                                   "yours.")
+            raise WhatIfInputError("project", _no_project(pending.target))
         changed = copy.deepcopy(namespace)
         annotations = changed.setdefault("metadata", {}).setdefault("annotations", {}) or {}
         if pending.enabled:
@@ -201,8 +214,7 @@ def _drafted_policies(scope: Scope, pending: PendingChange, snapshot: Snapshot
     removals = []
     for namespace, name in pending.remove:
         if not scope.sees(namespace) or _find(snapshot.network_policies, namespace, name) is None:
-            raise WhatIfInputError("remove", f"There is no NetworkPolicy {namespace}/{name} in "
-                                   "your projects.")
+            raise WhatIfInputError("remove", _no_policy(namespace, name))
         removals.append(("NetworkPolicy", namespace, name))
     return policies, removals
 
@@ -211,21 +223,32 @@ def check_pending(scope: Scope, pending: PendingChange) -> None:
     """Refuse, before any cluster read, a change naming what `scope` does not hold or a draft
     that is not valid NetworkPolicy YAML (WhatIfInputError)."""
     if pending.kind == "workspace" and pending.target not in scope.workspaces:
-        raise WhatIfInputError("workspace", f"There is no workspace {pending.target} among "
-                               "yours.")
+        raise WhatIfInputError("workspace", _no_workspace(pending.target))
     if pending.kind == "project":
         if not scope.sees(pending.target):
-            raise WhatIfInputError("project", f"There is no project {pending.target} among "
-                                   "yours.")
+            raise WhatIfInputError("project", _no_project(pending.target))
         if not scope.workspace_of.get(pending.target):
-            raise WhatIfInputError("project", f"{pending.target} belongs to no workspace, so "
-                                   "the isolation engine does not manage it.")
+            raise WhatIfInputError("project", _("{project} belongs to no workspace, so the "
+                                                "isolation engine does not manage it.",
+                                                project=pending.target))
     if pending.kind == "policy":
         _parse_drafts(scope, pending)
         for namespace, name in pending.remove:
             if not scope.sees(namespace):
-                raise WhatIfInputError("remove", f"There is no NetworkPolicy {namespace}/{name} "
-                                       "in your projects.")
+                raise WhatIfInputError("remove", _no_policy(namespace, name))
+
+
+def _no_workspace(workspace: str) -> str:
+    return _("There is no workspace {workspace} among yours.", workspace=workspace)
+
+
+def _no_project(project: str) -> str:
+    return _("There is no project {project} among yours.", project=project)
+
+
+def _no_policy(namespace: str, name: str) -> str:
+    return _("There is no NetworkPolicy {policy} in your projects.",
+             policy=f"{namespace}/{name}")
 
 
 def _parse_drafts(scope: Scope, pending: PendingChange) -> list[dict[str, Any]]:
@@ -235,25 +258,33 @@ def _parse_drafts(scope: Scope, pending: PendingChange) -> list[dict[str, Any]]:
         raise WhatIfInputError("yaml", exc.message, exc.line or 1) from exc
     except (ValueError, TypeError, AttributeError, OverflowError) as exc:
         # An explicit tag whose value cannot be built, e.g. `!!int abc` (as the editor says).
-        raise WhatIfInputError("yaml", "A value does not match its tag (such as !!int or "
-                               f"!!timestamp): {exc.__class__.__name__}: {exc}", 1) from exc
+        raise WhatIfInputError("yaml", _("A value does not match its tag (such as !!int or "
+                                         "!!timestamp): {error}",
+                                         error=f"{exc.__class__.__name__}: {exc}"), 1) from exc
     several = len(documents) > 1
     policies = []
     for document in documents:
-        prefix = f"Document {document.index}: " if several else ""
         problem = draft_problem(document)
         if problem is not None:
             line, message = problem
-            raise WhatIfInputError("yaml", prefix + message, line)
+            raise WhatIfInputError("yaml", _in_document(document, message, several), line)
         obj = document.data
         metadata = obj.setdefault("metadata", {})
         namespace = metadata.setdefault("namespace", "default")
         if not scope.sees(namespace):
-            line, _ = locate(document.node, ("metadata", "namespace"))
-            raise WhatIfInputError("yaml", f"{prefix}namespace {namespace} is not one of your "
-                                   "projects.", line)
+            line = locate(document.node, ("metadata", "namespace"))[0]
+            message = _("namespace {namespace} is not one of your projects.",
+                        namespace=namespace)
+            raise WhatIfInputError("yaml", _in_document(document, message, several), line)
         policies.append(obj)
     return policies
+
+
+def _in_document(document: Document, message: str, several: bool) -> str:
+    """`message`, naming its document when the YAML holds several."""
+    if not several:
+        return message
+    return _("Document {number}: {problem}", number=document.index, problem=message)
 
 
 def draft_problem(document: Document) -> tuple[int, str] | None:
@@ -265,16 +296,18 @@ def draft_problem(document: Document) -> tuple[int, str] | None:
     obj = document.data
     start = document.node.start_mark.line + 1
     if not isinstance(obj, dict) or obj.get("kind") != "NetworkPolicy":
-        return start, ("The document is not a NetworkPolicy (kind: NetworkPolicy, "
-                       f"apiVersion: {API_VERSION}).")
+        return start, _("The document is not a NetworkPolicy (kind: NetworkPolicy, "
+                        "apiVersion: {version}).", version=API_VERSION)
     for problem in [*schema_problems(document), *rule_problems(document)]:
         return problem.line, problem.message
     if obj.get("apiVersion") != API_VERSION:
         version = obj.get("apiVersion")
-        found = (f"apiVersion is {json.dumps(version, default=str)}" if version is not None
-                 else "apiVersion is missing")
-        line, _ = locate(document.node, ("apiVersion",))
-        return line, f"{found}: a NetworkPolicy is apiVersion: {API_VERSION}."
+        line = locate(document.node, ("apiVersion",))[0]
+        if version is None:
+            return line, _("apiVersion is missing: a NetworkPolicy is apiVersion: {expected}.",
+                           expected=API_VERSION)
+        return line, _("apiVersion is {version}: a NetworkPolicy is apiVersion: {expected}.",
+                       version=json.dumps(version, default=str), expected=API_VERSION)
     return None
 
 
@@ -283,9 +316,9 @@ def diff_grid(delta: dict[str, Any], scope: Scope) -> dict[str, Any]:
     from a scoped delta: projects outside `scope` are "other projects", shown without numbers.
     """
     cells = {(p["from"], p["to"]): (p["allowed"], p["blocked"]) for p in delta["pairs"]}
-    columns = sorted({d for _, d in cells}, key=_last_hidden)
+    columns = sorted({pair[1] for pair in cells}, key=_last_hidden)
     rows = []
-    for src in sorted({s for s, _ in cells}, key=_last_hidden):
+    for src in sorted({pair[0] for pair in cells}, key=_last_hidden):
         line = []
         for dst in columns:
             counts = cells.get((src, dst))
@@ -313,10 +346,10 @@ def preview_now(scope: Scope, pending: PendingChange, progress=None) -> dict[str
 
     started = time.perf_counter()
     if progress:
-        progress(10, "Reading the cluster")
+        progress(10, gettext_noop("Reading the cluster"))
     snapshot = cluster.snapshot()
     if progress:
-        progress(40, "Comparing reachability before and after")
+        progress(40, gettext_noop("Comparing reachability before and after"))
     result = what_if(scope, pending, snapshot, isolation_settings())
     cache.set(_cost_key(scope), time.perf_counter() - started, COST_SECONDS)
     return result
@@ -339,7 +372,7 @@ def preview_for(user, scope: Scope, pending: PendingChange) -> tuple[dict[str, A
                      params={"pending": dataclasses.asdict(pending)})
     job.refresh_from_db()   # when jobs run in-process, it has already finished
     if job.status == JobStatus.SUCCEEDED and job.result.get("whatif"):
-        return job.result["whatif"], None
+        return text.load_all(job.result["whatif"]), None
     return None, job
 
 

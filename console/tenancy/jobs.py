@@ -19,7 +19,7 @@ from typing import Any
 
 from celery import shared_task
 from django.core.cache import cache
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 
 from cluster.errors import (
     AlreadyExistsError,
@@ -43,9 +43,10 @@ from console.tenancy.reconcile import (
     predicted_snapshot,
     reconcile,
     repair_drift,
-    summarize_writes,
+    writes_sentence,
 )
 from console.tenancy.services import IntentError
+from isolation import text as sentences
 from isolation.compiler.generate import ENGINE_KUBESPHERE
 from isolation.compiler.intent import (
     move_project_patch,
@@ -56,6 +57,7 @@ from isolation.compiler.intent import (
 from isolation.compiler.reconcile import differences
 from isolation.review.impact import Impact
 from isolation.snapshot import KIND_FIELDS, Snapshot
+from isolation.text import gettext as _
 
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation",
                  "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds")
@@ -137,7 +139,7 @@ def reconcile_job(ctx: jobs.JobContext) -> dict[str, Any]:
         report = repair_drift(namespaces=ctx.params.get("namespaces"),
                               author=ctx.job.requested_by, job=ctx.job,
                               progress=_progress(ctx, 10, 90))
-        return {"message": report.summary(), "writes": report.write_count,
+        return {"message": report.said_summary(), "writes": report.write_count,
                 "repairs": [w.sentence() for w in report.writes],
                 "conflicts": [str(c) for c in report.plan.conflicts]}
 
@@ -160,9 +162,8 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
     before = gw.snapshot()
     change = make(before)
     if change.issues:
-        with requester_language(ctx.job.requested_by):
-            raise PermanentClusterError(gettext("Nothing was changed: %(issues)s") % {
-                "issues": IntentError(change.issues)})
+        raise PermanentClusterError(_("Nothing was changed: {issues}",
+                                      issues=str(IntentError(change.issues))))
     assert change.snapshot is not None
     engine = settings.engine_mode
     kubesphere = engine == ENGINE_KUBESPHERE
@@ -213,26 +214,26 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
         impact, failure = impact_between(first_before, after)
     elif scope:
         impact = Impact()   # nothing was written, so nothing can reach more or less
+    parts = [_("{done}.", done=change.done) if intent_written else
+             _("{done} (the cluster already held this intent).", done=change.done)]
+    parts.append(writes_sentence(scope, generated_before, generated_after)
+                 if earlier and not kubesphere else outcome.said_summary())
+    if impact is not None and not impact.unchanged:
+        blocked = len(impact.newly_blocked)
+        parts.append(sentences.ngettext(
+            "Reachability: {blocked} connection blocked, {allowed} allowed.",
+            "Reachability: {blocked} connections blocked, {allowed} allowed.", blocked,
+            blocked=blocked, allowed=len(impact.newly_allowed)))
+    message = sentences.join(parts)
     with requester_language(ctx.job.requested_by):
-        sentences = [(gettext("%(done)s.") if intent_written else
-                      gettext("%(done)s (the cluster already held this intent)."))
-                     % {"done": change.done}]
-        sentences.append(summarize_writes(scope, generated_before, generated_after)
-                         if earlier and not kubesphere else outcome.summary())
-        if impact is not None and not impact.unchanged:
-            blocked = len(impact.newly_blocked)
-            sentences.append(ngettext(
-                "Reachability: %(blocked)s connection blocked, %(allowed)s allowed.",
-                "Reachability: %(blocked)s connections blocked, %(allowed)s allowed.", blocked)
-                % {"blocked": blocked, "allowed": len(impact.newly_allowed)})
-        message = " ".join(sentences)
+        summary = str(message)   # the history keeps the sentence its author read
     problems = list(outcome.plan.conflicts) + ([failure] if failure else [])
     intent_before = first["intent_before"] if earlier else change.before
     # the change this job records (an override given for it is an entry of its own)
     record = Change.objects.filter(job=ctx.job).exclude(kind=OVERRIDE_KIND).first()
     if record is None:
         record = audit.record_change(
-            kind=change.kind, target=change.target, summary=message,
+            kind=change.kind, target=change.target, summary=summary,
             author=ctx.job.requested_by, workspace=change.workspace, project=change.project,
             before=intent_before, after=after_intent, generated_before=generated_before,
             generated_after=generated_after, impact=impact, job=ctx.job)
@@ -311,8 +312,10 @@ def _progress(ctx: jobs.JobContext, start: int, end: int):
         percent = start + (end - start) * done // max(total, 1)
         if percent != shown["percent"] or done == total:
             shown["percent"] = percent
-            ctx.progress(percent, f"Reconciled {namespace} ({done} of {total} "
-                                  f"project{'' if total == 1 else 's'})")
+            ctx.progress(percent, sentences.ngettext(
+                "Reconciled {namespace} ({done} of {total} project)",
+                "Reconciled {namespace} ({done} of {total} projects)", total,
+                namespace=namespace, done=done, total=total))
 
     return report
 
@@ -336,9 +339,9 @@ def _entry_change(snapshot: Snapshot, params: dict[str, Any]) -> IntentChange:
     if intent.same_entry_spec(current.get("spec"), spec):
         return change    # an earlier attempt wrote it, or nothing to change: no write
     if params.get("create"):
-        raise PermanentClusterError(
-            f"An allowlist entry named {name} was created in project {project} by someone "
-            "else meanwhile; nothing was changed.")
+        raise PermanentClusterError(_(
+            "An allowlist entry named {name} was created in project {project} by someone "
+            "else meanwhile; nothing was changed.", name=name, project=project))
     version = params.get("resource_version")
     if version and (current.get("metadata") or {}).get("resourceVersion") != version:
         raise ConflictError(_entry_conflict(project, name))
@@ -346,9 +349,9 @@ def _entry_change(snapshot: Snapshot, params: dict[str, Any]) -> IntentChange:
 
 
 def _entry_conflict(project: str, name: str) -> str:
-    return (f"Allowlist entry {name} of project {project} was changed by someone else since "
-            "you opened it, so your change was not saved. Reload the entry and make your "
-            "change again.")
+    return _("Allowlist entry {name} of project {project} was changed by someone else since "
+             "you opened it, so your change was not saved. Reload the entry and make your "
+             "change again.", name=name, project=project)
 
 
 # -- the intent writers -----------------------------------------------------------------------
@@ -374,8 +377,9 @@ def _write_workspace(gw: Gateway, change: IntentChange, params: dict[str, Any]
     try:
         return gw.create(change.after[0])
     except AlreadyExistsError as exc:
-        raise PermanentClusterError(f"Workspace {params['workspace']} was created by someone "
-                                    "else meanwhile; nothing was changed.") from exc
+        raise PermanentClusterError(_("Workspace {workspace} was created by someone else "
+                                      "meanwhile; nothing was changed.",
+                                      workspace=params["workspace"])) from exc
 
 
 def _write_entry_delete(gw: Gateway, change: IntentChange,
@@ -393,9 +397,9 @@ def _write_entry(gw: Gateway, change: IntentChange, params: dict[str, Any]) -> d
         try:
             return gw.create(body)
         except AlreadyExistsError as exc:
-            raise PermanentClusterError(
-                f"An allowlist entry named {name} already exists in project {project}; "
-                "nothing was changed.") from exc
+            raise PermanentClusterError(_(
+                "An allowlist entry named {name} already exists in project {project}; "
+                "nothing was changed.", name=name, project=project)) from exc
     version = params.get("resource_version") or (
         change.before[0].get("metadata") or {}).get("resourceVersion")
     for _attempt in range(ENTRY_WRITE_ATTEMPTS):
@@ -407,16 +411,16 @@ def _write_entry(gw: Gateway, change: IntentChange, params: dict[str, Any]) -> d
                 # The user edited a version that is no longer current: theirs is stale.
                 raise ConflictError(_entry_conflict(project, name)) from None
         except NotFoundError as exc:
-            raise PermanentClusterError(
-                f"Allowlist entry {name} of project {project} was deleted by someone else "
-                "meanwhile; nothing was changed.") from exc
+            raise PermanentClusterError(_(
+                "Allowlist entry {name} of project {project} was deleted by someone else "
+                "meanwhile; nothing was changed.", name=name, project=project)) from exc
         current = gw.get_object("NamespaceNetworkPolicy", name, project)
         metadata = current.get("metadata") or {}
         body["metadata"]["labels"] = metadata.get("labels") or {}
         body["metadata"]["annotations"] = metadata.get("annotations") or {}
         version = metadata.get("resourceVersion")
-    raise ConflictError(f"Allowlist entry {name} of project {project} kept changing while it "
-                        "was being saved; try again.")
+    raise ConflictError(_("Allowlist entry {name} of project {project} kept changing while "
+                          "it was being saved; try again.", name=name, project=project))
 
 
 def _without_server_fields(obj: dict[str, Any]) -> dict[str, Any]:

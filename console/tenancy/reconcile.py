@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 
 from cluster.errors import (
@@ -33,6 +32,7 @@ from cluster.gateway import Gateway
 from console.core import audit, cluster
 from console.guardrails import services as guardrails
 from console.tenancy.config import isolation_settings
+from isolation import text as sentences
 from isolation.compiler.generate import (
     ENGINE_KUBESPHERE,
     CompileResult,
@@ -44,6 +44,8 @@ from isolation.compiler.reconcile import Plan, canonical_spec, differences, is_o
 from isolation.compiler.tenancy import Tenancy, TenancyInputError
 from isolation.review.impact import Impact, impact_of
 from isolation.snapshot import Snapshot
+from isolation.text import Text
+from isolation.text import gettext as _
 
 Key = tuple[str, str]
 Progress = Callable[[int, int, str], None]   # (namespaces done, namespaces in all, namespace)
@@ -116,69 +118,86 @@ class Outcome:
         return snapshot.with_network_policies(self.policies_after)
 
     def summary(self) -> str:
+        """What this reconcile did, in the active language (`said_summary`)."""
+        return str(self.said_summary())
+
+    def said_summary(self) -> Text:
+        """What this reconcile did: a sentence kept with its fields, said in the language of
+        whoever reads it (a job's message)."""
         where, many = _where(self.namespaces)
         if self.engine_mode == ENGINE_KUBESPHERE:
-            return gettext("Engine mode kubesphere: KubeSphere's controller writes the policies "
-                           "of %(where)s; the console wrote none.") % {"where": where}
+            return _("Engine mode kubesphere: KubeSphere's controller writes the policies of "
+                     "{where}; the console wrote none.", where=where)
         if self.dry_run:
             count = self.plan.writes
             if count == 0:
-                return capfirst(ngettext("%(where)s is in step: nothing to write.",
-                                         "%(where)s are in step: nothing to write.", many)
-                                % {"where": where})
-            return ngettext("%(count)s write would bring %(where)s in step.",
-                            "%(count)s writes would bring %(where)s in step.", count) % {
-                "count": count, "where": where}
+                return sentences.ngettext("{where} is in step: nothing to write.",
+                                          "{where} are in step: nothing to write.", many,
+                                          where=_where(self.namespaces, start=True)[0])
+            return sentences.ngettext("{count} write would bring {where} in step.",
+                                      "{count} writes would bring {where} in step.", count,
+                                      count=count, where=where)
         counts = {a: sum(1 for w in self.writes if w.action == a)
                   for a in ("create", "update", "delete")}
-        return _writes_phrase((where, many), counts["create"], counts["update"],
+        return _writes_phrase(self.namespaces, counts["create"], counts["update"],
                               counts["delete"])
 
 
-def _writes_phrase(where: tuple[str, int], created: int, rewritten: int, deleted: int) -> str:
-    phrase, many = where
+def _writes_phrase(namespaces: list[str] | None, created: int, rewritten: int,
+                   deleted: int) -> Text:
+    phrase, many = _where(namespaces)
     if not created + rewritten + deleted:
-        return capfirst(ngettext("%(where)s was already in step: nothing written.",
-                                 "%(where)s were already in step: nothing written.", many)
-                        % {"where": phrase})
-    counts = ((gettext("%(count)s created"), created), (gettext("%(count)s rewritten"), rewritten),
-              (gettext("%(count)s deleted"), deleted))
-    parts = [words % {"count": n} for words, n in counts if n]
-    return gettext("Generated policies of %(where)s: %(counts)s.") % {
-        "where": phrase, "counts": _commas(parts)}
+        return sentences.ngettext("{where} was already in step: nothing written.",
+                                  "{where} were already in step: nothing written.", many,
+                                  where=_where(namespaces, start=True)[0])
+    counts = ((_("{count} created", count=created), created),
+              (_("{count} rewritten", count=rewritten), rewritten),
+              (_("{count} deleted", count=deleted), deleted))
+    parts = [words for words, n in counts if n]
+    return _("Generated policies of {where}: {counts}.", where=phrase, counts=_commas(parts))
 
 
 def summarize_writes(namespaces: list[str] | None, before: list[dict[str, Any]],
                      after: list[dict[str, Any]]) -> str:
     """Outcome.summary's sentence for the generated policies that went from `before` to
-    `after` (those changed only), e.g. over all the attempts of a job."""
+    `after` (those changed only), e.g. over all the attempts of a job; in the active language
+    (`writes_sentence`)."""
+    return str(writes_sentence(namespaces, before, after))
+
+
+def writes_sentence(namespaces: list[str] | None, before: list[dict[str, Any]],
+                    after: list[dict[str, Any]]) -> Text:
+    """`summarize_writes` as a sentence kept with its fields (said when it is shown)."""
     old, new = {_key(p) for p in before}, {_key(p) for p in after}
-    return _writes_phrase(_where(namespaces), len(new - old), len(new & old), len(old - new))
+    return _writes_phrase(namespaces, len(new - old), len(new & old), len(old - new))
 
 
-def _where(namespaces: list[str] | None) -> tuple[str, int]:
-    """"the cluster" or `_namespaces_phrase`, with the count its verb agrees with."""
+def _where(namespaces: list[str] | None, *, start: bool = False) -> tuple[Text, int]:
+    """"the cluster" or `_namespaces_phrase`, with the count its verb agrees with; `start`:
+    capitalised, to begin a sentence."""
     if namespaces is None:
-        return gettext("the cluster"), 1
-    return _namespaces_phrase(namespaces), max(len(namespaces), 1)
+        return (_("The cluster") if start else _("the cluster")), 1
+    return _namespaces_phrase(namespaces, start=start), max(len(namespaces), 1)
 
 
-def _namespaces_phrase(namespaces: list[str]) -> str:
+def _namespaces_phrase(namespaces: list[str], *, start: bool = False) -> Text:
     if not namespaces:
-        return gettext("no project")
+        return _("No project") if start else _("no project")
     if len(namespaces) == 1:
-        return gettext("project %(name)s") % {"name": namespaces[0]}
+        return (_("Project {name}", name=namespaces[0]) if start
+                else _("project {name}", name=namespaces[0]))
     if len(namespaces) <= 3:
-        return gettext("projects %(names)s") % {"names": _commas(namespaces)}
-    return ngettext("%(count)s project", "%(count)s projects", len(namespaces)) % {
-        "count": len(namespaces)}
+        names = _commas(namespaces)
+        return _("Projects {names}", names=names) if start else _("projects {names}", names=names)
+    return sentences.ngettext("{count} project", "{count} projects", len(namespaces),
+                              count=len(namespaces))
 
 
-def _commas(items: list[str]) -> str:
+def _commas(items: list[Any]) -> Any:
     """`items` separated by commas, as the reader's language separates a list."""
     listed = items[0] if items else ""
     for item in items[1:]:
-        listed = gettext("%(items)s, %(more)s") % {"items": listed, "more": item}
+        listed = _("{items}, {more}", items=listed, more=item)
     return listed
 
 

@@ -73,7 +73,7 @@ class _LastJobOutcome:
     def failed(self) -> str:
         """The last job's error when it failed, else ""."""
         job = self.last_job
-        return job.error if job is not None and job.status == JobStatus.FAILED else ""
+        return job.shown_error if job is not None and job.status == JobStatus.FAILED else ""
 
     @property
     def transition(self) -> str:

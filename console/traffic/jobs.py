@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 
 from cluster.errors import ClusterError
 from console.core import jobs
 from console.traffic import services
 from isolation.paths.trace import PathInputError
+from isolation.text import gettext as _
+from isolation.text import ngettext
 
 
 @jobs.handler(services.RENDER_JOB)
@@ -25,15 +27,19 @@ def render_diagram(ctx: jobs.JobContext) -> dict[str, Any]:
     ref = services.Ref(params["kind"], params["namespace"], params["name"])
     ctx.progress(10, gettext_noop("Reading the cluster"))
     context = services.load_context()
-    ctx.progress(50, f"Tracing and drawing {ref.key}")
+    ctx.progress(50, _("Tracing and drawing {ref}", ref=ref.key))
     try:
         with translation.override(params.get("language") or "en"):
             digest, svg = services.draw(context, ref, params["client_ip"])
     except PathInputError as exc:
-        raise ClusterError(f"{ref.key} cannot be traced: {exc}") from exc
+        # The reason may be a sentence itself: kept as one.
+        raise ClusterError(_("{ref} cannot be traced: {error}", ref=ref.key,
+                             error=exc.args[0] if exc.args else exc)) from exc
     changed = digest != params.get("digest")
-    message = (f"Drew {len(svg) // 1024 or 1} KiB for {ref.key}"
-               + (": the cluster changed since the page was opened, reload it" if changed else ""))
+    size = len(svg) // 1024 or 1
+    message = (_("Drew {size} KiB for {ref}: the cluster changed since the page was opened, "
+                 "reload it", size=size, ref=ref.key) if changed
+               else _("Drew {size} KiB for {ref}", size=size, ref=ref.key))
     return {"message": message, "digest": digest, "changed": changed}
 
 
@@ -57,7 +63,9 @@ def trace_exposures(ctx: jobs.JobContext) -> dict[str, Any]:
     listing = services.compute_list(context, client, key)
     changed = key != params.get("key")
     count = len(listing.rows)
-    message = (ngettext("Traced %(count)d exposure", "Traced %(count)d exposures", count)
-               % {"count": count}
-               + (": the cluster changed since the page was opened" if changed else ""))
+    message = (ngettext("Traced {count} exposure: the cluster changed since the page was opened",
+                        "Traced {count} exposures: the cluster changed since the page was opened",
+                        count, count=count) if changed
+               else ngettext("Traced {count} exposure", "Traced {count} exposures", count,
+                             count=count))
     return {"message": message, "key": key, "changed": changed}
