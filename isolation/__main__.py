@@ -12,6 +12,7 @@ when it is run, so `--help` answers without loading the engines.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -35,6 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command not in COMMANDS:
         sys.stderr.write(USAGE + f"python -m isolation: error: unknown command {command!r}\n")
         return 2
+    # The engines' numpy work is integer and bitwise, never BLAS: one BLAS thread spares the
+    # start of a pool whose threads would only spin (numpy reads this when first imported).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     return importlib.import_module(COMMANDS[command]).main(args[1:])
 
 

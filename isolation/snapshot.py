@@ -20,7 +20,8 @@ from typing import Any
 
 from isolation.fielderrors import clip
 from isolation.fork import FAILED, can_fork, in_child
-from isolation.yamlfast import fast_load_documents, fast_load_items, skip_value, split_list
+from isolation.yamlfast import fast_load_documents, fast_load_items, list_cut, skip_value
+from isolation.yamlfast_json import JsonListSplit, joined, rest_items
 from isolation.yamlio import (
     YamlInputError,
     collector_paused,
@@ -224,38 +225,53 @@ class _Once:
 def _load(text: str | bytes, allow_unknown_kinds: bool, max_bytes: int | None,
           engine_fields_only: bool, meanwhile: _Once | None = None) -> Snapshot:
     snapshot = Snapshot()
-    first_seen: dict[tuple[str, str, str, str], str] = {}
+    # where each object was first read: (document, item); said in words only in a message
+    first_seen: dict[tuple[str, str, str, str], tuple[int, int | None]] = {}
+    versions: dict[tuple[str, Any], tuple[str, str | None]] = {}
     for index, data in _parse(text, max_bytes, engine_fields_only, meanwhile):
         for position, obj in _items(data, index):
-            where = f"document {index}" + (f", item {position}" if position is not None else "")
-            _check_object(obj, where)
+            _check_object(obj, index, position)
             kind = obj["kind"]
             # Without an apiVersion (hand-written snapshots and tests) an object is taken to
             # be of the kind's first apiVersion; kubectl itself always prints one.
-            api_version, name = read_version(kind, obj.get("apiVersion"))
+            read_as = (kind, obj.get("apiVersion"))
+            version = versions.get(read_as)
+            if version is None:
+                version = versions[read_as] = read_version(*read_as)
+            api_version, name = version
             metadata = obj["metadata"]
             namespace = metadata.get("namespace") or ""
-            label = f"{api_version} {kind} {namespace + '/' if namespace else ''}{metadata['name']}"
             if name is None:
                 if not allow_unknown_kinds:
-                    raise SnapshotError(f"{where}: {_unsupported(kind, api_version)}")
-                snapshot.ignored.append(clip(label))
+                    raise SnapshotError(f"{_where(index, position)}: "
+                                        f"{_unsupported(kind, api_version)}")
+                snapshot.ignored.append(clip(_label(api_version, kind, metadata)))
                 continue
             identity = (api_group(api_version), kind, namespace, metadata["name"])
-            if identity in first_seen:
-                raise SnapshotError(f"{where}: {clip(label)} appears twice: first at "
-                                    f"{first_seen[identity]}, again at {where}")
-            first_seen[identity] = where
+            first = first_seen.setdefault(identity, (index, position))
+            if first != (index, position):
+                where = _where(index, position)
+                raise SnapshotError(f"{where}: {clip(_label(api_version, kind, metadata))} "
+                                    f"appears twice: first at {_where(*first)}, again at {where}")
             if engine_fields_only:
                 prune_unread(obj)
             if kind == "Namespace":
                 labels = metadata.get("labels")
                 if labels is not None and not isinstance(labels, dict):
-                    raise SnapshotError(f"{where}: metadata.labels of Namespace "
-                                        f"{clip(metadata['name'])!r} must be a mapping")
+                    raise SnapshotError(f"{_where(index, position)}: metadata.labels of "
+                                        f"Namespace {clip(metadata['name'])!r} must be a mapping")
                 obj = with_name_label(obj)
-            snapshot.add(obj)
+            getattr(snapshot, KIND_FIELDS[name]).append(obj)
     return snapshot
+
+
+def _where(index: int, position: int | None) -> str:
+    return f"document {index}" + (f", item {position}" if position is not None else "")
+
+
+def _label(api_version: str, kind: str, metadata: dict[str, Any]) -> str:
+    namespace = metadata.get("namespace") or ""
+    return f"{api_version} {kind} {namespace + '/' if namespace else ''}{metadata['name']}"
 
 
 def _unsupported(kind: str, api_version: str) -> str:
@@ -272,16 +288,17 @@ def _unsupported(kind: str, api_version: str) -> str:
 # (NetworkPolicy, NamespaceNetworkPolicy, ANP, BANP) is validated as kube-apiserver does, so
 # kept whole; a Node's annotations carry its tunnel addresses, so only a Pod's are left out.
 # A container's image, args and command stay: traffic paths recognise ingress controllers by them.
-_UNREAD_CONTAINER = ("env", "envFrom", "volumeMounts", "volumeDevices", "resources",
-                     "resizePolicy", "livenessProbe", "readinessProbe", "startupProbe",
-                     "lifecycle", "securityContext")
-_UNREAD_POD_METADATA = ("managedFields", "annotations", "ownerReferences")
-_UNREAD_POD_SPEC = ("volumes", "tolerations", "affinity", "topologySpreadConstraints",
-                    "securityContext", "readinessGates", "dnsConfig", "hostAliases",
-                    "imagePullSecrets", "resourceClaims", "schedulingGates", "overhead",
-                    "nodeSelector")
-_UNREAD_POD_STATUS = ("conditions", "containerStatuses", "initContainerStatuses",
-                      "ephemeralContainerStatuses", "resourceClaimStatuses")
+_UNREAD_CONTAINER = frozenset((
+    "env", "envFrom", "volumeMounts", "volumeDevices", "resources", "resizePolicy",
+    "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "securityContext"))
+_UNREAD_POD_METADATA = frozenset(("managedFields", "annotations", "ownerReferences"))
+_UNREAD_POD_SPEC = frozenset((
+    "volumes", "tolerations", "affinity", "topologySpreadConstraints", "securityContext",
+    "readinessGates", "dnsConfig", "hostAliases", "imagePullSecrets", "resourceClaims",
+    "schedulingGates", "overhead", "nodeSelector"))
+_UNREAD_POD_STATUS = frozenset((
+    "conditions", "containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses",
+    "resourceClaimStatuses"))
 _KEEP_METADATA = frozenset(("NetworkPolicy", "NamespaceNetworkPolicy", "AdminNetworkPolicy",
                             "BaselineAdminNetworkPolicy"))
 
@@ -291,22 +308,27 @@ def prune_unread(obj: dict[str, Any]) -> dict[str, Any]:
     kind = obj.get("kind")
     metadata = obj.get("metadata")
     if kind not in _KEEP_METADATA and isinstance(metadata, dict):
-        for key in _UNREAD_POD_METADATA if kind == "Pod" else ("managedFields",):
-            metadata.pop(key, None)
+        if kind == "Pod":
+            _drop(metadata, _UNREAD_POD_METADATA)
+        else:
+            metadata.pop("managedFields", None)
     if kind == "Pod":
         spec, status = obj.get("spec"), obj.get("status")
         if isinstance(spec, dict):
-            for key in _UNREAD_POD_SPEC:
-                spec.pop(key, None)
+            _drop(spec, _UNREAD_POD_SPEC)
             for key in ("containers", "initContainers"):
-                for container in spec.get(key) or () if isinstance(spec.get(key), list) else ():
+                containers = spec.get(key)
+                for container in containers if isinstance(containers, list) else ():
                     if isinstance(container, dict):
-                        for field_ in _UNREAD_CONTAINER:
-                            container.pop(field_, None)
+                        _drop(container, _UNREAD_CONTAINER)
         if isinstance(status, dict):
-            for key in _UNREAD_POD_STATUS:
-                status.pop(key, None)
+            _drop(status, _UNREAD_POD_STATUS)
     return obj
+
+
+def _drop(mapping: dict[str, Any], keys: frozenset[str]) -> None:
+    for key in mapping.keys() & keys:   # (found at C speed: most are not there)
+        del mapping[key]
 
 
 _SKIP_TREES: dict[str, Any] = {}
@@ -341,7 +363,8 @@ def _parse(text: str | bytes, max_bytes: int | None, engine_fields_only: bool = 
     if max_bytes is not None and len(text) > max_bytes:
         raise SnapshotError(f"the input is larger than the limit of {max_bytes:,} bytes")
     try:
-        if meanwhile is not None and len(text) >= FORK_BYTES and can_fork():
+        if meanwhile is not None and len(text) >= (
+                JSON_FORK_BYTES if _looks_like_json(text) else FORK_BYTES) and can_fork():
             forked = _parse_forked(text, max_bytes, engine_fields_only, meanwhile)
             if forked is not None:
                 return forked
@@ -366,10 +389,14 @@ def _parse(text: str | bytes, max_bytes: int | None, engine_fields_only: bool = 
         raise SnapshotError(str(exc)) from None
 
 
-# Reading in a forked process pays from about this size. Of a List, the child reads this many
-# bytes more than the parent: about what it reads while the parent runs `meanwhile`.
-FORK_BYTES = 1_000_000
-PARENT_HEAD_START_BYTES = 6_000_000
+# Reading in a forked process pays from about these sizes (YAML, JSON): below, the process
+# reads as fast alone as two do with what forking costs (a second process, its caches cold,
+# its result sent back). Of a List, the child reads this many bytes more than the parent:
+# about what it reads while the parent runs `meanwhile` (importing the engine).
+FORK_BYTES = 16_000_000
+JSON_FORK_BYTES = 8_000_000
+PARENT_HEAD_START_BYTES = 4_000_000
+JSON_PARENT_HEAD_START_BYTES = 20_000_000
 
 
 def _parse_forked(text: str | bytes, max_bytes: int | None, engine_fields_only: bool,
@@ -377,12 +404,15 @@ def _parse_forked(text: str | bytes, max_bytes: int | None, engine_fields_only: 
     """What `_parse` returns, read (in part) by a forked process; None when that cannot be
     done (the caller reads it all itself)."""
     if _looks_like_json(text):
+        split = JsonListSplit.of(text, (len(text) - JSON_PARENT_HEAD_START_BYTES) // 2)
+        if split is not None:
+            return _json_forked(split, engine_fields_only, meanwhile)
+
         def read_json() -> list[tuple[int, Any]]:
             documents = _parse(text, max_bytes, engine_fields_only)
             for index, data in documents if engine_fields_only else ():
                 for _, obj in _items(data, index):
-                    if isinstance(obj, dict):
-                        prune_unread(obj)
+                    _pruned(obj)
             return documents
 
         documents, _ = in_child(read_json, meanwhile)
@@ -392,16 +422,17 @@ def _parse_forked(text: str | bytes, max_bytes: int | None, engine_fields_only: 
     if max_bytes is not None and len(text) > max_bytes // 4 and len(text.encode()) > max_bytes:
         return None
     skip = _skip_tree if engine_fields_only else None
-    parts = split_list(text, (len(text) - PARENT_HEAD_START_BYTES) // 2)
-    if parts is None:
+    found = list_cut(text, (len(text) - PARENT_HEAD_START_BYTES) // 2)
+    if found is None:
         return None
-    head_text, items_text = parts
+    cut, end = found
+    whole = text   # (each part is copied out of it by the process that reads it)
 
     def read_head() -> list[tuple[int, Any]] | None:
         meanwhile()
-        return fast_load_documents(head_text, skip)
+        return fast_load_documents(whole[:cut] + whole[end:], skip)
 
-    items, head = in_child(lambda: fast_load_items(items_text, skip), read_head)
+    items, head = in_child(lambda: fast_load_items(whole[cut:end], skip), read_head)
     if items is FAILED or items is None or head is None or len(head) != 1:
         return None
     data = head[0][1]
@@ -409,6 +440,40 @@ def _parse_forked(text: str | bytes, max_bytes: int | None, engine_fields_only: 
         return None
     data["items"] = (data.get("items") or []) + items
     return head
+
+
+def _json_forked(split: JsonListSplit, engine_fields_only: bool,
+                 meanwhile: _Once) -> list[tuple[int, Any]] | None:
+    """The one document of a kubectl `-o json` List split in parts (`JsonListSplit`): the
+    items after the cut read by a forked process, the rest here once `meanwhile` has run;
+    None when a part does not read or they do not make the List (the caller then reads the
+    whole, and reports what it must)."""
+    def read_rest() -> list[Any]:
+        items = rest_items(load_json(split.rest()))
+        if items is None:
+            raise ValueError("not the rest of a List")
+        return [_pruned(obj) for obj in items] if engine_fields_only else items
+
+    def read_head() -> tuple[Any, Any] | None:
+        meanwhile()
+        tail = split.tail()
+        try:
+            head = load_json(split.head())
+            tail_data = None if tail is None else load_json(tail)
+        except (ValueError, RecursionError):
+            return None
+        listed = head.get("items") if isinstance(head, dict) else None
+        for obj in listed if engine_fields_only and isinstance(listed, list) else ():
+            _pruned(obj)
+        return head, tail_data
+
+    items, read = in_child(read_rest, read_head)
+    data = None if items is FAILED or read is None else joined(read[0], items, read[1])
+    return None if data is None else [(1, data)]
+
+
+def _pruned(obj: Any) -> Any:
+    return prune_unread(obj) if isinstance(obj, dict) else obj
 
 
 def _json_or_none(text: str | bytes) -> list[tuple[int, Any]] | None:
@@ -451,7 +516,13 @@ def _items(data: Any, index: int) -> list[tuple[int | None, Any]]:
     return [(None, data)]
 
 
-def _check_object(obj: Any, where: str) -> None:
+def _check_object(obj: Any, index: int, position: int | None) -> None:
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    if (isinstance(metadata, dict) and type(metadata.get("name")) is str and metadata["name"]
+            and type(metadata.get("namespace", "")) is str and type(obj.get("kind")) is str
+            and obj["kind"] and type(obj.get("apiVersion", "")) is str):
+        return   # the usual object: every check below passes
+    where = _where(index, position)
     if not isinstance(obj, dict):
         raise SnapshotError(f"{where}: expected a Kubernetes object (a mapping), got {type(obj).__name__}")
     if not isinstance(obj.get("kind"), str) or not obj["kind"]:
@@ -459,7 +530,6 @@ def _check_object(obj: Any, where: str) -> None:
     kind = clip(obj["kind"])
     if obj.get("apiVersion") is not None and not isinstance(obj["apiVersion"], str):
         raise SnapshotError(f"{where}: apiVersion of the {kind} must be a string")
-    metadata = obj.get("metadata")
     if not isinstance(metadata, dict):
         raise SnapshotError(f"{where}: the {kind} has no metadata.name")
     for key in ("name", "namespace"):

@@ -29,6 +29,7 @@ from isolation.yamlfast_blocks import (
     sequence_end,
     shape_of,
 )
+from isolation.yamlfast_items import ItemTemplates, Template
 from isolation.yamlfast_scalars import (
     JSON_STRING,
     RESOLVED,
@@ -47,13 +48,21 @@ from isolation.yamlio import MAX_DEPTH
 class _Lines:
     """The line parser over one document's lines; `skip` says which values not to build."""
 
-    __slots__ = ("lines", "i", "n", "text", "mark_line", "mark_offset")
+    __slots__ = ("lines", "i", "n", "text", "mark_line", "mark_offset", "templates", "record",
+                 "skipped")
 
-    def __init__(self, lines: list[str], text: str | None = None) -> None:
+    def __init__(self, lines: list[str], text: str | None = None,
+                 templates: ItemTemplates | None = None) -> None:
         self.lines, self.i, self.n = lines, 0, len(lines)
         # `text` is "\n".join(lines) when given: blocks not built are then found by search;
         # (mark_line, mark_offset): where a line starts, so that offsets need no table
         self.text, self.mark_line, self.mark_offset = text, 0, 0
+        # the items of a top-level sequence (a List's) are read by templates when given
+        # (`isolation.yamlfast_items`); while an item is read to become one, `record` gets
+        # its one-line values and `skipped` the lines of its blocks not built
+        self.templates = templates if text is not None else None
+        self.record: list[tuple[int, Any, str, str]] | None = None
+        self.skipped: list[tuple[int, int]] | None = None
 
     def offset(self, line: int) -> int:
         """Where line `line` starts in `text` (lines keep their lengths: an item's `- ` is
@@ -118,13 +127,51 @@ class _Lines:
                 raise Doubt   # a sequence in a sequence: rare in kubectl output
             elif is_key_line(rest):
                 inner = len(self.lines[self.i]) - len(rest)
-                self.lines[self.i] = " " * inner + rest
-                item = self.mapping(inner, depth + 1, item_skip, build)
+                if indent == 0 and depth == 2 and build and self.templates is not None:
+                    item = self.item(inner, rest, item_skip)
+                else:
+                    self.lines[self.i] = " " * inner + rest
+                    item = self.mapping(inner, depth + 1, item_skip, build)
             else:
                 item = self.scalar(rest, indent, build)
             if build:
                 result.append(item)
         return result
+
+    def item(self, inner: int, rest: str, skip: Any) -> Any:
+        """The mapping of the top-level item at self.i (`- ` then `rest`), read by a template
+        of an item written alike, else line by line (and made a template when worth it)."""
+        templates, text, lines, start = self.templates, self.text, self.lines, self.i
+        if templates is None or text is None:   # (the caller asks only when both are given)
+            raise Doubt
+        begin = self.offset(start)
+        stop = templates.next_item(text, begin)
+        if stop is not None:
+            end = start + text.count("\n", begin, stop)
+            item = templates.read(lines, start, end)
+            if item is not None:
+                self.i = end
+                self.mark_line, self.mark_offset = end, stop
+                return item
+        stop = templates.item_end(text, begin)
+        end = self.n if stop is None else start + text.count("\n", begin, stop)
+        written = lines[start:end] if templates.wanted(end - start) else None
+        record: list[tuple[int, Any, str, str]] = []
+        skipped: list[tuple[int, int]] = []
+        if written is not None:
+            self.record, self.skipped = record, skipped
+        lines[start] = " " * inner + rest
+        try:
+            item = self.mapping(inner, 3, skip, True)
+        finally:
+            self.record = self.skipped = None
+        if written is not None and self.i == end:
+            template = Template.of(written, item,
+                                   [(line - start, *read) for line, *read in record],
+                                   [(first - start, last - start) for first, last in skipped])
+            if template is not None:
+                templates.add(end - start, template)
+        return item
 
     def mapping(self, indent: int, depth: int, skip: Any, build: bool) -> Any:
         result: dict[str, Any] = {}
@@ -132,7 +179,7 @@ class _Lines:
         by_kind = skip if callable(skip) else None
         subtrees = skip if isinstance(skip, dict) else None
         lines, n, own, deeper = self.lines, self.n, " " * indent, " " * (indent + 1)
-        resolved_keys, resolved = RESOLVED_KEYS, RESOLVED
+        resolved_keys, resolved, record = RESOLVED_KEYS, RESOLVED, self.record
         while True:
             i = self.i
             line = lines[i] if i < n else ""
@@ -174,14 +221,19 @@ class _Lines:
                 if (rest[-1] != " " and not following.startswith(deeper)
                         and following.strip(" ")):
                     if first not in "|>'\"{[":
-                        value = resolved.get(rest, UNRESOLVED) if keep else None
+                        # (resolved when not built too: the careful reader refuses some)
+                        value = resolved.get(rest, UNRESOLVED)
                         if value is UNRESOLVED:
                             value = plain(rest)
                         self.i = i + 1
+                        if record is not None:
+                            record.append((i, result if keep else None, key, rest))
                     elif first == "'" and len(rest) > 1 and rest[-1] == "'" and (
                             "'" not in rest[1:-1]):
                         value = rest[1:-1]
                         self.i = i + 1
+                        if record is not None:
+                            record.append((i, result if keep else None, key, rest))
                     else:
                         value = self.scalar(rest, indent, keep)
                 else:
@@ -248,7 +300,8 @@ class _Lines:
                 return {} if first == "{" else []
             raise Doubt
         value = fold(parts)
-        return plain(value) if build else None
+        resolved = plain(value)   # (when not built too: the careful reader refuses some)
+        return resolved if build else None
 
     def skip_block(self, parent: int, depth: int) -> None:
         """Check, without building, the value of the key at indent `parent` whose line ended
@@ -277,6 +330,8 @@ class _Lines:
         seen = (parent, depth, block)
         if seen in CHECKED_BLOCKS:
             self.i = end
+            if self.skipped is not None:
+                self.skipped.append((start, end))
             return
         shape = (parent, depth, shape_of(block))
         if shape not in CHECKED_SHAPES:
@@ -289,6 +344,8 @@ class _Lines:
                 self.i = start
                 self.nested(parent, depth, None, False, True)
                 if self.i != end:
+                    if self.skipped is not None:
+                        self.skipped.append((-1, -1))   # its lines not known: no template
                     return
             if len(CHECKED_SHAPES) < 4096:
                 CHECKED_SHAPES.add(shape)
@@ -297,6 +354,8 @@ class _Lines:
                 CHECKED_BLOCKS.clear()
             CHECKED_BLOCKS.add(seen)
         self.i = end
+        if self.skipped is not None:
+            self.skipped.append((start, end))
 
     def literal(self, header: str, indent: int) -> str:
         if header not in ("|", "|-"):
@@ -355,12 +414,13 @@ def fast_load_documents(text: str, skip: Any = None) -> list[tuple[int, Any]] | 
               else [text + "\n"])
     if len(chunks) > 1 and _Lines(chunks[0].split("\n"))._next_content() is None:
         chunks = chunks[1:]   # comments before the first `---` are no document
+    templates = ItemTemplates()
     try:
         for index, chunk in enumerate(chunks, start=1):
             if chunk.startswith("--- ") or "\n--- " in chunk or "\n---\n" in chunk:
                 return None
             lines = chunk.split("\n")
-            reader = _Lines(lines, chunk)
+            reader = _Lines(lines, chunk, templates)
             found = reader._next_content()
             if found is None:
                 continue
@@ -394,19 +454,31 @@ def split_list(text: str, first_bytes: int) -> tuple[str, str] | None:
     `text` is not such a List or there is no second part.
 
     Items start with `- ` at column 0 (anything else of an item is indented), so the two
-    parts read as the whole does (`fast_load_items` reads the second)."""
+    parts read as the whole does when `fast_load_items` reads all of the second (which it
+    requires: the end of the items is searched for after the last line that starts with
+    `- `, so a line at column 0 between would be in the second part)."""
+    found = list_cut(text, first_bytes)
+    if found is None:
+        return None
+    cut, end = found
+    return text[:cut] + text[end:], text[cut:end]
+
+
+def list_cut(text: str, first_bytes: int) -> tuple[int, int] | None:
+    """(where the second part of `split_list` starts, where it ends) in `text`, or None."""
     if text.startswith("---") or "\n---" in text:
         return None
     at = text.find("\nitems:\n- ")
     if at < 0:
         return None
     begin = at + len("\nitems:\n")
-    found = _ITEMS_END.search(text, begin)
+    last = max(text.rfind("\n- "), begin - 1)
+    found = _ITEMS_END.search(text, last + 1)
     end = found.end() if found else len(text)
     cut = begin - 1 if first_bytes <= 0 else text.find("\n- ", begin + first_bytes - 1, end)
     if cut < 0:
         return None
-    return text[:cut + 1] + text[end:], text[cut + 1:end]
+    return cut + 1, end
 
 
 def fast_load_items(text: str, skip: Any = None) -> list[Any] | None:
@@ -417,7 +489,7 @@ def fast_load_items(text: str, skip: Any = None) -> list[Any] | None:
         return None
     if not text.endswith("\n"):
         text += "\n"
-    reader = _Lines(text.split("\n"), text)
+    reader = _Lines(text.split("\n"), text, ItemTemplates())
     try:
         items = reader.sequence(0, 2, [skip], True)
         if reader._next_content() is not None:

@@ -8,7 +8,13 @@ from __future__ import annotations
 import functools
 import re
 
-from isolation.yamlfast_scalars import RESOLVED_KEYS, UNSAFE_PLAIN_START, Doubt, plain
+from isolation.yamlfast_scalars import (
+    RESOLVED_KEYS,
+    UNSAFE_PLAIN_START,
+    Doubt,
+    may_not_construct,
+    plain,
+)
 
 MAX_SEARCHED_INDENT = 40
 
@@ -40,42 +46,52 @@ def block_end(lines: list[str], start: int, n: int, parent: int) -> int:
 
 
 # a one-line value `check_block` accepts whatever it is: a plain scalar without ": ", a
-# trailing space or colon, quotes or backslashes; a single- or double-quoted one without either
-# (possessive: the alternatives never overlap, so no match is lost, and runs go at C speed)
-SAFE_VALUE = re.compile(r"""(?m): (?:[A-Za-z0-9](?:[^\n"'\\: ]++|:(?=[^ \n])| ++(?=[^ \n]))*+"""
-                         r"""|'[^'\n]*+'|"[^"\\\n]*+")$""")
+# trailing space or colon, quotes or backslashes, that is sure to construct (not `0b`, `0x` or
+# a date: `may_not_construct`); a single- or double-quoted one without either (possessive:
+# the alternatives never overlap, so no match is lost, and runs go at C speed)
+_PLAIN_FORM = r"""[A-Za-z0-9](?:[^\n"'\\: ]++|:(?=[^ \n])| ++(?=[^ \n]))*+"""
+_QUOTED_FORM = r"'[^'\n]*+'" + "|" + r'"[^"\\\n]*+"'
+SAFE = f"(?:(?!0[bx]|[0-9]{{4}}-){_PLAIN_FORM}|{_QUOTED_FORM})"
+# the same, but for what it may construct to: a one-line value that reads as any safe one
+SAFE_FORM = f"(?:{_PLAIN_FORM}|{_QUOTED_FORM})"
+SAFE_VALUE = re.compile(f"(?m): {SAFE}$")
 CHECKED_SHAPES: set[tuple[int, int, str]] = set()
 # a managedFields key naming one element of a list (`k:{"name":"web"}: {}`), ASCII without
-# spaces: always a plain string, whichever element it names
-_FIELDS_KEY = re.compile(r"^( *)(k:\{[!-~]*\})(?=:(?: \{\})?$)", re.M)
+# spaces: always a plain string, whichever element it names. The patterns of lines start with
+# the newline before the line (the text searched starts with one): a pattern that starts with
+# a character is searched for at C speed, one that starts with `^` tried at every position.
+_FIELDS_KEY = re.compile(r"\n( *+)(k:\{[!-~]*\})(?=:(?: \{\})?(?:\n|\Z))")
 
 
 def shape_of(block: str) -> str:
     """`block` with what does not change whether `check_block` (or `nested`, not building)
     accepts it left out: safe one-line values and, when none of them is a duplicate, the
-    element keys of managedFields."""
-    shape = SAFE_VALUE.sub(": v", block)
-    if "k:{" in shape and _element_keys_differ(block):
-        shape = _FIELDS_KEY.sub(r"\1k:K", shape)
+    element keys of managedFields (a newline first: one shape per block all the same)."""
+    lines = "\n" + block
+    shape = SAFE_VALUE.sub(": v", lines)
+    if "k:{" in shape and _element_keys_differ(lines):
+        shape = _FIELDS_KEY.sub(r"\n\1k:K", shape)
     return shape
 
 
 # any key such as those (whatever its value, first in an item or not), with its indent
-_ELEMENT_KEY = re.compile(r"^( *(?:- )?)(k:\{[!-~]*\}):(?= |$)", re.M)
+_ELEMENT_KEY = re.compile(r"\n( *+(?:- )?)(k:\{[!-~]*\}):(?= |\n|\Z)")
 
 
-def _element_keys_differ(block: str) -> bool:
-    """Whether no element key of `block` is written twice in one mapping: between two of the
-    same indent and text, a line less indented ends the first one's mapping."""
-    keys = _ELEMENT_KEY.findall(block)
+def _element_keys_differ(text: str) -> bool:
+    """Whether no element key of `text` (lines after a newline each) is written twice in one
+    mapping: between two of the same indent and text, a line less indented ends the first
+    one's mapping."""
+    keys = _ELEMENT_KEY.findall(text)
     if len({(len(indent), key) for indent, key in keys}) == len(keys):
         return True   # the usual case: no two alike at all
     seen: dict[tuple[int, str], int] = {}
-    for match in _ELEMENT_KEY.finditer(block):
+    for match in _ELEMENT_KEY.finditer(text):
         indent, key = len(match.group(1)), match.group(2)
         before = seen.get((indent, key))
+        # (the lines after the first one's, up to the newline before the second one's)
         if before is not None and not (
-                indent and _shallower(indent).search(block, before, match.start())):
+                indent and _shallower(indent).search(text, before + 1, match.start())):
             return False
         seen[(indent, key)] = match.start()
     return True
@@ -166,6 +182,8 @@ def check_block(lines: list[str], i: int, n: int, parent: int, levels: int) -> i
         if value:
             if not (value[0].isalnum() and value[-1] not in ": " and ": " not in value):
                 _check_scalar(value)
+            elif value[0] <= "9" and may_not_construct(value):
+                plain(value)   # Doubt when the careful reader would refuse it
         else:
             opener, opener_is_key = ind, True
         i += 1
@@ -198,3 +216,5 @@ def _check_scalar(value: str) -> None:
     elif (first in UNSAFE_PLAIN_START or value[-1] in ": " or ": " in value
           or " #" in value):
         raise Slow
+    elif may_not_construct(value):
+        plain(value)   # Doubt when the careful reader would refuse it

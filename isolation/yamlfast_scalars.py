@@ -27,15 +27,26 @@ _DOUBTFUL = (("&", re.compile(r"(^|[ \[{,])&", re.M)), ("*", re.compile(r"(^|[ \
              ("\n...", re.compile(r"^\.\.\.", re.M)))
 
 
+# the printable ASCII characters but those `_DOUBTFUL` looks for
+_ASCII_PLAIN = bytes(set(_ASCII_PRINTABLE) - {ord(char) for char, _ in _DOUBTFUL if len(char) == 1})
+
+
 def doubtful(text: str) -> bool:
     """True when `text` has a character PyYAML refuses, or YAML the fast reader does not know."""
+    present: bytes | str = text
     if text.isascii():
-        if text.encode("ascii").translate(None, _ASCII_PRINTABLE):
-            return True
+        # what is left once the plain characters are deleted: the others, found in one pass
+        present = text.encode("ascii").translate(None, _ASCII_PLAIN).decode("ascii")
+        if present.translate(_DOUBTFUL_CHARS):
+            return True   # a control character
     elif _NON_PRINTABLE.search(text):
         return True
-    return (text[:1] in ("%", ".")
-            or any(char in text and pattern.search(text) for char, pattern in _DOUBTFUL))
+    return (text[:1] in ("%", ".") or any(
+        (char in present if len(char) == 1 else char in text) and pattern.search(text)
+        for char, pattern in _DOUBTFUL))
+
+
+_DOUBTFUL_CHARS = dict.fromkeys(ord(char) for char, _ in _DOUBTFUL if len(char) == 1)
 
 
 _SAFE_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*\Z")
@@ -87,6 +98,15 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 # keys seen to be plain strings of themselves
 RESOLVED_KEYS: set[str] = set()
+
+
+def may_not_construct(value: str) -> bool:
+    """Whether the plain scalar `value`, said to be one the careful reader accepts, may yet
+    fail to construct there: an integer with a `0b` or `0x` prefix (`0x_` has no digits) or
+    what may be a date (`2026-13-45`). Nothing else one that starts with a letter or digit
+    can fail; these are resolved (`plain`) even when not built."""
+    return value[:1].isdigit() and (value[:2] in ("0b", "0x")
+                                    or value[4:5] == "-" and value[:4].isdigit())
 
 
 def is_key_line(text: str) -> bool:

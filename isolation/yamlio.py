@@ -39,7 +39,7 @@ import yaml
 
 from isolation.fielderrors import clip_value
 
-try:  # several times faster than the json module on kubectl -o json output; optional
+try:  # reads the one-line flow mappings of large policies (`_FlowLines`); optional
     import orjson as _orjson
 except ImportError:  # pragma: no cover - pinned in requirements.txt
     _orjson = None
@@ -243,15 +243,17 @@ def load_json(text: str | bytes) -> Any:
 
     Syntax errors raise `json.JSONDecodeError`, so that callers may fall back to YAML.
     """
-    if isinstance(text, bytes) and not text.startswith(_BYTE_ORDER_MARKS):
-        # orjson reads UTF-8 bytes as they are and refuses invalid UTF-8 (the slow path then
-        # reports it as `decode_text` does): no decoded copy of a large file is made
+    tried = isinstance(text, bytes) and not text.startswith(_BYTE_ORDER_MARKS)
+    if tried:
+        # msgspec reads UTF-8 bytes as they are and refuses invalid UTF-8 (the slow path then
+        # reports it as `decode_text` does): no decoded copy of a large file is made; what
+        # it does not read as bytes it does not read as their text either
         fast = _fast_json(text)
         if fast is not _NO_FAST_JSON:
             return fast
     if isinstance(text, bytes):
         text = decode_text(text)
-    fast = _fast_json(text)
+    fast = _NO_FAST_JSON if tried else _fast_json(text)
     if fast is not _NO_FAST_JSON:
         return fast
     try:
@@ -272,27 +274,48 @@ _BYTE_ORDER_MARKS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def _fast_json(text: str | bytes) -> Any:
-    """`text` read by orjson when that is sure to be what `json.loads` returns and it has no
+    """`text` read by msgspec when that is sure to be what `json.loads` returns and it has no
     duplicate key; else _NO_FAST_JSON (the json module then reads it and reports).
 
-    orjson keeps the last of duplicate keys silently, so duplicates are found by counting:
-    every ':' of a JSON text is a key's separator or a character of a string. Read back
-    without duplicates, the text re-serialised holds the same strings and separators, so the
-    same number of ':'; a duplicate drops a separator (and its value's strings), so fewer.
-    An escaped colon (\\u003a) would turn into one, so such text takes the json module."""
+    msgspec reads integers of any size exactly, as the json module does (orjson reads those
+    beyond 64 bits as floats), and refuses what the json module reads otherwise (NaN,
+    numbers beyond a double's range, lone surrogates). It keeps the last of duplicate keys
+    silently, so duplicates are found by counting: every ':' of a JSON text is a key's
+    separator or a character of a string. Read back without duplicates, the text
+    re-serialised holds the same strings and separators, so the same number of ':'; a
+    duplicate drops a separator (and its value's strings), so fewer. An escaped colon
+    (\\u003a) would turn into one, so such text takes the json module."""
     colon, escape, escaped = (b":", b"\\u003", (b"\\u003a", b"\\u003A")) if isinstance(
         text, bytes) else (":", "\\u003", ("\\u003a", "\\u003A"))
-    if _orjson is None or escape in text and (escaped[0] in text or escaped[1] in text):
+    codec = _msgspec_json()
+    if codec is None or escape in text and (escaped[0] in text or escaped[1] in text):
         return _NO_FAST_JSON
+    decoder, encode = codec
     try:
         with collector_paused():
-            data = _orjson.loads(text)
-    except (ValueError, TypeError, RecursionError):   # NaN, big integers, lone surrogates
-        return _NO_FAST_JSON
-    # (a ':' is one byte in UTF-8, never part of another character's bytes)
-    if _orjson.dumps(data).count(b":") != text.count(colon):   # type: ignore[arg-type]
+            data = decoder.decode(text)
+        # (a ':' is one byte in UTF-8, never part of another character's bytes)
+        if encode(data).count(b":") != text.count(colon):   # type: ignore[arg-type]
+            return _NO_FAST_JSON
+    except (ValueError, TypeError, RecursionError):   # msgspec's DecodeError is a ValueError
         return _NO_FAST_JSON
     return data
+
+
+_MSGSPEC: list[Any] = []   # (decoder, encode), or None without msgspec, once asked for
+
+
+def _msgspec_json() -> tuple[Any, Any] | None:
+    """msgspec's JSON decoder and encoder (imported on first use: YAML input never needs
+    them), or None when msgspec is not installed."""
+    if not _MSGSPEC:
+        try:
+            import msgspec
+        except ImportError:  # pragma: no cover - pinned in requirements.txt
+            _MSGSPEC.append(None)
+        else:
+            _MSGSPEC.append((msgspec.json.Decoder(), msgspec.json.encode))
+    return _MSGSPEC[0]
 
 
 def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:

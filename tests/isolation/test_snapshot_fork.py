@@ -47,7 +47,9 @@ def generated():
 def forking(monkeypatch):
     """Fork for any size, the parent reading the first items beyond 20 KB."""
     monkeypatch.setattr(snapshot_module, "FORK_BYTES", 1)
+    monkeypatch.setattr(snapshot_module, "JSON_FORK_BYTES", 1)
     monkeypatch.setattr(snapshot_module, "PARENT_HEAD_START_BYTES", -20_000)
+    monkeypatch.setattr(snapshot_module, "JSON_PARENT_HEAD_START_BYTES", -20_000)
 
 
 def _read(text, **options):

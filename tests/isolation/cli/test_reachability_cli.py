@@ -293,8 +293,10 @@ def test_a_snapshot_read_by_two_processes_gives_the_same_matrix(tmp_path, monkey
         return out.getvalue()
 
     alone = matrix()
-    monkeypatch.setattr(snapshot_module, "FORK_BYTES", 1)
-    monkeypatch.setattr(snapshot_module, "PARENT_HEAD_START_BYTES", -path.stat().st_size // 2)
+    for fork_bytes, head_start in (("FORK_BYTES", "PARENT_HEAD_START_BYTES"),
+                                   ("JSON_FORK_BYTES", "JSON_PARENT_HEAD_START_BYTES")):
+        monkeypatch.setattr(snapshot_module, fork_bytes, 1)
+        monkeypatch.setattr(snapshot_module, head_start, -path.stat().st_size // 2)
     children = []
 
     def in_child(work, meanwhile):
