@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from isolation.fielderrors import FieldIssue
 from isolation.netpol import validation as netpol
 from isolation.netpol.formats import (
     dns1123_label_errors,
@@ -131,13 +132,18 @@ def _service(obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context) -> C
     return prepare_service(obj, old, ctx.allocator, any_range=ctx.restoring)
 
 
-def _network_policy(obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context) -> Causes:
-    defaulted = netpol.default_network_policy(obj)
-    obj.clear()
-    obj.update(defaulted)
+def _network_policy(obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context, *,
+                    wrong_types: list[FieldIssue] | None = None) -> Causes:
+    """`wrong_types`: the values of a wrong type the decoding walk found in `obj` already (a
+    default never changes a type), so they are not looked for again."""
+    # `obj` is the request's own copy: defaulted in place, not copied once more.
+    netpol.apply_network_policy_defaults(obj)
+    if wrong_types is None:
+        issues = netpol.validate_defaulted_network_policy(obj)
+    else:
+        issues = wrong_types or netpol.validate_typed_network_policy(obj)
     return [{"reason": issue.reason, "message": issue.message, "field": issue.field}
-            for issue in netpol.validate_defaulted_network_policy(obj)
-            if not issue.field.startswith("metadata")]
+            for issue in issues if not issue.field.startswith("metadata")]
 
 
 def _ingress(obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context) -> Causes:
@@ -187,14 +193,18 @@ class Context:
         self.restoring = False
 
 
-def admit(rtype: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context) -> Causes:
+def admit(rtype: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, ctx: Context, *,
+          wrong_types: list[FieldIssue] | None = None) -> Causes:
     """Default `obj` in place and return every validation problem (empty when acceptable).
 
-    `old` is the stored object for updates, None for creates.
+    `old` is the stored object for updates, None for creates. `wrong_types`: for a
+    NetworkPolicy, the values of a wrong type its decoding found (see `crud`), else None.
     """
     causes = metadata_causes(rtype, obj.get("metadata") or {})
     hook = KIND_HOOKS.get(rtype.kind) if not rtype.custom else None
-    if hook is not None:
+    if hook is _network_policy and wrong_types is not None:
+        causes += _network_policy(obj, old, ctx, wrong_types=wrong_types)
+    elif hook is not None:
         causes += hook(obj, old, ctx)
     elif rtype.custom:
         causes += validate_custom(rtype, obj)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from isolation.fielderrors import FieldIssue
 from isolation.netpol import validation as netpol
 from isolation.yamlio import collector_paused, plain_copy
 from kubesim import errors, managed
@@ -36,15 +37,18 @@ FIELD_VALIDATION: contextvars.ContextVar[str] = contextvars.ContextVar("field_va
 WARNINGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("warnings", default=None)
 
 
-def _drop_unknown_fields(rtype: ResourceType, obj: dict[str, Any]) -> None:
+def _drop_unknown_fields(rtype: ResourceType, obj: dict[str, Any]) -> list[FieldIssue] | None:
     """Drop fields the kind does not have, as the API server's decoder does: with a warning, or
     refused with 400 BadRequest under fieldValidation=Strict. (NetworkPolicies; custom resources
-    are pruned by their schema.)"""
+    are pruned by their schema.) Answers the values of a wrong type the same walk found, for
+    `admit` (None for another kind)."""
     if rtype.custom or rtype.kind != "NetworkPolicy":
-        return
-    unknown = [i for i in netpol.unknown_fields(obj) if i.reason == "FieldValueUnknown"]
+        return None
+    found = netpol.unknown_fields(obj)
+    unknown = [i for i in found if i.reason == "FieldValueUnknown"]
+    wrong_types = [i for i in found if i.reason != "FieldValueUnknown"]
     if not unknown:
-        return
+        return wrong_types
     if FIELD_VALIDATION.get() == "Strict":
         raise errors.bad_request("strict decoding error: " + ", ".join(i.message for i in unknown))
     warnings = WARNINGS.get()
@@ -56,6 +60,7 @@ def _drop_unknown_fields(rtype: ResourceType, obj: dict[str, Any]) -> None:
         for step in parents:
             node = node[step]
         del node[last]
+    return wrong_types
 
 
 def now() -> str:
@@ -188,13 +193,13 @@ class Crud:
             metadata["creationTimestamp"] = saved.get("creationTimestamp") or now()
             if tracks_generation(rtype):
                 metadata["generation"] = saved.get("generation") or 1
-            _drop_unknown_fields(rtype, obj)
+            wrong_types = _drop_unknown_fields(rtype, obj)
             status = plain_copy(obj.get("status"))
             # a status in a create body is ignored where a status subresource owns it (nodes
             # excepted: kubelets register them with their addresses)
             if rtype.status_subresource and rtype.kind != "Node":
                 obj.pop("status", None)
-            self._invalid_if(rtype, name, admit(rtype, obj, None, self.ctx))
+            self._invalid_if(rtype, name, admit(rtype, obj, None, self.ctx, wrong_types=wrong_types))
             if self.restoring and status is not None:
                 obj["status"] = status
             if self.store.get(rtype.key, metadata.get("namespace") or "", name) is not None:
@@ -262,8 +267,8 @@ class Crud:
         name = old["metadata"]["name"]
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if subresource != "status":
-            _drop_unknown_fields(rtype, new)
-            self._invalid_if(rtype, name, admit(rtype, new, old, self.ctx))
+            wrong_types = _drop_unknown_fields(rtype, new)
+            self._invalid_if(rtype, name, admit(rtype, new, old, self.ctx, wrong_types=wrong_types))
         if tracks_generation(rtype) and spec_changed(old, new):
             new["metadata"]["generation"] = (old["metadata"].get("generation") or 0) + 1
         if not managed_done:

@@ -15,7 +15,6 @@ line and column it concerns, so the editor can mark it.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
@@ -45,6 +44,7 @@ from console.policies.detail import scope_of
 from console.policies.kinds import NETPOL, PolicyKind
 from console.policies.parsed import PARSED_DRAFTS
 from console.policies.text import DiffPage, DiffRow, FoldedDiff, diff_page, live_yaml
+from isolation.calico.kubernetes import forget_converted
 from isolation.compiler.reconcile import is_ours
 from isolation.fielderrors import UNKNOWN_FIELD
 from isolation.netpol.problems import Problem, position, rule_problems, schema_problems
@@ -52,6 +52,7 @@ from isolation.review.baseline import BASELINES
 from isolation.review.clusters import LIVE_POLICIES, ChangeClusters
 from isolation.review.impact import Impact, impact_of, with_policies
 from isolation.review.lint import BIDI_CONTROLS, Finding, bidi_lines, lint_policy
+from isolation.review.rules import PARSED_RULES
 from isolation.yamlio import (
     Document,
     YamlInputError,
@@ -196,6 +197,15 @@ class Review:
             (self.errors + self.warnings)[:MARKED_PROBLEMS]
         return json.dumps([d.to_editor() for d in marked])
 
+    def shown(self) -> Review:
+        """This review as its page shows it: the same checks, problems, diff, impact and
+        findings, its objects (draft, dry-run answer, live object) cut to their identity and
+        metadata. A page's template context is freed only by the cyclic garbage collector
+        (Django's contexts refer to themselves), and the objects of a megabyte policy would
+        wait there for it, making its next collections long."""
+        return dataclasses.replace(self, draft=_outline(self.draft), stored=_outline(self.stored),
+                                   live=_outline(self.live))
+
     def passed(self, check: str) -> None:
         self.checks[check] = PASSED
 
@@ -204,6 +214,13 @@ class Review:
         self.checks[check] = FAILED
         self.diagnostics.append(Diagnostic(line, column, "error", message, path,
                                            source or check))
+
+
+def _outline(obj: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`obj` without its spec and status (None stays None)."""
+    if obj is None:
+        return None
+    return {k: v for k, v in obj.items() if k in ("apiVersion", "kind", "metadata")}
 
 
 def digest_of(text: str, base_version: str) -> str:
@@ -247,6 +264,8 @@ def forget() -> None:
     PARSED_DRAFTS.clear()
     BASELINES.clear()
     LIVE_POLICIES.clear()
+    PARSED_RULES.clear()
+    forget_converted()
     HELD_RESULTS.clear()
 
 
@@ -308,7 +327,7 @@ KEPT_DIFF_SECONDS = 15 * 60
 def keep_diff(review: Review, user_id: int) -> None:
     """Keep the diff of a review that passed for `user_id` (see `kept_diff`)."""
     if review.ok and review.diff_texts is not None:
-        packed = zlib.compress(json.dumps(review.diff_texts).encode())
+        packed = zlib.compress(json.dumps(review.diff_texts).encode(), 1)   # the fastest level
         cache.set(_diff_key(user_id, review.target, review.text, review.base_version), packed,
                   KEPT_DIFF_SECONDS)
 
@@ -492,7 +511,9 @@ def _validate(review: Review, document: Document, access: Access,
     if review.errors:
         return False
     review.passed("Schema")
-    draft = without_server_fields(document.data)
+    # The document is shared (see console.policies.parsed): the draft shares its spec, which
+    # the review, its dry run and its apply only ever read (a job stores it as JSON).
+    draft = without_server_fields(document.data, shared=True)
     review.draft = draft
     metadata = draft.get("metadata") or {}
     if not metadata.get("name"):
@@ -513,7 +534,8 @@ def _validate(review: Review, document: Document, access: Access,
                             "it under another name, create a new policy.") % {
                         "target": f"{review.target[0]}/{review.target[1]}"},
                     path="metadata.name")
-    for problem in _found(review, "rules", lambda: rule_problems(document, draft)):
+    # The schema stage passed: no value has a wrong type, the rules need no second type walk.
+    for problem in _found(review, "rules", lambda: rule_problems(document, draft, typed=True)):
         review.fail("Validation", problem.line, problem.column, problem.message,
                     path=problem.field)
     if review.errors:
@@ -635,8 +657,9 @@ def _dry_run(review: Review, document: Document) -> None:
                     "The version this edit started from is unknown: open the policy again and "
                     "redo the edit."))
                 return
-            versioned = copy.deepcopy(draft)
-            versioned["metadata"]["resourceVersion"] = review.base_version
+            # Only the metadata changes: the rest is shared, never a copy of a large spec.
+            versioned = {**draft, "metadata": {**draft["metadata"],
+                                               "resourceVersion": review.base_version}}
             review.stored = gw.replace(versioned, dry_run=True)
     except AlreadyExistsError:
         message = gettext("A %(kind)s named %(name)s already exists in %(namespace)s: open "
@@ -776,9 +799,11 @@ def _live(namespace: str, name: str, kind: PolicyKind | None = None) -> dict[str
         return None
 
 
-def without_server_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `obj` without status and the metadata only the API server sets."""
-    result = {k: plain_copy(v) for k, v in obj.items() if k != "status"}
+def without_server_fields(obj: dict[str, Any], *, shared: bool = False) -> dict[str, Any]:
+    """A copy of `obj` without status and the metadata only the API server sets. `shared`:
+    only `obj` and its metadata are copied, the rest (the spec of thousands of rules) is
+    `obj`'s own, for a caller that reads it and never changes it."""
+    result = {k: v if shared else plain_copy(v) for k, v in obj.items() if k != "status"}
     if isinstance(result.get("metadata"), dict):
         result["metadata"] = {k: v for k, v in result["metadata"].items()
                               if k not in SERVER_METADATA}

@@ -115,7 +115,7 @@ def review_context(review: Review, data: dict[str, Any], directory: tenants.Dire
                     review.kind if review.fixed_kind else None)
     if review.mode == CREATE and review.namespace in context.get("projects", ()):
         context["project"] = review.namespace
-    context.update(text=review.text, diagnostics=review.editor_diagnostics, review=review,
+    context.update(text=review.text, diagnostics=review.editor_diagnostics, review=review.shown(),
                    base_version=review.base_version, base_token=data.get("base") or "",
                    reviewed=review.digest if review.ok else "")
     if data.get("action") == APPLY and review.ok:

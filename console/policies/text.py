@@ -113,15 +113,27 @@ def template_yaml(key: str, namespace: str, ingress_namespaces: list[str]) -> st
 
 
 def dump(obj: dict[str, Any]) -> str:
-    """Block-style YAML in the object's own key order, as `yaml.safe_dump` writes it.
+    """Block-style YAML in the object's own key order: exactly what `yaml.dump` writes with
+    libyaml's safe dumper (`_yaml`), written here directly, a second faster on a policy of
+    thousands of rules.
 
-    An object whose every key and value is a plain scalar (a name, a number, an address, a
-    boolean, null) is written directly, seconds faster on a policy of thousands of rules; any
-    other is left to PyYAML (libyaml's emitter when present)."""
+    Names, numbers, addresses, booleans and nulls are written as they are. Any other scalar (a
+    text PyYAML quotes, such as "yes", "1e3", "" or "a: b", a float, a date) is written as
+    PyYAML writes it alone when that is one line and its line fits the emitter's width (it
+    folds only longer lines), else as PyYAML writes it at the same column (see `_in_place`).
+    An object holding anything else (a key that is not a one-line scalar, a value of a type
+    the safe dumper does not write as a scalar) is left to PyYAML whole."""
+    if not obj or type(obj) is not dict:
+        return _yaml(obj)
+    lines: list[str] = []
+    containers: list[int] = []
     try:
-        return "".join(_block_mapping(obj, 0)) if obj and type(obj) is dict else _yaml(obj)
+        _block_mapping(obj, "", lines, containers)
     except _NotPlain:
         return _yaml(obj)
+    if len(set(containers)) < len(containers):
+        return _yaml(obj)    # a mapping or list met twice: PyYAML writes an anchor and alias
+    return "".join(lines)
 
 
 def _yaml(obj: Any) -> str:
@@ -135,65 +147,140 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _PLAIN_TEXT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_./-]*")
 _RESOLVER = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
+# The emitter's line width (`best_width`): it folds a scalar only on a line longer than this.
+_WIDTH = 80
+# Scalars kept as written (about the distinct names and addresses of the largest policies).
+_KEPT_SCALARS = 1 << 16
+# The scalar types the safe dumper writes the same wherever they are, besides those `_inline`
+# writes itself (it marks a date met twice as an anchor and an alias: left to it).
+_OTHER_SCALARS = frozenset({str, float})
+# What YAML reads as a line break.
+_BREAKS = re.compile("[\n\r\x85\u2028\u2029]")
 
 
 class _NotPlain(Exception):
     """A key or value `dump` leaves to PyYAML."""
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=_KEPT_SCALARS)
 def _plain(text: str) -> bool:
     return bool(_PLAIN_TEXT.fullmatch(text)) and \
         _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR_TAG
 
 
-def _scalar(value: Any) -> str:
+@lru_cache(maxsize=_KEPT_SCALARS)
+def _alone(kind: type, value: Any) -> str | None:
+    """`value` (of type `kind`: 1, 1.0 and True are equal keys) as PyYAML writes it alone, or
+    None when it holds a line break (PyYAML writes that differently in a key and a value, and
+    breaks it over lines in quotes) or takes more than one line."""
+    if kind is str and _BREAKS.search(value):
+        return None
+    text = _yaml(value)
+    for end in ("\n...\n", "\n"):
+        if text.endswith(end):
+            text = text[:-len(end)]
+            break
+    if _BREAKS.search(text) or text.startswith(("---", "...")):
+        return None
+    return text
+
+
+def _inline(value: Any, column: int) -> str | None:
+    """`value` as written from `column` on its line, or None when only PyYAML can tell (a
+    scalar it may fold or break over lines there). Raises _NotPlain for a value of another
+    type."""
+    kind = type(value)
+    if kind is str and _plain(value):
+        return value
     if value is None:
         return "null"
-    if value is True or value is False:
+    if kind is bool:
         return "true" if value else "false"
-    if type(value) is int:
+    if kind is int:
         return str(value)
-    if type(value) is str and _plain(value):
-        return value
-    if type(value) is dict and not value:
-        return "{}"
-    if type(value) is list and not value:
-        return "[]"
-    raise _NotPlain
+    if kind is dict or kind is list:   # an empty one: the others are blocks
+        return "{}" if kind is dict else "[]"
+    if kind not in _OTHER_SCALARS:
+        raise _NotPlain
+    text = _alone(kind, value)
+    return text if text is not None and column + len(text) <= _WIDTH else None
 
 
-def _key(key: Any) -> str:
+@lru_cache(maxsize=1 << 10)
+def _in_place(depth: int, key: Any, kind: type, value: Any, listed: bool) -> str:
+    """The lines PyYAML writes for scalar `value` of type `kind` as the value of `key` (or,
+    `listed`, as an item of the list that is `key`'s value) in a mapping `depth` levels deep:
+    a scalar folded over lines is indented from the column its line starts at, which only
+    the depth sets (a mapping in a list item starts where that item's text does)."""
+    document: Any = {key: [value] if listed else value}
+    for _ in range(depth):
+        document = {"a": document}
+    text = _yaml(document)
+    for _ in range(depth + (1 if listed else 0)):
+        text = text[text.index("\n") + 1:]
+    return text
+
+
+# A longer key is written as a complex key ("? key"): left to PyYAML (libyaml's limit is 128,
+# PyYAML's own 127).
+_SIMPLE_KEY = 128
+
+
+def _key(key: Any, pad: str) -> str:
     if type(key) is str and _plain(key):
+        if len(key) >= _SIMPLE_KEY:
+            raise _NotPlain
         return key
-    raise _NotPlain
+    if type(key) is dict or type(key) is list:
+        raise _NotPlain
+    text = _inline(key, len(pad) + 1)
+    if text is None:
+        raise _NotPlain
+    return text
 
 
-def _block_mapping(mapping: dict[str, Any], indent: int) -> list[str]:
-    lines, pad = [], " " * indent
+def _block_mapping(mapping: dict[Any, Any], pad: str, lines: list[str],
+                   containers: list[int]) -> None:
+    """Appends the lines of `mapping` (not empty) at indentation `pad`, and the identity of
+    every mapping and list in it to `containers`."""
+    containers.append(id(mapping))
     for key, value in mapping.items():
-        if type(value) is dict and value:
-            lines.append(f"{pad}{_key(key)}:\n")
-            lines += _block_mapping(value, indent + 2)
-        elif type(value) is list and value:
-            lines.append(f"{pad}{_key(key)}:\n")
-            lines += _block_sequence(value, indent)  # PyYAML does not indent a mapping's list
+        name = _key(key, pad)
+        kind = type(value)
+        if kind is dict and value:
+            lines.append(f"{pad}{name}:\n")
+            _block_mapping(value, pad + "  ", lines, containers)
+        elif kind is list and value:
+            lines.append(f"{pad}{name}:\n")
+            _block_sequence(value, pad, lines, containers)  # a mapping's list is not indented
         else:
-            lines.append(f"{pad}{_key(key)}: {_scalar(value)}\n")
-    return lines
+            if kind is dict or kind is list:
+                containers.append(id(value))
+            text = _inline(value, len(pad) + len(name) + 2)
+            lines.append(f"{pad}{name}: {text}\n" if text is not None else
+                         _in_place(len(pad) // 2, key, kind, value, False))
 
 
-def _block_sequence(items: list[Any], indent: int) -> list[str]:
-    lines, pad = [], " " * indent
+def _block_sequence(items: list[Any], pad: str, lines: list[str],
+                    containers: list[int]) -> None:
+    """Appends the lines of `items` (not empty) at indentation `pad` (see `_block_mapping`)."""
+    containers.append(id(items))
+    inner = pad + "  "
     for item in items:
-        if (type(item) is dict or type(item) is list) and item:
-            inner = _block_mapping(item, indent + 2) if type(item) is dict \
-                else _block_sequence(item, indent + 2)
-            lines.append(f"{pad}- {inner[0][indent + 2:]}")
-            lines += inner[1:]
+        kind = type(item)
+        if (kind is dict or kind is list) and item:
+            first = len(lines)
+            if kind is dict:
+                _block_mapping(item, inner, lines, containers)
+            else:
+                _block_sequence(item, inner, lines, containers)
+            lines[first] = f"{pad}- {lines[first][len(inner):]}"
         else:
-            lines.append(f"{pad}- {_scalar(item)}\n")
-    return lines
+            if kind is dict or kind is list:
+                containers.append(id(item))
+            text = _inline(item, len(inner))
+            lines.append(f"{pad}- {text}\n" if text is not None else
+                         _in_place(len(pad) // 2, "a", kind, item, True))
 
 
 def live_yaml(obj: dict[str, Any]) -> str:

@@ -9,10 +9,17 @@ matches, later default-tier policies still run before the end-of-tier deny.
 One Kubernetes rule becomes one Calico Allow rule per (peer, protocol): Calico rules carry a
 single protocol, and separate peers are ORed. Every converted rule keeps the Kubernetes rule
 index (`Rule.index`) and peer index (`Rule.peer_index`) so explanations point at the source.
+
+Converted rules are kept by the Kubernetes rule (the very object) and namespace: the rules an
+edit of a large policy leaves alone, or a draft reviewed again after a change to one rule, are
+converted once per process, not once per review (the review parses each distinct rule once).
+Rules are immutable, so the very same converted rules may serve several policies.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -61,24 +68,76 @@ def from_kubernetes(policy: k8s.Policy) -> CalicoPolicy:
         kind=KUBERNETES_NETWORK_POLICY, name=policy_name(policy.name),
         namespace=policy.namespace, tier=DEFAULT_TIER, order=KUBERNETES_POLICY_ORDER,
         selector=selector_node(policy.pod_selector), types=frozenset(policy.policy_types),
-        ingress=tuple(_rules(policy.ingress, policy.namespace)),
-        egress=tuple(_rules(policy.egress, policy.namespace)), source=policy.source)
+        ingress=_CONVERSIONS.rules(policy.ingress, policy.namespace),
+        egress=_CONVERSIONS.rules(policy.egress, policy.namespace), source=policy.source)
 
 
-def _rules(rules: Iterable[k8s.Rule], namespace: str) -> Iterable[Rule]:
-    for rule in rules:
-        peers: list[tuple[int | None, EntityMatch]] = [
-            (peer.index, _peer(peer, namespace)) for peer in rule.peers] or [(None, EntityMatch())]
-        for protocol, ports in _ports_by_protocol(rule.ports):
-            for peer_index, peer in peers:
-                port_side = EntityMatch(ports=ports)
-                if rule.direction == INGRESS:
-                    source, destination = peer, port_side
+# Kubernetes rules whose conversions are kept (about the largest policies a cluster holds,
+# twice: as they are live and as a draft changes them; the rules are mostly those the parsed
+# policies hold anyway).
+CONVERTED_RULES = 40_000
+
+
+class _Conversions:
+    """The Calico rules of the last `size` Kubernetes rules converted, by the very rule object
+    (a rule is immutable, and one parsed once serves every read of it: see
+    `isolation.review.rules`). Thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._rules: OrderedDict[tuple[int, str], tuple[k8s.Rule, tuple[Rule, ...]]] = \
+            OrderedDict()
+        self._lock = threading.Lock()
+
+    def rules(self, rules: tuple[k8s.Rule, ...], namespace: str) -> tuple[Rule, ...]:
+        """The Calico rules of `rules`, of a policy in `namespace`, in their order."""
+        with self._lock:
+            found = []
+            for rule in rules:
+                entry = self._rules.get((id(rule), namespace))
+                if entry is not None and entry[0] is rule:
+                    self._rules.move_to_end((id(rule), namespace))
+                    found.append(entry[1])
                 else:
-                    source, destination = EntityMatch(), _merge(peer, ports)
-                yield Rule(direction=rule.direction, index=rule.index, action=ALLOW,
-                           source=source, destination=destination, protocol=protocol,
-                           peer_index=peer_index)
+                    found.append(None)
+        missing = {index: tuple(_convert(rule, namespace))
+                   for index, rule in enumerate(rules) if found[index] is None}
+        if missing:
+            with self._lock:
+                for index, converted in missing.items():
+                    found[index] = converted
+                    self._rules[(id(rules[index]), namespace)] = (rules[index], converted)
+                while len(self._rules) > self.size:
+                    self._rules.popitem(last=False)
+        return tuple(calico for converted in found for calico in converted)  # type: ignore[union-attr]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+
+_CONVERSIONS = _Conversions(CONVERTED_RULES)
+
+
+def forget_converted() -> None:
+    """Drop the kept conversions (the next of each rule converts it again)."""
+    _CONVERSIONS.clear()
+
+
+def _convert(rule: k8s.Rule, namespace: str) -> Iterable[Rule]:
+    """The Calico Allow rules of one Kubernetes rule of a policy in `namespace`."""
+    peers: list[tuple[int | None, EntityMatch]] = [
+        (peer.index, _peer(peer, namespace)) for peer in rule.peers] or [(None, EntityMatch())]
+    for protocol, ports in _ports_by_protocol(rule.ports):
+        for peer_index, peer in peers:
+            port_side = EntityMatch(ports=ports)
+            if rule.direction == INGRESS:
+                source, destination = peer, port_side
+            else:
+                source, destination = EntityMatch(), _merge(peer, ports)
+            yield Rule(direction=rule.direction, index=rule.index, action=ALLOW,
+                       source=source, destination=destination, protocol=protocol,
+                       peer_index=peer_index)
 
 
 def _merge(peer: EntityMatch, ports: tuple[PortMatch, ...]) -> EntityMatch:

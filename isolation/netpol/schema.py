@@ -44,14 +44,16 @@ OBJECT_META: dict[str, Schema] = {
     "annotations": ("map", "string"), "ownerReferences": ("list", OWNER_REFERENCE),
     "finalizers": ("list", "string"), "managedFields": ("list", MANAGED_FIELDS_ENTRY),
 }
+INGRESS_RULE: dict[str, Schema] = {"ports": ("list", PORT), "from": ("list", PEER)}
+EGRESS_RULE: dict[str, Schema] = {"ports": ("list", PORT), "to": ("list", PEER)}
 NETWORK_POLICY: dict[str, Schema] = {
     "apiVersion": "string",
     "kind": "string",
     "metadata": OBJECT_META,
     "spec": {
         "podSelector": LABEL_SELECTOR,
-        "ingress": ("list", {"ports": ("list", PORT), "from": ("list", PEER)}),
-        "egress": ("list", {"ports": ("list", PORT), "to": ("list", PEER)}),
+        "ingress": ("list", INGRESS_RULE),
+        "egress": ("list", EGRESS_RULE),
         "policyTypes": ("list", "string"),
     },
 }
@@ -117,9 +119,12 @@ def _walk(value: Any, schema: Schema, path: _Path, issues: list[FieldIssue]) -> 
             if not isinstance(value, list):
                 issues.append(type_invalid(_text(path), value, "array"))
                 return
+            fits = _FITS.get(id(element))
             for index, item in enumerate(value):
-                if item is not None and not (element == "string" and isinstance(item, str)):
-                    _walk(item, element, (path, "[]", index), issues)
+                if item is None or (fits is not None and fits(item)) or \
+                        (element == "string" and isinstance(item, str)):
+                    continue
+                _walk(item, element, (path, "[]", index), issues)
         else:
             if not isinstance(value, dict):
                 issues.append(type_invalid(_text(path), value, "object"))
@@ -134,6 +139,118 @@ def _walk(value: Any, schema: Schema, path: _Path, issues: list[FieldIssue]) -> 
     problem = _scalar_problem(value, schema)
     if problem:
         issues.append(type_invalid(_text(path), value, problem))
+
+
+# The rules of a large policy are mostly of a few plain shapes. These checks say, in one call
+# per rule and without building paths, that `_walk` would find nothing in one: True only when
+# it would not (anything unusual, such as a subclass of str or int, goes the long way and gets
+# the same answer).
+
+
+def _fits_int32(value: Any) -> bool:
+    return value is None or (type(value) is int and _INT32[0] <= value <= _INT32[1])
+
+
+def _fits_texts(value: Any) -> bool:
+    return value is None or (type(value) is list and all(
+        item is None or type(item) is str for item in value))
+
+
+def _fits_label_selector(selector: Any) -> bool:
+    if type(selector) is not dict:
+        return False
+    for key, value in selector.items():
+        if key == "matchLabels":
+            if value is not None and (type(value) is not dict or not all(
+                    type(k) is str and (v is None or type(v) is str) for k, v in value.items())):
+                return False
+        elif key == "matchExpressions":
+            if value is not None and (type(value) is not list or not all(
+                    item is None or _fits_requirement(item) for item in value)):
+                return False
+        else:
+            return False
+    return True
+
+
+def _fits_requirement(requirement: Any) -> bool:
+    if type(requirement) is not dict:
+        return False
+    for key, value in requirement.items():
+        if key == "key" or key == "operator":
+            if not (value is None or type(value) is str):
+                return False
+        elif key != "values" or not _fits_texts(value):
+            return False
+    return True
+
+
+def _fits_ip_block(block: Any) -> bool:
+    if type(block) is not dict:
+        return False
+    for key, value in block.items():
+        if key == "cidr":
+            if not (value is None or type(value) is str):
+                return False
+        elif key != "except" or not _fits_texts(value):
+            return False
+    return True
+
+
+def _fits_peer(peer: Any) -> bool:
+    if type(peer) is not dict:
+        return False
+    for key, value in peer.items():
+        if key == "ipBlock":
+            if value is not None and not _fits_ip_block(value):
+                return False
+        elif key == "podSelector" or key == "namespaceSelector":
+            if value is not None and not _fits_label_selector(value):
+                return False
+        else:
+            return False
+    return True
+
+
+def _fits_port(port: Any) -> bool:
+    if type(port) is not dict:
+        return False
+    for key, value in port.items():
+        if key == "port":
+            if not (type(value) is str or _fits_int32(value)):
+                return False
+        elif key == "protocol":
+            if not (value is None or type(value) is str):
+                return False
+        elif key != "endPort" or not _fits_int32(value):
+            return False
+    return True
+
+
+def _rule_fits(peers_key: str) -> Any:
+    def fits(rule: Any) -> bool:
+        if type(rule) is not dict:
+            return False
+        for key, value in rule.items():
+            if key == "ports":
+                check = _fits_port
+            elif key == peers_key:
+                check = _fits_peer
+            else:
+                return False        # an unknown field, null or not
+            if value is None:
+                continue
+            if type(value) is not list:
+                return False
+            for item in value:
+                if item is not None and not check(item):
+                    return False
+        return True
+    return fits
+
+
+# By the identity of the element schema of a list: the check of one of its items.
+_FITS = {id(INGRESS_RULE): _rule_fits("from"), id(EGRESS_RULE): _rule_fits("to")}
 
 
 def _scalar_problem(value: Any, kind: str) -> str | None:

@@ -28,8 +28,9 @@ from isolation.yamlio import plain_copy
 
 __all__ = [
     "FieldIssue", "PROTOCOLS", "POLICY_TYPES", "default_network_policy", "parse_field_path",
-    "stored_network_policy", "unknown_fields", "validate_defaulted_network_policy",
-    "validate_network_policy",
+    "apply_network_policy_defaults", "lacks_network_policy_defaults", "stored_network_policy", "unknown_fields",
+    "validate_defaulted_network_policy", "validate_network_policy",
+    "validate_typed_network_policy",
 ]
 
 PROTOCOLS = ["TCP", "UDP", "SCTP"]
@@ -48,13 +49,20 @@ def default_network_policy(obj: dict[str, Any]) -> dict[str, Any]:
     nothing, and values of the wrong type are left for validation to report.
     """
     result = _copy(obj)
-    if not isinstance(result, dict):
-        return result
-    spec = result.get("spec")
+    if isinstance(result, dict):
+        apply_network_policy_defaults(result)
+    return result
+
+
+def apply_network_policy_defaults(obj: dict[str, Any]) -> dict[str, Any]:
+    """`obj` given the API server's defaults in place (as `default_network_policy` gives them
+    to its copy), and returned; a part that has its value already is not written to, so a
+    defaulted object shared with others is left as it is."""
+    spec = obj.get("spec")
     if spec is None:
-        spec = result["spec"] = {}
+        spec = obj["spec"] = {}
     if not isinstance(spec, dict):
-        return result
+        return obj
     if spec.get("podSelector") is None:
         spec["podSelector"] = {}
     for direction in ("ingress", "egress"):
@@ -62,12 +70,40 @@ def default_network_policy(obj: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(rules, list):
             continue
         for rule in rules:
-            if isinstance(rule, dict) and isinstance(rule.get("ports"), list):
-                rule["ports"] = [_default_port(port) for port in rule["ports"]]
+            ports = rule.get("ports") if isinstance(rule, dict) else None
+            if not isinstance(ports, list):
+                continue
+            for index, port in enumerate(ports):
+                if port is None:
+                    ports[index] = {"protocol": "TCP"}
+                elif isinstance(port, dict) and port.get("protocol") is None:
+                    port["protocol"] = "TCP"
     if not spec.get("policyTypes"):
         egress = spec.get("egress")
         spec["policyTypes"] = ["Ingress", "Egress"] if egress else ["Ingress"]
-    return result
+    return obj
+
+
+def lacks_network_policy_defaults(obj: Any) -> bool:
+    """Whether `apply_network_policy_defaults` would write anything to `obj` (a policy the API
+    server returned never lacks one)."""
+    if not isinstance(obj, dict):
+        return False
+    spec = obj.get("spec")
+    if spec is None:
+        return True
+    if not isinstance(spec, dict):
+        return False
+    if spec.get("podSelector") is None or not spec.get("policyTypes"):
+        return True
+    for direction in ("ingress", "egress"):
+        rules = spec.get(direction)
+        for rule in rules if isinstance(rules, list) else ():
+            ports = rule.get("ports") if isinstance(rule, dict) else None
+            for port in ports if isinstance(ports, list) else ():
+                if port is None or (isinstance(port, dict) and port.get("protocol") is None):
+                    return True
+    return False
 
 
 # Fields the API server leaves out of its answers when they are empty (`omitempty`).
@@ -100,14 +136,6 @@ def _drop_empty(value: Any) -> Any:
     return value
 
 
-def _default_port(port: Any) -> Any:
-    if port is None:
-        port = {}
-    if isinstance(port, dict) and port.get("protocol") is None:
-        port["protocol"] = "TCP"
-    return port
-
-
 def _copy(value: Any) -> Any:
     """Deep copy of plain YAML/JSON data (much faster than copy.deepcopy on policies)."""
     return plain_copy(value)
@@ -135,6 +163,15 @@ def validate_defaulted_network_policy(policy: dict[str, Any]) -> list[FieldIssue
     return _validate_metadata(policy.get("metadata") or {}) + _validate_spec(policy["spec"])
 
 
+def validate_typed_network_policy(obj: dict[str, Any]) -> list[FieldIssue]:
+    """`validate_network_policy(obj)` of an object in which `schema_issues` found no value of
+    a wrong type (the caller walked it already): the same issues, without walking it again
+    or copying it to default it (a default never changes what validation finds)."""
+    if not isinstance(obj, dict):
+        return [fe.type_invalid("<root>", obj, "object")]
+    return _validate_metadata(obj.get("metadata") or {}) + _validate_spec(obj.get("spec") or {})
+
+
 def validate_network_policy(obj: dict[str, Any]) -> list[FieldIssue]:
     """Everything kube-apiserver would reject in `obj` on create, in its order and wording.
 
@@ -144,7 +181,11 @@ def validate_network_policy(obj: dict[str, Any]) -> list[FieldIssue]:
     when present: on create the server takes it from the request path. Unknown fields are not
     errors here (the server drops them); see `unknown_fields`. Never raises on plain data.
     """
-    return defaulted_and_issues(obj)[1]
+    if not isinstance(obj, dict):
+        return [fe.type_invalid("<root>", obj, "object")]
+    # The issues of the defaulted object, found without making it: a default never changes
+    # what validation finds.
+    return type_issues(obj) or validate_typed_network_policy(obj)
 
 
 def unknown_fields(obj: dict[str, Any]) -> list[FieldIssue]:

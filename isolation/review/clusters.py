@@ -34,8 +34,12 @@ from isolation.adminnetpol.validation import defaulted_and_issues as admin_defau
 from isolation.calico.evaluate import CalicoPolicySet
 from isolation.calico.kubernetes import from_kubernetes
 from isolation.calico.model import CalicoPolicy
-from isolation.netpol.model import Policy, Rule, cached_cidr, parse_policy
-from isolation.netpol.validation import default_network_policy, defaulted_and_issues
+from isolation.netpol.model import Policy, Rule, cached_cidr
+from isolation.netpol.validation import (
+    default_network_policy,
+    lacks_network_policy_defaults,
+    validate_network_policy,
+)
 from isolation.reachability.engine import Cluster, InvalidPolicyError
 from isolation.reachability.inventory import (
     PodInfo,
@@ -44,9 +48,14 @@ from isolation.reachability.inventory import (
     node_labels,
     read_pods,
 )
+from isolation.review.rules import parse_reusing_rules
 from isolation.snapshot import API_VERSIONS, GROUP_KIND_FIELDS, KIND_FIELDS, Snapshot, api_group
 
 UNNAMED_OUTSIDE_ADDRESS = "198.18.0.1"  # benchmarking range: never a real client
+# Rules whose `admits_rule` answer one DeclaredPorts keeps (then it starts again).
+KEPT_ADMITTED = 100_000
+# The sets of further ports whose `DeclaredPorts.with_ports` one DeclaredPorts keeps.
+KEPT_WIDER = 8
 # Addresses tried inside one ipBlock for one outside its `except` ranges.
 ADDRESSES_TRIED = 256
 
@@ -66,6 +75,8 @@ class DeclaredPorts:
                 if any(value in declared for value in values):
                     self.names.update((name, protocol) for _, protocol in values)
         self._sorted = {protocol: sorted(numbers) for protocol, numbers in self.numbers.items()}
+        self._admitted: dict[int, tuple[Rule, bool]] = {}
+        self._wider: dict[frozenset[tuple[int, str]], DeclaredPorts] = {}
 
     def admits(self, protocol: Any, port: Any, end_port: Any) -> bool:
         """Whether the port entry `protocol`/`port`/`end_port` admits a declared port; an
@@ -77,6 +88,8 @@ class DeclaredPorts:
             return False
         if port is None:
             return True
+        if type(port) is int and end_port is None:   # the usual entry, decided at once
+            return port in numbers
         if isinstance(port, bool) or not isinstance(port, int | str):
             return True
         if isinstance(port, str):
@@ -93,18 +106,34 @@ class DeclaredPorts:
 
     def with_ports(self, extra: Iterable[tuple[int, str]]) -> DeclaredPorts:
         """These ports and the numbered (port, protocol) pairs `extra`, as if a pod declared
-        them unnamed."""
+        them unnamed (the same object for the same `extra`, with what it keeps per rule)."""
+        extra = frozenset(extra)
+        wider = self._wider.get(extra)
+        if wider is not None:
+            return wider
         wider = DeclaredPorts(())
         wider.numbers = {protocol: set(numbers) for protocol, numbers in self.numbers.items()}
         for port, protocol in extra:
             wider.numbers.setdefault(protocol, set()).add(port)
         wider.names = self.names
         wider._sorted = {protocol: sorted(numbers) for protocol, numbers in wider.numbers.items()}
+        if len(self._wider) >= KEPT_WIDER:
+            self._wider.clear()
+        self._wider[extra] = wider
         return wider
 
     def admits_rule(self, rule: Rule) -> bool:
-        return not rule.ports or any(self.admits(p.protocol, p.port, p.end_port)
-                                     for p in rule.ports)
+        """Whether a port entry of `rule` (or its having none) admits a declared port; kept
+        per rule object, as the rules a review reads again are the very same ones."""
+        kept = self._admitted.get(id(rule))
+        if kept is not None and kept[0] is rule:
+            return kept[1]
+        admits = not rule.ports or any(self.admits(p.protocol, p.port, p.end_port)
+                                       for p in rule.ports)
+        if len(self._admitted) >= KEPT_ADMITTED:
+            self._admitted.clear()
+        self._admitted[id(rule)] = (rule, admits)
+        return admits
 
     def admits_raw_rule(self, rule: Mapping[str, Any]) -> bool:
         """`admits_rule` for a rule as written (not yet defaulted or validated)."""
@@ -113,8 +142,11 @@ class DeclaredPorts:
             return True
         if not isinstance(ports, list):
             return True
-        return any(not isinstance(p, Mapping) or self.admits(
-            p.get("protocol") or "TCP", p.get("port"), p.get("endPort")) for p in ports)
+        for p in ports:
+            if (type(p) is not dict and not isinstance(p, Mapping)) or self.admits(
+                    p.get("protocol") or "TCP", p.get("port"), p.get("endPort")):
+                return True
+        return False
 
 
 def effective(policy: Policy, ports: DeclaredPorts) -> Policy:
@@ -159,7 +191,8 @@ def _policy_blocks(policy: Mapping[str, Any], ports: DeclaredPorts) -> list[Mapp
     blocks: list[Mapping[str, Any]] = []
     spec = policy.get("spec") or {}
     for rule in (spec.get("ingress") or []) + (spec.get("egress") or []):
-        if not isinstance(rule, Mapping) or not ports.admits_raw_rule(rule):
+        if (type(rule) is not dict and not isinstance(rule, Mapping)) or \
+                not ports.admits_raw_rule(rule):
             continue
         for peer in (rule.get("from") or rule.get("to") or []):
             block = (peer or {}).get("ipBlock") if isinstance(peer, dict) else None
@@ -308,14 +341,15 @@ def parsed_policies(snapshot: Snapshot, known: dict[int, tuple[Any, Policy]] | N
 
 
 def _parse_one(obj: dict[str, Any], *, validated: bool) -> Policy:
-    if validated:
-        return parse_policy(default_network_policy(obj))
-    defaulted, issues = defaulted_and_issues(obj)
-    if issues:
-        metadata = obj.get("metadata") or {}
-        raise InvalidPolicyError(
-            f"{metadata.get('namespace') or 'default'}/{metadata.get('name')}", issues)
-    return parse_policy(defaulted)
+    if not validated:
+        issues = validate_network_policy(obj)
+        if issues:
+            metadata = obj.get("metadata") or {}
+            raise InvalidPolicyError(
+                f"{metadata.get('namespace') or 'default'}/{metadata.get('name')}", issues)
+    # One the API server returned is defaulted already: read as it is (never changed here).
+    return parse_reusing_rules(default_network_policy(obj)
+                               if lacks_network_policy_defaults(obj) else obj)
 
 
 def parsed_admin_policies(snapshot: Snapshot,
