@@ -142,7 +142,10 @@ class Change(models.Model):
     workspace = models.CharField(max_length=253, blank=True, db_index=True)
     project = models.CharField(max_length=253, blank=True, db_index=True)
     status = models.CharField(max_length=12, choices=JobStatus.choices, default=JobStatus.SUCCEEDED)
-    summary = models.TextField(blank=True)
+    summary = models.TextField(blank=True)      # in the language of whoever recorded it
+    # `summary` as a sentence (isolation.text.dump), to be said in the language of whoever
+    # reads it (`shown_summary`); a summary recorded as plain text has no entry here.
+    said = models.JSONField(default=dict, blank=True)
     before_yaml = models.TextField(blank=True)
     after_yaml = models.TextField(blank=True)
     generated_before_yaml = models.TextField(blank=True)
@@ -160,6 +163,24 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.target}"
+
+    def save(self, *args, **kwargs) -> None:
+        """A summary given as a sentence (an `isolation.text.Text`) is kept in `said` as well;
+        its column then holds the sentence in the language active while it is saved."""
+        if isinstance(self.summary, text.Text):
+            self.said = {**(self.said or {}), "summary": text.dump(self.summary)}
+            self.summary = str(self.summary)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "said"}
+        super().save(*args, **kwargs)
+
+    @property
+    def shown_summary(self) -> str:
+        """The summary in the reader's language: the sentence kept in `said`, else the column
+        as recorded (a summary written as plain text, or before `said` existed)."""
+        if "summary" in self.said:
+            return text.load(self.said["summary"])
+        return self.summary
 
     @property
     def author_name(self) -> str:

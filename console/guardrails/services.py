@@ -53,7 +53,6 @@ from isolation import text as sentences
 from isolation.compiler.tenancy import workspace_of as workspace_map
 from isolation.guardrails.evaluate import (
     ExpectationResult,
-    Violation,
     asked_ports,
     evaluate,
     expectation_objects,
@@ -185,28 +184,6 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
-def _explained(violation: Violation) -> dict[str, Any]:
-    """One violation as a state keeps it, its reason a sentence with the engine's reasons."""
-    return {**violation.to_dict(), "reason": _violation_reason(violation)}
-
-
-def _violation_reason(violation: Violation) -> str:
-    """The engine's reason for `violation` ("Denied: ..." or "Allowed: ..." with the reasons of
-    the deciding sides) as a sentence; its English as the engine wrote it otherwise."""
-    verdict = violation.verdict
-    if verdict is None:
-        return violation.reason
-    sides = (verdict.egress, verdict.ingress)
-    if violation.reason.startswith("Denied: "):
-        said = _("Denied: {explanation}", explanation=sentences.join(
-            [d.reason for d in sides if not d.allowed]))
-    else:
-        said = _("Allowed: {explanation}", explanation=sentences.join(
-            [d.reason for d in sides if d.applies] or [d.reason for d in sides]))
-    # The same words as the engine's, or the engine's own when they ever part.
-    return said if said == violation.reason else violation.reason
-
-
 def _state_fields(expectation: Expectation, result: ExpectationResult,
                   labels: dict[str, dict[str, str]]) -> dict[str, Any]:
     """What one result says of its expectation, its words as sentences (`_stored` keeps them)."""
@@ -221,7 +198,7 @@ def _state_fields(expectation: Expectation, result: ExpectationResult,
             "destination": expectation.destination.describe(),
             "namespaces": sorted(involved_namespaces(expectation, labels)),
             "pairs": result.pairs, "violation_count": result.violation_count,
-            "violations": [_explained(v) for v in result.violations[:SHOWN_VIOLATIONS]],
+            "violations": [v.to_dict() for v in result.violations[:SHOWN_VIOLATIONS]],
             "reason": result.reason or ""}
 
 
@@ -586,13 +563,13 @@ def require_override(user, check: GuardrailCheck, reason: str = "") -> str:
 def record_override(user, check: GuardrailCheck, reason: str, *, target: str,
                     job=None, workspace: str = "", project: str = "") -> Change:
     """The history entry of an override: who applied which change despite which guardrails,
-    and why."""
-    names = [v.name for v in check.violations] or ["a platform guardrail"]
+    and why (a sentence said in each reader's language; `target` may be one too)."""
+    names = ", ".join(v.name for v in check.violations) or _("a platform guardrail")
     return audit.record_change(
-        kind=OVERRIDE_KIND, target=target[:512], author=user, job=job,
+        kind=OVERRIDE_KIND, target=sentences.english(target)[:512], author=user, job=job,
         workspace=workspace, project=project,
-        summary=(f"Guardrail override for {target}: applied although it breaks "
-                 f"{', '.join(names)}. Reason: {reason}"))
+        summary=_("Guardrail override for {target}: applied although it breaks {names}. "
+                  "Reason: {reason}", target=target, names=names, reason=reason))
 
 
 # -- reading and writing expectations ------------------------------------------------------------
@@ -614,8 +591,9 @@ def save(user, obj: dict[str, Any], *, resource_version: str = "") -> dict[str, 
         saved = gw.replace(body)
     else:
         saved = gw.create(obj)
-    verb = "changed" if resource_version else "created"
-    _record(user, obj, f"Connectivity expectation {expectation_name(obj)} {verb}.",
+    name = expectation_name(obj)
+    _record(user, obj, _("Connectivity expectation {name} changed.", name=name)
+            if resource_version else _("Connectivity expectation {name} created.", name=name),
             before, [saved])
     return saved
 
@@ -625,11 +603,12 @@ def delete(user, kind: str, name: str, namespace: str | None, resource_version: 
     gw = cluster.gateway()
     current = gw.get_object(kind, name, namespace)
     gw.delete(kind, name, namespace=namespace, resource_version=resource_version or None)
-    _record(user, current, f"Connectivity expectation {expectation_name(current)} deleted.",
-            [current], [])
+    _record(user, current, _("Connectivity expectation {name} deleted.",
+                             name=expectation_name(current)), [current], [])
 
 
-def _record(user, obj: dict[str, Any], summary: str, before: list, after: list) -> None:
+def _record(user, obj: dict[str, Any], summary: sentences.Text, before: list,
+            after: list) -> None:
     namespace = (obj.get("metadata") or {}).get("namespace") or ""
     workspace = tenants.directory().workspace_of.get(namespace, "") if namespace else ""
     audit.record_change(kind="guardrail", target=f"expectation/{expectation_name(obj)}",

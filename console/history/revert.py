@@ -260,8 +260,8 @@ def run_revert(ctx) -> dict[str, Any]:
 
     Fails (nothing written) when the plan has conflicts or blockers; when intent objects are
     put back, the generated policies of the projects concerned are reconciled too. The job's
-    messages are in the requester's language; the recorded summary, read by everyone, is in
-    the console's default language like every other change's.
+    messages are in the requester's language; the recorded summary is kept as a sentence said
+    in each reader's language, its column in the console's default language.
     """
     with requester_language(ctx.job.requested_by):
         return _run_revert(ctx)
@@ -312,17 +312,17 @@ def _run_revert(ctx) -> dict[str, Any]:
     scope = sorted(namespaces) if namespaces else None
     generated_before = generated_policies(before.network_policies, scope, settings.engine_mode)
     generated_after = generated_policies(after.network_policies, scope, settings.engine_mode)
-    with translation.override(django_settings.LANGUAGE_CODE):
-        summary = gettext("Reverted change #%(number)s (%(kind)s %(target)s): %(steps)s.") % {
-            "number": change.pk, "kind": change.kind, "target": change.target,
-            "steps": "; ".join(str(s.sentence) for s in plan.writes)}
-    record = record_change(
-        kind="revert", target=change.target, author=ctx.job.requested_by, summary=summary,
-        workspace=change.workspace, project=change.project,
-        before=[s.live for s in plan.writes if s.live is not None], after=written,
-        generated_before=generated_before if namespaces else [],
-        generated_after=generated_after if namespaces else [],
-        impact=impact, job=ctx.job, reverts=change)
+    summary = _("Reverted change #{number} ({kind} {target}): {steps}.", number=change.pk,
+                kind=change.kind, target=change.target,
+                steps=sentences.join([s.sentence for s in plan.writes], "; "))
+    with translation.override(django_settings.LANGUAGE_CODE):   # the column's words
+        record = record_change(
+            kind="revert", target=change.target, author=ctx.job.requested_by, summary=summary,
+            workspace=change.workspace, project=change.project,
+            before=[s.live for s in plan.writes if s.live is not None], after=written,
+            generated_before=generated_before if namespaces else [],
+            generated_after=generated_after if namespaces else [],
+            impact=impact, job=ctx.job, reverts=change)
     message = sentences.ngettext(
         "Change #{number} reverted: {count} object put back. Recorded as change #{new}.",
         "Change #{number} reverted: {count} objects put back. Recorded as change #{new}.",

@@ -18,6 +18,7 @@ from console.history import revert
 from console.history import services as svc
 from console.reachability.services import scope_for
 from console.tenancy.services import isolation_settings
+from isolation.text import gettext as _
 
 
 @require_GET
@@ -134,8 +135,10 @@ def history_revert(request, change_id: int):
                     if override.cleaned_data["override_reason"]:
                         record_override(request.user, check,
                                         override.cleaned_data["override_reason"],
-                                        target=f"revert of change #{change.pk}", job=job,
-                                        workspace=change.workspace, project=change.project)
+                                        target=_("revert of change #{number}",
+                                                 number=change.pk),
+                                        job=job, workspace=change.workspace,
+                                        project=change.project)
                     return render(request, "history/revert.html", context, status=202)
                 context["apply_refused"] = " ".join(override.non_field_errors())
             context["delta"], context["notes"] = revert.preview(plan, snapshot, settings, scope)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 
 from cluster.errors import ClusterError, ConflictError, InvalidError, NotFoundError
 from console.core import cluster, jobs
@@ -26,6 +26,7 @@ from isolation.netpol.model import parse_policy
 from isolation.netpol.validation import default_network_policy, validate_network_policy
 from isolation.review.impact import Impact, impact_of
 from isolation.snapshot import KIND_FIELDS, Snapshot
+from isolation.text import Text, ngettext
 from isolation.text import gettext as _
 
 CREATE = "create"
@@ -77,10 +78,10 @@ def _apply_policy(ctx: jobs.JobContext) -> dict[str, Any]:
                              details=details)) from None
     ctx.progress(70, gettext_noop("Recording the change and its impact"))
     impact = _impact(before, after_change(before, kind, upsert=written), kind)
-    summary = gettext("Created %(kind)s %(ref)s%(counts)s") if live is None else \
-        gettext("Replaced %(kind)s %(ref)s%(counts)s")
-    record_change(kind="policy-apply", target=target_of(kind, namespace, name),
-                  summary=summary % {"kind": kind.kind, "ref": ref, "counts": _counts(impact)},
+    words = {"kind": kind.kind, "ref": ref, "counts": _counts(impact)}
+    summary = (_("Created {kind} {ref}{counts}", **words) if live is None
+               else _("Replaced {kind} {ref}{counts}", **words))
+    record_change(kind="policy-apply", target=target_of(kind, namespace, name), summary=summary,
                   author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
                   before=[live] if live else [], after=[written], impact=impact, job=ctx.job)
     services.forget()
@@ -120,8 +121,8 @@ def _delete_policy(ctx: jobs.JobContext) -> dict[str, Any]:
     ctx.progress(70, gettext_noop("Recording the change and its impact"))
     impact = _impact(before, after_change(before, kind, remove=(namespace, name)), kind)
     record_change(kind="policy-delete", target=target_of(kind, namespace, name),
-                  summary=gettext("Deleted %(kind)s %(ref)s%(counts)s") % {
-                      "kind": kind.kind, "ref": ref, "counts": _counts(impact)},
+                  summary=_("Deleted {kind} {ref}{counts}", kind=kind.kind, ref=ref,
+                            counts=_counts(impact)),
                   author=ctx.job.requested_by, workspace=ctx.job.workspace, project=namespace,
                   before=[live], after=[], impact=impact, job=ctx.job)
     services.forget()
@@ -185,17 +186,18 @@ def _impact(before: Snapshot, after: Snapshot, kind: PolicyKind) -> Impact | Non
         return None
 
 
-def _counts(impact: Impact | None) -> str:
+def _counts(impact: Impact | None) -> Text | str:
+    """What a change did to reachability, as the end of its history summary."""
     if impact is None:
         return ""
     if impact.unchanged:
-        return gettext("; reachability unchanged")
+        return _("; reachability unchanged")
     allowed, blocked = len(impact.newly_allowed), len(impact.newly_blocked)
-    return gettext("; newly allows %(allowed)s and newly blocks %(blocked)s") % {
-        "allowed": ngettext("%(count)s connection", "%(count)s connections", allowed) % {
-            "count": allowed},
-        "blocked": ngettext("%(count)s connection", "%(count)s connections", blocked) % {
-            "count": blocked}}
+    return _("; newly allows {allowed} and newly blocks {blocked}",
+             allowed=ngettext("{count} connection", "{count} connections", allowed,
+                              count=allowed),
+             blocked=ngettext("{count} connection", "{count} connections", blocked,
+                              count=blocked))
 
 
 def _version(obj: dict[str, Any] | None) -> str:

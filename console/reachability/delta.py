@@ -26,6 +26,8 @@ from isolation.review.impact import (
     sample_outside_addresses,
 )
 from isolation.snapshot import Snapshot
+from isolation.text import Text, gettext_noop
+from isolation.text import gettext as _
 
 OUTSIDE = "(outside the cluster)"
 
@@ -34,7 +36,7 @@ OUTSIDE = "(outside the cluster)"
 class _Warning:
     """One kind of lost connection users regret: how many, and the first one."""
 
-    head: str
+    head: str       # message ids, said in the reader's language
     advice: str
     count: int = 0
     first: dict[str, Any] | None = None
@@ -44,11 +46,16 @@ class _Warning:
             self.first = first()
         self.count += count
 
-    def sentence(self) -> str:
+    def sentence(self) -> Text:
+        """The warning as a sentence; its English is `isolation.review.impact`'s."""
         c = self.first or {}
-        more = f" and {self.count - 1} more" if self.count > 1 else ""
-        return (f"{self.head}: {c.get('from')} → {c.get('to')} on {c.get('protocol')} "
-                f"{c.get('port')}{more}. {self.advice}")
+        fields = {"head": _(self.head), "source": c.get("from"), "destination": c.get("to"),
+                  "protocol": c.get("protocol"), "port": c.get("port"),
+                  "advice": _(self.advice)}
+        if self.count > 1:
+            return _("{head}: {source} → {destination} on {protocol} {port} and {more} more. "
+                     "{advice}", more=self.count - 1, **fields)
+        return _("{head}: {source} → {destination} on {protocol} {port}. {advice}", **fields)
 
 
 @dataclass
@@ -170,13 +177,16 @@ class _Warnings:
         self.column_ws = np.array([ws_index.get(owner.get(namespaces[n], ""), 0)
                                    for n in column_ns], dtype=np.int64)
         self.kinds = {
-            "ingress": _Warning("Blocks the ingress controller",
-                                "Ingress routes to these pods will stop working."),
-            "monitoring": _Warning("Blocks monitoring scrapes",
-                                   "Metrics and alerts for these pods will go silent."),
-            "dns": _Warning("Blocks DNS", "Pods will fail to resolve Service names."),
-            "cross-workspace": _Warning("Cuts calls across workspaces that work today",
-                                        "Add an allowlist entry if these calls are intended."),
+            "ingress": _Warning(gettext_noop("Blocks the ingress controller"),
+                                gettext_noop("Ingress routes to these pods will stop working.")),
+            "monitoring": _Warning(
+                gettext_noop("Blocks monitoring scrapes"),
+                gettext_noop("Metrics and alerts for these pods will go silent.")),
+            "dns": _Warning(gettext_noop("Blocks DNS"),
+                            gettext_noop("Pods will fail to resolve Service names.")),
+            "cross-workspace": _Warning(
+                gettext_noop("Cuts calls across workspaces that work today"),
+                gettext_noop("Add an allowlist entry if these calls are intended.")),
         }
 
     def row(self, i: int, source: str, cut: np.ndarray, cut_count: np.ndarray) -> None:
@@ -200,7 +210,7 @@ class _Warnings:
             self.kinds["cross-workspace"].add(
                 across, lambda: first(np.flatnonzero(foreign & (cut_count > 0))))
 
-    def sentences(self) -> list[str]:
+    def sentences(self) -> list[Text]:
         return [w.sentence() for w in self.kinds.values() if w.count]
 
 

@@ -21,18 +21,24 @@ from console.core import cluster
 from console.core.access import access_of
 from console.core.cache import tenant_directory
 from console.core.scope import Scope
+from isolation import text as sentences
 from isolation.reachability.engine import Cluster, InvalidPolicyError, RuleRef, Verdict
 from isolation.reachability.inventory import InventoryError
 from isolation.snapshot import Snapshot
+from isolation.text import Text, join, ngettext
+from isolation.text import gettext as _
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 MAX_VERDICTS = 50          # pods of a project source × pods behind a Service, shown in full
 MAX_SUGGESTIONS = 2000     # datalist entries; the fields accept any name typed in full
 PER_NAMESPACE_LISTS = 10   # beyond this many namespaces one cluster-wide list is cheaper
+# How the engine's denying reasons end when a rule nearly matched (shown on a line of its own).
+NEAREST_MISS = ". Nearest miss: {nearest}."
 
 
 class CheckInputError(ValueError):
-    """A check the user asked for that cannot be answered; `field` names the form field."""
+    """A check the user asked for that cannot be answered; `field` names the form field and
+    `message` (a sentence, `isolation.text`) says why."""
 
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
@@ -61,7 +67,7 @@ def grid_is_current(grid: dict[str, Any], version: str) -> bool:
 
 def policy_url(key: str) -> str:
     """The policy detail page of "namespace/name"."""
-    namespace, _, name = key.partition("/")
+    namespace, _sep, name = key.partition("/")
     try:
         return reverse("policy_detail", args=[namespace, name])
     except NoReverseMatch:
@@ -85,9 +91,9 @@ class EndRef:
         if self.kind == "ip":
             return self.ip
         if self.kind == "project":
-            return f"project {self.namespace}"
+            return _("project {name}", name=self.namespace)
         if self.kind == "service":
-            return f"Service {self.namespace}/{self.name}"
+            return _("Service {service}", service=f"{self.namespace}/{self.name}")
         return f"{self.namespace}/{self.name}"
 
 
@@ -95,16 +101,17 @@ def parse_end(value: str, field_name: str, *, source: bool) -> EndRef:
     """Read a source or destination as typed (CheckInputError when it is neither)."""
     text = (value or "").strip()
     if not text:
-        raise CheckInputError(field_name, "Enter a pod (namespace/pod), "
-                              + ("a project" if source else "a Service (service:namespace/name)")
-                              + " or an IP address.")
+        raise CheckInputError(field_name, _("Enter a pod (namespace/pod), a project or an IP "
+                                            "address.") if source else
+                              _("Enter a pod (namespace/pod), a Service "
+                                "(service:namespace/name) or an IP address."))
     try:
         return EndRef("ip", ip=str(ipaddress.ip_address(text)))
     except ValueError:
         pass
-    kind, _, rest = text.partition(":")
+    kind, _sep, rest = text.partition(":")
     if rest and kind.lower() in ("service", "svc") and not source:
-        namespace, _, name = rest.strip().partition("/")
+        namespace, _sep, name = rest.strip().partition("/")
         if namespace and name and "/" not in name:
             return EndRef("service", namespace, name)
     elif rest and kind.lower() == "project" and source:
@@ -115,30 +122,35 @@ def parse_end(value: str, field_name: str, *, source: bool) -> EndRef:
             return EndRef("pod", namespace, name)
         if not slash and source:
             return EndRef("project", text)
-    expected = ("namespace/pod, a project name or an IP address" if source
-                else "namespace/pod, service:namespace/name or an IP address")
-    raise CheckInputError(field_name, f"{text!r} is not {expected}.")
+    if source:
+        raise CheckInputError(field_name, _("{value} is not namespace/pod, a project name or "
+                                            "an IP address.", value=repr(text)))
+    raise CheckInputError(field_name, _("{value} is not namespace/pod, service:namespace/name "
+                                        "or an IP address.", value=repr(text)))
 
 
 def parse_port(value: str) -> int | str:
     """A port number (1-65535) or a port name (CheckInputError otherwise)."""
     text = (value or "").strip()
     if not text:
-        raise CheckInputError("port", "Enter a port number or name.")
+        raise CheckInputError("port", _("Enter a port number or name."))
     if text.isdigit():
         number = int(text)
         if not 1 <= number <= 65535:
-            raise CheckInputError("port", f"Port {number} is not between 1 and 65535.")
+            raise CheckInputError("port", _("Port {port} is not between 1 and 65535.",
+                                            port=number))
         return number
     if len(text) > 15 or not all(c.isalnum() or c == "-" for c in text):
-        raise CheckInputError("port", f"{text!r} is neither a port number nor a port name.")
+        raise CheckInputError("port", _("{value} is neither a port number nor a port name.",
+                                        value=repr(text)))
     return text.lower()
 
 
 def parse_protocol(value: str) -> str:
     protocol = (value or "TCP").strip().upper()
     if protocol not in PROTOCOLS:
-        raise CheckInputError("protocol", f"Protocol must be one of {', '.join(PROTOCOLS)}.")
+        raise CheckInputError("protocol", _("Protocol must be one of {protocols}.",
+                                            protocols=", ".join(PROTOCOLS)))
     return protocol
 
 
@@ -156,11 +168,14 @@ class Decider:
     @classmethod
     def of(cls, ref: RuleRef) -> Decider:
         peers = "from" if ref.direction == "ingress" else "to"
-        parts = [f"spec.{ref.direction}[{ref.rule_index}]"]
-        parts.append(f"{peers}[{ref.peer_index}]" if ref.peer_index is not None
-                     else f"any {'source' if peers == 'from' else 'destination'}")
-        parts.append(f"ports[{ref.port_index}]" if ref.port_index is not None else "any port")
-        return cls(ref.policy, policy_url(ref.policy), " · ".join(parts))
+        parts: list[str] = [f"spec.{ref.direction}[{ref.rule_index}]"]
+        if ref.peer_index is not None:
+            parts.append(f"{peers}[{ref.peer_index}]")
+        else:
+            parts.append(_("any source") if peers == "from" else _("any destination"))
+        parts.append(f"ports[{ref.port_index}]" if ref.port_index is not None
+                     else _("any port"))
+        return cls(ref.policy, policy_url(ref.policy), join(parts, " · "))
 
 
 @dataclass(frozen=True)
@@ -223,7 +238,7 @@ class CheckResult:
 
 def _side(verdict_side, title: str, scope: Scope) -> Side:
     # The nearest miss is shown on its own line, so the reason stops before it.
-    reason = verdict_side.reason.split(" Nearest miss: ")[0]
+    reason = _before_nearest_miss(verdict_side.reason)
     return Side(
         title=title, applies=verdict_side.applies, isolated=verdict_side.isolated,
         allowed=verdict_side.allowed, reason=scope.redact(reason),
@@ -234,18 +249,50 @@ def _side(verdict_side, title: str, scope: Scope) -> Side:
     )
 
 
-def _summary(verdict: Verdict) -> str:
+def _before_nearest_miss(reason: str) -> str:
+    """`reason` without its "Nearest miss: …"; a sentence of the engine stays one (said in the
+    reader's language), the one it says when no rule nearly matched."""
+    if isinstance(reason, Text):
+        return sentences.load(_without_nearest_miss(sentences.dump(reason)))
+    return reason.split(" Nearest miss: ")[0]
+
+
+def _without_nearest_miss(said: Any) -> Any:
+    """A kept sentence (`isolation.text.dump`) without its nearest miss, looked for in the
+    sentences said one after another (`isolation.text.join`) too."""
+    if not sentences.is_dumped(said):
+        return said
+    if "plural" not in said and said["msgid"].endswith(NEAREST_MISS):
+        said = {**said, "msgid": said["msgid"][:-len(NEAREST_MISS)] + "."}
+    if said.get("joined") and said.get("fields"):
+        said = {**said, "fields": {name: _without_nearest_miss(part)
+                                   for name, part in said["fields"].items()}}
+    return said
+
+
+def _summary(verdict: Verdict) -> Text:
     """One sentence: the outcome and which side decided it (each side explains itself)."""
-    sides = {"egress at the source": verdict.egress, "ingress at the destination": verdict.ingress}
-    head = f"{verdict.src.name} → {verdict.dst.name} on {verdict.port}/{verdict.protocol}"
+    fields = {"connection": _("{source} → {destination} on {port}/{protocol}",
+                              source=verdict.src.name, destination=verdict.dst.name,
+                              port=verdict.port, protocol=verdict.protocol)}
+    egress, ingress = verdict.egress, verdict.ingress
     if not verdict.allowed:
-        deniers = " and ".join(name for name, side in sides.items() if not side.allowed)
-        return f"{head} is denied by {deniers}."
-    deciding = [name for name, side in sides.items() if side.applies]
-    if len(deciding) == 2:
-        return f"{head} is allowed: {deciding[0]} and {deciding[1]} both allow it."
-    return (f"{head} is allowed: {deciding[0]} allows it, and the other end is not a pod, so "
-            "no policy applies there." if deciding else f"{head} is allowed.")
+        if not egress.allowed and not ingress.allowed:
+            return _("{connection} is denied by egress at the source and ingress at the "
+                     "destination.", **fields)
+        if not egress.allowed:
+            return _("{connection} is denied by egress at the source.", **fields)
+        return _("{connection} is denied by ingress at the destination.", **fields)
+    if egress.applies and ingress.applies:
+        return _("{connection} is allowed: egress at the source and ingress at the destination "
+                 "both allow it.", **fields)
+    if egress.applies:
+        return _("{connection} is allowed: egress at the source allows it, and the other end "
+                 "is not a pod, so no policy applies there.", **fields)
+    if ingress.applies:
+        return _("{connection} is allowed: ingress at the destination allows it, and the "
+                 "other end is not a pod, so no policy applies there.", **fields)
+    return _("{connection} is allowed.", **fields)
 
 
 def explained(verdict: Verdict, scope: Scope) -> Explained:
@@ -253,8 +300,8 @@ def explained(verdict: Verdict, scope: Scope) -> Explained:
     return Explained(
         allowed=verdict.allowed, src=verdict.src.name, dst=verdict.dst.name,
         port=verdict.port, protocol=verdict.protocol, sentence=_summary(verdict),
-        egress=_side(verdict.egress, "Egress at the source", scope),
-        ingress=_side(verdict.ingress, "Ingress at the destination", scope),
+        egress=_side(verdict.egress, _("Egress at the source"), scope),
+        ingress=_side(verdict.ingress, _("Ingress at the destination"), scope),
     )
 
 
@@ -283,9 +330,10 @@ def check(scope: Scope, source: str, destination: str, port: str, protocol: str 
         if end.kind == "ip":
             owner = _pod_namespace_of_ip(gw, end.ip)
             if owner and not scope.sees(owner):
-                raise CheckInputError(name, f"{end.ip} is the address of a pod outside your "
-                                      "projects; name a pod of yours or an address outside "
-                                      "the pod network.")
+                raise CheckInputError(name, _("{address} is the address of a pod outside "
+                                              "your projects; name a pod of yours or an "
+                                              "address outside the pod network.",
+                                              address=end.ip))
             if owner:
                 namespaces.add(owner)
     snapshot = gw.snapshot(namespaces=sorted(namespaces))
@@ -304,18 +352,21 @@ def check(scope: Scope, source: str, destination: str, port: str, protocol: str 
                 verdict = engine.check(s, t, number if number is not None else wanted_port,
                                        proto)
             except ValueError as exc:
-                raise CheckInputError("port", str(exc)) from exc
+                raise CheckInputError("port", exc.args[0] if exc.args else str(exc)) from exc
             result.verdicts.append(explained(verdict, scope))
     if result.total > MAX_VERDICTS:
-        result.notes.append(f"Showing the first {MAX_VERDICTS} of {result.total} connections.")
+        result.notes.append(_("Showing the first {shown} of {total} connections.",
+                              shown=MAX_VERDICTS, total=result.total))
     return result
 
 
-def _unknown(end: EndRef) -> str:
+def _unknown(end: EndRef) -> Text:
     if end.kind == "project":
-        return f"There is no project {end.namespace} among yours."
-    what = "Service" if end.kind == "service" else "pod"
-    return f"There is no {what} {end.namespace}/{end.name} in your projects."
+        return _("There is no project {project} among yours.", project=end.namespace)
+    ref = f"{end.namespace}/{end.name}"
+    if end.kind == "service":
+        return _("There is no Service {service} in your projects.", service=ref)
+    return _("There is no pod {pod} in your projects.", pod=ref)
 
 
 def _pod_namespace_of_ip(gw, ip: str) -> str | None:
@@ -330,10 +381,16 @@ def engine_of(snapshot: Snapshot) -> Cluster:
     try:
         return Cluster.from_snapshot(snapshot)
     except InvalidPolicyError as exc:
-        raise ClusterError(f"The cluster holds a NetworkPolicy the engine cannot evaluate: "
-                           f"{exc}") from exc
+        raise ClusterError(_("The cluster holds a NetworkPolicy the engine cannot evaluate: "
+                             "{error}", error=_error(exc))) from exc
     except InventoryError as exc:
-        raise ClusterError(f"The cluster holds an object the engine cannot read: {exc}") from exc
+        raise ClusterError(_("The cluster holds an object the engine cannot read: {error}",
+                             error=_error(exc))) from exc
+
+
+def _error(exc: Exception) -> str:
+    """What `exc` says (a sentence stays one)."""
+    return exc.args[0] if exc.args else str(exc)
 
 
 def _source_refs(engine: Cluster, src: EndRef) -> list[str]:
@@ -342,7 +399,8 @@ def _source_refs(engine: Cluster, src: EndRef) -> list[str]:
     if src.kind == "project":
         pods = sorted(p.key for p in engine.pods if p.namespace == src.namespace)
         if not pods:
-            raise CheckInputError("source", f"Project {src.namespace} has no running pods.")
+            raise CheckInputError("source", _("Project {project} has no running pods.",
+                                              project=src.namespace))
         return pods
     key = f"{src.namespace}/{src.name}"
     try:
@@ -371,18 +429,24 @@ def _destination_refs(engine: Cluster, snapshot: Snapshot, dst: EndRef, port: in
         raise CheckInputError("destination", _unknown(dst))
     spec = service.get("spec") or {}
     selector = spec.get("selector") or {}
+    service_ref = f"{dst.namespace}/{dst.name}"
     if not selector:
-        raise CheckInputError("destination", f"Service {dst.namespace}/{dst.name} has no "
-                              "selector: its endpoints are not pods the console can check.")
+        raise CheckInputError("destination", _("Service {service} has no selector: its "
+                                               "endpoints are not pods the console can check.",
+                                               service=service_ref))
     target = _target_port(spec.get("ports") or [], port, protocol, dst)
     pods = sorted(p.key for p in engine.pods if p.namespace == dst.namespace
                   and all(p.labels.get(k) == v for k, v in selector.items()))
     if not pods:
-        raise CheckInputError("destination", f"Service {dst.namespace}/{dst.name} selects no "
-                              "running pods.")
-    notes = [f"Service {dst.namespace}/{dst.name} port {port}/{protocol} forwards to "
-             f"targetPort {target} on {len(pods)} pod{'s' if len(pods) != 1 else ''}; "
-             "policies see the traffic after this translation."]
+        raise CheckInputError("destination", _("Service {service} selects no running pods.",
+                                               service=service_ref))
+    notes = [ngettext("Service {service} port {port}/{protocol} forwards to targetPort "
+                      "{target} on {count} pod; policies see the traffic after this "
+                      "translation.",
+                      "Service {service} port {port}/{protocol} forwards to targetPort "
+                      "{target} on {count} pods; policies see the traffic after this "
+                      "translation.", len(pods), service=service_ref, port=port,
+                      protocol=protocol, target=target, count=len(pods))]
     return pods, target, notes
 
 
@@ -396,8 +460,10 @@ def _target_port(ports: list[dict[str, Any]], port: int | str, protocol: str,
             return int(target) if isinstance(target, int) or str(target).isdigit() else target
     offered = ", ".join(f"{p.get('port')}/{p.get('protocol') or 'TCP'}"
                         + (f" ({p['name']})" if p.get("name") else "") for p in ports)
-    raise CheckInputError("port", f"Service {dst.namespace}/{dst.name} has no {protocol} port "
-                          f"{port}; its ports are {offered or 'none'}.")
+    raise CheckInputError("port", _("Service {service} has no {protocol} port {port}; its "
+                                    "ports are {ports}.", service=f"{dst.namespace}/{dst.name}",
+                                    protocol=protocol, port=port,
+                                    ports=offered or _("none")))
 
 
 # -- suggestions --------------------------------------------------------------------------

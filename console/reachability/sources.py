@@ -13,6 +13,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from isolation.reachability.engine import Cluster
+from isolation.text import gettext as _
 
 MAX_ENTRIES = 10
 MAX_PIECES = 256          # distinct pieces of one CIDR evaluated
@@ -22,7 +23,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SourceInputError(ValueError):
-    """An external source the matrix cannot use; the message says why."""
+    """An external source the matrix cannot use; the message (a sentence, `isolation.text`)
+    says why."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,12 @@ def parse_entries(text: str) -> list[str]:
             else:
                 entry = str(ipaddress.ip_address(raw))
         except ValueError:
-            raise SourceInputError(f"{raw!r} is neither an IP address nor a CIDR.") from None
+            raise SourceInputError(_("{entry} is neither an IP address nor a CIDR.",
+                                     entry=repr(raw))) from None
         if entry not in entries:
             entries.append(entry)
     if len(entries) > MAX_ENTRIES:
-        raise SourceInputError(f"Give at most {MAX_ENTRIES} external sources.")
+        raise SourceInputError(_("Give at most {count} external sources.", count=MAX_ENTRIES))
     return entries
 
 
@@ -65,8 +68,8 @@ def pieces(engine: Cluster, entry: str, used: set[str] = frozenset()) -> list[Pi
     pod_ips = {ip for pod in engine.pods for ip in pod.ips}
     if "/" not in entry:
         if entry in pod_ips:
-            raise SourceInputError(f"{entry} is the address of a pod; external sources are "
-                                   "addresses outside the pod network.")
+            raise SourceInputError(_("{entry} is the address of a pod; external sources are "
+                                     "addresses outside the pod network.", entry=entry))
         return [Piece(entry, entry, entry)]
     network = ipaddress.ip_network(entry)
     start, end = int(network.network_address), int(network.broadcast_address)
@@ -82,8 +85,9 @@ def pieces(engine: Cluster, entry: str, used: set[str] = frozenset()) -> list[Pi
             cuts.update(v for v in (int(value), int(value) + 1) if v <= end)
     bounds = sorted(cuts)
     if len(bounds) > MAX_PIECES:
-        raise SourceInputError(f"{entry} is cut into more than {MAX_PIECES} pieces by the "
-                               "cluster's ipBlocks; give a narrower CIDR.")
+        raise SourceInputError(_("{entry} is cut into more than {count} pieces by the "
+                                 "cluster's ipBlocks; give a narrower CIDR.", entry=entry,
+                                 count=MAX_PIECES))
     result = []
     make = ipaddress.ip_address
     for index, low in enumerate(bounds):

@@ -37,6 +37,8 @@ from isolation.compiler.tenancy import (
     TenancyInputError,
 )
 from isolation.snapshot import KIND_FIELDS, Snapshot
+from isolation.text import Text
+from isolation.text import gettext as _
 
 WORKSPACE_API_VERSION = "tenant.kubesphere.io/v1alpha1"
 # KubeSphere v4 lists allowlist entries by these labels; v3 ignores them.
@@ -61,8 +63,9 @@ class IntentChange:
 
     kind: str
     target: str
-    description: str                       # "Turn network isolation on for workspace team-a"
-    done: str = ""                         # "Network isolation turned on for workspace team-a"
+    # Sentences (isolation.text), said in the reader's language: a job keeps them as such.
+    description: Text | str                # "Turn network isolation on for workspace team-a"
+    done: Text | str = ""                  # "Network isolation turned on for workspace team-a"
     workspace: str = ""
     project: str = ""
     issues: list[Issue] = field(default_factory=list)
@@ -130,10 +133,10 @@ def workspace_isolation(snapshot: Snapshot, workspace: str, enabled: bool) -> In
     names = {"workspace": workspace}
     change = IntentChange(
         KIND_WORKSPACE_ISOLATION, f"workspace/{workspace}",
-        (gettext("Turn network isolation on for workspace %(workspace)s") if enabled
-         else gettext("Turn network isolation off for workspace %(workspace)s")) % names,
-        (gettext("Network isolation turned on for workspace %(workspace)s") if enabled
-         else gettext("Network isolation turned off for workspace %(workspace)s")) % names,
+        _("Turn network isolation on for workspace {workspace}", **names) if enabled
+        else _("Turn network isolation off for workspace {workspace}", **names),
+        _("Network isolation turned on for workspace {workspace}", **names) if enabled
+        else _("Network isolation turned off for workspace {workspace}", **names),
         workspace=workspace)
     current = find(snapshot, "Workspace", workspace)
     if current is None:
@@ -170,10 +173,10 @@ def project_isolation(snapshot: Snapshot, project: str, enabled: bool) -> Intent
     names = {"project": project}
     change = IntentChange(
         KIND_PROJECT_ISOLATION, f"project/{project}",
-        (gettext("Turn network isolation on for project %(project)s") if enabled
-         else gettext("Turn network isolation off for project %(project)s")) % names,
-        (gettext("Network isolation turned on for project %(project)s") if enabled
-         else gettext("Network isolation turned off for project %(project)s")) % names,
+        _("Turn network isolation on for project {project}", **names) if enabled
+        else _("Turn network isolation off for project {project}", **names),
+        _("Network isolation turned on for project {project}", **names) if enabled
+        else _("Network isolation turned off for project {project}", **names),
         project=project)
     tenancy, change.issues = _tenancy(snapshot)
     if tenancy is None:
@@ -226,13 +229,13 @@ def save_entry(snapshot: Snapshot, project: str, name: str | None,
     entry_name = name or new_entry_name(snapshot, project, spec)
     names = {"entry": entry_name, "project": project}
     if existing is not None:
-        description = gettext("Change allowlist entry %(entry)s of project %(project)s")
-        done = gettext("Allowlist entry %(entry)s of project %(project)s changed")
+        description = _("Change allowlist entry {entry} of project {project}", **names)
+        done = _("Allowlist entry {entry} of project {project} changed", **names)
     else:
-        description = gettext("Add allowlist entry %(entry)s of project %(project)s")
-        done = gettext("Allowlist entry %(entry)s of project %(project)s added")
+        description = _("Add allowlist entry {entry} of project {project}", **names)
+        done = _("Allowlist entry {entry} of project {project} added", **names)
     change = IntentChange(KIND_SAVE_ENTRY, f"project/{project}/entry/{entry_name}",
-                          description % names, done % names, project=project)
+                          description, done, project=project)
     if not isinstance(spec, dict):
         change.issues.append(("spec", gettext("must be a mapping with ingress or egress rules")))
         return change
@@ -270,10 +273,8 @@ def delete_entry(snapshot: Snapshot, project: str, name: str) -> IntentChange:
     """Delete an allowlist entry; its generated `nsnp-<name>` goes with it."""
     names = {"entry": name, "project": project}
     change = IntentChange(KIND_DELETE_ENTRY, f"project/{project}/entry/{name}",
-                          gettext("Delete allowlist entry %(entry)s of project %(project)s")
-                          % names,
-                          gettext("Allowlist entry %(entry)s of project %(project)s deleted")
-                          % names,
+                          _("Delete allowlist entry {entry} of project {project}", **names),
+                          _("Allowlist entry {entry} of project {project} deleted", **names),
                           project=project)
     existing = find(snapshot, "NamespaceNetworkPolicy", name, project)
     if existing is None:
@@ -292,8 +293,8 @@ def move_project(snapshot: Snapshot, project: str, workspace: str) -> IntentChan
     """Move a project into another workspace (its workspace label)."""
     names = {"project": project, "workspace": workspace}
     change = IntentChange(KIND_MOVE_PROJECT, f"project/{project}",
-                          gettext("Move project %(project)s to workspace %(workspace)s") % names,
-                          gettext("Project %(project)s moved to workspace %(workspace)s") % names,
+                          _("Move project {project} to workspace {workspace}", **names),
+                          _("Project {project} moved to workspace {workspace}", **names),
                           workspace=workspace, project=project)
     tenancy, change.issues = _tenancy(snapshot)
     if tenancy is None:
@@ -330,8 +331,8 @@ def create_workspace(snapshot: Snapshot, name: str) -> IntentChange:
     """Create an empty Workspace (isolation off)."""
     names = {"workspace": name}
     change = IntentChange(KIND_CREATE_WORKSPACE, f"workspace/{name}",
-                          gettext("Create workspace %(workspace)s") % names,
-                          gettext("Workspace %(workspace)s created") % names, workspace=name)
+                          _("Create workspace {workspace}", **names),
+                          _("Workspace {workspace} created", **names), workspace=name)
     if not isinstance(name, str) or not name:
         change.issues.append(("name", gettext("is required")))
     elif len(name) > 63 or not _WORKSPACE_NAME.match(name):

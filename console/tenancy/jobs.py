@@ -110,8 +110,8 @@ def move_project(ctx: jobs.JobContext) -> dict[str, Any]:
 
     def make(snapshot: Snapshot) -> IntentChange:
         change = intent.move_project(snapshot, p["project"], p["workspace"])
-        already = [m for _, m in change.issues if "already belongs" in m]
-        if already and len(change.issues) == 1 and ctx.job.attempts > 1:
+        if ctx.job.attempts > 1 and _already_moved(snapshot, change, p["project"],
+                                                    p["workspace"]):
             change = _already_done(change, snapshot, "Namespace", p["project"],
                                    namespaces_affected_by_move(snapshot, p["project"]))
         return change
@@ -160,7 +160,8 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
     settings = isolation_settings()
     ctx.progress(5, gettext_noop("Reading the cluster"))
     before = gw.snapshot()
-    change = make(before)
+    with requester_language(ctx.job.requested_by):   # the words of its issues and notes
+        change = make(before)
     if change.issues:
         raise PermanentClusterError(_("Nothing was changed: {issues}",
                                       issues=str(IntentError(change.issues))))
@@ -225,18 +226,20 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
             "Reachability: {blocked} connections blocked, {allowed} allowed.", blocked,
             blocked=blocked, allowed=len(impact.newly_allowed)))
     message = sentences.join(parts)
-    with requester_language(ctx.job.requested_by):
-        summary = str(message)   # the history keeps the sentence its author read
     problems = list(outcome.plan.conflicts) + ([failure] if failure else [])
     intent_before = first["intent_before"] if earlier else change.before
     # the change this job records (an override given for it is an entry of its own)
     record = Change.objects.filter(job=ctx.job).exclude(kind=OVERRIDE_KIND).first()
     if record is None:
-        record = audit.record_change(
-            kind=change.kind, target=change.target, summary=summary,
-            author=ctx.job.requested_by, workspace=change.workspace, project=change.project,
-            before=intent_before, after=after_intent, generated_before=generated_before,
-            generated_after=generated_after, impact=impact, job=ctx.job)
+        # The history keeps the sentence (said to each reader in their language) and, in its
+        # column, the words its author read.
+        with requester_language(ctx.job.requested_by):
+            record = audit.record_change(
+                kind=change.kind, target=change.target, summary=message,
+                author=ctx.job.requested_by, workspace=change.workspace,
+                project=change.project, before=intent_before, after=after_intent,
+                generated_before=generated_before, generated_after=generated_after,
+                impact=impact, job=ctx.job)
     ctx.progress(96, gettext_noop("Checking the guardrails"))
     guardrails.evaluate_after(after, record)
     writes = (len(generated_before) + len(generated_after)
@@ -328,6 +331,17 @@ def _already_done(change: IntentChange, snapshot: Snapshot, kind: str, name: str
                         workspace=change.workspace, project=change.project,
                         before=[current] if current else [], after=[current] if current else [],
                         snapshot=snapshot, namespaces=namespaces)
+
+
+def _already_moved(snapshot: Snapshot, change: IntentChange, project: str,
+                   workspace: str) -> bool:
+    """Whether the move's one issue is that the project is in `workspace` already (read from
+    the cluster, not from the issue's words, which are in whichever language is active)."""
+    namespace = intent.find(snapshot, "Namespace", project)
+    labels = ((namespace or {}).get("metadata") or {}).get("labels") or {}
+    return ([name for name, _message in change.issues] == ["workspace"]
+            and labels.get(intent.WORKSPACE_LABEL) == workspace
+            and intent.find(snapshot, "Workspace", workspace) is not None)
 
 
 def _entry_change(snapshot: Snapshot, params: dict[str, Any]) -> IntentChange:

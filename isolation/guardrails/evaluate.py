@@ -41,6 +41,7 @@ from isolation.reachability.inventory import PodInfo
 from isolation.reachability.matrix import Matrix, Slot
 from isolation.snapshot import Snapshot
 from isolation.text import gettext as _
+from isolation.text import join
 
 MAX_VIOLATIONS = 10
 # Class pairs one expectation reads at once; a larger one is read through shared column totals.
@@ -51,7 +52,9 @@ Slots = tuple[Slot, ...]
 
 @dataclass(frozen=True)
 class Violation:
-    """One pair that contradicts the expectation; `verdict` is the engine's explanation."""
+    """One pair that contradicts the expectation; `verdict` is the engine's explanation and
+    `reason` ("Denied: …" or "Allowed: …" with the reasons of the deciding sides) a sentence
+    said in the reader's language (`isolation.text`)."""
 
     src: str
     dst: str
@@ -460,11 +463,11 @@ class _Evaluation:
         verdict = self.cluster.check(src, dst, slot[0], slot[1])
         if want_allowed:
             sides = [d for d in (verdict.egress, verdict.ingress) if not d.allowed]
-            reason = "Denied: " + " ".join(d.reason for d in sides)
+            reason = _("Denied: {explanation}", explanation=join([d.reason for d in sides]))
         else:
             sides = [d for d in (verdict.egress, verdict.ingress) if d.applies] or \
                 [verdict.egress, verdict.ingress]
-            reason = "Allowed: " + " ".join(d.reason for d in sides)
+            reason = _("Allowed: {explanation}", explanation=join([d.reason for d in sides]))
         return Violation(src, dst, slot[0], slot[1], reason, verdict)
 
     @staticmethod

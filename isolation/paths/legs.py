@@ -24,8 +24,8 @@ from isolation.paths.topology import (
     ServicePort,
 )
 from isolation.paths.types import Checker, Hop, Path, PolicyVerdict
+from isolation.text import english, gettext_noop, join
 from isolation.text import gettext as _
-from isolation.text import gettext_noop
 
 _TUNNEL_LABEL = {"ipip": "IPIP", "vxlan": "VXLAN", "routed": _("routed")}
 _TUNNEL_DETAIL = {
@@ -73,6 +73,12 @@ class Entry:
     vip: str | None
 
 
+def _lane(node: str) -> str:
+    """The diagram lane of `node`: an id, the same in every language (an unknown node is named
+    by a sentence)."""
+    return f"node:{english(node)}"
+
+
 @dataclass
 class LegContext:
     """What every leg of one trace shares."""
@@ -87,7 +93,7 @@ class LegContext:
     def node(self, name: str | None) -> NodeInfo:
         if name and name in self.view.nodes:
             return self.view.nodes[name]
-        return NodeInfo(name or "(unknown node)", None, None, None, None)
+        return NodeInfo(name or _("(unknown node)"), None, None, None, None)
 
     def encapsulation(self, a: str | None, b: str | None) -> str:
         """The encapsulation between two nodes (CrossSubnet: none inside one subnet)."""
@@ -104,7 +110,7 @@ class LegContext:
         for name in (node, backend.node if backend else None):
             if name:
                 info = self.node(name)
-                found[f"node:{name}"] = info.internal_ip or ""
+                found[_lane(name)] = info.internal_ip or ""
         if backend is not None:
             found[f"pod:{backend.key}"] = backend.ip
         return found
@@ -213,15 +219,15 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
                         lane=(_("Load balancer"), role, address)))
         lb_role = _LB_ROLE.get(entry.lb_impl)
         hops.append(Hop("node", _("{node} (dst {address})", node=node.name, address=address),
-                        f"node:{node.name}",
+                        _lane(node.name),
                         _("{node} receives it for {address}; kube-proxy's load-balancer rule "
                           "matches (no NodePort involved).", node=node.name, address=address),
                         note=_(lb_role) if lb_role else "",
                         arrow=_("to {address}", address=node.name)))
     else:
         address = node.internal_ip or node.name
-        label = f"{node.name}:{port.node_port}"
-        hops.append(Hop("node", label, f"node:{node.name}",
+        label = join([node.name, port.node_port], ":")
+        hops.append(Hop("node", label, _lane(node.name),
                         _("{node} receives it on {address}:{port} (NodePort).", node=node.name,
                           address=address, port=port.node_port),
                         arrow=_("to {address}", address=label)))
@@ -235,7 +241,7 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
             path.pod_on_entry_node = backend.node == node.name
         return path
     if backend is None:
-        hops.append(Hop("reject", _("REJECT: no endpoints"), f"node:{node.name}",
+        hops.append(Hop("reject", _("REJECT: no endpoints"), _lane(node.name),
                         _("{service} has no ready endpoint: kube-proxy rejects.",
                           service=entry.service), blocked=True, arrow=_("no endpoints")))
         path.reason = _("{service} has no ready endpoints: kube-proxy rejects the connection",
@@ -250,7 +256,7 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
         if path.pod_on_entry_node:
             snat = node.internal_ip
             hops.append(Hop("snat", _("SNAT {address} (node IP)", address=snat),
-                            f"node:{node.name}",
+                            _lane(node.name),
                             _("DNAT to {address}:{port} and masquerade to {snat}: the mark is set "
                               "for all external traffic of a Cluster Service, but the SNAT "
                               "happens in POSTROUTING, after Calico's policy check in FORWARD.",
@@ -271,8 +277,8 @@ def service_leg(ctx: LegContext, entry: Entry, node_name: str, backend: Backend 
                 label = _("SNAT {address} (node IP)", address=snat or "?")
                 detail = _("DNAT to {address}:{port} on {target_node} and masquerade to {snat}, "
                            "the address of {node}'s node IP towards {target_node}.", **where)
-            hops.append(Hop("snat", label, f"node:{node.name}", detail))
-            hops.append(Hop("tunnel", _TUNNEL_LABEL[mode], f"node:{backend.node}",
+            hops.append(Hop("snat", label, _lane(node.name), detail))
+            hops.append(Hop("tunnel", _TUNNEL_LABEL[mode], _lane(backend.node),
                             _(_TUNNEL_DETAIL[mode], node=backend.node),
                             arrow=_tunnel_arrow(mode)))
             policy_source = app_source = snat
@@ -338,7 +344,7 @@ def _denied_before_dnat(ctx: LegContext, path: Path, entry: Entry, node: NodeInf
     path.reason = _("denied on {node} before DNAT by {rule}: it sees the client {client} itself, "
                     "so no allowlist entry of the project can help; change that policy to let "
                     "the client in", node=node.name, rule=verdict.describe(), client=ctx.client_ip)
-    path.hops.append(Hop("drop", _("DROP: preDNAT {policy}", policy=policy), f"node:{node.name}",
+    path.hops.append(Hop("drop", _("DROP: preDNAT {policy}", policy=policy), _lane(node.name),
                          _("{rule} denies {client} before kube-proxy's DNAT.",
                            rule=verdict.describe(start=True), client=ctx.client_ip),
                          blocked=True, arrow=_("preDNAT {policy}", policy=policy)))
@@ -360,7 +366,7 @@ def _dropped(path: Path, entry: Entry, node: str, steady_state: bool) -> Path:
         path.reason = _("dropped on {node}: it has no local endpoint of {service} "
                         "(externalTrafficPolicy Local); the client times out whatever the policy "
                         "says", node=node, service=entry.service)
-    path.hops.append(Hop("drop", _("DROP: no local endpoint on {node}", node=node), f"node:{node}",
+    path.hops.append(Hop("drop", _("DROP: no local endpoint on {node}", node=node), _lane(node),
                          detail, blocked=True,
                          arrow=_("no local endpoint on {node}", node=node)))
     return path
@@ -401,7 +407,7 @@ def backend_leg(ctx: LegContext, controller: Backend, backend: Backend) -> Path:
     if not same_node:
         mode = ctx.encapsulation(controller.node, backend.node)
         details = _TUNNEL_DETAIL if controller.host_network else _TUNNEL_DETAIL_FROM_POD
-        hops.append(Hop("tunnel", _TUNNEL_LABEL[mode], f"node:{backend.node}",
+        hops.append(Hop("tunnel", _TUNNEL_LABEL[mode], _lane(backend.node),
                         _(details[mode], node=backend.node),
                         note="" if controller.host_network else _("source stays the controller "
                                                                   "pod IP"),

@@ -18,7 +18,8 @@ def test_the_migration_history_is_the_one_existing_databases_recorded(db):
     loader = MigrationLoader(None, ignore_no_migrations=True)
     assert {name for app, name in loader.graph.nodes if app == "console"} == {
         "0001_initial", "0002_change_objects", "0003_guardrail_states", "0004_userpreference",
-        "0005_said_sentences"}
-    assert loader.graph.leaf_nodes("console") == [("console", "0005_said_sentences")]
-    assert loader.graph.forwards_plan(("console", "0005_said_sentences"))[-2:] == [
-        ("console", "0004_userpreference"), ("console", "0005_said_sentences")]
+        "0005_said_sentences", "0006_change_said"}
+    assert loader.graph.leaf_nodes("console") == [("console", "0006_change_said")]
+    assert loader.graph.forwards_plan(("console", "0006_change_said"))[-3:] == [
+        ("console", "0004_userpreference"), ("console", "0005_said_sentences"),
+        ("console", "0006_change_said")]

@@ -9,9 +9,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from console.core.language import save_language
-from console.core.models import ExpectationState
+from console.core.models import Change, ExpectationState
 from console.core.scope import Scope
 from console.guardrails import services
+from isolation.text import gettext as _
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,3 +88,34 @@ def test_a_state_evaluated_before_its_sentences_were_kept_shows_its_columns(demo
     assert carol.count("billing") == carol.count("billing&#x27;s ledger")
     for name in ("catalog", "reporting"):
         assert name not in carol
+
+
+def test_an_expectations_history_entry_reads_in_the_readers_language(demo_cluster, personas,
+                                                                     login_as):
+    client = login_as("carol")
+    client.get(LIST)
+    delete = reverse("guardrail_delete", args=["shop", "shop-reaches-ledger"])
+    version = client.get(delete).context["version"]
+    assert client.post(delete, {"resource_version": version}).status_code == 302
+    change = Change.objects.get(kind="guardrail")
+    assert change.summary == "Connectivity expectation shop/shop-reaches-ledger deleted."
+    save_language(personas["carol"], "zh-hans")
+    history = login_as("carol").get(reverse("history_detail", args=[change.pk])).content.decode()
+    assert "已删除连通性期望 shop/shop-reaches-ledger。" in history
+    assert "Connectivity expectation" not in history
+
+
+def test_an_override_in_the_history_reads_in_the_readers_language(db, personas):
+    check = services.GuardrailCheck(violations=(), needs_override=True, can_override=True)
+    with translation.override("en"):
+        override = services.record_override(
+            personas["alice"], check, "DNS moves to a node-local cache",
+            target=_("revert of change #{number}", number=7))
+    assert override.target == "revert of change #7"
+    assert override.summary == ("Guardrail override for revert of change #7: applied although "
+                                "it breaks a platform guardrail. Reason: DNS moves to a "
+                                "node-local cache")
+    with translation.override("zh-hans"):
+        assert str(override.shown_summary) == (
+            "对 变更 #7 的回滚 强制执行守护规则：尽管违反了 一条平台守护规则，仍已应用。"
+            "理由：DNS moves to a node-local cache")

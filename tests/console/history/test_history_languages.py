@@ -125,3 +125,42 @@ def test_a_conflict_fails_the_job_with_a_chinese_reason(created, personas,
     assert job.status == "failed"
     assert job.error.startswith("未回滚，没有写入任何内容：")
     assert "NetworkPolicy shop/deny-all 在该变更之后又被修改（spec）；保持不动。" in job.error
+
+
+def test_a_reverts_summary_reads_in_the_readers_language_on_the_list_and_the_detail(
+        created, personas, login_as, django_capture_on_commit_callbacks):
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        start_revert(personas["carol"], created)
+    record = Change.objects.get(reverts=created)
+    assert record.summary.startswith(f"Reverted change #{created.pk} (policy-apply ")
+    chinese = (f"已回滚变更 #{created.pk}（policy-apply shop/deny-all）：NetworkPolicy "
+               "shop/deny-all 由该变更创建，将被删除。")
+    client = in_chinese(login_as("carol"))
+    assert chinese in client.get(reverse("history_detail", args=[record.pk])).text
+    assert chinese[:60] in client.get(reverse("history")).text
+    english = login_as("alice").get(reverse("history_detail", args=[record.pk])).text
+    assert record.summary in english
+
+
+def test_a_summary_recorded_as_plain_text_shows_as_it_was_recorded(created, login_as):
+    body = in_chinese(login_as("carol")).get(reverse("history_detail", args=[created.pk])).text
+    assert "Created deny-all" in body and created.said == {}
+
+
+def test_a_policy_jobs_summary_reads_in_the_readers_language(demo_cluster, personas,
+                                                            django_capture_on_commit_callbacks):
+    from console.core import jobs
+
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        job = jobs.start("delete-policy", target="reporting/allow-prometheus-scrape",
+                         user=personas["alice"],
+                         params={"namespace": "reporting", "name": "allow-prometheus-scrape"})
+    job.refresh_from_db()
+    assert job.status == "succeeded", job.error
+    change = Change.objects.get(job=job)
+    assert change.summary.startswith(
+        "Deleted NetworkPolicy reporting/allow-prometheus-scrape; newly allows ")
+    with translation.override("zh-hans"):
+        said = str(change.shown_summary)
+    assert said.startswith("已删除 NetworkPolicy reporting/allow-prometheus-scrape；新增允许 ")
+    assert "条连接" in said and "connection" not in said

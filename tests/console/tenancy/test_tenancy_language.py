@@ -85,6 +85,42 @@ def test_a_switch_job_reports_in_the_requesters_language(demo_cluster, personas)
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_switch_job_and_its_history_entry_read_in_chinese_whoever_started_it(demo_cluster,
+                                                                              personas):
+    reconcile.repair_drift()
+    Change.objects.all().delete()
+    job = iso.start_workspace_isolation(personas["alice"], "team-b", True)   # in English
+    job = Job.objects.get(pk=job.pk)
+    change = Change.objects.get(job=job)
+    assert change.summary.startswith("Network isolation turned on for workspace team-b. ")
+    with translation.override("zh-hans"):
+        message, summary = str(job.shown_message), str(change.shown_summary)
+    assert message == summary
+    assert summary.startswith("已为企业空间 team-b 开启网络隔离。")
+    assert "项目 reporting、web 的生成策略：已创建 2 个。" in summary and "可达性：" in summary
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_jobs_progress_says_the_change_it_writes_in_the_readers_language(demo_cluster,
+                                                                          personas,
+                                                                          monkeypatch):
+    from console.core import jobs
+
+    said = []
+    report = jobs.JobContext.progress
+
+    def progress(ctx, percent, message=""):
+        report(ctx, percent, message)
+        said.append(ctx.job.shown_message)
+
+    monkeypatch.setattr(jobs.JobContext, "progress", progress)
+    reconcile.repair_drift()
+    iso.start_project_isolation(personas["alice"], "shop", True)
+    with translation.override("zh-hans"):
+        assert "为项目 shop 开启网络隔离" in [str(message) for message in said]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_switch_job_reports_in_english_otherwise(demo_cluster, personas):
     reconcile.repair_drift()
     job = iso.start_workspace_isolation(personas["alice"], "team-b", True)
@@ -104,17 +140,19 @@ def test_a_projects_reachability_notes_read_in_chinese(demo_cluster):
         assert [r.note for r in rows if r.key == "shop"] == ["this project"]
 
 
-def test_an_intent_change_is_described_in_the_language_of_the_request():
-    from django.utils import translation
-
+def test_an_intent_change_is_a_sentence_said_in_the_readers_language():
     from console.tenancy import intent
     from isolation.snapshot import Snapshot
 
-    english = intent.create_workspace(Snapshot(), "team-c")
-    assert (english.description, english.done) == ("Create workspace team-c",
-                                                   "Workspace team-c created")
-    with translation.override("zh-hans"):
-        chinese = intent.create_workspace(Snapshot(), "team-c")
+    change = intent.create_workspace(Snapshot(), "team-c")   # worked out in English...
+    assert (change.description, change.done) == ("Create workspace team-c",
+                                                 "Workspace team-c created")
+    with translation.override("zh-hans"):                     # ...read in Chinese
+        assert (str(change.description), str(change.done)) == ("创建企业空间 team-c",
+                                                               "已创建企业空间 team-c")
         refused = intent.create_workspace(Snapshot(), "Team C")
-    assert (chinese.description, chinese.done) == ("创建企业空间 team-c", "已创建企业空间 team-c")
     assert refused.issues == [("name", "最多 63 个小写字母、数字和“-”，且必须以字母或数字开头和结尾")]
+    moved = intent.move_project(Snapshot(), "shop", "team-b")
+    with translation.override("zh-hans"):
+        assert str(moved.description) == "将项目 shop 移动到企业空间 team-b"
+        assert str(_("{done}.", done=moved.done)) == "已将项目 shop 移动到企业空间 team-b。"

@@ -262,3 +262,16 @@ def test_english_lines_wrap_at_spaces_and_cut_only_words_longer_than_a_line():
     assert wrap("allowed by shop/nsnp-allow: the policy sees 203.0.113.9 (the client)", 120) == [
         "allowed by", "shop/nsnp-allow:", "the policy sees", "203.0.113.9 (the", "client)"]
     assert wrap("x" * 40 + " y", 120) == ["x" * 18, "x" * 18, "xxxx y"]
+
+
+def test_an_unknown_node_is_named_in_the_readers_language_and_keeps_its_lane(chinese):
+    from types import SimpleNamespace
+
+    from isolation.paths.legs import LegContext
+
+    ctx = LegContext(SimpleNamespace(nodes={}), None, CLIENT, None)
+    node = ctx.node(None)
+    assert node.name == "(unknown node)"
+    assert str(node.name) == "（未知节点）"
+    # the diagram's lane is an id: the same whatever the reader's language
+    assert list(ctx.addresses(node.name, None)) == ["node:(unknown node)"]
