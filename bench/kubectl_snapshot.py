@@ -271,11 +271,16 @@ def snapshot_list(pods: int, seed: int = 15) -> dict[str, Any]:
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+def snapshot_paths(pods: int, directory: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Where `write_snapshot` writes the snapshots of `pods` pods: DIR/pods-N.yaml, .json."""
+    directory = Path(directory)
+    return directory / f"pods-{pods}.yaml", directory / f"pods-{pods}.json"
+
+
 def write_snapshot(pods: int, directory: str | os.PathLike[str]) -> tuple[Path, Path]:
     """DIR/pods-N.yaml and DIR/pods-N.json (kept when already there); returns both paths."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    yaml_path, json_path = directory / f"pods-{pods}.yaml", directory / f"pods-{pods}.json"
+    yaml_path, json_path = snapshot_paths(pods, directory)
+    yaml_path.parent.mkdir(parents=True, exist_ok=True)
     if not (yaml_path.exists() and json_path.exists()):
         data = snapshot_list(pods)
         tmp = yaml_path.with_suffix(".yaml.tmp")

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.kubectl_snapshot import write_snapshot  # noqa: E402
+from bench.kubectl_snapshot import snapshot_paths  # noqa: E402
 
 PY = sys.executable
 NCA_PYTHON = Path(os.environ.get("NCA_PYTHON") or ROOT / ".venv-nca" / "bin" / "python")
@@ -186,8 +186,11 @@ def main() -> None:
     files = {}
     for pods in sizes:
         started = time.perf_counter()
-        files[pods] = write_snapshot(pods, args.dir)
-        yaml_file, json_file = files[pods]
+        # Written by a process of its own: a child started by this one inherits its peak RSS
+        # (Linux keeps it across fork and exec), so this process must stay small.
+        subprocess.run([PY, str(ROOT / "bench" / "kubectl_snapshot.py"), "--pods", str(pods),
+                        "--out", args.dir], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        files[pods] = yaml_file, json_file = snapshot_paths(pods, args.dir)
         print(f"snapshot {pods:,} pods: {yaml_file.stat().st_size / 1e6:.1f} MB YAML, "
               f"{json_file.stat().st_size / 1e6:.1f} MB JSON "
               f"(ready in {time.perf_counter() - started:.1f} s)")

@@ -4,7 +4,6 @@ one (`load_documents`) returns, or gives up (None) so that the careful one reads
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 from pathlib import Path
 
@@ -16,18 +15,11 @@ from isolation import yamlio
 from isolation.snapshot import SnapshotError, load_snapshot, prune_unread
 from isolation.yamlfast import fast_load_documents
 from isolation.yamlio import YamlInputError, load_json
+from tests.helpers import kubectl_snapshot_generator
 
 ROOT = Path(__file__).resolve().parents[2]
 # every YAML file under tests/ (snapshots, golden files) and the demo cluster
 SNAPSHOT_FILES = [ROOT / "kubesim" / "demo.yaml", *sorted((ROOT / "tests").rglob("*.yaml"))]
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("kubectl_snapshot",
-                                                  ROOT / "bench" / "kubectl_snapshot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _careful(text):
@@ -59,7 +51,7 @@ def test_every_snapshot_file_loads_the_same_on_the_fast_and_the_careful_path(pat
 
 @pytest.fixture(scope="module")
 def generated_yaml():
-    data = _generator().snapshot_list(60)
+    data = kubectl_snapshot_generator().snapshot_list(60)
     return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
                      default_flow_style=False, sort_keys=True, width=80)
 

@@ -3,10 +3,8 @@ read in one: the same objects, the same refusals, `meanwhile` run exactly once."
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,9 +13,7 @@ from isolation import fork
 from isolation import snapshot as snapshot_module
 from isolation.snapshot import SnapshotError, load_snapshot
 from isolation.yamlfast import fast_load_documents, fast_load_items, split_list
-
-ROOT = Path(__file__).resolve().parents[2]
-
+from tests.helpers import kubectl_snapshot_generator
 
 
 @pytest.fixture(autouse=True)
@@ -27,17 +23,9 @@ def _forking(monkeypatch):
     monkeypatch.setattr(snapshot_module, "can_fork", lambda: True)
 
 
-def _generator():
-    spec = importlib.util.spec_from_file_location("kubectl_snapshot",
-                                                  ROOT / "bench" / "kubectl_snapshot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def generated():
-    data = _generator().snapshot_list(30)
+    data = kubectl_snapshot_generator().snapshot_list(30)
     text = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
                      default_flow_style=False, sort_keys=True, width=80)
     return text, json.dumps(data, indent=4)

@@ -3,10 +3,8 @@ read in one, wherever it is cut; what does not split cleanly is read whole."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-from pathlib import Path
 
 import pytest
 
@@ -14,21 +12,12 @@ from isolation import snapshot as snapshot_module
 from isolation.snapshot import SnapshotError, load_snapshot
 from isolation.yamlfast_json import JsonListSplit, joined, rest_items
 from isolation.yamlio import load_json
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("kubectl_snapshot",
-                                                  ROOT / "bench" / "kubectl_snapshot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import kubectl_snapshot_generator
 
 
 @pytest.fixture(scope="module")
 def listed():
-    return json.dumps(_generator().snapshot_list(12), indent=4).encode()
+    return json.dumps(kubectl_snapshot_generator().snapshot_list(12), indent=4).encode()
 
 
 @pytest.fixture

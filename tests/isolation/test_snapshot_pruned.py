@@ -3,25 +3,14 @@ engine never reads: every key it reads of a pod is recorded, and none is a left-
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from isolation import snapshot as snapshot_module
 from isolation.reachability.engine import Cluster
 from isolation.snapshot import Snapshot, load_snapshot
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("kubectl_snapshot",
-                                                  ROOT / "bench" / "kubectl_snapshot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import kubectl_snapshot_generator
 
 
 class _Recorded(dict):
@@ -75,7 +64,7 @@ def _recorded_pod(pod, reads):
 
 @pytest.fixture(scope="module")
 def whole_snapshot():
-    items = _generator().snapshot_list(40)
+    items = kubectl_snapshot_generator().snapshot_list(40)
     # a native sidecar: an init container that keeps running serves ports too
     pod = next(obj for obj in items["items"] if obj["kind"] == "Pod")
     pod["spec"]["initContainers"] = [{

@@ -4,9 +4,7 @@ line by line, so that what the careful reader refuses is refused."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -15,21 +13,12 @@ from isolation import snapshot as snapshot_module
 from isolation import yamlfast_items, yamlio
 from isolation.snapshot import SnapshotError, load_snapshot
 from isolation.yamlfast import fast_load_documents
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("kubectl_snapshot",
-                                                  ROOT / "bench" / "kubectl_snapshot.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import kubectl_snapshot_generator
 
 
 @pytest.fixture(scope="module")
 def listed():
-    return yaml.dump(_generator().snapshot_list(12), Dumper=getattr(yaml, "CSafeDumper",
+    return yaml.dump(kubectl_snapshot_generator().snapshot_list(12), Dumper=getattr(yaml, "CSafeDumper",
                                                                      yaml.SafeDumper),
                      default_flow_style=False, sort_keys=True, width=80)
 
