@@ -13,15 +13,20 @@ class PatchError(ValueError):
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch: maps merge, null removes, everything else replaces."""
+    """RFC 7386 JSON merge patch: maps merge, null removes, everything else replaces. The result
+    shares no node with `target` or `patch` (the server defaults and stamps it in place)."""
+    return _merge(copy.deepcopy(target), patch)
+
+
+def _merge(target: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
+    result = target if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
         else:
-            result[key] = merge_patch(result.get(key), value)
+            result[key] = _merge(result.get(key), value)
     return result
 
 

@@ -22,6 +22,16 @@ def test_merge_patch_leaves_its_input_untouched() -> None:
     assert target == {"a": {"b": 1}}
 
 
+def test_merge_patch_result_shares_no_node_with_its_input() -> None:
+    # the server stamps the result in place (generation, defaults): a subtree the patch does
+    # not touch must not be the stored object's own
+    target = {"metadata": {"generation": 1}, "spec": {"l": [1]}}
+    result = merge_patch(target, {"spec": {"x": 1}})
+    result["metadata"]["generation"] = 2
+    result["spec"]["l"].append(2)
+    assert target == {"metadata": {"generation": 1}, "spec": {"l": [1]}}
+
+
 @pytest.mark.parametrize(("ops", "expected"), [
     ([{"op": "add", "path": "/l/-", "value": 3}], {"l": [1, 2, 3], "m": {"k": "v"}}),
     ([{"op": "add", "path": "/l/0", "value": 0}], {"l": [0, 1, 2], "m": {"k": "v"}}),
