@@ -19,7 +19,9 @@ from django.utils import timezone
 from console.core import worker
 from console.core.models import Job, JobStatus
 
-REDIS_UNIT_URL = os.environ.get("TEST_REDIS_UNIT_URL", "redis://127.0.0.1:6379/11")
+# heartbeats are found by scanning a whole database: each parallel test process scans its own
+_XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+REDIS_UNIT_URL = os.environ.get("TEST_REDIS_UNIT_URL", f"redis://127.0.0.1:6379/{1 + _XDIST_INDEX % 8}")
 
 pytestmark = pytest.mark.django_db
 
