@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext
 
 from console.core.models import Role, RoleBinding
 
@@ -112,8 +113,8 @@ def require_writer(request) -> Access:
     """Access of a user who may start a change or a job: 403 for read-only users."""
     access = access_of(request)
     if access.read_only:
-        raise PermissionDenied("You have read-only access: viewers change nothing and start "
-                               "no jobs.")
+        raise PermissionDenied(gettext("You have read-only access: viewers change nothing "
+                                       "and start no jobs."))
     return access
 
 
@@ -124,7 +125,7 @@ def require_workspace(request, workspace: str, workspace_of: Mapping[str, str], 
     if not known or not access.can_view_workspace(workspace, workspace_of):
         raise Http404("No such workspace.")
     if edit and not access.can_edit_workspace(workspace):
-        raise PermissionDenied("You can view this workspace but not change it.")
+        raise PermissionDenied(gettext("You can view this workspace but not change it."))
     return access
 
 
@@ -135,7 +136,7 @@ def require_project(request, project: str, workspace_of: Mapping[str, str], *,
     if not known or not access.can_view_project(project, workspace_of):
         raise Http404("No such project.")
     if edit and not access.can_edit_project(project, workspace_of):
-        raise PermissionDenied("You can view this project but not change it.")
+        raise PermissionDenied(gettext("You can view this project but not change it."))
     return access
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from console.core.models import Change, Job, JobStatus
+from isolation import text
 from isolation.review.impact import Impact
 
 _Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's emitter: much faster
@@ -47,5 +48,7 @@ def record_change(*, kind: str, target: str, summary: str, author=None, author_l
         generated_before_yaml=to_yaml(list(generated_before)),
         generated_after_yaml=to_yaml(list(generated_after)),
         before_objects=[clean(o) for o in before], after_objects=[clean(o) for o in after],
-        reachability_delta=impact.to_dict() if impact else {}, job=job, reverts=reverts,
+        # its warnings kept as sentences, said in each reader's language (scoped_delta)
+        reachability_delta=text.dump_all(impact.to_dict()) if impact else {}, job=job,
+        reverts=reverts,
     )

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 from cluster.errors import ClusterError, NotFoundError
 from console.core.access import access_of
@@ -35,7 +36,8 @@ def cluster_page(view):
             if partial(request):
                 return render(request, "console/_cluster_error.html", {"error": exc.message},
                               status=error_status(request, True, 503))
-            title = kwargs.get("project") or kwargs.get("workspace") or "Network isolation"
+            title = kwargs.get("project") or kwargs.get("workspace") or gettext(
+                "Network isolation")
             return render_cluster_error(request, exc, title=title)
 
     return wrapper

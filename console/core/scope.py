@@ -145,9 +145,15 @@ def scoped_delta(delta: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
         merged["blocked"] += int(pair.get("blocked") or 0)
     result["pairs"] = sorted(pairs.values(),
                              key=lambda p: (-(p["allowed"] + p["blocked"]), p["from"], p["to"]))
-    result["warnings"] = [scope.redact(w if isinstance(w, str) else str(w))
-                          for w in delta.get("warnings") or []]
+    result["warnings"] = [scope.redact(_warning(w)) for w in delta.get("warnings") or []]
     return result
+
+
+def _warning(kept: Any) -> str:
+    """A delta's warning: a sentence (a `Text`, or kept by `isolation.text.dump` in a history
+    entry) to be said in the reader's language, or text as it was recorded."""
+    sentence = sentences.load(kept)
+    return sentence if isinstance(sentence, str) else str(sentence)
 
 
 def redact_names(text: str, scope: Scope) -> str:

@@ -60,7 +60,8 @@ class ExpectationForm(forms.Form):
         try:
             documents = load_documents(text, max_bytes=MAX_BYTES)
         except YamlInputError as exc:
-            raise forms.ValidationError(f"The YAML cannot be read: {exc}") from exc
+            raise forms.ValidationError(_("The YAML cannot be read: %(error)s")
+                                        % {"error": exc}) from exc
         if len(documents) != 1:
             raise forms.ValidationError(_("Give exactly one expectation document."))
         obj = documents[0].data

@@ -21,6 +21,7 @@ from console.core.access import Access, access_of, scoped_to_user
 from console.core.models import Change
 from console.core.scope import Scope, scoped_delta
 from console.policies.text import line_opcodes
+from isolation.text import Text
 
 CONTEXT_LINES = 3
 # Rows of a diff sent at once; "show more" fetches the next ones (history_diff).
@@ -273,17 +274,32 @@ def diff_rows(change: Change, number: int, start: int) -> dict[str, Any] | None:
 
 
 def export_record(change: Change, scope: Scope) -> dict[str, Any]:
-    """One change as a JSON-ready dict (the export's element)."""
+    """One change as a JSON-ready dict (the export's element): its summary and warnings in
+    the language active (the requester's)."""
+    delta = _said(delta_for(change, scope))
     return {
         "id": change.pk, "time": change.created_at.isoformat(), "author": change.author_name,
         "kind": change.kind, "target": change.target, "workspace": change.workspace,
-        "project": change.project, "status": change.status, "summary": change.summary,
+        "project": change.project, "status": change.status,
+        "summary": str(change.shown_summary),
         "reverts": change.reverts_id, "job": change.job_id,
         "before_objects": change.before_objects, "after_objects": change.after_objects,
         "generated_before_yaml": change.generated_before_yaml,
         "generated_after_yaml": change.generated_after_yaml,
-        "reachability_delta": delta_for(change, scope),
+        "reachability_delta": delta,
     }
+
+
+def _said(data: Any) -> Any:
+    """`data` with every sentence in it (`isolation.text.Text`: warnings, "a pod in another
+    project") as the words of the active language, which JSON keeps (it would keep English)."""
+    if isinstance(data, Text):
+        return str(data)
+    if isinstance(data, dict):
+        return {key: _said(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_said(value) for value in data]
+    return data
 
 
 def resulting_yaml(change: Change, *, generated: bool = False) -> str:

@@ -26,9 +26,10 @@ class RoleBindingForm(forms.Form):
     def clean_username(self) -> str:
         name = self.cleaned_data["username"]
         if not get_user_model().objects.filter(username=name).exists():
-            hint = ("Create the account under \u201cCreate a user\u201d first."
-                    if self.access.platform_admin else "Ask a platform admin to create it.")
-            raise forms.ValidationError(f"There is no user named {name!r}. {hint}")
+            hint = (_("Create the account under “Create a user” first.")
+                    if self.access.platform_admin else _("Ask a platform admin to create it."))
+            raise forms.ValidationError(_("There is no user named %(name)s. %(hint)s")
+                                        % {"name": repr(name), "hint": hint})
         return name
 
     def clean(self):
@@ -162,7 +163,8 @@ class InviteForm(forms.Form):
     def clean_username(self) -> str:
         name = self.cleaned_data["username"]
         if get_user_model().objects.filter(username=name).exists():
-            raise forms.ValidationError(f"There already is an account named {name!r}.")
+            raise forms.ValidationError(_("There already is an account named %(name)s.")
+                                        % {"name": repr(name)})
         return name
 
     def save(self):

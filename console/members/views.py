@@ -27,7 +27,7 @@ from console.members.forms import (
 def _require_member_manager(request):
     access = access_of(request)
     if not access.can_manage_members:
-        raise PermissionDenied("Only platform and workspace admins manage members.")
+        raise PermissionDenied(gettext("Only platform and workspace admins manage members."))
     return access
 
 
@@ -37,7 +37,7 @@ def member_list(request):
     try:
         directory = tenants.directory()
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Members")
+        return render_cluster_error(request, exc, title=gettext("Members"))
     workspace_of = directory.workspace_of
     form = RoleBindingForm(request.POST or None, access=access, workspace_of=workspace_of,
                            workspaces=set(directory.workspaces))
@@ -63,7 +63,7 @@ def _members_page(request, access, workspace_of, *, form=None, user_form=None, s
 def _require_platform_admin(request):
     access = access_of(request)
     if not access.platform_admin:
-        raise PermissionDenied("Only platform admins manage user accounts.")
+        raise PermissionDenied(gettext("Only platform admins manage user accounts."))
     return access
 
 
@@ -80,7 +80,7 @@ def member_user_create(request):
     try:
         workspace_of = tenants.directory().workspace_of
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Members")
+        return render_cluster_error(request, exc, title=gettext("Members"))
     return _members_page(request, access, workspace_of, user_form=user_form, status=400)
 
 
@@ -149,9 +149,9 @@ def member_delete(request, binding_id: int):
     try:
         workspace_of = tenants.directory().workspace_of
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Members")
+        return render_cluster_error(request, exc, title=gettext("Members"))
     if not can_grant(access, binding.role, binding.workspace, binding.project, workspace_of):
-        raise PermissionDenied("You cannot remove this binding.")
+        raise PermissionDenied(gettext("You cannot remove this binding."))
     if request.method == "POST":
         with transaction.atomic():
             # Two admins removing each other at once must not both pass the last-admin check.

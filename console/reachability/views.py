@@ -1,5 +1,6 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseStopPolling
 
@@ -42,7 +43,7 @@ def reachability(request):
     except grid.GridInputError as exc:
         return _refused(request, exc)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Reachability")
+        return render_cluster_error(request, exc, title=gettext("Reachability"))
 
 
 def _matrix_context(request, version: str | None) -> dict:
@@ -72,7 +73,7 @@ def _refused(request, error: grid.GridInputError):
     try:
         options = matrix.filter_options(svc.scope_for(request))
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Reachability")
+        return render_cluster_error(request, exc, title=gettext("Reachability"))
     return _page(request, "reachability/matrix.html", "matrix-area",
                  {"options": options, "params": request.GET, "error": error}, status=400)
 
@@ -88,7 +89,7 @@ def cell(request):
     except grid.GridInputError as exc:
         raise Http404(exc.message) from exc
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Reachability")
+        return render_cluster_error(request, exc, title=gettext("Reachability"))
     if request.htmx:
         return render(request, "reachability/matrix.html#drill", {"detail": detail})
     outcome = matrix.matrix_for(request.user, scope, query)
@@ -143,7 +144,7 @@ def check(request):
     except svc.CheckInputError as exc:
         context["error"] = exc
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Reachability")
+        return render_cluster_error(request, exc, title=gettext("Reachability"))
     return _form_page(request, "reachability/check.html", "result", context)
 
 
@@ -160,5 +161,5 @@ def what_if(request):
     except whatif.WhatIfInputError as exc:
         context["error"] = exc
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Reachability")
+        return render_cluster_error(request, exc, title=gettext("Reachability"))
     return _form_page(request, "reachability/whatif.html", "result", context)

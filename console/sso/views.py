@@ -12,7 +12,8 @@ from console.sso import provider
 
 
 def _unavailable(request, exc: Exception) -> HttpResponseRedirect:
-    messages.error(request, f"Single sign-on is unavailable right now: {exc}")
+    messages.error(request, _("Single sign-on is unavailable right now: %(error)s")
+                   % {"error": exc})
     return HttpResponseRedirect(reverse("login"))
 
 

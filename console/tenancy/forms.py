@@ -186,10 +186,11 @@ class PortRowForm(forms.Form):
         end_number = int(end) if end is not None else None
         for number in (start, end_number):
             if number is not None and not 1 <= number <= 65535:
-                raise forms.ValidationError(f"{number} is not a port: use 1 to 65535.")
+                raise forms.ValidationError(_("%(number)s is not a port: use 1 to 65535.")
+                                            % {"number": number})
         if end_number is not None and end_number < start:
-            raise forms.ValidationError(f"The range ends ({end_number}) before it starts "
-                                        f"({start}).")
+            raise forms.ValidationError(_("The range ends (%(end)s) before it starts "
+                                          "(%(start)s).") % {"end": end_number, "start": start})
         return start, (end_number if end_number != start else None)
 
     def port_spec(self) -> dict[str, Any] | None:
@@ -360,10 +361,11 @@ class WorkspaceCreateForm(forms.Form):
             raise forms.ValidationError(_("Use lower-case letters, digits and '-', starting and "
                                         "ending with a letter or digit."))
         if name in self.existing:
-            raise forms.ValidationError(f"There is already a workspace named {name}.")
+            raise forms.ValidationError(_("There is already a workspace named %(name)s.")
+                                        % {"name": name})
         if name in RESERVED_WORKSPACE_NAMES:
-            raise forms.ValidationError(f"{name!r} is reserved by the console; choose another "
-                                        "name.")
+            raise forms.ValidationError(_("%(name)s is reserved by the console; choose another "
+                                          "name.") % {"name": repr(name)})
         return name
 
 

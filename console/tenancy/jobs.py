@@ -247,7 +247,9 @@ def run_change(ctx: jobs.JobContext, make: Callable[[Snapshot], IntentChange],
         outcome.write_count)
     return {"message": message, "intent_written": intent_written,
             "writes": writes, "namespaces": scope, "change": record.pk,
-            "problems": problems, "notes": list(change.notes), "attempts": ctx.job.attempts}
+            # sentences kept to be said in the reader's language (Job.shown_result)
+            "problems": sentences.dump_all(problems), "notes": sentences.dump_all(change.notes),
+            "attempts": ctx.job.attempts}
 
 
 # What the first attempt of a change keeps in the job row for the later ones.

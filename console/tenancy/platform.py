@@ -11,6 +11,7 @@ from console.tenancy import services
 from console.tenancy.platform_forms import PlatformSettingsForm
 from isolation.compiler.tenancy import NodeAddress, node_address_candidates
 from isolation.review.impact import Impact, impact_of, with_generated_policies
+from isolation.text import gettext as _
 
 FIELDS = ("always_allowed_namespaces", "detect_ingress_namespaces", "snat_cidrs", "cni_mode",
           "engine_mode")
@@ -30,8 +31,8 @@ def guardrails(form: PlatformSettingsForm, user) -> GuardrailCheck:
 
 def _sides(form: PlatformSettingsForm):
     snapshot = cluster.snapshot()
-    before, _ = with_generated_policies(snapshot, services.isolation_settings())
-    after, _ = with_generated_policies(snapshot, form.isolation_settings())
+    before = with_generated_policies(snapshot, services.isolation_settings())[0]
+    after = with_generated_policies(snapshot, form.isolation_settings())[0]
     return before, after
 
 
@@ -41,11 +42,12 @@ def node_addresses() -> list[NodeAddress]:
 
 
 def save(form: PlatformSettingsForm, user) -> Job:
-    """Store the settings, record the change, and reconcile the cluster to them."""
+    """Store the settings, record the change (its summary a sentence said in each reader's
+    language), and reconcile the cluster to them."""
     before = _as_dict(form.instance.__class__.load())
     settings = form.save()
     Change.objects.create(kind="platform-settings", target="platform", author=user,
-                          summary="Changed the platform settings.",
+                          summary=_("Changed the platform settings."),
                           before_yaml=yaml.safe_dump(before, sort_keys=False),
                           after_yaml=yaml.safe_dump(_as_dict(settings), sort_keys=False))
     return services.start_reconcile(user)

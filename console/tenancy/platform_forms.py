@@ -46,8 +46,9 @@ class PlatformSettingsForm(forms.ModelForm):
         names = _lines(self.cleaned_data["always_allowed_namespaces"])
         bad = [n for n in names if not DNS_LABEL.match(n)]
         if bad:
-            raise forms.ValidationError(f"Not a namespace name: {', '.join(bad)} (lowercase "
-                                        "letters, digits and '-', at most 63 characters).")
+            raise forms.ValidationError(_("Not a namespace name: %(names)s (lowercase letters, "
+                                          "digits and '-', at most 63 characters).")
+                                        % {"names": ", ".join(bad)})
         return sorted(set(names))
 
     def clean_snat_cidrs(self) -> list[str]:

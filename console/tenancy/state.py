@@ -33,6 +33,7 @@ from isolation.compiler.generate import (
 from isolation.compiler.reconcile import plan_reconcile
 from isolation.compiler.tenancy import MODE_OFF, MODE_PROJECT, MODE_WORKSPACE, Project, Tenancy
 from isolation.snapshot import Snapshot
+from isolation.text import gettext as _
 
 DESCRIPTION_ANNOTATIONS = ("kubesphere.io/description", "kubesphere.io/alias-name")
 JOB_KIND_PREFIX = "isolation-"
@@ -236,7 +237,7 @@ def project_state(project: str) -> ProjectState:
     tenancy = Tenancy.from_snapshot(snapshot)
     info = tenancy.projects.get(project)
     if info is None:
-        raise NotFoundError(f"Project {project} does not exist.", status=404)
+        raise NotFoundError(_("Project {project} does not exist.", project=project), status=404)
     compiled = compile_intent(snapshot, settings)
     state = ProjectState(
         name=project, workspace=info.workspace, workspace_exists=info.workspace_exists,
@@ -263,7 +264,8 @@ def workspace_state(workspace: str) -> WorkspaceState:
     settings = isolation_settings()
     tenancy = Tenancy.from_snapshot(snapshot)
     if workspace not in tenancy.workspaces:
-        raise NotFoundError(f"Workspace {workspace} does not exist.", status=404)
+        raise NotFoundError(_("Workspace {workspace} does not exist.", workspace=workspace),
+                            status=404)
     compiled = compile_intent(snapshot, settings)
     names = sorted(p.name for p in tenancy.projects.values() if p.workspace == workspace)
     last = _last_jobs(names, workspace)

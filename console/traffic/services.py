@@ -46,6 +46,7 @@ from isolation.paths.trace import (
 from isolation.paths.types import merge_allowlist
 from isolation.review.impact import with_generated_policies
 from isolation.snapshot import KIND_FIELDS, Snapshot
+from isolation.text import gettext as _
 
 CACHE_PREFIX = "traffic:v1"
 CACHE_SECONDS = 24 * 3600  # keys are content digests: an entry is never stale, only unused
@@ -105,8 +106,9 @@ def parse_client(text: str | None) -> Client:
     try:
         return Client(ipaddress.ip_network(value, strict=False))
     except ValueError:
-        raise ValueError(f"{value} is neither an IP address nor a CIDR: write one such as "
-                         f"{DEFAULT_CLIENT_IP} or 203.0.113.0/24.") from None
+        raise ValueError(_("{value} is neither an IP address nor a CIDR: write one such as "
+                           "{address} or {cidr}.", value=value, address=DEFAULT_CLIENT_IP,
+                           cidr="203.0.113.0/24")) from None
 
 
 def _ip_blocks(snapshot: Snapshot) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -153,11 +155,11 @@ def context_from(live: Snapshot, settings: IsolationSettings, cni: str | None = 
     then used as they are, with a warning.
     """
     try:
-        _, compiled = with_generated_policies(live, settings)
+        compiled = with_generated_policies(live, settings)[1]
     except TenancyInputError as exc:
         return TrafficContext(live, live, set(), cni or None, [
-            f"The isolation intent cannot be compiled ({exc}); verdicts use the cluster's "
-            "NetworkPolicies as they are."])
+            _("The isolation intent cannot be compiled ({error}); verdicts use the cluster's "
+              "NetworkPolicies as they are.", error=str(exc))])
     ours = {_ref(p) for p in generated_policies(live.network_policies, None, settings.engine_mode)}
     held = {namespace for namespace, _ in ours} - set(recompile)
     kept = [p for p in live.network_policies if _ref(p) not in ours or _ref(p)[0] in held]
@@ -250,7 +252,7 @@ def traced(ctx: TrafficContext, ref: Ref, client: Client) -> Traced:
     status = statuses.pop() if len(statuses) == 1 else "some"
     worst = min(runs, key=lambda run: STATUS_ORDER[run[2].status])
     needed = []
-    for address, _, result in runs:
+    for address, _sample, result in runs:
         own = f"{address}/{ipaddress.ip_address(address).max_prefixlen}"
         for entry in result.needed_allowlist():
             widened = not client.single and entry.get("cidr") == own

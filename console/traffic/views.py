@@ -115,7 +115,7 @@ def traffic_list(request):
             ("traffic", roles_key(access_of(request)), settings_key),
             lambda: _list_context(request, shown, version), alone=alone)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Traffic Paths")
+        return render_cluster_error(request, exc, title=_("Traffic Paths"))
     if alone and request.GET.get("poll") and not shown.get("tracing"):
         response.status_code = HttpResponseStopPolling.status_code
     return response

@@ -20,6 +20,8 @@ from isolation.paths.types import Hop, Path, TraceResult, merge_allowlist
 from isolation.text import gettext as _
 
 LANE_WIDTH = 176
+# What a node of a path that the cluster does not list is called (isolation.paths.legs).
+UNKNOWN_NODE = _("(unknown node)")
 MARGIN = 24
 HEADER_HEIGHT = 58
 STEP_HEIGHT = 50
@@ -113,10 +115,14 @@ def _lane_title(actor: str, path: Path) -> tuple[str, str, str]:
     address = path.actor_addresses.get(actor, "")
     if kind in ("client", "lb"):
         hop = next(h for h in path.hops if h.actor == actor)
-        title, role, address = hop.lane or (kind, "", "")
+        title, role, address = hop.lane or (_("Client") if kind == "client"
+                                            else _("Load balancer"), "", "")
         return str(title), str(role), str(address)
     if kind == "node":
-        return name, str(_("entry node") if name == path.entry_node else _("node")), address
+        role = _("entry node") if name == path.entry_node else _("node")
+        if name == UNKNOWN_NODE.english:   # the lane's id keeps the English words
+            name = str(UNKNOWN_NODE)
+        return name, str(role), address
     namespace, _sep, pod = name.partition("/")
     leg1 = path.legs[0] if path.legs else None
     if leg1 is not None and leg1.target == name:

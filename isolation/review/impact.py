@@ -20,6 +20,8 @@ from isolation.compiler.tenancy import detect_ingress_namespaces, workspace_of
 from isolation.reachability.engine import Connection, MatrixDelta, ReachabilityDiff, diff
 from isolation.review.clusters import ChangeClusters, sample_outside_addresses
 from isolation.snapshot import Snapshot
+from isolation.text import Text
+from isolation.text import gettext as _
 
 __all__ = [
     "DNS_POD_LABELS", "EXAMPLES_PER_PAIR", "MONITORING_POD_LABELS", "STORED_CONNECTIONS",
@@ -174,7 +176,7 @@ class _Loss:
     first: Connection | None = None
 
 
-def change_warnings(after: Snapshot, change: ReachabilityDiff) -> list[str]:
+def change_warnings(after: Snapshot, change: ReachabilityDiff) -> list[Text]:
     """Sentences on the newly blocked connections users usually regret: from the ingress
     controller's namespaces, from monitoring pods, to DNS pods on port 53, and between two
     different workspaces. Each names the first such connection of `change.newly_blocked`
@@ -199,13 +201,13 @@ def change_warnings(after: Snapshot, change: ReachabilityDiff) -> list[str]:
     }
     warnings = []
     for kind, head, advice in (
-            ("ingress", "Blocks the ingress controller",
-             "Ingress routes to these pods will stop working."),
-            ("monitoring", "Blocks monitoring scrapes",
-             "Metrics and alerts for these pods will go silent."),
-            ("dns", "Blocks DNS", "Pods will fail to resolve Service names."),
-            ("cross-workspace", "Cuts calls across workspaces that work today",
-             "Add an allowlist entry if these calls are intended.")):
+            ("ingress", _("Blocks the ingress controller"),
+             _("Ingress routes to these pods will stop working.")),
+            ("monitoring", _("Blocks monitoring scrapes"),
+             _("Metrics and alerts for these pods will go silent.")),
+            ("dns", _("Blocks DNS"), _("Pods will fail to resolve Service names.")),
+            ("cross-workspace", _("Cuts calls across workspaces that work today"),
+             _("Add an allowlist entry if these calls are intended."))):
         loss = losses[kind]
         if loss.count and loss.first is not None:
             warnings.append(_sentence(head, loss.first, loss.count, advice))
@@ -254,7 +256,11 @@ def _cross_workspace_loss(delta: MatrixDelta, src_namespaces: list[str],
     return _Loss(int(rows.sum()), delta.connection(i, int(js[0]), int(ks[0]), False))
 
 
-def _sentence(head: str, sample: Connection, count: int, advice: str) -> str:
-    more = f" and {count - 1} more" if count > 1 else ""
-    return (f"{head}: {sample.src} → {sample.dst} on {sample.protocol} {sample.port}{more}. "
-            f"{advice}")
+def _sentence(head: Text, sample: Connection, count: int, advice: Text) -> Text:
+    """The warning said in the reader's language (console.reachability.delta says the same)."""
+    fields = {"head": head, "source": sample.src, "destination": sample.dst,
+              "protocol": sample.protocol, "port": sample.port, "advice": advice}
+    if count > 1:
+        return _("{head}: {source} → {destination} on {protocol} {port} and {more} more. "
+                 "{advice}", more=count - 1, **fields)
+    return _("{head}: {source} → {destination} on {protocol} {port}. {advice}", **fields)

@@ -11,11 +11,16 @@ from console.guardrails.forms import OverrideForm
 from console.guardrails.services import record_override
 from console.tenancy import platform as platform_service
 from console.tenancy.platform_forms import PlatformSettingsForm
+from isolation.text import gettext as _
+
+# The override's target: its English is the history's `target` column, as before; the entry's
+# summary says it in each reader's language.
+PLATFORM_SETTINGS = _("platform settings")
 
 
 def _require_platform_admin(request) -> None:
     if not access_of(request).platform_admin:
-        raise PermissionDenied("Only platform admins change the platform settings.")
+        raise PermissionDenied(gettext("Only platform admins change the platform settings."))
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,7 +39,7 @@ def platform_settings(request):
                     if override.cleaned_data["override_reason"]:
                         record_override(request.user, checks,
                                         override.cleaned_data["override_reason"],
-                                        target="platform settings", job=job)
+                                        target=PLATFORM_SETTINGS, job=job)
                     messages.success(request, gettext(
                         "Settings saved; job #%(number)s brings the generated policies in "
                         "step.") % {"number": job.pk})

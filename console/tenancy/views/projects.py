@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cluster.errors import ClusterError
@@ -67,7 +68,7 @@ def project_list(request):
                            version, ("projects", roles_key(access)),
                            lambda: _list_context(request, access, version), alone=table)
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Projects")
+        return render_cluster_error(request, exc, title=gettext("Projects"))
 
 
 def _list_context(request, access, version: str | None) -> dict:

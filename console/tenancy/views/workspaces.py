@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cluster.errors import ClusterError
@@ -46,7 +47,7 @@ def _workspace(request, workspace: str, *, edit: bool = False):
 def _require_platform_admin(request):
     access = access_of(request)
     if not access.platform_admin:
-        raise PermissionDenied("Only platform admins create workspaces and move projects.")
+        raise PermissionDenied(gettext("Only platform admins create workspaces and move projects."))
     return access
 
 
@@ -65,7 +66,7 @@ def workspace_list(request):
                            page={"q": query, "can_create": access.platform_admin,
                                  "job": None if alone else visible_job(request)})
     except ClusterError as exc:
-        return render_cluster_error(request, exc, title="Workspaces")
+        return render_cluster_error(request, exc, title=gettext("Workspaces"))
 
 
 def _table_context(request, access, query: str, version: str | None) -> dict:

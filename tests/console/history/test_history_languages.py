@@ -2,7 +2,6 @@
 the reader's language, job messages in the requester's, the recorded history kept in the
 console's default language."""
 
-import copy
 
 import pytest
 from django.urls import reverse
@@ -16,17 +15,8 @@ from console.history.services import side_by_side
 
 pytestmark = pytest.mark.django_db
 
-NEW_POLICY = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-              "metadata": {"name": "deny-all", "namespace": "shop"},
-              "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
 
 
-@pytest.fixture
-def created(demo_cluster, personas) -> Change:
-    written = cluster.gateway().create(copy.deepcopy(NEW_POLICY))
-    return record_change(kind="policy-apply", target="shop/deny-all", summary="Created deny-all",
-                         author=personas["carol"], workspace="team-a", project="shop",
-                         before=[], after=[written])
 
 
 @pytest.fixture

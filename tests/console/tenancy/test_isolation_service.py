@@ -182,7 +182,7 @@ def test_a_policy_of_the_same_name_not_made_by_the_console_is_left_alone(
                for p in preview.problems)
     job = succeeded(iso.start_workspace_isolation(personas["alice"], "team-b", True))
     assert ("POST", f"{API}/web/networkpolicies") not in api_writes
-    assert any("web/nsnp-network-isolate" in p for p in job.result["problems"])
+    assert any("web/nsnp-network-isolate" in p for p in job.shown_result["problems"])
     hand_written = cluster.gateway().get_object("NetworkPolicy", "nsnp-network-isolate", "web")
     assert "ingress" not in hand_written["spec"]
 

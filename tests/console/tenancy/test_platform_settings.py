@@ -82,15 +82,6 @@ def test_node_and_tunnel_addresses_are_offered_from_the_nodes(demo_cluster, pers
     assert "10.233.64.1/32" in body   # node-1's IPIP tunnel address
 
 
-@pytest.fixture
-def monitoring_kept_out_of_shop(demo_cluster):
-    cluster.gateway().create({
-        "apiVersion": "isolation.tenant-console.io/v1alpha1",
-        "kind": "ClusterConnectivityExpectation",
-        "metadata": {"name": "monitoring-stays-out-of-shop"},
-        "spec": {"from": {"namespace": MONITORING}, "to": {"namespace": "shop"},
-                 "expect": "Denied"}})
-    return demo_cluster
 
 
 def test_settings_that_break_a_platform_guardrail_are_saved_only_with_a_reason(

@@ -1,0 +1,21 @@
+"""What the History tests share: a recorded change that created a policy."""
+
+import copy
+
+import pytest
+
+from console.core import cluster
+from console.core.audit import record_change
+from console.core.models import Change
+
+NEW_POLICY = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+              "metadata": {"name": "deny-all", "namespace": "shop"},
+              "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
+
+
+@pytest.fixture
+def created(demo_cluster, personas) -> Change:
+    written = cluster.gateway().create(copy.deepcopy(NEW_POLICY))
+    return record_change(kind="policy-apply", target="shop/deny-all", summary="Created deny-all",
+                         author=personas["carol"], workspace="team-a", project="shop",
+                         before=[], after=[written])
