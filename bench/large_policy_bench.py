@@ -9,17 +9,20 @@ machine). Measured, each as the median of `--runs`, beside its target:
 
 - the editor's review (action=review) of the largest draft of one-ipBlock-and-one-port ingress
   rules that fits MAX_YAML_BYTES (about 1 MiB): time, and the size of the page beyond the
-  draft it carries back in the editor. Three ways: cold (the first review of the process:
+  draft it carries back in the editor. Four ways: cold (the first review of the process:
   what it keeps between reviews is dropped before each run), warm (the draft edited in one
   rule after a review of it, as a user edits and reviews again: a new draft each run, the
-  cluster unchanged), and the same text again (the apply's check, or a review sent twice);
+  cluster unchanged), warm after the cluster changed (the same, with another small policy
+  written to the namespace between the two reviews), and the same text again (the apply's
+  check, or a review sent twice);
 - the detail page of a policy of `--rules` such rules (created straight in the cluster, as
   kubectl would): time and response size;
 - the History detail of the change that created the review draft's policy (applied through
   the editor, so recorded as a user's change would be): time and response size.
 
-`--profile review|detail|history` prints the cProfile top 60 of one more request of that page
-(for the review: of a draft edited once more).
+`--profile review|cold|changed|detail|history` prints the cProfile top 60 of one more request
+of that page (review: of a draft edited once more; cold: the first review again; changed: a
+review after another policy was written to the namespace).
 """
 
 from __future__ import annotations
@@ -113,11 +116,14 @@ def timed(call, runs: int) -> tuple[float, int, float]:
     return statistics.median(times), len(response.content), statistics.median(cpu)
 
 
-def timed_warm(review, edited, runs: int) -> tuple[float, int, float]:
-    """`timed` of reviews of a draft edited after a review of it (that one not timed)."""
+def timed_warm(review, edited, runs: int, between=None) -> tuple[float, int, float]:
+    """`timed` of reviews of a draft edited after a review of it (that one not timed), with
+    `between()` called after that review when given (not timed either)."""
     times, cpu, response = [], [], None
     for _ in range(runs):
         review(edited())
+        if between is not None:
+            between()
         draft = edited()
         started, started_cpu = time.perf_counter(), time.process_time()
         response = review(draft)
@@ -145,7 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--profile", choices=("review", "detail", "history"))
+    parser.add_argument("--profile", choices=("review", "cold", "changed", "detail", "history"))
     args = parser.parse_args()
 
     from kubesim import SimulatorServer
@@ -221,7 +227,7 @@ def run(args) -> None:
         forget()
         return review()
 
-    pages = {"review": lambda: review(edited()), "detail": detail, "history": history}
+    pages = {"review": lambda: review(edited()), "cold": cold, "detail": detail, "history": history}
     draft_size = len(other.encode())
     label = f"review, {draft_size / 2**20:.2f} MiB ({fits:,} rules)"
     # The editor page carries the draft itself back in its text area: the review is the rest.
@@ -230,6 +236,14 @@ def run(args) -> None:
     seconds, size, cpu = timed_warm(review, edited, args.runs)
     show("  warm (same cluster, draft edited)", seconds, size - draft_size, cpu,
          TIME_TARGET)
+    changes = iter(range(1, 1_000_000))
+
+    def cluster_changed() -> None:
+        """Another policy written to the namespace, as a colleague or a controller would."""
+        create(policy_object(f"colleague-{next(changes)}", 3))
+
+    seconds, size, cpu = timed_warm(review, edited, args.runs, between=cluster_changed)
+    show("  warm, after the cluster changed", seconds, size - draft_size, cpu, TIME_TARGET)
     review()
     seconds, size, cpu = timed(review, args.runs)
     show("  the same text again", seconds, size - draft_size, cpu, TIME_TARGET)
@@ -238,7 +252,11 @@ def run(args) -> None:
     show(f"detail page, {args.rules:,} rules", *timed(detail, args.runs), None)
     show(f"history detail, {fits:,}-rule create", *timed(history, args.runs), None)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
-    if args.profile:
+    if args.profile == "changed":
+        review(edited())
+        cluster_changed()
+        profile(lambda: review(edited()))
+    elif args.profile:
         profile(pages[args.profile])
 
 
