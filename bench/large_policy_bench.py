@@ -9,8 +9,10 @@ machine). Measured, each as the median of `--runs`, beside its target:
 
 - the editor's review (action=review) of the largest draft of one-ipBlock-and-one-port ingress
   rules that fits MAX_YAML_BYTES (about 1 MiB): time, and the size of the page beyond the
-  draft it carries back in the editor. Four ways: cold (the first review of the process:
-  what it keeps between reviews is dropped before each run), warm (the draft edited in one
+  draft it carries back in the editor. Cold (the first review of the process: what it keeps
+  between reviews is dropped before each run), twice: in the demo's namespace as it is, and
+  once the namespace holds the two large policies below (about 35,000 rules more to read for
+  the cluster's side). Then, beside those: warm (the draft edited in one
   rule after a review of it, as a user edits and reviews again: a new draft each run, the
   cluster unchanged), warm after the cluster changed (the same, with another small policy
   written to the namespace between the two reviews), and the same text again (the apply's
@@ -192,28 +194,8 @@ def run(args) -> None:
     print(f"review draft: {fits:,} rules in {len(text.encode()):,} bytes "
           f"(MAX_YAML_BYTES {settings.MAX_YAML_BYTES:,})")
 
-    detail_name = "huge-detail"
-    create(policy_object(detail_name, args.rules))
-    services.forget()
-
-    def detail():
-        response = client.get(reverse("policy_detail", args=[NAMESPACE, detail_name]))
-        assert response.status_code == 200, problem(response)
-        return response
-
-    # The change that created a policy: applied through the editor, as a user would.
-    response = client.post(reverse("policy_create"), {
-        "action": "apply", "yaml": text, "reviewed": digest_of(text, "")})
-    assert response.status_code == 302, problem(response)
-    change = Change.objects.filter(target=f"{NAMESPACE}/{review_name}").latest("pk")
-
-    def history():
-        response = client.get(reverse("history_detail", args=[change.pk]))
-        assert response.status_code == 200, problem(response)
-        return response
-
-    # The review measured is a create under another name, so its diff is the whole object,
-    # in a namespace that already holds both large policies above.
+    # The review measured is a create under another name, so its diff is the whole object;
+    # first in the demo's namespace as it is, then once it holds both large policies below.
     other = text.replace(f"name: {review_name}", "name: huge-review-2")
 
     def review(draft: str = other):
@@ -237,12 +219,38 @@ def run(args) -> None:
         dropped()
         return review()
 
-    pages = {"review": lambda: review(edited()), "cold": cold, "detail": detail, "history": history}
     draft_size = len(other.encode())
     label = f"review, {draft_size / 2**20:.2f} MiB ({fits:,} rules)"
     # The editor page carries the draft itself back in its text area: the review is the rest.
     seconds, size, cpu = timed(review, args.runs, before=dropped)
     show(f"{label}, cold", seconds, size - draft_size, cpu, TIME_TARGET)
+    print(f"  {'':<42} (the namespace holding the demo's policies only)")
+
+    detail_name = "huge-detail"
+    create(policy_object(detail_name, args.rules))
+    services.forget()
+
+    def detail():
+        response = client.get(reverse("policy_detail", args=[NAMESPACE, detail_name]))
+        assert response.status_code == 200, problem(response)
+        return response
+
+    # The change that created a policy: applied through the editor, as a user would.
+    response = client.post(reverse("policy_create"), {
+        "action": "apply", "yaml": text, "reviewed": digest_of(text, "")})
+    assert response.status_code == 302, problem(response)
+    change = Change.objects.filter(target=f"{NAMESPACE}/{review_name}").latest("pk")
+
+    def history():
+        response = client.get(reverse("history_detail", args=[change.pk]))
+        assert response.status_code == 200, problem(response)
+        return response
+
+    pages = {"review": lambda: review(edited()), "cold": cold, "detail": detail, "history": history}
+    seconds, size, cpu = timed(review, args.runs, before=dropped)
+    show(f"  cold, beside {args.rules + fits:,} rules", seconds, size - draft_size, cpu,
+         TIME_TARGET)
+    print(f"  {'':<42} (the namespace holding the two large policies: every review below)")
     seconds, size, cpu = timed_warm(review, edited, args.runs)
     show("  warm (same cluster, draft edited)", seconds, size - draft_size, cpu,
          TIME_TARGET)
