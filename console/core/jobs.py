@@ -29,7 +29,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from cluster.errors import ClusterError, TransientClusterError
 from console.core.language import requester_language
-from console.core.models import Job, JobStatus
+from console.core.models import Job, JobStatus, keep_sentences
 from isolation import text
 from isolation.text import gettext as _
 
@@ -101,9 +101,10 @@ def start(kind: str, *, target: str = "", params: dict[str, Any] | None = None,
     """Create a queued job and enqueue its task once the surrounding transaction commits."""
     if kind not in _handlers:
         raise ValueError(f"unknown job kind {kind!r}")
-    job = Job.objects.create(kind=kind, target=text.english(target), params=params or {},
-                             workspace=workspace, project=project,
-                             requested_by=user if user and user.is_authenticated else None)
+    job = Job(kind=kind, target=target, params=params or {}, workspace=workspace,
+              project=project, requested_by=user if user and user.is_authenticated else None)
+    keep_sentences(job, target=text.english)   # said in the reader's language: shown_target
+    job.save()
     def enqueue() -> None:
         try:
             result = run_job.delay(job.pk)

@@ -62,6 +62,28 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+def keep_sentences(row: models.Model, **columns) -> bool:
+    """Each of `columns` of `row` holding a sentence (an `isolation.text.Text`) kept in the
+    row's `said` as data (`text.dump`), the column given the text `columns[name]` makes of it;
+    whether any was."""
+    kept = False
+    for name, as_text in columns.items():
+        value = getattr(row, name)
+        if isinstance(value, text.Text):
+            row.said = {**(row.said or {}), name: text.dump(value)}
+            setattr(row, name, as_text(value))
+            kept = True
+    return kept
+
+
+def shown(row: models.Model, name: str) -> str:
+    """Column `name` of `row` in the reader's language: the sentence kept in `said` for it,
+    else the column as stored."""
+    if name in (row.said or {}):
+        return text.load(row.said[name])
+    return getattr(row, name)
+
+
 class Job(models.Model):
     """One unit of background work that changes or inspects the cluster."""
 
@@ -115,6 +137,12 @@ class Job(models.Model):
         return self.error
 
     @property
+    def shown_target(self) -> str:
+        """What the job works on, in the reader's language when it was given as a sentence
+        ("every exposure"); a name ("shop/deny-all") as stored."""
+        return shown(self, "target")
+
+    @property
     def shown_result(self) -> dict:
         """`result` with the sentences kept in it (isolation.text.dump_all) said in the reader's
         language."""
@@ -165,22 +193,25 @@ class Change(models.Model):
         return f"{self.kind} {self.target}"
 
     def save(self, *args, **kwargs) -> None:
-        """A summary given as a sentence (an `isolation.text.Text`) is kept in `said` as well;
-        its column then holds the sentence in the language active while it is saved."""
-        if isinstance(self.summary, text.Text):
-            self.said = {**(self.said or {}), "summary": text.dump(self.summary)}
-            self.summary = str(self.summary)
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "said"}
+        """A summary or a target given as a sentence (an `isolation.text.Text`) is kept in
+        `said` as well; the summary's column then holds the sentence in the language active
+        while it is saved, the target's its English (what the History filters compare)."""
+        kept = keep_sentences(self, summary=str, target=text.english)
+        if kept and kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "said"}
         super().save(*args, **kwargs)
 
     @property
     def shown_summary(self) -> str:
         """The summary in the reader's language: the sentence kept in `said`, else the column
         as recorded (a summary written as plain text, or before `said` existed)."""
-        if "summary" in self.said:
-            return text.load(self.said["summary"])
-        return self.summary
+        return shown(self, "summary")
+
+    @property
+    def shown_target(self) -> str:
+        """What the change was made to, in the reader's language when it was recorded as a
+        sentence ("3 namespaces"); a name ("shop/deny-all") as stored."""
+        return shown(self, "target")
 
     @property
     def author_name(self) -> str:

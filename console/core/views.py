@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseStopPolling
 from console.core import cluster, jobs, worker
 from console.core.access import access_of, require_writer
 from console.core.models import Job
+from isolation.text import gettext as _
 
 
 def home(request):
@@ -38,7 +39,7 @@ def job_status(request, job_id: int):
 @require_POST
 def check_cluster(request):
     require_writer(request)
-    job = jobs.start("check-cluster", target="cluster", user=request.user)
+    job = jobs.start("check-cluster", target=_("cluster"), user=request.user)
     return render(request, "console/job.html#job-status", {"job": job}, status=202)
 
 

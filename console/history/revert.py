@@ -247,7 +247,7 @@ def revert_guardrails(plan: RevertPlan, snapshot: Snapshot, settings: IsolationS
 def start_revert(user, change: Change) -> Job:
     """Queue the revert of `change` as a job (it plans again before writing anything); the job
     is returned as it stands once queued (already finished when jobs run in-process)."""
-    job = jobs.start(JOB_KIND, target=f"change #{change.pk}", params={"change": change.pk},
+    job = jobs.start(JOB_KIND, target=_("change #{number}", number=change.pk), params={"change": change.pk},
                      user=user, workspace=change.workspace, project=change.project)
     job.refresh_from_db()
     return job
@@ -314,11 +314,12 @@ def _run_revert(ctx) -> dict[str, Any]:
     generated_before = generated_policies(before.network_policies, scope, settings.engine_mode)
     generated_after = generated_policies(after.network_policies, scope, settings.engine_mode)
     summary = _("Reverted change #{number} ({kind} {target}): {steps}.", number=change.pk,
-                kind=change.kind, target=change.target,
+                kind=change.kind, target=change.shown_target,
                 steps=sentences.join([s.sentence for s in plan.writes], "; "))
     with translation.override(django_settings.LANGUAGE_CODE):   # the column's words
         record = record_change(
-            kind="revert", target=change.target, author=ctx.job.requested_by, summary=summary,
+            kind="revert", target=change.shown_target, author=ctx.job.requested_by,
+            summary=summary,
             workspace=change.workspace, project=change.project,
             before=[s.live for s in plan.writes if s.live is not None], after=written,
             generated_before=generated_before if namespaces else [],

@@ -38,6 +38,9 @@ from isolation.text import gettext as _
 INLINE_SECONDS = 1.0       # grids expected to take longer are computed by a job
 GUESS_NAMESPACES = 200     # before any grid was measured, more namespaces than this means "slow"
 JOB_KIND = "reachability-matrix"
+# what a grid's job works on, by level
+MATRIX_TARGETS = {"workspace": _("workspace matrix"), "project": _("project matrix"),
+                  "pod": _("pod matrix")}
 GRID_KEY = "reachability:grid:"
 COST_KEY = "reachability:grid-seconds"
 CACHE_SECONDS = 30
@@ -133,7 +136,7 @@ def matrix_for(user, scope: Scope, query: MatrixQuery, *, refresh: bool = False
         kind=JOB_KIND, requested_by=user, params__digest=digest,
         created_at__gte=timezone.now() - REUSE_JOBS).exclude(status=JobStatus.FAILED).first()
     if job is None:
-        job = jobs.start(JOB_KIND, target=f"{query.level} matrix", user=user,
+        job = jobs.start(JOB_KIND, target=MATRIX_TARGETS[query.level], user=user,
                          params={"digest": digest, "query": query.params()})
         job.refresh_from_db()   # when jobs run in-process, it has already finished
     if job.status == JobStatus.SUCCEEDED and job.result.get("grid"):

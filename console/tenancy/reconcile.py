@@ -405,7 +405,8 @@ def _record_repairs(snapshot: Snapshot, outcome: Outcome, author, job) -> list[A
     if len(namespaces) == 1:
         target, project = f"namespace/{namespaces[0]}", namespaces[0]
     else:
-        target, project = f"{len(namespaces)} namespaces", ""
+        target, project = sentences.ngettext("{count} namespace", "{count} namespaces",
+                                             len(namespaces), count=len(namespaces)), ""
     count = len(writes)
     summary = sentences.ngettext(
         "Drift repaired in {where} ({count} policy): {repairs}",

@@ -362,7 +362,7 @@ def request_list(user, key: str, client: Client) -> Job:
                                  kind=LIST_JOB, params__key=key).first()
     if waiting is not None:
         return waiting
-    return jobs.start(LIST_JOB, target="every exposure", user=user,
+    return jobs.start(LIST_JOB, target=_("every exposure"), user=user,
                       params={"key": key, "client": client.text})
 
 
