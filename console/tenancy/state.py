@@ -86,8 +86,12 @@ class _LastJobOutcome:
     @property
     def shown(self) -> str:
         """The isolation in effect, with the intent beside it: "On (turning off failed)"."""
-        text = "On" if self._applied_on() else "Off"
-        return f"{text} ({self.transition})" if self.transition else text
+        transition = self.transition
+        if not transition:
+            return _("On") if self._applied_on() else _("Off")
+        if self._applied_on():
+            return _("On ({transition})", transition=transition)
+        return _("Off ({transition})", transition=transition)
 
     # what a project (mode / intent_mode) or a workspace (applied_isolated / isolated) has
     def _applied_kind(self) -> str:
@@ -103,22 +107,31 @@ class _LastJobOutcome:
         return self._intended_kind() != MODE_OFF
 
 
+# How the intent differs from what is in effect, by what the intent asks for: while its job
+# is under way, once the job failed, and with no job (drift the next reconcile repairs).
+_TRANSITIONS = {
+    MODE_OFF: (_("turning off"), _("turning off failed"), _("intent: off")),
+    "on": (_("turning on"), _("turning on failed"), None),
+    MODE_PROJECT: (_("changing to project isolation"),
+                   _("changing to project isolation failed"), _("intent: project isolation")),
+    MODE_WORKSPACE: (_("changing to workspace isolation"),
+                     _("changing to workspace isolation failed"),
+                     _("intent: workspace isolation")),
+}
+
+
 def _transition(applied_on: bool, intended_on: bool, applied: str, intended: str,
                 pending: bool, failed: str) -> str:
     if applied == intended:
         return ""
-    if not intended_on:
-        verb = "turning off"
-    elif not applied_on:
-        verb = "turning on"
-    else:
-        verb = f"changing to {intended} isolation"
+    under_way, failed_words, _drift = _TRANSITIONS[
+        MODE_OFF if not intended_on else "on" if not applied_on else intended]
     if pending:
-        return verb
+        return under_way
     if failed:
-        return f"{verb} failed"
+        return failed_words
     # Drift: no job is under way; the next reconcile brings the cluster to the intent.
-    return "intent: " + (f"{intended} isolation" if intended_on else "off")
+    return _TRANSITIONS[intended][2]
 
 
 def applied_mode(generated: list[dict[str, Any]], namespace: str) -> str:

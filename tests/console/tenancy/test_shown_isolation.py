@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from console.core import cluster
+from console.core.language import save_language
 from console.core.models import Job, JobStatus
 from console.tenancy import intent
 from console.tenancy import services as iso
@@ -71,3 +72,16 @@ def test_once_the_cluster_matches_the_intent_the_pages_say_off(turning_off_faile
     body = login_as("alice").get(reverse("project_detail", args=["shop"])).content.decode()
     assert "turning off" not in body
     assert 'data-mode="off"' in body
+
+
+def test_the_pages_say_the_failed_transition_in_chinese_with_no_english_word(turning_off_failed,
+                                                                           personas, login_as):
+    save_language(personas["alice"], "zh-hans")
+    client = login_as("alice")
+    workspace = client.get(reverse("workspace_detail", args=["team-a"])).content.decode()
+    assert "集群中生成的策略仍在隔离其项目；开关状态为关闭。" in workspace
+    assert "开启（关闭失败）" in workspace
+    assert "the switch says" not in workspace and "turning off failed" not in workspace
+    project = client.get(reverse("project_detail", args=["shop"])).content.decode()
+    assert "集群中生成的策略实现的是这种隔离；意图是关闭隔离。" in project
+    assert "the intent" not in project
