@@ -34,6 +34,7 @@ from console.tenancy.forms import (
     internal_initial,
     port_rows_data,
 )
+from isolation import text as sentences
 from isolation.compiler.tenancy import workspace_of
 from isolation.reachability.engine import Cluster, InvalidPolicyError
 from isolation.reachability.inventory import InventoryError
@@ -142,7 +143,7 @@ def _inbound(cluster: Cluster, own: list[str], samples: list[tuple[str, str, Any
             continue
         if peer in labels:
             rows.append(ReachRow(peer, peer, OUTSIDE, "", counts.allowed, counts.total,
-                                 "declared ports", labels[peer]))
+                                 sentences.gettext("declared ports"), labels[peer]))
         else:
             rows.append(_namespace_row(peer, project, owner, counts.allowed, counts.total))
     return sorted(rows, key=_row_order)

@@ -140,6 +140,14 @@ def test_a_projects_reachability_notes_read_in_chinese(demo_cluster):
         assert [r.note for r in rows if r.key == "shop"] == ["this project"]
 
 
+def test_the_ports_tried_from_outside_are_said_where_the_row_is_shown(demo_cluster):
+    rows = project_reachability(cluster.snapshot(), "shop").inbound
+    outside = [r for r in rows if r.scope == "outside" and r.ports == "declared ports"]
+    assert outside
+    with translation.override("zh-hans"):
+        assert {str(r.ports) for r in outside} == {"已声明的端口"}
+
+
 def test_an_intent_change_is_a_sentence_said_in_the_readers_language():
     from console.tenancy import intent
     from isolation.snapshot import Snapshot
