@@ -9,6 +9,7 @@ import { EditorView } from "@codemirror/view";
 
 import { parseDiagnosticsAttribute, toEditorDiagnostics } from "./diagnostics.js";
 import { editorExtensions, markInvalid, replaceDiagnostics } from "./setup.js";
+import { pageWords } from "./words.js";
 
 const SELECTOR = "textarea[data-yaml-editor]";
 const WRAPPER_CLASS = "yaml-editor";
@@ -127,6 +128,7 @@ function enhanceTextarea(textarea) {
       readOnly,
       contentAttributes,
       hintId,
+      words: pageWords(),
       onUpdate(update) {
         if (update.docChanged) {
           textarea.value = update.state.doc.toString();

@@ -28,6 +28,7 @@ import {
 } from "@codemirror/view";
 
 import { statusPanel } from "./status.js";
+import { ENGLISH } from "./words.js";
 
 const replaceServerLines = StateEffect.define();
 
@@ -159,12 +160,14 @@ const theme = EditorView.theme({
 });
 
 /**
- * Everything one YAML editor needs. `onDocChange(update)` runs after every
- * change of the text; `contentAttributes` go on the editable element (labels,
- * descriptions); `hintId` is the id of the keyboard hint in the status line.
+ * Everything one YAML editor needs. `onUpdate(update)` runs after every
+ * update; `contentAttributes` go on the editable element (labels,
+ * descriptions); `hintId` is the id of the keyboard hint in the status line;
+ * `words` are what the status line and CodeMirror's panels say (words.js).
  */
-export function editorExtensions({ readOnly, contentAttributes, hintId, onUpdate }) {
+export function editorExtensions({ readOnly, contentAttributes, hintId, onUpdate, words = ENGLISH }) {
   return [
+    EditorState.phrases.of(words.phrases),
     lineNumbers(),
     highlightActiveLineGutter(),
     foldGutter(),
@@ -197,7 +200,7 @@ export function editorExtensions({ readOnly, contentAttributes, hintId, onUpdate
     EditorState.readOnly.of(Boolean(readOnly)),
     readOnly ? EditorView.editorAttributes.of({ class: "cm-yaml-readonly" }) : [],
     EditorView.contentAttributes.of(contentAttributes),
-    statusPanel({ hintId, readOnly }),
+    statusPanel({ hintId, readOnly, words }),
     EditorView.updateListener.of(onUpdate),
     theme,
   ];

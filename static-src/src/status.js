@@ -5,39 +5,39 @@ import { forEachDiagnostic } from "@codemirror/lint";
 import { showPanel } from "@codemirror/view";
 
 import { countBySeverity } from "./diagnostics.js";
+import { ENGLISH, counted, fill } from "./words.js";
 
-function plural(count, word) {
-  return `${count} ${word}${count === 1 ? "" : "s"}`;
+/** Summarise diagnostic counts in words, e.g. "2 errors, 1 warning"; "" for none. */
+export function countsSummary(counts, words = ENGLISH) {
+  const parts = [];
+  if (counts.error) parts.push(counted(words.errors, counts.error));
+  if (counts.warning) parts.push(counted(words.warnings, counts.warning));
+  if (counts.info + counts.hint) parts.push(counted(words.notes, counts.info + counts.hint));
+  return parts.join(words.separator);
 }
 
-/** Summarise the diagnostics of a state in words, e.g. "2 errors, 1 warning". */
-export function diagnosticSummary(state) {
+/** Summarise the diagnostics of a state in words. */
+export function diagnosticSummary(state, words = ENGLISH) {
   const found = [];
   forEachDiagnostic(state, (diagnostic) => found.push(diagnostic));
-  const counts = countBySeverity(found);
-  const parts = [];
-  if (counts.error) parts.push(plural(counts.error, "error"));
-  if (counts.warning) parts.push(plural(counts.warning, "warning"));
-  if (counts.info + counts.hint) parts.push(plural(counts.info + counts.hint, "note"));
-  return parts.join(", ");
+  return countsSummary(countBySeverity(found), words);
 }
 
-function cursorText(state) {
+/** The cursor's 1-based line and column in words. */
+export function cursorText(state, words = ENGLISH) {
   const head = state.selection.main.head;
   const line = state.doc.lineAt(head);
-  return `Line ${line.number}, column ${head - line.from + 1}`;
+  return fill(words.position, { line: line.number, column: head - line.from + 1 });
 }
 
 /**
  * A bottom panel with the cursor position, the diagnostic summary (announced
  * politely to screen readers when it changes) and a keyboard hint whose
  * element id is `hintId`, so the editing area can point at it with
- * aria-describedby.
+ * aria-describedby; all in `words` (see words.js).
  */
-export function statusPanel({ hintId, readOnly }) {
-  const hint = readOnly
-    ? "Read-only. Tab moves to the next control."
-    : "Tab indents. Press Esc then Tab to leave the editor. Ctrl-F searches, F8 jumps to the next problem.";
+export function statusPanel({ hintId, readOnly, words = ENGLISH }) {
+  const hint = readOnly ? words.readOnlyHint : words.hint;
 
   return showPanel.of((view) => {
     const dom = document.createElement("div");
@@ -58,8 +58,8 @@ export function statusPanel({ hintId, readOnly }) {
     dom.append(position, problems, hintElement);
 
     const render = (state) => {
-      position.textContent = cursorText(state);
-      const summary = diagnosticSummary(state);
+      position.textContent = cursorText(state, words);
+      const summary = diagnosticSummary(state, words);
       if (problems.textContent !== summary) problems.textContent = summary;
       problems.hidden = !summary;
     };

@@ -7,6 +7,7 @@ user's account, into another browser."""
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -172,6 +173,33 @@ def test_the_policy_list_and_a_global_network_policy_speak_chinese_and_fit(
         assert page.evaluate(OVERFLOW) <= 0, (name, page.evaluate(CULPRITS))
     expect(page.get_by_role("heading", name="属性")).to_be_visible()
     expect(page.get_by_text("评估顺序")).to_be_visible()
+    status = page.locator(".cm-yaml-status")
+    expect(status.locator(".cm-yaml-status-position")).to_have_text("第 1 行，第 1 列")
+    expect(status.locator(".cm-yaml-status-hint")).to_have_text("只读。按 Tab 移到下一个控件。")
     page.goto("/policies/")
     expect(page.get_by_role("heading", name="网络策略", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="创建策略")).to_be_visible()
+
+    # The editor's status line, its problem counts and its search panel speak Chinese too.
+    page.goto("/policies/new/")
+    page.wait_for_function("() => window.ConsoleEditor && window.ConsoleEditor.view('#policy-yaml')")
+    page.evaluate("""() => window.ConsoleEditor.setDiagnostics('#policy-yaml', [
+        {line: 2, message: '错误一'}, {line: 3, message: '错误二'},
+        {line: 4, severity: 'warning', message: '警告'}])""")
+    page.locator("#policy-form .cm-content").click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("End")
+    status = page.locator("#policy-form .cm-yaml-status")
+    expect(status.locator(".cm-yaml-status-position")).to_have_text(re.compile(r"^第 2 行，第 \d+ 列$"))
+    expect(status.locator(".cm-yaml-status-problems")).to_have_text("2 个错误、1 条警告")
+    expect(status.locator(".cm-yaml-status-hint")).to_contain_text("先按 Esc 再按 Tab 可离开编辑器")
+    page.keyboard.press("Control+f")
+    expect(page.locator("#policy-form .cm-search input[name=search]")).to_have_attribute("placeholder", "查找")
+    expect(page.locator("#policy-form .cm-search")).to_contain_text("区分大小写")
+    page.evaluate("window.scrollTo(0, 0)")  # the picture starts on top, under the header
+    screenshot(page, f"zh-policy-editor-{width}")
+    text = page.locator("#policy-form .cm-editor").inner_text()
+    assert [word for word in ("Line ", "column", "error", "warning", "Esc then", "match case")
+            if word in text] == []
+    assert page.evaluate(OVERFLOW) <= 0, ("policy-editor", page.evaluate(CULPRITS))

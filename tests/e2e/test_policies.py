@@ -69,6 +69,7 @@ def test_a_policy_is_created_from_a_template_fixed_applied_edited_twice_and_dele
     page.wait_for_selector(".cm-lint-marker-error")
     marked = page.locator("#policy-form .cm-line").nth(name_line - 1)
     expect(marked).to_have_class(re.compile("cm-diagnosticLine-error"))
+    expect(page.locator("#policy-form .cm-yaml-status-problems")).to_have_text("1 error")
     expect(page.get_by_role("button", name=re.compile("^Apply"))).to_have_count(0)
     page.evaluate("window.scrollTo(0, 0)")  # a review opens at #review; the picture starts on top
     screenshot(page, "policies-02-editor-error")
