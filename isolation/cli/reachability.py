@@ -29,6 +29,7 @@ NetworkPolicy" for Calico's), the deciding rule (`decided_by`, with its `tier` a
 from __future__ import annotations
 
 import argparse
+import contextvars
 import gc
 import json
 import sys
@@ -43,7 +44,9 @@ if TYPE_CHECKING:  # the engine (and numpy) is imported when a snapshot is read,
     from isolation.review.impact import Impact
     from isolation.snapshot import Snapshot
 
-MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024
+MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024    # the default of --max-input-mb
+# the largest input file this run reads (--max-input-mb)
+_LIMIT: contextvars.ContextVar[int] = contextvars.ContextVar("limit", default=MAX_SNAPSHOT_BYTES)
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
 
@@ -79,7 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a NetworkPolicy (or NamespaceNetworkPolicy) the proposed change "
                              "deletes (repeatable)")
     parser.add_argument("--format", choices=("json", "table", "summary"), default="json")
+    parser.add_argument("--max-input-mb", type=_megabytes, default=MAX_SNAPSHOT_BYTES >> 20,
+                        metavar="MB", help="refuse an input file larger than this many MiB "
+                                           f"(default {MAX_SNAPSHOT_BYTES >> 20})")
     return parser
+
+
+def _megabytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of MiB of 1 or more")
+    return value
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
@@ -90,9 +106,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         args = parser.parse_args(list(argv) if argv is not None else None)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    limit = _LIMIT.set(args.max_input_mb << 20)
     try:
         return _run(args, out)
     finally:
+        _LIMIT.reset(limit)
         gc.unfreeze()   # see `_load_snapshot`: the caller's process goes on as it was
 
 
@@ -123,9 +141,12 @@ def _load_snapshot(path: str) -> tuple[Snapshot, bytes]:
         data = Path(path).read_bytes()
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror or error}") from None
+    if len(data) > _LIMIT.get():
+        raise InputError(f"{path}: the file is {len(data):,} bytes, larger than the limit of "
+                         f"{_LIMIT.get():,} bytes (--max-input-mb {_LIMIT.get() >> 20})")
     try:
         # the engine is imported while a forked process reads (part of) a large snapshot
-        snapshot = load_snapshot(data, max_bytes=MAX_SNAPSHOT_BYTES, engine_fields_only=True,
+        snapshot = load_snapshot(data, max_bytes=_LIMIT.get(), engine_fields_only=True,
                                  meanwhile=_import_engine)
     except SnapshotError as error:
         raise InputError(f"{path}: {error}") from None
@@ -175,7 +196,7 @@ def _policy_error(path: str, data: bytes, error: Any) -> str:
     issue = error.issues[0]
     where = f"{path}"
     try:
-        documents = load_documents(data, max_bytes=MAX_SNAPSHOT_BYTES)
+        documents = load_documents(data, max_bytes=_LIMIT.get())
     except YamlInputError:
         documents = []
     kind = getattr(error, "kind", "NetworkPolicy")
@@ -387,7 +408,7 @@ def _documents(path: str) -> list[tuple[str, Any, Any, tuple]]:
     found = []
     for file in files:
         try:
-            documents = load_documents(file.read_bytes(), max_bytes=MAX_SNAPSHOT_BYTES)
+            documents = load_documents(file.read_bytes(), max_bytes=_LIMIT.get())
         except OSError as error:
             raise InputError(f"cannot read {file}: {error.strerror or error}") from None
         except YamlInputError as error:

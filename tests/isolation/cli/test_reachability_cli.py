@@ -307,3 +307,28 @@ def test_a_snapshot_read_by_two_processes_gives_the_same_matrix(tmp_path, monkey
     monkeypatch.setattr(snapshot_module, "in_child", in_child)
     assert matrix() == alone
     assert len(children) == 1 and children[0] not in (fork.FAILED, None)
+
+
+def test_a_file_over_the_input_limit_is_refused_naming_its_size_and_the_flag(tmp_path, capsys):
+    path = tmp_path / "big.yaml"
+    path.write_text(SNAPSHOT + "\n" + "#" * (1 << 20) + "\n")
+    code, output = run("--snapshot", str(path), "--format", "summary", "--max-input-mb", "1")
+    assert code == 2 and output == ""
+    error = capsys.readouterr().err
+    assert f"the file is {path.stat().st_size:,} bytes" in error
+    assert "limit of 1,048,576 bytes (--max-input-mb 1)" in error
+
+
+def test_a_larger_input_limit_reads_the_same_file(tmp_path):
+    path = tmp_path / "big.yaml"
+    path.write_text(SNAPSHOT + "\n" + "#" * (1 << 20) + "\n")
+    code, output = run("--snapshot", str(path), "--format", "summary", "--max-input-mb", "2")
+    assert code == 0
+    assert output == run("--snapshot", str(tmp_path / "big.yaml"), "--format", "summary")[1]
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "1.5", "lots"])
+def test_the_input_limit_is_a_whole_number_of_mib(snapshot, value, capsys):
+    code, _ = run("--snapshot", snapshot, "--max-input-mb", value)
+    assert code == 2
+    assert "--max-input-mb" in capsys.readouterr().err
