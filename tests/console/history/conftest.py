@@ -1,4 +1,5 @@
-"""What the History tests share: a recorded change that created a policy."""
+"""What the History tests share: a recorded change that created a policy, and that policy
+changed in the cluster since."""
 
 import copy
 
@@ -19,3 +20,13 @@ def created(demo_cluster, personas) -> Change:
     return record_change(kind="policy-apply", target="shop/deny-all", summary="Created deny-all",
                          author=personas["carol"], workspace="team-a", project="shop",
                          before=[], after=[written])
+
+
+@pytest.fixture
+def changed_since(created) -> Change:
+    """`created`, its policy changed in the cluster since (so a revert of it conflicts)."""
+    gw = cluster.gateway()
+    live = gw.get_object("NetworkPolicy", "deny-all", "shop")
+    live["spec"]["policyTypes"] = ["Ingress", "Egress"]
+    gw.replace(live)
+    return created

@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from console.core import cluster
 from console.core.audit import record_change
 from console.core.models import Change, Job, UserPreference
 from console.history.revert import start_revert
@@ -102,15 +101,11 @@ def test_a_job_run_without_a_request_speaks_its_requesters_saved_language(
     assert job.message.startswith(f"变更 #{created.pk} 已回滚")
 
 
-def test_a_conflict_fails_the_job_with_a_chinese_reason(created, personas,
+def test_a_conflict_fails_the_job_with_a_chinese_reason(changed_since, personas,
                                                         django_capture_on_commit_callbacks):
     UserPreference.objects.create(user=personas["carol"], language="zh-hans")
-    gw = cluster.gateway()
-    live = gw.get_object("NetworkPolicy", "deny-all", "shop")
-    live["spec"]["policyTypes"] = ["Ingress", "Egress"]
-    gw.replace(live)
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
-        job = start_revert(personas["carol"], created)
+        job = start_revert(personas["carol"], changed_since)
     job.refresh_from_db()
     assert job.status == "failed"
     assert job.error.startswith("未回滚，没有写入任何内容：")

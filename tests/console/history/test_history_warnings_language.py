@@ -77,13 +77,9 @@ def test_the_export_says_the_summary_and_warnings_in_the_requesters_language(cut
 
 
 def test_a_revert_refused_to_an_english_requester_reads_in_chinese(
-        created, personas, django_capture_on_commit_callbacks):
-    gw = cluster.gateway()
-    live = gw.get_object("NetworkPolicy", "deny-all", "shop")
-    live["spec"]["policyTypes"] = ["Ingress", "Egress"]
-    gw.replace(live)
+        changed_since, personas, django_capture_on_commit_callbacks):
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
-        job = start_revert(personas["carol"], created)
+        job = start_revert(personas["carol"], changed_since)
     job = Job.objects.get(pk=job.pk)
     assert job.status == JobStatus.FAILED
     assert job.error == ("Not reverted, nothing was written: NetworkPolicy shop/deny-all changed "
