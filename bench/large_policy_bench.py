@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/large_policy_bench.py [--rules 20000] [--runs 3] [--profile PAGE]
 
-The demo cluster is served by the API simulator in this process (as in the tests); the pages are
-called through Django's test client, so the figures are server time: wall seconds, and the CPU
-seconds of the process (the simulator's thread included; the figure to compare on a busy
-machine). Measured, each as the median of `--runs`, beside its target:
+The demo cluster is served by the API simulator in a process of its own, as `make run` serves
+it (`--in-process`: from a thread of this process, as in the tests); the pages are called
+through Django's test client, so the figures are server time: wall seconds, and the CPU seconds
+of the console's process (the figure to compare on a busy machine; with `--in-process` the
+simulator's thread is counted too). Measured, each as the median of `--runs`, beside its target:
 
 - the editor's review (action=review) of the largest draft of one-ipBlock-and-one-port ingress
   rules that fits MAX_YAML_BYTES (about 1 MiB): time, and the size of the page beyond the
@@ -24,20 +25,25 @@ machine). Measured, each as the median of `--runs`, beside its target:
 
 `--profile review|cold|changed|detail|history` prints the cProfile top 60 of one more request
 of that page (review: of a draft edited once more; cold: the first review again; changed: a
-review after another policy was written to the namespace).
+review after another policy was written to the namespace); BENCH_PROFILE_SORT=tottime sorts
+by own time, BENCH_PROFILE_CALLEES=<pattern> adds what the functions matching it call.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gc
 import os
 import pstats
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +114,8 @@ def problem(response) -> str:
 
 
 def timed(call, runs: int, before=None) -> tuple[float, int, float]:
-    """Median wall seconds, response size and median CPU seconds of this process (the
-    simulator's thread included) of `runs` calls, each after `before()` when given (not
+    """Median wall seconds, response size and median CPU seconds of this process of `runs`
+    calls, each after `before()` when given (not
     timed)."""
     times, cpu, response = [], [], None
     for _ in range(runs):
@@ -150,7 +156,10 @@ def profile(call) -> None:
     profiler.enable()
     call()
     profiler.disable()
-    pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(60)
+    stats = pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative"))
+    stats.print_stats(60)
+    if os.environ.get("BENCH_PROFILE_CALLEES"):
+        stats.print_callees(os.environ["BENCH_PROFILE_CALLEES"])
 
 
 def main() -> None:
@@ -158,18 +167,48 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", choices=("review", "cold", "changed", "detail", "history"))
+    parser.add_argument("--in-process", action="store_true",
+                        help="serve the simulator from a thread of this process (as the tests "
+                             "do) instead of a process of its own (as `make run` does)")
     args = parser.parse_args()
 
-    from kubesim import SimulatorServer
+    with tempfile.TemporaryDirectory() as tmp, simulator(args.in_process) as url:
+        setup_django(url, tmp)
+        run(args)
 
-    server = SimulatorServer(seed="demo")
-    server.start()
+
+@contextlib.contextmanager
+def simulator(in_process: bool):
+    """The URL of the demo cluster's simulator, served as long as the context lasts."""
+    if in_process:
+        from kubesim import SimulatorServer
+
+        server = SimulatorServer(seed="demo")
+        server.start()
+        try:
+            yield server.url
+        finally:
+            server.stop()
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "kubesim", "--port", str(port)], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            setup_django(server.url, tmp)
-            run(args)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/version", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the simulator did not start at {url}") from None
+                time.sleep(0.1)
+        yield url
     finally:
-        server.stop()
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def run(args) -> None:

@@ -12,7 +12,6 @@ retry is safe (tasks retry `TransientClusterError`, pages show the message).
 
 from __future__ import annotations
 
-import gc
 import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,6 +36,7 @@ from cluster.errors import (
 )
 from cluster.kinds import CONSOLE_CRD_KINDS, KINDS, Kind, kind_named, kind_of
 from cluster.snapshots import read_snapshot
+from isolation.collector import collector_paused
 from isolation.snapshot import Snapshot
 
 FIELD_MANAGER = "tenant-isolation-console"
@@ -555,10 +555,5 @@ def _decode_json(data: bytes | str) -> Any:
     """An API answer decoded with the cyclic garbage collector paused: a list of thousands of
     objects builds millions of dicts, and the collector would rescan the growing heap again
     and again. Nothing decoded forms a cycle."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return json.loads(data)
-    finally:
-        if collecting:
-            gc.enable()

@@ -14,7 +14,6 @@ resourceVersion under one lock, so they always agree.
 
 from __future__ import annotations
 
-import gc
 import logging
 import random
 import threading
@@ -30,6 +29,7 @@ import orjson
 from cluster.errors import ClusterError, MissingCRDError, NotFoundError
 from cluster.kinds import KINDS
 from cluster.snapshots import SNAPSHOT_KINDS
+from isolation.collector import collector_paused
 
 log = logging.getLogger(__name__)
 
@@ -302,13 +302,8 @@ def decode_objects(data: bytes) -> Any:
     lists, and it would scan the growing heap again and again (7x slower on 5,000
     kubectl-shaped pods in bench/watch_latency_bench.py). Nothing decoded forms a cycle.
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return orjson.loads(zlib.decompress(data))
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def resource_version_number(value: str) -> int | None:

@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from isolation.collector import collector_paused
 from isolation.fielderrors import clip
 from isolation.fork import FAILED, can_fork, in_child
 from isolation.yamlfast import fast_load_documents, fast_load_items, list_cut, skip_value
 from isolation.yamlfast_json import JsonListSplit, joined, rest_items
 from isolation.yamlio import (
     YamlInputError,
-    collector_paused,
     decode_text,
     load_documents,
     load_json,

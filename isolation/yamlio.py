@@ -26,17 +26,15 @@ What kubectl / kube-apiserver do, and what we do:
 from __future__ import annotations
 
 import codecs
-import gc
 import json
 import marshal
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from isolation.collector import collector_paused
 from isolation.fielderrors import clip_value
 
 try:  # reads the one-line flow mappings of large policies (`_FlowLines`); optional
@@ -81,24 +79,6 @@ ALIAS_EXPANSION_RATIO = 10
 ALIAS_EXPANSION_FLOOR = 10_000
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 STR_TAG = "tag:yaml.org,2002:str"
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while plain data is built.
-
-    Building a large tree allocates millions of objects, and each few hundred allocations
-    start a collection that walks the young objects, every so often all of them: reading a
-    100 MB snapshot then takes three times as long. Plain data read from YAML or JSON holds
-    no reference cycle, so a collection during its reading finds no garbage of it."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class YamlInputError(ValueError):

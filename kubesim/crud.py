@@ -14,9 +14,10 @@ from typing import Any
 
 import yaml
 
+from isolation.collector import collector_paused
 from isolation.fielderrors import FieldIssue
 from isolation.netpol import validation as netpol
-from isolation.yamlio import collector_paused, plain_copy
+from isolation.yamlio import plain_copy
 from kubesim import errors, managed
 from kubesim.admission import Context, admit, spec_changed, tracks_generation
 from kubesim.errors import ApiError

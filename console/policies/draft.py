@@ -45,6 +45,7 @@ from console.policies.kinds import NETPOL, PolicyKind
 from console.policies.parsed import PARSED_DRAFTS
 from console.policies.text import DiffPage, DiffRow, FoldedDiff, diff_page, live_yaml
 from isolation.calico.kubernetes import forget_converted
+from isolation.collector import collector_paused
 from isolation.compiler.reconcile import is_ours
 from isolation.fielderrors import UNKNOWN_FIELD
 from isolation.netpol.problems import Problem, position, rule_problems, schema_problems
@@ -56,7 +57,6 @@ from isolation.review.rules import PARSED_RULES
 from isolation.yamlio import (
     Document,
     YamlInputError,
-    collector_paused,
     plain_copy,
 )
 

@@ -72,10 +72,10 @@ def from_kubernetes(policy: k8s.Policy) -> CalicoPolicy:
         egress=_CONVERSIONS.rules(policy.egress, policy.namespace), source=policy.source)
 
 
-# Kubernetes rules whose conversions are kept (about the largest policies a cluster holds,
-# twice: as they are live and as a draft changes them; the rules are mostly those the parsed
-# policies hold anyway).
-CONVERTED_RULES = 40_000
+# Kubernetes rules whose conversions are kept: as many as `isolation.review.rules` keeps parsed
+# (the rules of the policies read live and those of a draft as large as the editor takes; the
+# rules are mostly those the parsed policies hold anyway).
+CONVERTED_RULES = 60_000
 
 
 class _Conversions:

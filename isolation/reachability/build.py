@@ -14,13 +14,13 @@ path above.
 
 from __future__ import annotations
 
-import gc
 import ipaddress
 import socket
 from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from isolation.collector import collector_paused
 from isolation.netpol.model import EGRESS, INGRESS, IPBlock, Peer, Policy, PortSpec, Rule
 from isolation.netpol.selectors import LabelIndex, Selector
 from isolation.reachability.compose import Composer, joined
@@ -37,13 +37,8 @@ def build_matrix(cluster: ClusterView, sources: Sequence[Endpoint], destinations
     """Evaluate every source × destination × slot of `cluster` (see `Matrix`)."""
     # The builder allocates many small objects and makes no reference cycles: a cyclic
     # collection started by that churn would only walk the caller's (large) object graph.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _Builder(cluster, list(sources), list(destinations), list(slots)).build()
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class _Builder:

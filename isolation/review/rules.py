@@ -19,8 +19,9 @@ from typing import Any
 
 from isolation.netpol.model import EGRESS, INGRESS, Policy, Rule, parse_policy
 
-# Rules kept: about the largest policies a cluster holds, twice.
-RULES_KEPT = 40_000
+# Rules kept: the rules of the policies a review reads live (`LIVE_POLICIES` keeps up to
+# 40,000) and those of a draft as large as the editor takes (a 1 MiB draft holds about 15,000).
+RULES_KEPT = 60_000
 
 # (direction, index in the policy, the rule as written in marshal's bytes)
 _Key = tuple[str, int, bytes]
