@@ -1,6 +1,7 @@
 """Time the policy pages on one very large NetworkPolicy.
 
     .venv/bin/python bench/large_policy_bench.py [--rules 20000] [--runs 3] [--profile PAGE]
+                                                 [--in-process]
 
 The demo cluster is served by the API simulator in a process of its own, as `make run` serves
 it (`--in-process`: from a thread of this process, as in the tests); the pages are called
