@@ -34,14 +34,15 @@ def build_state_in_child(script: str, state_file: str, options: list[str]) -> fl
     return time.perf_counter() - started
 
 
-def start_simulator(state_file: str) -> tuple[subprocess.Popen[bytes], str]:
-    """A simulator process serving `state_file` on a free local port, and its URL; returns
-    once the state is loaded and the port bound. The caller kills the process."""
+def start_simulator(state_file: str | None) -> tuple[subprocess.Popen[bytes], str]:
+    """A simulator process serving `state_file` (None: the demo cluster) on a free local port,
+    and its URL; returns once the state is loaded and the port bound. The caller kills the
+    process."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     code = ("from kubesim.server import serve_forever; "
-            f"serve_forever(state_file={state_file!r}, port={port})")
+            f"serve_forever(seed='demo', state_file={state_file!r}, port={port})")
     process = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert process.stdout is not None

@@ -1,13 +1,15 @@
 """Time the policy pages on one very large NetworkPolicy.
 
     .venv/bin/python bench/large_policy_bench.py [--rules 20000] [--runs 3] [--profile PAGE]
-                                                 [--in-process]
+                                                 [--in-process] [--watched]
 
 The demo cluster is served by the API simulator in a process of its own, as `make run` serves
 it (`--in-process`: from a thread of this process, as in the tests); the pages are called
 through Django's test client, so the figures are server time: wall seconds, and the CPU seconds
 of the console's process (the figure to compare on a busy machine; with `--in-process` the
-simulator's thread is counted too). Measured, each as the median of `--runs`, beside its target:
+simulator's thread is counted too). With `--watched`, `manage.py watch_cluster` runs beside
+(Redis at BENCH_REDIS_URL, default db 13 of the local Redis, emptied first) and the pages read
+the watched cluster model instead of listing the cluster, as deployed. Measured, each as the median of `--runs`, beside its target:
 
 - the editor's review (action=review) of the largest draft of one-ipBlock-and-one-port ingress
   rules that fits MAX_YAML_BYTES (about 1 MiB): time, and the size of the page beyond the
@@ -38,18 +40,19 @@ import cProfile
 import gc
 import os
 import pstats
-import socket
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._common import start_simulator  # noqa: E402
 
 NAMESPACE = "shop"
 TIME_TARGET = 1.0           # seconds, the review of a 1 MiB document
@@ -91,18 +94,30 @@ def policy_object(name: str, rules: int) -> dict[str, Any]:
                          "ports": [{"port": 1024 + i % 60000}]} for i in range(rules)]}}
 
 
-def setup_django(url: str, data_dir: str) -> None:
+def setup_django(url: str, data_dir: str, watched: bool = False) -> None:
+    """Django for this process (and for the watcher's): SQLite in `data_dir`; the cache in
+    Redis at BENCH_REDIS_URL (emptied first) when `watched`, else in this process."""
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13") if watched else ""
     os.environ.update({
         "DJANGO_SETTINGS_MODULE": "console.settings", "KUBE_API_URL": url, "KUBECONFIG": "",
         "DATA_DIR": data_dir, "DATABASE_URL": f"sqlite:///{data_dir}/bench.sqlite3",
         "SECRET_KEY": "bench-only-secret-key-0123456789-0123456789-0123456789",
         "ALLOWED_HOSTS": "testserver", "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING",
-        "REDIS_URL": "",
+        "REDIS_URL": redis_url,
     })
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
     import django
 
     django.setup()
     from django.core.management import call_command
+
+    if redis_url:
+        from console.celery import app
+
+        app.conf.task_always_eager = True   # the apply the bench makes runs here: no worker
 
     call_command("migrate", verbosity=0)
 
@@ -171,11 +186,15 @@ def main() -> None:
     parser.add_argument("--in-process", action="store_true",
                         help="serve the simulator from a thread of this process (as the tests "
                              "do) instead of a process of its own (as `make run` does)")
+    parser.add_argument("--watched", action="store_true",
+                        help="run manage.py watch_cluster beside (Redis at BENCH_REDIS_URL): "
+                             "pages read the watched cluster model, as deployed")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, simulator(args.in_process) as url:
-        setup_django(url, tmp)
-        run(args)
+        setup_django(url, tmp, args.watched)
+        with watched_model(args.watched):
+            run(args)
 
 
 @contextlib.contextmanager
@@ -191,25 +210,36 @@ def simulator(in_process: bool):
         finally:
             server.stop()
         return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "kubesim", "--port", str(port)], cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_simulator(None)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/version", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the simulator did not start at {url}") from None
-                time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
+        process.kill()
         process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def watched_model(watched: bool):
+    """With `watched`, `manage.py watch_cluster` running beside this process (as deployed), and
+    this process's snapshots read from the model it publishes once it is alive."""
+    if not watched:
+        yield
+        return
+    from console.core import cluster
+
+    watcher = subprocess.Popen([sys.executable, "manage.py", "watch_cluster"], cwd=ROOT,
+                               env=dict(os.environ), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while cluster.model_version() is None:
+            if watcher.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("watch_cluster did not publish the cluster model")
+            time.sleep(0.2)
+        yield
+    finally:
+        os.killpg(watcher.pid, signal.SIGTERM)
+        watcher.wait(timeout=20)
 
 
 def run(args) -> None:
@@ -227,6 +257,9 @@ def run(args) -> None:
     client.force_login(User.objects.create_superuser("alice"))
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
           f"{os.getloadavg()[2]:.2f} on {os.cpu_count()} CPUs; median of {args.runs} runs")
+    print("the simulator in " + ("this process" if args.in_process else "a process of its own")
+          + "; snapshots " + ("read from the watched model (watch_cluster beside)"
+                              if args.watched else "listed from the API server"))
 
     review_name = "huge-review"
     fits = fitting_rules(review_name, settings.MAX_YAML_BYTES)

@@ -15,11 +15,13 @@ line and column it concerns, so the editor can mark it.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import zlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +56,7 @@ from isolation.review.clusters import LIVE_POLICIES, ChangeClusters
 from isolation.review.impact import Impact, impact_of, with_policies
 from isolation.review.lint import BIDI_CONTROLS, Finding, bidi_lines, lint_policy
 from isolation.review.rules import PARSED_RULES
+from isolation.snapshot import Snapshot
 from isolation.yamlio import (
     Document,
     YamlInputError,
@@ -252,10 +255,31 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
         document = _parse(review)
         if document is None or not _validate(review, document, access, directory):
             return review
+        # The cluster the preview compares with is read while the API server checks the draft.
+        cluster_read = _read_ahead(review.kind) if preview else None
         _dry_run(review, document)
         if review.ok and preview:
-            _preview(review, document, scope_of(access, directory), user)
+            _preview(review, document, scope_of(access, directory), user, cluster_read)
     return review
+
+
+# Reads the cluster of each review being checked at once (see `_read_ahead`).
+_AHEAD = ThreadPoolExecutor(max_workers=4, thread_name_prefix="review-cluster")
+
+
+def _read_ahead(kind: PolicyKind) -> Future[Snapshot]:
+    """The snapshot a preview reads (as `BASELINES` keeps it), read in another thread; for a
+    NetworkPolicy also its `before` side (every policy parsed: a cluster of large policies
+    takes a while to read the first time), all while the API server's dry run of the draft is
+    awaited. The future raises what `cluster.snapshot()` raises; an error reading the `before`
+    side is left for the preview to meet again and report."""
+    def read() -> Snapshot:
+        snapshot = BASELINES.snapshot(cluster.snapshot())
+        if kind.slug == NETPOL:
+            with contextlib.suppress(ValueError):
+                BASELINES.before(snapshot, live=True)
+        return snapshot
+    return _AHEAD.submit(read)
 
 
 def forget() -> None:
@@ -693,12 +717,16 @@ def _dry_run(review: Review, document: Document) -> None:
     review.passed(check)
 
 
-def _preview(review: Review, document: Document, scope: Scope, user=None) -> None:
+def _preview(review: Review, document: Document, scope: Scope, user=None,
+             cluster_read: Future[Snapshot] | None = None) -> None:
     """The diff, impact and lint of a draft that passed; pods and projects outside `scope`
-    are never named in them."""
+    are never named in them. `cluster_read`: the snapshot being read already."""
     stored = review.stored or {}
+    if cluster_read is not None and cluster_read.cancel():
+        cluster_read = None   # still waiting for a thread (many reviews at once): read it here
     try:
-        snapshot = BASELINES.snapshot(cluster.snapshot())
+        snapshot = cluster_read.result() if cluster_read is not None else \
+            BASELINES.snapshot(cluster.snapshot())
         if review.mode == EDIT:
             review.live = _live(review.namespace, review.name, review.kind)
     except ClusterError as exc:
