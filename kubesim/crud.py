@@ -78,9 +78,14 @@ def parse_body(body: bytes, content_type: str, *, yaml_ok: bool = True) -> Any:
         if is_yaml_body(content_type, yaml_ok):
             return yaml.safe_load(text)
         with collector_paused():
-            return json.loads(text)
+            return json.loads(text, parse_constant=_not_json)
     except (ValueError, yaml.YAMLError) as exc:
         raise errors.bad_request(f"the request body could not be decoded: {exc}") from None
+
+
+def _not_json(token: str) -> Any:
+    """NaN and Infinity, which Python's reader takes and JSON (and so the API server) does not."""
+    raise ValueError(f"invalid character {token[0]!r} looking for beginning of value")
 
 
 def is_yaml_body(content_type: str, yaml_ok: bool = True) -> bool:

@@ -320,9 +320,10 @@ def parsed_policies(snapshot: Snapshot, known: dict[int, tuple[Any, Policy]] | N
     """Every NetworkPolicy of `snapshot`, validated, defaulted and parsed (as
     `Cluster.from_snapshot` reads them); an object already in `known` (by identity) is not
     read again, one in `checked` (by identity: validated by the caller) is only defaulted.
-    With `live`, `snapshot` is as the API server sent it, so its policies are remembered by
-    version (`LIVE_POLICIES`) for the next review. Raises InvalidPolicyError for a policy the
-    API server would reject."""
+    With `live`, `snapshot` is as the API server sent it: its policies are the ones the server
+    admitted, so they are not validated again, and they are remembered by version
+    (`LIVE_POLICIES`) for the next review. Raises InvalidPolicyError for a policy the API
+    server would reject (so never for one of a `live` snapshot)."""
     known = {} if known is None else known
     valid = {id(obj) for obj in checked}
     policies = []
@@ -332,7 +333,7 @@ def parsed_policies(snapshot: Snapshot, known: dict[int, tuple[Any, Policy]] | N
             version = _Versions.key(obj) if live and id(obj) not in valid else None
             parsed = LIVE_POLICIES.get(version) if version else None
             if parsed is None:
-                parsed = _parse_one(obj, validated=id(obj) in valid)
+                parsed = _parse_one(obj, validated=live or id(obj) in valid)
                 if version:
                     LIVE_POLICIES.put(version, parsed)
             entry = known[id(obj)] = (obj, parsed)

@@ -69,6 +69,10 @@ def _raw(sim, method: str, path: str, body: bytes, content_type: str) -> tuple[i
      (400, "BadRequest")),
     ("POST", "/api/v1/namespaces/default/nosuchthings", b"{}", "application/json", (404, "NotFound")),
     ("POST", "/api/v1/namespaces/default", b"{}", "application/json", (405, "MethodNotAllowed")),
+    ("POST", "/api/v1/namespaces", b'{"metadata": {"name": "n"}, "spec": {"x": NaN}}',
+     "application/json", (400, "BadRequest")),
+    ("POST", "/api/v1/namespaces", b'{"metadata": {"name": "n", "x": -Infinity}}',
+     "application/json", (400, "BadRequest")),
 ])
 def test_malformed_requests_answer_the_api_servers_reasons(sim, method, path, body, content_type,
                                                             expected) -> None:
@@ -285,3 +289,13 @@ def test_a_json_body_is_defaulted_and_answered_as_sent_plus_defaults(sim, dry_ru
     assert created["spec"]["ingress"] == [{"ports": [{"port": 80, "protocol": "TCP"},
                                                      {"protocol": "TCP"}]}] * 3
     assert created["spec"]["policyTypes"] == ["Ingress"]
+
+
+def test_answers_are_compact_json_whatever_the_values(sim) -> None:
+    from kubesim.server import json_bytes
+
+    for body in ({"a": [1, "ü", None, True, 1.5]}, {"big": 2 ** 70}, {1: "a YAML key"}):
+        assert json.loads(json_bytes(body)) == json.loads(json.dumps(body))
+    status, answer = _raw(sim, "POST", "/api/v1/namespaces", json.dumps(
+        {"metadata": {"name": "numbers", "annotations": {"a": "ü"}}}).encode(), "application/json")
+    assert status == 201 and answer["metadata"]["annotations"] == {"a": "ü"}

@@ -114,6 +114,18 @@ def test_an_invalid_policy_is_refused_as_the_engine_refuses_it(demo):
         ChangeClusters.of(demo, with_policies(demo, upsert=[broken]))
 
 
+def test_the_policies_of_a_live_snapshot_are_read_as_their_server_admitted_them(demo):
+    # endPort below port: refused by validation, though it parses; a server sends only what
+    # it admitted, so a live snapshot's policies are not validated a second time.
+    refused = storefront_policy(rules=[{"ports": [{"port": 8080, "endPort": 80}]}])
+    sent = versioned(with_policies(demo, upsert=[refused]), "7")
+    with pytest.raises(ValueError, match="endPort"):
+        ChangeClusters.of(sent, sent)
+    policies = ChangeClusters.of(sent, sent, live=True).before_side.policies
+    read = next(p for p in policies if p.name == "open-storefront")
+    assert read.ingress[0].ports[0].end_port == 80
+
+
 def test_lint_with_the_review_clusters_finds_what_it_finds_alone(demo):
     from isolation.compiler.reconcile import is_ours
 
