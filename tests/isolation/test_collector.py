@@ -3,7 +3,7 @@ import weakref
 
 import pytest
 
-from isolation.collector import collector_paused
+from isolation.collector import PROMOTED_FROM, collector_paused
 
 
 class _Node:
@@ -32,13 +32,21 @@ def test_no_collection_runs_inside_and_the_collector_runs_again_after():
     assert len(kept) == 50_000
 
 
-def test_what_was_built_and_kept_is_in_the_oldest_generation_unwalked():
+def test_what_a_large_build_kept_is_in_the_oldest_generation_unwalked():
     with collector_paused():
-        kept = [{"rule": index, "ports": [index]} for index in range(1_000)]
+        kept = [{"rule": index, "ports": [index]} for index in range(PROMOTED_FROM)]
     oldest = {id(obj) for obj in gc.get_objects(generation=2)}
     young = {id(obj) for obj in gc.get_objects(generation=0)}
     assert id(kept) in oldest and id(kept[0]) in oldest and id(kept[-1]["ports"]) in oldest
     assert id(kept) not in young
+
+
+def test_what_a_small_build_kept_stays_young():
+    gc.collect()
+    with collector_paused():
+        kept = [[index] for index in range(100)]
+    young = {id(obj) for obj in gc.get_objects(generation=0)}
+    assert id(kept) in young and id(kept[-1]) in young
 
 
 def test_a_cycle_made_inside_is_still_collected_by_a_full_collection():
@@ -46,6 +54,9 @@ def test_a_cycle_made_inside_is_still_collected_by_a_full_collection():
         first, second = _Node(), _Node()
         first.other, second.other = second, first
         watched = weakref.ref(first)
+        built = [[index] for index in range(PROMOTED_FROM)]   # a large build: promoted
+    assert gc.get_referrers(first) and id(first) in {id(o) for o in gc.get_objects(2)}
+    del built
     del first, second
     assert watched() is not None   # a cycle: reference counting alone never frees it
     gc.collect()
