@@ -238,8 +238,13 @@ def watched_model(watched: bool):
             time.sleep(0.2)
         yield
     finally:
-        os.killpg(watcher.pid, signal.SIGTERM)
-        watcher.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(watcher.pid, signal.SIGTERM)
+        try:
+            watcher.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(watcher.pid, signal.SIGKILL)
+            watcher.wait()
 
 
 def run(args) -> None:

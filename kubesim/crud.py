@@ -85,7 +85,7 @@ def parse_body(body: bytes, content_type: str, *, yaml_ok: bool = True) -> Any:
 
 def _not_json(token: str) -> Any:
     """NaN and Infinity, which Python's reader takes and JSON (and so the API server) does not."""
-    raise ValueError(f"invalid character {token[0]!r} looking for beginning of value")
+    raise ValueError(f"{token} is not a JSON value")
 
 
 def is_yaml_body(content_type: str, yaml_ok: bool = True) -> bool:

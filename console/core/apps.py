@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished, request_started
+
+from isolation import collector
 
 
 class CoreConfig(AppConfig):
@@ -19,3 +22,15 @@ class CoreConfig(AppConfig):
 
         # The domain's sentences are said in the language of the request that shows them.
         text.set_translator(translation.gettext, translation.ngettext)
+        # A full garbage collection that a request's large reads made due runs once its
+        # response is sent (isolation.collector).
+        request_started.connect(_request_begins, dispatch_uid="collector-request-begins")
+        request_finished.connect(_request_ends, dispatch_uid="collector-request-ends")
+
+
+def _request_begins(**kwargs) -> None:
+    collector.request_begins()
+
+
+def _request_ends(**kwargs) -> None:
+    collector.request_ends()

@@ -15,13 +15,13 @@ line and column it concerns, so the editor can mark it.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
+import threading
 import zlib
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -256,30 +256,52 @@ def review_draft(text: str, *, access: Access, directory: tenants.Directory, mod
         if document is None or not _validate(review, document, access, directory):
             return review
         # The cluster the preview compares with is read while the API server checks the draft.
-        cluster_read = _read_ahead(review.kind) if preview else None
-        _dry_run(review, document)
-        if review.ok and preview:
-            _preview(review, document, scope_of(access, directory), user, cluster_read)
+        cluster_read = _ClusterRead(review.kind) if preview else None
+        try:
+            _dry_run(review, document)
+            if review.ok and preview:
+                _preview(review, document, scope_of(access, directory), user, cluster_read)
+        finally:
+            if cluster_read is not None:
+                cluster_read.stop()
     return review
 
 
-# Reads the cluster of each review being checked at once (see `_read_ahead`).
+# Reads the cluster of each review being checked at once (see `_ClusterRead`).
 _AHEAD = ThreadPoolExecutor(max_workers=4, thread_name_prefix="review-cluster")
 
 
-def _read_ahead(kind: PolicyKind) -> Future[Snapshot]:
-    """The snapshot a preview reads (as `BASELINES` keeps it), read in another thread; for a
-    NetworkPolicy also its `before` side (every policy parsed: a cluster of large policies
-    takes a while to read the first time), all while the API server's dry run of the draft is
-    awaited. The future raises what `cluster.snapshot()` raises; an error reading the `before`
-    side is left for the preview to meet again and report."""
-    def read() -> Snapshot:
+class _ClusterRead:
+    """The snapshot a preview reads (as `BASELINES` keeps it), read in another thread while
+    the API server's dry run of the draft is awaited; for a NetworkPolicy also its `before`
+    side (every policy parsed: a cluster of large policies takes a while to read the first
+    time). `stop()` once the review no longer needs it: one not begun is not read, one begun
+    reads no `before` side."""
+
+    def __init__(self, kind: PolicyKind) -> None:
+        self._kind = kind
+        self._stopped = threading.Event()
+        self._future = _AHEAD.submit(self._read)
+
+    def _read(self) -> tuple[Snapshot, ValueError | None]:
         snapshot = BASELINES.snapshot(cluster.snapshot())
-        if kind.slug == NETPOL:
-            with contextlib.suppress(ValueError):
+        if self._kind.slug == NETPOL and not self._stopped.is_set():
+            try:
                 BASELINES.before(snapshot, live=True)
-        return snapshot
-    return _AHEAD.submit(read)
+            except ValueError as exc:   # the preview reports it
+                return snapshot, exc
+        return snapshot, None
+
+    def result(self) -> tuple[Snapshot, ValueError | None]:
+        """The snapshot and the error its `before` side met (raises what `cluster.snapshot()`
+        raises); read here when no thread had begun it."""
+        if self._future.cancel():
+            return self._read()
+        return self._future.result()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._future.cancel()
 
 
 def forget() -> None:
@@ -718,15 +740,16 @@ def _dry_run(review: Review, document: Document) -> None:
 
 
 def _preview(review: Review, document: Document, scope: Scope, user=None,
-             cluster_read: Future[Snapshot] | None = None) -> None:
+             cluster_read: _ClusterRead | None = None) -> None:
     """The diff, impact and lint of a draft that passed; pods and projects outside `scope`
     are never named in them. `cluster_read`: the snapshot being read already."""
     stored = review.stored or {}
-    if cluster_read is not None and cluster_read.cancel():
-        cluster_read = None   # still waiting for a thread (many reviews at once): read it here
+    before_error: ValueError | None = None
     try:
-        snapshot = cluster_read.result() if cluster_read is not None else \
-            BASELINES.snapshot(cluster.snapshot())
+        if cluster_read is not None:
+            snapshot, before_error = cluster_read.result()
+        else:
+            snapshot = BASELINES.snapshot(cluster.snapshot())
         if review.mode == EDIT:
             review.live = _live(review.namespace, review.name, review.kind)
     except ClusterError as exc:
@@ -742,6 +765,8 @@ def _preview(review: Review, document: Document, scope: Scope, user=None,
         after = with_policies(snapshot, upsert=[stored])
         # Read once, for impact and lint: the dry run validated what it returned, and the
         # snapshot is the cluster as its API server sent it.
+        if before_error is not None:
+            raise before_error
         clusters = ChangeClusters.of(snapshot, after, checked=[stored], live=True,
                                      reused=BASELINES.before(snapshot, live=True))
         review.impact = scoped_impact(impact_of(snapshot, after, clusters=clusters), scope)

@@ -317,7 +317,7 @@ LIVE_POLICIES = _Versions(rules=40_000)
 def parsed_policies(snapshot: Snapshot, known: dict[int, tuple[Any, Policy]] | None = None,
                     checked: Iterable[Mapping[str, Any]] = (), *,
                     live: bool = False) -> list[Policy]:
-    """Every NetworkPolicy of `snapshot`, validated, defaulted and parsed (as
+    """Every NetworkPolicy of `snapshot`, validated (but see `live`), defaulted and parsed (as
     `Cluster.from_snapshot` reads them); an object already in `known` (by identity) is not
     read again, one in `checked` (by identity: validated by the caller) is only defaulted.
     With `live`, `snapshot` is as the API server sent it: its policies are the ones the server

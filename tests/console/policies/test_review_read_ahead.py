@@ -9,6 +9,8 @@ import time
 import pytest
 from django.urls import reverse
 
+from console.policies.draft import BASELINES, _ClusterRead, forget
+from console.policies.kinds import KINDS, NETPOL
 from tests.console.policies.support import as_yaml, netpol
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +32,9 @@ def review(client):
 def test_the_cluster_is_listed_while_the_dry_run_is_held(demo_cluster, personas, login_as):
     faults = demo_cluster.faults
     faults.inject(DRY_RUN, hang=HELD_SECONDS, method="POST")
-    faults.inject(LISTED, hang=0.001, method="GET")   # only to see when it is listed
+    # Only to see when it is listed: nothing a review does before its read-ahead lists the
+    # NetworkPolicies of the whole cluster.
+    faults.inject(LISTED, hang=0.001, method="GET")
     listed_while_held = threading.Event()
 
     def release_once_listed() -> None:
@@ -64,3 +68,19 @@ def test_a_cluster_that_cannot_be_listed_is_said_in_the_preview(demo_cluster, pe
     demo_cluster.faults.clear()
     assert response.status_code == 200    # the draft itself passed the server's dry run
     assert "The cluster could not be read for the preview" in body
+
+
+def test_a_cluster_read_stopped_meanwhile_parses_no_policies(demo_cluster):
+    forget()
+    faults = demo_cluster.faults
+    faults.inject(LISTED, hang=1.0, method="GET")   # held while the review ends
+    read = _ClusterRead(KINDS[NETPOL])
+    deadline = time.monotonic() + 30
+    while faults.pending() and time.monotonic() < deadline:   # the list has begun
+        time.sleep(0.005)
+    read.stop()   # as a review does whose draft the API server refused
+    snapshot, error = read._future.result(timeout=30)
+    assert error is None and snapshot.network_policies
+    # The snapshot it had listed is kept; none of its policies was parsed for a preview that
+    # was not coming.
+    assert [entry.before for entry in BASELINES._entries.values()] == [None]
