@@ -34,8 +34,9 @@ from console.tenancy.forms import (
     internal_initial,
     port_rows_data,
 )
+from console.tenancy.state import ProjectSummary, WorkspaceState
 from isolation import text as sentences
-from isolation.compiler.tenancy import workspace_of
+from isolation.compiler.tenancy import MODE_OFF, MODE_PROJECT, MODE_WORKSPACE, workspace_of
 from isolation.reachability.engine import Cluster, InvalidPolicyError
 from isolation.reachability.inventory import InventoryError
 from isolation.review.clusters import declared_ports_cluster
@@ -321,22 +322,40 @@ def yaml_by_namespace(policies: list[dict[str, Any]]) -> list[tuple[str, int, st
 
 # -- page data ------------------------------------------------------------------------------------
 
-def workspace_rows(directory: Directory, names: list[str], query: str = "") -> list[dict[str, Any]]:
-    """Rows of the workspace list for `names` whose name contains `query`."""
+def workspace_rows(directory: Directory, names: list[str], query: str = "",
+                   in_effect: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Rows of the workspace list for `names` whose name contains `query`. With `in_effect`
+    (`state.modes_in_effect`), each row says how the isolation in effect stands against the
+    switch (`transition`, "" when they match; `shown`, "On (intent: off)"), judged on the
+    projects that follow the switch (those without their own isolation)."""
     rows = []
     for name in names:
         if query and query.lower() not in name.lower():
             continue
         projects = directory.projects_of(name)
-        rows.append({"name": name, "isolated": directory.workspace_isolated(name),
-                     "projects": len(projects),
-                     "project_isolated": sum(directory.project_isolated(p) for p in projects)})
+        isolated = directory.workspace_isolated(name)
+        row = {"name": name, "isolated": isolated, "projects": len(projects),
+               "project_isolated": sum(directory.project_isolated(p) for p in projects),
+               "transition": "", "shown": ""}
+        if in_effect is not None:
+            expected = MODE_WORKSPACE if isolated else MODE_OFF
+            followers = [in_effect.get(p, MODE_OFF) for p in projects
+                         if not directory.project_isolated(p)]
+            if any(mode != expected for mode in followers):
+                state = WorkspaceState(name=name, isolated=isolated, engine_mode="",
+                                       applied_isolated=MODE_WORKSPACE in followers)
+                row.update(transition=state.transition, shown=state.shown)
+        rows.append(row)
     return rows
 
 
 def project_rows(directory: Directory, names: list[str], query: str = "",
-                 workspace: str = "") -> list[dict[str, Any]]:
-    """Rows of the project list for `names`, filtered by name and workspace."""
+                 workspace: str = "", in_effect: dict[str, str] | None = None,
+                 ) -> list[dict[str, Any]]:
+    """Rows of the project list for `names`, filtered by name and workspace: `intent`, the
+    mode the switches ask for, and `mode`, the one in effect (`in_effect`, from
+    `state.modes_in_effect`; the intent's when None), and `transition` ("intent: off", as on
+    the project's page) when the two differ."""
     workspace_of = directory.workspace_of
     rows = []
     for name in names:
@@ -345,11 +364,18 @@ def project_rows(directory: Directory, names: list[str], query: str = "",
         if workspace and workspace_of.get(name) != workspace:
             continue
         if directory.project_isolated(name):
-            mode = "project"
+            intent = MODE_PROJECT
         else:
             isolated = directory.workspace_isolated(workspace_of.get(name, ""))
-            mode = "workspace" if isolated else "off"
-        rows.append({"name": name, "workspace": workspace_of.get(name, ""), "mode": mode})
+            intent = MODE_WORKSPACE if isolated else MODE_OFF
+        mode = intent if in_effect is None else in_effect.get(name, MODE_OFF)
+        row = {"name": name, "workspace": workspace_of.get(name, ""), "mode": mode,
+               "intent": intent, "transition": ""}
+        if mode != intent:
+            row["transition"] = ProjectSummary(
+                name=name, mode=mode, project_isolated=intent == MODE_PROJECT, in_step=False,
+                drift=[], entries=0, active_entries=0, intent_mode=intent).transition
+        rows.append(row)
     return rows
 
 

@@ -31,7 +31,13 @@ from console.tenancy.reconcile import (
     in_scope,
     predicted_snapshot,
 )
-from console.tenancy.state import ProjectState, WorkspaceState, project_state, workspace_state
+from console.tenancy.state import (
+    ProjectState,
+    WorkspaceState,
+    modes_in_effect,
+    project_state,
+    workspace_state,
+)
 from isolation.compiler.generate import ENGINE_KUBESPHERE, IsolationSettings
 from isolation.compiler.reconcile import plan_reconcile
 from isolation.review.impact import Impact
@@ -43,6 +49,7 @@ __all__ = [
     "preview_entry_delete", "preview_move", "start_workspace_isolation",
     "start_project_isolation", "start_save_entry", "start_delete_entry", "start_move_project",
     "start_create_workspace", "start_reconcile", "project_state", "workspace_state",
+    "modes_in_effect",
 ]
 
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 
 from cluster.errors import NotFoundError
 from console.core import cluster
+from console.core.cache import local_memo
 from console.core.models import Job, JobStatus
 from console.tenancy.config import isolation_settings
 from console.tenancy.intent import entry_peer_kind
@@ -26,11 +27,13 @@ from console.tenancy.reconcile import (
 from isolation.compiler.generate import (
     ENGINE_KUBESPHERE,
     ISOLATION_POLICY_NAME,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
     SOURCE_ANNOTATION,
     CompileResult,
     IsolationSettings,
 )
-from isolation.compiler.reconcile import plan_reconcile
+from isolation.compiler.reconcile import is_ours, plan_reconcile
 from isolation.compiler.tenancy import MODE_OFF, MODE_PROJECT, MODE_WORKSPACE, Project, Tenancy
 from isolation.snapshot import Snapshot
 from isolation.text import gettext as _
@@ -143,6 +146,31 @@ def applied_mode(generated: list[dict[str, Any]], namespace: str) -> str:
             source = (metadata.get("annotations") or {}).get(SOURCE_ANNOTATION) or ""
             return MODE_WORKSPACE if source.startswith("workspace/") else MODE_PROJECT
     return MODE_OFF
+
+
+def modes_in_effect(version: str | None) -> dict[str, str] | None:
+    """The isolation in effect per project for the lists (`applied_mode`, only projects that
+    hold an isolation policy named), from the console's own isolation policies in the cluster:
+    from the watched model at `version`, else one list call for those policies only. None in
+    engine mode kubesphere, whose controller writes them: there the intent's is shown."""
+    if isolation_settings().engine_mode == ENGINE_KUBESPHERE:
+        return None
+    if version is not None:
+        return local_memo("isolation-in-effect", version,
+                          lambda: _modes_of(cluster.snapshot().network_policies))
+    return _modes_of(cluster.gateway().list_objects(
+        "NetworkPolicy", label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}",
+        field_selector=f"metadata.name={ISOLATION_POLICY_NAME}", managed_fields=False))
+
+
+def _modes_of(policies: list[dict[str, Any]]) -> dict[str, str]:
+    modes = {}
+    for policy in policies:
+        metadata = policy.get("metadata") or {}
+        if metadata.get("name") == ISOLATION_POLICY_NAME and is_ours(policy):
+            namespace = metadata.get("namespace", "")
+            modes[namespace] = applied_mode([policy], namespace)
+    return modes
 
 
 def _shown_mode(intended: str, in_step: bool, generated: list[dict[str, Any]], namespace: str,
@@ -406,4 +434,4 @@ def describe_port(port: dict[str, Any]) -> str:
 
 
 __all__ = ["EntryState", "ProjectState", "ProjectSummary", "WorkspaceState", "project_state",
-           "workspace_state", "applied_mode", "describe_peer", "describe_port"]
+           "workspace_state", "applied_mode", "modes_in_effect", "describe_peer", "describe_port"]

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from console.core import cluster
 from console.tenancy.reconcile import repair_drift
+from isolation.compiler.intent import workspace_isolation_patch
 from isolation.reachability.engine import Cluster
 from tests.e2e.conftest import login
 
@@ -210,3 +211,25 @@ def test_a_viewer_sees_the_isolation_pages_without_change_controls(page, alice, 
     for label in ("Enable isolation…", "Add internal entry", "Add external entry"):
         expect(page.get_by_role("link", name=label)).to_have_count(0)
     screenshot(page, "iso-14-viewer")
+
+
+def test_the_lists_show_isolation_in_effect_while_the_cluster_lags_the_switch(page, alice,
+                                                                              screenshot):
+    """team-a's switch says off but its projects still hold its policies (a failed turn-off):
+    both lists say what is in effect, with the intent beside it."""
+    cluster.gateway().merge_patch("Workspace", "team-a", workspace_isolation_patch(False))
+    login(page, "alice", PASSWORD)
+    page.goto("/workspaces/")
+    row = page.locator('tr[data-workspace="team-a"]')
+    expect(row.locator(".iso-switch .switch-word")).to_have_text("Off")
+    expect(row.locator("[data-shown]")).to_have_text("On (intent: off)")
+    screenshot(page, "iso-lists-01-workspaces-lagging")
+    page.goto("/projects/")
+    row = page.locator('tr[data-project="shop"]')
+    expect(row).to_contain_text("Workspace isolation")
+    expect(row.locator("[data-transition]")).to_have_text("intent: off")
+    screenshot(page, "iso-lists-02-projects-lagging")
+    repair_drift()
+    page.reload()
+    expect(page.locator('tr[data-project="shop"]')).to_contain_text("Not isolated")
+    expect(page.locator('tr[data-project="shop"] [data-transition]')).to_have_count(0)

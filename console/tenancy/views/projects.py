@@ -76,7 +76,8 @@ def _list_context(request, access, version: str | None) -> dict:
     workspace_of = directory.workspace_of
     names = access.visible_projects(sorted(workspace_of), workspace_of)
     query, workspace = request.GET.get("q", "").strip(), request.GET.get("workspace", "")
-    rows = Paginator(project_rows(directory, names, query, workspace),
+    rows = Paginator(project_rows(directory, names, query, workspace,
+                                  iso.modes_in_effect(version)),
                      PAGE_SIZE).get_page(request.GET.get("page"))
     # The switch's preview and POST require the same right (`_project(..., edit=True)`).
     rows.object_list = [{**row, "can_edit": access.can_edit_project(row["name"], workspace_of)}

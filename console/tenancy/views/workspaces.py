@@ -72,7 +72,7 @@ def workspace_list(request):
 def _table_context(request, access, query: str, version: str | None) -> dict:
     directory = tenant_directory(version)
     names = access.visible_workspaces(sorted(directory.workspaces), directory.workspace_of)
-    rows = workspace_rows(directory, names, query)
+    rows = workspace_rows(directory, names, query, iso.modes_in_effect(version))
     return {"rows": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
             "visible": len(names), "q": query, "can_create": access.platform_admin}
 
