@@ -97,6 +97,29 @@ def test_the_header_collapses_on_a_phone_and_sign_out_stays_reachable(page, reco
     expect(page.get_by_role("heading", level=1)).to_have_text("Members")
 
 
+# The console's name in the header: [the width its text needs, the width it is given].
+BRAND = "() => { const s = document.querySelector('.navbar-brand span'); return [s.scrollWidth, s.clientWidth]; }"
+
+
+@pytest.mark.parametrize(("width", "language"), [(1440, "en"), (1024, "en"), (1024, "zh-hans"),
+                                                 (768, "en")])
+def test_the_consoles_name_is_whole_on_wide_screens_and_ends_in_an_ellipsis_on_narrow_ones(
+        page, reconciled, personas, width, language):
+    login(page, "alice", PASSWORD)
+    page.set_viewport_size({"width": width, "height": 700})
+    page.goto("/projects/")
+    if language != "en":
+        page.get_by_role("button", name="简体中文").click()
+        expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+    needed, given = page.evaluate(BRAND)
+    if width >= 992:
+        assert needed <= given, f"the name is cut at {width} px: {needed} px in {given}"
+    else:
+        assert page.locator(".navbar-brand span").evaluate(
+            "s => getComputedStyle(s).textOverflow") == "ellipsis"
+    assert page.evaluate(OVERFLOW) <= 0
+
+
 def test_the_sidebar_stays_in_view_on_a_long_page(page, reconciled, personas):
     login(page, "alice", PASSWORD)
     page.set_viewport_size({"width": 1440, "height": 700})
